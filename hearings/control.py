@@ -1,0 +1,113 @@
+"""Service handlers for a live hearing: the judge's controls, participants' moves, recording."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from hearings.actors import Actor, require_host, require_scheduler
+from hearings.commands import ChangeHearing, ChangeParticipant, ChangeRecording
+from hearings.errors import PermissionDenied
+from hearings.hearing import Hearing
+from hearings.participants import Participant
+from hearings.ports import UnitOfWork
+from hearings.states import HEARING, ParticipantState
+
+__all__ = ["HOST_PARTICIPANT_ACTIONS", "SELF_PARTICIPANT_ACTIONS", "Control"]
+
+# What the host does to someone else, and what a participant's own connection does.
+HOST_PARTICIPANT_ACTIONS = frozenset({"admit", "deny", "send_back", "remove"})
+SELF_PARTICIPANT_ACTIONS = frozenset({"connect", "enter_lobby", "drop", "rejoin",
+                                      "enter_consultation", "leave_consultation"})
+
+
+class Control:
+    def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
+        self._uow = uow
+
+    async def change_hearing(self, actor: Actor, cmd: ChangeHearing) -> Hearing:
+        async with self._uow() as uow:
+            hearing = await uow.hearings.get(cmd.hearing_id)
+            if cmd.action in ("open_doors", "cancel") and actor.kind == "staff":
+                # The clerk opens the doors or cancels; so may the presiding judge.
+                try:
+                    require_scheduler(actor)
+                except PermissionDenied:
+                    require_host(actor, hearing)
+            else:
+                require_host(actor, hearing)
+            HEARING.next(hearing.state, cmd.action)  # refuse before touching anything
+            recording_before = hearing.recording_state
+            hearing.apply(cmd.action, reason=cmd.reason)
+            payload = {"state": hearing.state.value}
+            if cmd.reason:
+                payload["reason"] = cmd.reason
+            await uow.audit.append(actor.label, f"hearing.{cmd.action}", hearing.id, payload)
+            if hearing.recording_state != recording_before:
+                await uow.audit.append(actor.label, f"recording.{hearing.recording_state}",
+                                       hearing.id, {"because": f"hearing.{cmd.action}"})
+            await uow.commit()
+            return hearing
+
+    async def change_participant(self, actor: Actor, cmd: ChangeParticipant) -> Participant:
+        async with self._uow() as uow:
+            hearing = await uow.hearings.get(cmd.hearing_id)
+            participant = hearing.participant(cmd.participant_id)
+            self._authorise(actor, hearing, participant, cmd.action)
+            if cmd.action == "drop":
+                participant.drop()
+            elif cmd.action == "rejoin":
+                participant.rejoin()
+            else:
+                participant.apply(cmd.action)
+            if participant.state is ParticipantState.REMOVED:
+                for token in await uow.tokens.of_participant(participant.id):
+                    token.revoke()
+            await uow.audit.append(actor.label, f"participant.{cmd.action}", hearing.id, {
+                "participant_id": participant.id, "role": participant.role,
+                "state": participant.state})
+            await uow.commit()
+            return participant
+
+    async def set_mute(
+        self, actor: Actor, hearing_id: str, participant_id: str, *, muted: bool, locked: bool
+    ) -> Participant:
+        async with self._uow() as uow:
+            hearing = await uow.hearings.get(hearing_id)
+            participant = hearing.participant(participant_id)
+            own = actor.kind == "participant" and actor.id == participant.id
+            if own and (participant.mute_locked and not muted):
+                raise PermissionDenied("the judge has locked your microphone")
+            if not own:
+                require_host(actor, hearing)
+            participant.set_mute(muted, locked=locked and not own)
+            await uow.audit.append(actor.label, "participant.mute", hearing.id, {
+                "participant_id": participant.id, "muted": muted,
+                "locked": participant.mute_locked})
+            await uow.commit()
+            return participant
+
+    async def change_recording(self, actor: Actor, cmd: ChangeRecording) -> Hearing:
+        """The judge pauses/resumes recording; the recorder reports fail/recover/finish."""
+        async with self._uow() as uow:
+            hearing = await uow.hearings.get(cmd.hearing_id)
+            if actor.kind != "system":
+                require_host(actor, hearing)
+            hearing.apply_recording(cmd.action)
+            payload = {"state": hearing.recording_state.value}
+            if cmd.detail:
+                payload["detail"] = cmd.detail
+            await uow.audit.append(actor.label, f"recording.{cmd.action}", hearing.id, payload)
+            await uow.commit()
+            return hearing
+
+    @staticmethod
+    def _authorise(actor: Actor, hearing: Hearing, participant: Participant, action: str) -> None:
+        if action in HOST_PARTICIPANT_ACTIONS:
+            require_host(actor, hearing)
+        elif action in SELF_PARTICIPANT_ACTIONS:
+            if actor.kind == "system":
+                return
+            if actor.kind != "participant" or actor.id != participant.id:
+                raise PermissionDenied(f"only the participant themself may {action}")
+        else:
+            raise PermissionDenied(f"unknown participant action {action!r}")

@@ -1,0 +1,112 @@
+"""The hearing aggregate: a trial, interrogation, mediation or review, with its participants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from hearings.errors import InvalidInput, NotFound
+from hearings.identity import new_id, utcnow
+from hearings.participants import Participant, Role
+from hearings.states import HEARING, RECORDING, HearingState, RecordingState
+from hearings.values import member, text
+
+__all__ = ["LIVE_STATES", "Hearing", "HearingKind"]
+
+
+class HearingKind(StrEnum):
+    TRIAL = "trial"
+    PRE_TRIAL = "pre_trial"
+    REMOTE_INTERROGATION = "remote_interrogation"
+    MEDIATION = "mediation"
+    CONFIRMATION_REVIEW = "confirmation_review"
+    SENTENCING = "sentencing"
+
+
+LIVE_STATES = frozenset(
+    {HearingState.WAITING, HearingState.IN_SESSION, HearingState.PAUSED, HearingState.SUSPENDED}
+)
+# The recording follows the hearing: these hearing actions drive it.
+_RECORDING_FOLLOWS = {"start": "start", "pause": "pause", "resume": "resume", "close": "stop"}
+
+
+@dataclass(eq=False)
+class Hearing:
+    case_id: str
+    kind: HearingKind
+    title: str
+    scheduled_at: datetime
+    presiding_user_id: str | None = None
+    state: HearingState = HearingState.SCHEDULED
+    recording_state: RecordingState = RecordingState.STANDBY
+    suspend_reason: str | None = None
+    participants: list[Participant] = field(default_factory=list)
+    id: str = field(default_factory=new_id)
+    created_at: datetime = field(default_factory=utcnow)
+    started_at: datetime | None = None
+    closed_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        self.kind = member(HearingKind, self.kind, "kind")
+        self.title = text(self.title, "title", max_length=500)
+        if self.scheduled_at.tzinfo is None:
+            raise InvalidInput("'scheduled_at' must carry a time zone")
+
+    @property
+    def is_live(self) -> bool:
+        return self.state in LIVE_STATES
+
+    @property
+    def is_over(self) -> bool:
+        return self.state in (HearingState.CLOSED, HearingState.CANCELLED)
+
+    def apply(self, action: str, *, reason: str | None = None) -> HearingState:
+        """Move the hearing (and the recording that follows it) by one action."""
+        new_state = HEARING.next(self.state, action)
+        if action == "suspend":
+            self.suspend_reason = text(reason, "reason", max_length=500)
+        elif action == "resume":
+            self.suspend_reason = None
+        self._drive_recording(action)
+        self.state = new_state
+        now = utcnow()
+        if action == "start" and self.started_at is None:
+            self.started_at = now
+        if action == "close":
+            self.closed_at = now
+        return new_state
+
+    def _drive_recording(self, action: str) -> None:
+        recording_action = _RECORDING_FOLLOWS.get(action)
+        if action == "suspend":
+            recording_action = "pause"  # a technical suspension is not recorded as session
+        if recording_action and recording_action in RECORDING.allowed(self.recording_state):
+            self.recording_state = RECORDING.next(self.recording_state, recording_action)
+
+    def apply_recording(self, action: str) -> RecordingState:
+        self.recording_state = RECORDING.next(self.recording_state, action)
+        return self.recording_state
+
+    def participant(self, participant_id: str) -> Participant:
+        for p in self.participants:
+            if p.id == participant_id:
+                return p
+        raise NotFound("participant", participant_id)
+
+    def invite(
+        self,
+        name: str,
+        role: Role,
+        *,
+        site_id: str | None = None,
+        staff_user_id: str | None = None,
+    ) -> Participant:
+        if self.is_over:
+            HEARING.next(self.state, "invite")  # raises: nobody joins a closed hearing
+        participant = Participant(
+            hearing_id=self.id, name=name, role=role, site_id=site_id,
+            staff_user_id=staff_user_id,
+        )
+        self.participants.append(participant)
+        return participant

@@ -1,0 +1,100 @@
+"""Participants of a hearing: who they are, their role, where they join from, their state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from hearings.errors import InvalidInput
+from hearings.identity import new_id, utcnow
+from hearings.states import PARTICIPANT, ParticipantState
+from hearings.values import member, text
+
+__all__ = ["HOST_ROLES", "PUBLISHING_ROLES", "Participant", "Role"]
+
+
+class Role(StrEnum):
+    JUDGE = "judge"
+    ASSESSOR = "assessor"
+    CLERK = "clerk"
+    PROSECUTOR = "prosecutor"
+    DEFENDANT = "defendant"
+    DEFENCE_LAWYER = "defence_lawyer"
+    PLAINTIFF = "plaintiff"
+    AGENT_AD_LITEM = "agent_ad_litem"
+    WITNESS = "witness"
+    INTERPRETER = "interpreter"
+    APPROPRIATE_ADULT = "appropriate_adult"
+    DETENTION_OFFICER = "detention_officer"
+    MEDIATOR = "mediator"
+    PARTY = "party"
+    OBSERVER = "observer"
+
+
+# Who runs the room: the presiding judge of a hearing, the mediator of a mediation.
+HOST_ROLES = frozenset({Role.JUDGE, Role.MEDIATOR})
+# Everyone except a public observer may send audio and video.
+PUBLISHING_ROLES = frozenset(Role) - {Role.OBSERVER}
+# Staff go straight in; everyone else waits in the lobby until admitted.
+STAFF_ROLES = frozenset({Role.JUDGE, Role.ASSESSOR, Role.CLERK, Role.MEDIATOR})
+
+
+@dataclass(eq=False)
+class Participant:
+    hearing_id: str
+    name: str
+    role: Role
+    site_id: str | None = None
+    staff_user_id: str | None = None
+    state: ParticipantState = ParticipantState.INVITED
+    # Where a dropped participant returns to when they reconnect.
+    return_to: ParticipantState | None = None
+    muted: bool = False
+    mute_locked: bool = False
+    id: str = field(default_factory=new_id)
+    invited_at: datetime = field(default_factory=utcnow)
+
+    def __post_init__(self) -> None:
+        self.name = text(self.name, "name")
+        self.role = member(Role, self.role, "role")
+        self.state = member(ParticipantState, self.state, "state")
+
+    @property
+    def is_host(self) -> bool:
+        return self.role in HOST_ROLES
+
+    @property
+    def publishes(self) -> bool:
+        return self.role in PUBLISHING_ROLES
+
+    @property
+    def goes_straight_in(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    def apply(self, action: str) -> ParticipantState:
+        self.state = PARTICIPANT.next(self.state, action)
+        return self.state
+
+    def drop(self) -> None:
+        previous = self.state
+        self.apply("drop")
+        self.return_to = (
+            ParticipantState.IN_HEARING
+            if previous in (ParticipantState.IN_HEARING, ParticipantState.IN_CONSULTATION)
+            else ParticipantState.WAITING
+        )
+
+    def rejoin(self) -> None:
+        """A dropped participant reconnects and is put back where they were."""
+        if self.return_to is ParticipantState.IN_HEARING:
+            self.apply("rejoin_hearing")
+        else:
+            self.apply("rejoin_lobby")
+        self.return_to = None
+
+    def set_mute(self, muted: bool, *, locked: bool = False) -> None:
+        if not self.publishes:
+            raise InvalidInput("an observer has no microphone to mute")
+        self.muted = muted
+        self.mute_locked = locked and muted

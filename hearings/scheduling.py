@@ -1,0 +1,166 @@
+"""Service handlers for scheduling: courts, sites, cases, hearings, invitations, join links."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from hearings.actors import Actor, require_scheduler, require_staff, require_viewer
+from hearings.cases import Case, CaseNumber
+from hearings.commands import (
+    CreateCourt,
+    CreateSite,
+    InviteParticipant,
+    IssueJoinLink,
+    OpenCase,
+    RevokeJoinLinks,
+    ScheduleHearing,
+)
+from hearings.courts import Court, Site
+from hearings.errors import Conflict, InvalidInput
+from hearings.hearing import Hearing
+from hearings.identity import utcnow
+from hearings.participants import Participant
+from hearings.ports import UnitOfWork
+from hearings.tokens import issue_join_token
+
+__all__ = ["IssuedLink", "Scheduling"]
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    secret: str  # shown once: the join link and the code on the summons
+    participant: Participant
+    expires_at: datetime
+
+
+class Scheduling:
+    def __init__(
+        self, uow: Callable[[], UnitOfWork], *, link_lifetime: timedelta, court_tz: tzinfo
+    ) -> None:
+        self._uow = uow
+        self._link_lifetime = link_lifetime
+        self._court_tz = court_tz
+
+    async def create_court(self, actor: Actor, cmd: CreateCourt) -> Court:
+        require_scheduler(actor)
+        async with self._uow() as uow:
+            if await uow.courts.by_code(cmd.code) is not None:
+                raise Conflict(f"a court with code {cmd.code!r} exists already")
+            court = Court(name=cmd.name, code=cmd.code)
+            uow.courts.add(court)
+            await uow.audit.append(actor.label, "court.created", None,
+                                   {"court_id": court.id, "name": court.name, "code": court.code})
+            await uow.commit()
+            return court
+
+    async def create_site(self, actor: Actor, cmd: CreateSite) -> Site:
+        require_scheduler(actor)
+        async with self._uow() as uow:
+            await uow.courts.get(cmd.court_id)
+            site = Site(court_id=cmd.court_id, name=cmd.name, kind=cmd.kind,
+                        device_profile=cmd.device_profile)
+            uow.sites.add(site)
+            await uow.audit.append(actor.label, "site.created", None,
+                                   {"site_id": site.id, "name": site.name, "kind": site.kind})
+            await uow.commit()
+            return site
+
+    async def open_case(self, actor: Actor, cmd: OpenCase) -> Case:
+        require_scheduler(actor)
+        async with self._uow() as uow:
+            court = await uow.courts.get(cmd.court_id)
+            if cmd.number is not None:
+                number = str(CaseNumber.parse(cmd.number))
+            else:
+                if cmd.procedure is None:
+                    raise InvalidInput("give either 'number' or 'procedure'")
+                year = cmd.year or utcnow().year
+                last = await uow.cases.last_sequence(court.code, year, cmd.procedure)
+                number = str(CaseNumber(year, court.code, cmd.procedure, last + 1))
+            if await uow.cases.by_number(number) is not None:
+                raise Conflict(f"case {number} exists already")
+            case = Case(court_id=court.id, number=number, case_type=cmd.case_type,
+                        title=cmd.title)
+            uow.cases.add(case)
+            await uow.audit.append(actor.label, "case.opened", None,
+                                   {"case_id": case.id, "number": case.number})
+            await uow.commit()
+            return case
+
+    async def schedule_hearing(self, actor: Actor, cmd: ScheduleHearing) -> Hearing:
+        require_scheduler(actor)
+        async with self._uow() as uow:
+            case = await uow.cases.get(cmd.case_id)
+            if cmd.presiding_user_id is not None:
+                await uow.staff.get(cmd.presiding_user_id)
+            hearing = Hearing(case_id=case.id, kind=cmd.kind, title=cmd.title,
+                              scheduled_at=cmd.scheduled_at,
+                              presiding_user_id=cmd.presiding_user_id)
+            uow.hearings.add(hearing)
+            await uow.audit.append(actor.label, "hearing.scheduled", hearing.id, {
+                "case": case.number, "kind": hearing.kind,
+                "scheduled_at": hearing.scheduled_at.isoformat()})
+            await uow.commit()
+            return hearing
+
+    async def invite(self, actor: Actor, cmd: InviteParticipant) -> Participant:
+        require_scheduler(actor)
+        async with self._uow() as uow:
+            hearing = await uow.hearings.get(cmd.hearing_id)
+            if cmd.site_id is not None:
+                await uow.sites.get(cmd.site_id)
+            if cmd.staff_user_id is not None:
+                await uow.staff.get(cmd.staff_user_id)
+            participant = hearing.invite(cmd.name, cmd.role, site_id=cmd.site_id,
+                                         staff_user_id=cmd.staff_user_id)
+            await uow.audit.append(actor.label, "participant.invited", hearing.id, {
+                "participant_id": participant.id, "name": participant.name,
+                "role": participant.role, "site_id": participant.site_id})
+            await uow.commit()
+            return participant
+
+    async def issue_join_link(self, actor: Actor, cmd: IssueJoinLink) -> IssuedLink:
+        require_scheduler(actor)
+        async with self._uow() as uow:
+            hearing = await uow.hearings.get(cmd.hearing_id)
+            participant = hearing.participant(cmd.participant_id)
+            if hearing.is_over:
+                raise Conflict("the hearing is over: no new join links")
+            secret, token = issue_join_token(hearing.id, participant.id, participant.role,
+                                             valid_for=self._link_lifetime)
+            uow.tokens.add(token)
+            await uow.audit.append(actor.label, "join_link.issued", hearing.id, {
+                "participant_id": participant.id, "token_id": token.id,
+                "expires_at": token.expires_at.isoformat()})
+            await uow.commit()
+            return IssuedLink(secret, participant, token.expires_at)
+
+    async def revoke_join_links(self, actor: Actor, cmd: RevokeJoinLinks) -> int:
+        require_scheduler(actor)
+        async with self._uow() as uow:
+            hearing = await uow.hearings.get(cmd.hearing_id)
+            participant = hearing.participant(cmd.participant_id)
+            revoked = 0
+            for token in await uow.tokens.of_participant(participant.id):
+                if token.revoked_at is None:
+                    token.revoke()
+                    revoked += 1
+            await uow.audit.append(actor.label, "join_link.revoked", hearing.id,
+                                   {"participant_id": participant.id, "count": revoked})
+            await uow.commit()
+            return revoked
+
+    async def hearings_of_day(self, actor: Actor, day: date) -> list[Hearing]:
+        """The hearings scheduled on `day` as the court's calendar reckons it."""
+        require_staff(actor)
+        start = datetime.combine(day, time.min, tzinfo=self._court_tz)
+        async with self._uow() as uow:
+            return await uow.hearings.scheduled_between(start, start + timedelta(days=1))
+
+    async def hearing(self, actor: Actor, hearing_id: str) -> Hearing:
+        async with self._uow() as uow:
+            hearing = await uow.hearings.get(hearing_id)
+            require_viewer(actor, hearing)
+            return hearing

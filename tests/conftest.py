@@ -1,0 +1,93 @@
+"""Fixtures shared by every test: databases (SQLite and the real PostgreSQL) and services."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from hearings.access import Access
+from hearings.adapters.database import Database
+from hearings.adapters.passwords import Argon2Passwords
+from hearings.adapters.unit_of_work import SqlUnitOfWork
+from hearings.control import Control
+from hearings.scheduling import Scheduling
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+POSTGRES_ADMIN_URL = os.environ.get(
+    "YUNTING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("YUNTING_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def unavailable(what: str, why: str) -> None:
+    """Skip on a laptop without the service; in CI a missing service is a failure."""
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI but unavailable: {why}")
+    pytest.skip(f"{what} unavailable: {why}")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the real PostgreSQL server for this test session."""
+    import asyncpg
+
+    name = f"yunting_test_{secrets.token_hex(4)}"
+    admin = POSTGRES_ADMIN_URL
+
+    async def execute(sql: str) -> None:
+        conn = await asyncpg.connect(admin, timeout=5)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    def run(sql: str) -> None:
+        # A fresh loop on a thread of its own: this fixture may be first requested
+        # from inside a running test loop.
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, execute(sql)).result()
+
+    try:
+        run(f'CREATE DATABASE "{name}"')
+    except (OSError, asyncpg.PostgresError) as exc:
+        unavailable("PostgreSQL", str(exc))
+    base = admin.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database(request: pytest.FixtureRequest, tmp_path: object) -> AsyncIterator[Database]:
+    if request.param == "sqlite":
+        db = Database(f"sqlite:///{tmp_path}/yunting.sqlite3")
+    else:
+        db = Database(request.getfixturevalue("postgres_url"))
+    await db.drop_all()
+    await db.create_all()
+    yield db
+    await db.drop_all()
+    await db.dispose()
+
+
+AUDIT_KEY = b"test-audit-key-0123456789abcdef"
+
+
+class Services:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.uow = lambda: SqlUnitOfWork(db, AUDIT_KEY)
+        self.scheduling = Scheduling(self.uow, link_lifetime=timedelta(days=7),
+                                     court_tz=ZoneInfo("Asia/Shanghai"))
+        self.control = Control(self.uow)
+        self.access = Access(self.uow, Argon2Passwords(), session_hours=8)
+
+
+@pytest.fixture
+def services(database: Database) -> Services:
+    return Services(database)
