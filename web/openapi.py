@@ -1,0 +1,106 @@
+"""The OpenAPI 3 document, generated from the routes' own descriptions (web.routing)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from web.routing import Operation
+
+__all__ = ["SCHEMAS", "document", "operations"]
+
+_ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
+    "type": "object", "required": ["code", "message"],
+    "properties": {"code": {"type": "string", "example": "hearing_closed"},
+                   "message": {"type": "string"}}}}}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _ERROR,
+    "Court": {"type": "object", "properties": {"id": {"type": "string"},
+                                               "name": {"type": "string"},
+                                               "code": {"type": "string"}}},
+    "Site": {"type": "object", "properties": {"id": {"type": "string"},
+                                              "name": {"type": "string"},
+                                              "kind": {"type": "string"}}},
+    "Case": {"type": "object", "properties": {"id": {"type": "string"},
+                                              "number": {"type": "string"}}},
+    "Participant": {"type": "object", "properties": {"id": {"type": "string"},
+                                                     "name": {"type": "string"},
+                                                     "role": {"type": "string"},
+                                                     "state": {"type": "string"}}},
+    "Hearing": {"type": "object", "properties": {
+        "id": {"type": "string"}, "state": {"type": "string"},
+        "recording_state": {"type": "string"},
+        "participants": {"type": "array", "items": {"$ref": "#/components/schemas/Participant"}}}},
+    "JoinLink": {"type": "object", "properties": {"url": {"type": "string"},
+                                                  "code": {"type": "string"},
+                                                  "expires_at": {"type": "string"}}},
+    "Admission": {"type": "object", "properties": {
+        "hearing": {"$ref": "#/components/schemas/Hearing"},
+        "participant": {"$ref": "#/components/schemas/Participant"}}},
+    "Session": {"type": "object", "properties": {"user": {"type": "object"},
+                                                 "csrf_token": {"type": "string"}}},
+}
+
+_ERRORS = {400: "bad input", 401: "not logged in", 403: "forbidden or token refused",
+           404: "not found", 409: "illegal transition or conflict", 413: "body too large"}
+
+
+def operations() -> list[Operation]:
+    from web.api import ROUTES
+
+    return [op for routes in ROUTES for op in routes.operations]
+
+
+def _result_schema(name: str) -> dict[str, Any]:
+    if name.endswith("[]"):
+        return {"type": "array", "items": {"$ref": f"#/components/schemas/{name[:-2]}"}}
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _operation(op: Operation) -> dict[str, Any]:
+    slug = re.sub(r"\W+", "_", op.path).strip("_")
+    spec: dict[str, Any] = {"summary": op.summary, "tags": [op.tag],
+                            "operationId": f"{op.method.lower()}_{slug}"}
+    params = re.findall(r"{(\w+)}", op.path)
+    if params:
+        spec["parameters"] = [{"name": p, "in": "path", "required": True,
+                               "schema": {"type": "string"}} for p in params]
+    if op.body:
+        spec["requestBody"] = {"required": True,
+                               "content": {"application/json": {"schema": op.body}}}
+    ok: dict[str, Any] = {"description": "ok"}
+    if op.result:
+        ok["content"] = {"application/json": {"schema": _result_schema(op.result)}}
+    responses: dict[str, Any] = {str(op.ok): ok}
+    for status in op.errors if op.auth != "none" or op.body else (400,):
+        responses[str(status)] = {"description": _ERRORS[status], "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    spec["responses"] = responses
+    if op.auth == "staff":
+        spec["security"] = [{"session": []}]
+    elif op.auth == "staff_or_token":
+        spec["security"] = [{"session": []}, {"joinToken": []}]
+    return spec
+
+
+def document() -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for op in operations():
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "yunting 云庭", "version": "0.1.0",
+                 "description": "Remote hearings, recorded evidence and instant judicial "
+                                "confirmation. Errors: {\"error\": {\"code\", \"message\"}}."},
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": "yunting_session",
+                            "description": "writes also need the X-CSRF-Token header"},
+                "joinToken": {"type": "http", "scheme": "bearer",
+                              "description": "a participant's join secret"},
+            },
+        },
+    }

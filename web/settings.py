@@ -1,0 +1,178 @@
+"""Settings: one frozen object built from YUNTING_* environment variables (and an optional .env).
+
+Every variable is listed in README.md. Secrets are wrapped in `Secret`, whose repr
+and str never show the value.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+
+__all__ = ["Secret", "Settings", "SettingsError"]
+
+
+_PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]*@")
+
+
+class SettingsError(ValueError):
+    pass
+
+
+class Secret:
+    """A value that must never appear in a log, a repr or an error page."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and secrets.compare_digest(self._value, other._value)
+
+    def __hash__(self) -> int:
+        return hash("Secret")
+
+
+def _bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise SettingsError(f"expected true or false (got {text!r})")
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = "http://127.0.0.1:8080"
+    data_dir: Path = Path("var")
+    database_url: str = ""  # empty: SQLite file under data_dir
+    redis_url: str = ""  # empty: in-process signaling
+    archive_dir: Path = Path()  # empty: data_dir/archive
+    ice_servers: tuple[dict[str, Any], ...] = ()
+    ice_host_addresses: tuple[str, ...] = ()  # empty: every interface (aioice's default)
+    ice_relay_only: bool = False
+    allowed_origins: tuple[str, ...] = ()  # empty: public_url only
+    court_timezone: str = "Asia/Shanghai"
+    join_link_days: float = 14.0
+    session_hours: float = 10.0
+    cookie_secure: bool | None = None  # None: secure when public_url is https
+    audit_key: Secret | None = None  # None: generated once into data_dir/audit.key
+    max_request_bytes: int = 1_000_000
+    max_json_items: int = 500
+    log_level: str = "INFO"
+    _source: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, env_file: str | Path | None = ".env"
+    ) -> Settings:
+        values: dict[str, str] = {}
+        if env_file and Path(env_file).is_file():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+        kwargs: dict[str, Any] = {}
+        for f in fields(cls):
+            key = "YUNTING_" + f.name.upper()
+            if f.name.startswith("_") or key not in values:
+                continue
+            try:
+                kwargs[f.name] = _convert(f.name, values[key])
+            except (ValueError, json.JSONDecodeError) as exc:
+                raise SettingsError(f"{key}: {exc}") from None
+        return cls(**kwargs)
+
+    def __post_init__(self) -> None:
+        data_dir = Path(self.data_dir).resolve()
+        object.__setattr__(self, "data_dir", data_dir)
+        if not str(self.archive_dir) or str(self.archive_dir) == ".":
+            object.__setattr__(self, "archive_dir", data_dir / "archive")
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{data_dir / 'yunting.sqlite3'}")
+        for server in self.ice_servers:
+            if not isinstance(server, dict) or "urls" not in server:
+                raise SettingsError(f"each ICE server needs 'urls' (got {server!r})")
+        if not 0 < self.port < 65536:
+            raise SettingsError(f"YUNTING_PORT must be a TCP port (got {self.port})")
+
+    def __repr__(self) -> str:
+        shown = []
+        for f in fields(self):
+            if f.name.startswith("_"):
+                continue
+            value = getattr(self, f.name)
+            if f.name in ("database_url", "redis_url"):
+                value = _PASSWORD_IN_URL.sub(r"\1***@", value)
+            elif f.name == "ice_servers":
+                value = tuple({k: ("***" if k == "credential" else v) for k, v in server.items()}
+                              for server in value)
+            shown.append(f"{f.name}={value!r}")
+        return f"Settings({', '.join(shown)})"
+
+    @property
+    def origins(self) -> list[str]:
+        return list(self.allowed_origins) or [self.public_url.rstrip("/")]
+
+    @property
+    def secure_cookies(self) -> bool:
+        if self.cookie_secure is not None:
+            return self.cookie_secure
+        return self.public_url.startswith("https://")
+
+    @property
+    def pki_dir(self) -> Path:
+        return self.data_dir / "pki"
+
+    def audit_key_bytes(self) -> bytes:
+        """The audit HMAC key: from settings, or generated once beside the database."""
+        if self.audit_key is not None:
+            return self.audit_key.reveal().encode()
+        path = self.data_dir / "audit.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+        return path.read_text().strip().encode()
+
+
+def _convert(name: str, raw: str) -> Any:
+    if name in ("port", "max_request_bytes", "max_json_items"):
+        return int(raw)
+    if name in ("join_link_days", "session_hours"):
+        return float(raw)
+    if name == "ice_relay_only":
+        return _bool(raw)
+    if name == "cookie_secure":
+        return None if raw.strip() == "" else _bool(raw)
+    if name in ("data_dir", "archive_dir"):
+        return Path(raw)
+    if name == "audit_key":
+        return Secret(raw)
+    if name == "ice_servers":
+        parsed = json.loads(raw) if raw.strip() else []
+        if not isinstance(parsed, list):
+            raise SettingsError("must be a JSON list of {urls, username, credential}")
+        return tuple(parsed)
+    if name in ("ice_host_addresses", "allowed_origins"):
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    return raw
