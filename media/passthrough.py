@@ -1,0 +1,139 @@
+"""Encoded frames on the receive side: aiortc's private decoder seam, hooked in one place.
+
+aiortc has no public API for received encoded frames. Each `RTCRtpReceiver` runs
+`aiortc.rtcrtpreceiver.decoder_worker` on a thread of its own, which asks the module
+global `get_decoder(codec)` for a decoder. We replace that global (once, explicitly)
+with a dispatcher that hands a pass-through decoder to the threads of receivers
+enrolled with `enable(receiver)` and aiortc's own decoder to everyone else, so the
+recorder's tracks yield `av.Packet`s (depayloaded VP8 frames, Opus packets) while any
+other peer in the process keeps decoding. aiortc is pinned (==1.16.0);
+`check_seam()` fails loudly if an upgrade moves the seam.
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+import weakref
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+import av
+from aiortc import RTCRtpReceiver, rtcrtpreceiver
+from aiortc.codecs.base import Decoder
+from aiortc.jitterbuffer import JitterFrame
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+
+from media.errors import PassthroughUnavailable
+
+__all__ = [
+    "EncodedPacketDecoder", "check_seam", "enable", "install", "is_keyframe", "request_keyframe",
+]
+
+_THREAD_ATTRIBUTE = "_RTCRtpReceiver__decoder_thread"
+_enrolled: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+_enrolled_lock = threading.Lock()
+_original_get_decoder: Callable[[RTCRtpCodecParameters], Decoder] | None = None
+
+
+def is_keyframe(mime_type: str, data: bytes) -> bool:
+    """Whether an encoded frame starts a decodable picture (audio frames always do)."""
+    mime = mime_type.lower()
+    if mime == "video/vp8":
+        # RFC 6386 §9.1: bit 0 of the frame tag is 0 for a key frame.
+        return bool(data) and not data[0] & 0x01
+    if mime == "video/h264":
+        return _h264_has_idr(data)
+    return True
+
+
+def _h264_has_idr(data: bytes) -> bool:
+    index = data.find(b"\x00\x00\x01")
+    while index != -1 and index + 3 < len(data):
+        if data[index + 3] & 0x1F == 5:
+            return True
+        index = data.find(b"\x00\x00\x01", index + 3)
+    return False
+
+
+class EncodedPacketDecoder(Decoder):
+    """A "decoder" that returns the encoded frame as an `av.Packet` with pts and keyframe flag."""
+
+    def __init__(self, codec: RTCRtpCodecParameters) -> None:
+        self.mime_type = codec.mimeType
+        self.time_base = Fraction(1, codec.clockRate)
+
+    def decode(self, encoded_frame: JitterFrame) -> list[Any]:
+        packet = av.Packet(encoded_frame.data)
+        packet.pts = packet.dts = encoded_frame.timestamp
+        packet.time_base = self.time_base
+        packet.is_keyframe = is_keyframe(self.mime_type, encoded_frame.data)
+        # The recorder checks each packet against the negotiated codec.
+        packet.opaque = self.mime_type
+        return [packet]
+
+
+def check_seam() -> None:
+    """Raise `PassthroughUnavailable` unless aiortc still has the shape this module hooks."""
+    worker = getattr(rtcrtpreceiver, "decoder_worker", None)
+    get_decoder = getattr(rtcrtpreceiver, "get_decoder", None)
+    if worker is None or get_decoder is None:
+        raise PassthroughUnavailable("aiortc.rtcrtpreceiver lost decoder_worker/get_decoder")
+    if "get_decoder" not in worker.__code__.co_names:
+        raise PassthroughUnavailable("decoder_worker no longer calls the module's get_decoder")
+    if list(inspect.signature(get_decoder).parameters) != ["codec"]:
+        signature = inspect.signature(get_decoder)
+        raise PassthroughUnavailable(f"get_decoder signature changed: {signature}")
+    if not callable(getattr(RTCRtpReceiver, "_send_rtcp_pli", None)):
+        raise PassthroughUnavailable("RTCRtpReceiver._send_rtcp_pli is gone: no keyframe requests")
+    if "decode" not in Decoder.__abstractmethods__:
+        raise PassthroughUnavailable("aiortc's Decoder ABC no longer has decode()")
+
+
+def _dispatch(codec: RTCRtpCodecParameters) -> Decoder:
+    with _enrolled_lock:
+        enrolled = threading.current_thread() in _enrolled
+    if enrolled:
+        return EncodedPacketDecoder(codec)
+    assert _original_get_decoder is not None
+    return _original_get_decoder(codec)
+
+
+def install() -> None:
+    """Replace `aiortc.rtcrtpreceiver.get_decoder` with the dispatcher. Idempotent."""
+    global _original_get_decoder
+    check_seam()
+    if rtcrtpreceiver.get_decoder is _dispatch:
+        return
+    _original_get_decoder = rtcrtpreceiver.get_decoder
+    rtcrtpreceiver.get_decoder = _dispatch
+
+
+def enable(receiver: RTCRtpReceiver) -> None:
+    """Make this receiver's track yield encoded `av.Packet`s instead of decoded frames.
+
+    Call before the receiver starts (e.g. right after `setRemoteDescription`): the
+    decoder thread is enrolled as soon as `receive()` creates it, before any RTP packet
+    can be handled, because `receive()` does not yield between the two.
+    """
+    install()
+    if getattr(receiver, _THREAD_ATTRIBUTE, None) is not None:
+        raise PassthroughUnavailable("receiver already started: enable passthrough before it runs")
+    original_receive = receiver.receive
+
+    async def receive(parameters: Any) -> None:
+        await original_receive(parameters)
+        thread = getattr(receiver, _THREAD_ATTRIBUTE, None)
+        if not isinstance(thread, threading.Thread):
+            raise PassthroughUnavailable("RTCRtpReceiver no longer keeps its decoder thread")
+        with _enrolled_lock:
+            _enrolled.add(thread)
+
+    receiver.receive = receive  # type: ignore[method-assign]
+
+
+async def request_keyframe(receiver: RTCRtpReceiver) -> None:
+    """Send a PLI for every source this receiver currently hears (aiortc's private sender)."""
+    for source in receiver.getSynchronizationSources():
+        await receiver._send_rtcp_pli(source.source)

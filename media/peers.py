@@ -1,0 +1,236 @@
+"""Server peers: the aiortc peer that answers each participant's offer and records them.
+
+`MediaService` is what the signaling layer calls (`answer`, `close_participant`,
+`pause`, `resume`, `stop`); it keeps one `HearingRecording` per hearing and one
+`ServerPeer` per participant. A participant's peer failing or closing only touches
+that participant's recording.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamTrack
+from aiortc.sdp import SessionDescription
+
+from media import passthrough
+from media.errors import NegotiationError
+from media.ice import HostAddresses, ice_configuration
+from media.participant import ParticipantInfo
+from media.recorder import OnRecordingEvent, ParticipantRecorder, RecordingState
+from media.recovery import next_segment_index, recover_participant
+from media.segments import TrackSpec
+
+__all__ = ["HearingRecording", "MediaService", "MediaSettings", "ServerPeer"]
+
+logger = logging.getLogger(__name__)
+MAX_OFFER_BYTES = 64_000
+
+
+@dataclass(frozen=True)
+class MediaSettings:
+    archive_dir: Path
+    ice_servers: tuple[dict[str, Any], ...] = ()
+    ice_relay_only: bool = False
+    host_addresses: tuple[str, ...] = ()  # empty: aioice's own interface discovery
+    segment_seconds: float = 600.0
+    media_timeout: float = 3.0
+
+    def __post_init__(self) -> None:
+        if self.segment_seconds < 1:
+            raise ValueError(f"'segment_seconds' must be >= 1 (got {self.segment_seconds})")
+        if not 0.5 <= self.media_timeout <= 60:
+            raise ValueError(f"'media_timeout' must be in [0.5, 60] s (got {self.media_timeout})")
+
+
+def negotiated_tracks(answer_sdp: str) -> list[TrackSpec]:
+    """The codec each received m-line will carry: the first non-RTX codec of our answer."""
+    specs: list[TrackSpec] = []
+    for media in SessionDescription.parse(answer_sdp).media:
+        if media.kind not in ("audio", "video") or media.direction not in ("recvonly", "sendrecv"):
+            continue
+        codecs = [c for c in media.rtp.codecs if c.name.lower() != "rtx"]
+        if codecs and not any(s.kind == media.kind for s in specs):
+            specs.append(TrackSpec(media.kind, codecs[0].mimeType, codecs[0].clockRate))
+    return specs
+
+
+class ServerPeer:
+    """One participant's `RTCPeerConnection`, answering their offer and feeding a recorder."""
+
+    def __init__(self, participant: ParticipantInfo, settings: MediaSettings) -> None:
+        self.participant = participant
+        self.settings = settings
+        configuration = ice_configuration(settings.ice_servers, relay_only=settings.ice_relay_only)
+        self.pc = RTCPeerConnection(configuration)
+        self.recorder: ParticipantRecorder | None = None
+        self.closed = asyncio.Event()
+
+    async def answer(self, offer_sdp: str, on_event: OnRecordingEvent) -> str:
+        if not isinstance(offer_sdp, str) or not offer_sdp.startswith("v=0"):
+            raise NegotiationError("offer must be an SDP string starting with 'v=0'")
+        if len(offer_sdp) > MAX_OFFER_BYTES:
+            raise NegotiationError(f"offer larger than {MAX_OFFER_BYTES} bytes")
+        tracks: list[MediaStreamTrack] = []
+        self.pc.on("track", tracks.append)
+        self.pc.on("connectionstatechange", self._connection_changed)
+        try:
+            await self.pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
+        except (ValueError, KeyError, IndexError) as exc:
+            await self.pc.close()
+            raise NegotiationError(f"cannot use this offer: {exc}") from exc
+        for transceiver in self.pc.getTransceivers():
+            passthrough.enable(transceiver.receiver)
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        specs = negotiated_tracks(self.pc.localDescription.sdp)
+        if not specs:
+            await self.pc.close()
+            raise NegotiationError("offer sends no audio or video the server can record")
+        self.recorder = self._recorder(specs, on_event)
+        for track in tracks:
+            self.recorder.add_track(track)
+        return str(self.pc.localDescription.sdp)
+
+    def _recorder(self, specs: list[TrackSpec], on_event: OnRecordingEvent) -> ParticipantRecorder:
+        info = self.participant
+        directory = self.settings.archive_dir / info.hearing_id / info.participant_id
+        recover_participant(directory)
+        return ParticipantRecorder(
+            info, specs, directory, on_event=on_event, request_keyframe=self.request_keyframe,
+            segment_seconds=self.settings.segment_seconds,
+            media_timeout=self.settings.media_timeout,
+            first_index=next_segment_index(directory),
+        )
+
+    async def request_keyframe(self) -> None:
+        for transceiver in self.pc.getTransceivers():
+            if transceiver.kind == "video":
+                await passthrough.request_keyframe(transceiver.receiver)
+
+    def _connection_changed(self) -> None:
+        state = self.pc.connectionState
+        logger.info("peer %s connection %s", self.participant.participant_id, state)
+        if self.pc.connectionState in ("failed", "closed"):
+            self.closed.set()
+
+    async def close(self, reason: str = "participant_left") -> None:
+        if self.recorder is not None:
+            await self.recorder.stop(reason)
+        await self.pc.close()
+        self.closed.set()
+
+
+@dataclass
+class HearingRecording:
+    """A hearing's participants and its recording switch (standby until `start`)."""
+
+    hearing_id: str
+    state: RecordingState = "standby"
+    peers: dict[str, ServerPeer] = field(default_factory=dict)
+
+    def recorders(self) -> list[ParticipantRecorder]:
+        return [p.recorder for p in self.peers.values() if p.recorder is not None]
+
+
+class MediaService:
+    """Entry point for signaling: answers offers and drives every hearing's recording.
+
+    `on_recording_event(RecordingEvent)` is called on the event loop for every state
+    change of every participant's recording (recording, paused, stopped, failed).
+    """
+
+    def __init__(self, settings: MediaSettings, on_recording_event: OnRecordingEvent) -> None:
+        self.settings = settings
+        self._on_event = on_recording_event
+        self._hearings: dict[str, HearingRecording] = {}
+        self._host_addresses = HostAddresses(settings.host_addresses)
+        self._opened = False
+
+    async def __aenter__(self) -> MediaService:
+        self.open()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    def open(self) -> None:
+        """Install process-wide hooks (host addresses, encoded-frame seam); idempotent."""
+        if not self._opened:
+            self._host_addresses.install()
+            passthrough.install()
+            self._opened = True
+
+    async def close(self) -> None:
+        for hearing_id in list(self._hearings):
+            await self.stop(hearing_id)
+        if self._opened:
+            self._host_addresses.uninstall()
+            self._opened = False
+
+    def hearing(self, hearing_id: str) -> HearingRecording:
+        return self._hearings.setdefault(hearing_id, HearingRecording(hearing_id))
+
+    def states(self, hearing_id: str) -> dict[str, RecordingState]:
+        return {pid: r.state for pid, r in self._recorders(hearing_id)}
+
+    async def answer(self, participant: ParticipantInfo, offer_sdp: str) -> str:
+        """Answer a participant's offer; a previous peer of the same participant is closed."""
+        self.open()
+        hearing = self.hearing(participant.hearing_id)
+        previous = hearing.peers.pop(participant.participant_id, None)
+        if previous is not None:
+            await previous.close("reconnected")
+        peer = ServerPeer(participant, self.settings)
+        answer_sdp = await peer.answer(offer_sdp, self._on_event)
+        hearing.peers[participant.participant_id] = peer
+        if peer.recorder is not None and hearing.state in ("recording", "paused"):
+            peer.recorder.start()
+            if hearing.state == "paused":
+                peer.recorder.pause()
+        return answer_sdp
+
+    async def close_participant(self, hearing_id: str, participant_id: str) -> None:
+        hearing = self._hearings.get(hearing_id)
+        peer = hearing.peers.pop(participant_id, None) if hearing else None
+        if peer is not None:
+            await peer.close("participant_left")
+
+    def start(self, hearing_id: str) -> None:
+        hearing = self.hearing(hearing_id)
+        hearing.state = "recording"
+        for recorder in hearing.recorders():
+            recorder.start()
+
+    def pause(self, hearing_id: str) -> None:
+        hearing = self.hearing(hearing_id)
+        if hearing.state == "recording":
+            hearing.state = "paused"
+            for recorder in hearing.recorders():
+                recorder.pause()
+
+    def resume(self, hearing_id: str) -> None:
+        hearing = self.hearing(hearing_id)
+        if hearing.state == "paused":
+            hearing.state = "recording"
+            for recorder in hearing.recorders():
+                recorder.resume()
+
+    async def stop(self, hearing_id: str) -> None:
+        """Hearing closed: finish every segment and hang up every server peer."""
+        hearing = self._hearings.pop(hearing_id, None)
+        if hearing is None:
+            return
+        hearing.state = "stopped"
+        await asyncio.gather(*(peer.close("hearing_stopped") for peer in hearing.peers.values()))
+
+    def _recorders(self, hearing_id: str) -> list[tuple[str, ParticipantRecorder]]:
+        hearing = self._hearings.get(hearing_id)
+        if hearing is None:
+            return []
+        return [(pid, p.recorder) for pid, p in hearing.peers.items() if p.recorder is not None]
+

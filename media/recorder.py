@@ -1,0 +1,305 @@
+"""The recorder: one participant's received tracks → segments, with a watchdog.
+
+Packets come off aiortc's tracks on the event loop and go, unchanged, to a writer
+thread that owns the Matroska files (file I/O never blocks the loop). The watchdog
+reports a track that stops delivering (aiortc's "ended" may never fire, aiortc#1129),
+rotates segments on time, and re-requests keyframes while a rotation waits for one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import av
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from media.errors import SegmentWriteError
+from media.participant import ParticipantInfo
+from media.segments import SegmentSeries, TrackSpec
+
+__all__ = ["OnRecordingEvent", "ParticipantRecorder", "RecordingEvent", "RecordingState"]
+
+logger = logging.getLogger(__name__)
+
+RecordingState = Literal["standby", "recording", "paused", "stopped", "failed"]
+_RESYNC_SECONDS = 2.0
+_WATCH_INTERVAL = 0.5
+
+
+@dataclass(frozen=True)
+class RecordingEvent:
+    """A participant's recording changed state; `reason` says why for "failed"/"stopped"."""
+
+    hearing_id: str
+    participant_id: str
+    state: RecordingState
+    reason: str | None = None
+    at: float = 0.0  # wall clock, seconds since the epoch
+    segment: str | None = None  # the segment file being written, when recording
+    detail: str | None = None  # e.g. which track went silent, the writer's error text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "hearing_id": self.hearing_id, "participant_id": self.participant_id,
+            "state": self.state, "reason": self.reason, "at": self.at, "segment": self.segment,
+            "detail": self.detail,
+        }
+
+
+OnRecordingEvent = Callable[[RecordingEvent], None]
+RequestKeyframe = Callable[[], Coroutine[Any, Any, None]]
+
+
+@dataclass
+class _TrackClock:
+    """Maps a track's RTP time to wall clock, anchored at its first packet's arrival."""
+
+    anchor_pts: int | None = None
+    anchor_wall: float = 0.0
+    last_arrival: float = 0.0  # monotonic
+
+    def wall(self, pts: int, time_base: Any, arrival_wall: float) -> float:
+        if self.anchor_pts is not None:
+            wall = self.anchor_wall + float((pts - self.anchor_pts) * time_base)
+            if abs(wall - arrival_wall) < _RESYNC_SECONDS:
+                return wall
+        # First packet, or the sender's clock jumped (track replaced, long stall).
+        self.anchor_pts, self.anchor_wall = pts, arrival_wall
+        return arrival_wall
+
+
+class _WriterThread:
+    """Owns the `SegmentSeries`; fed through a queue so muxing and file I/O stay off the loop."""
+
+    def __init__(
+        self, series: SegmentSeries, loop: asyncio.AbstractEventLoop,
+        on_opened: Callable[[Path], None], on_error: Callable[[Exception], None],
+    ) -> None:
+        self.series = series
+        self._loop = loop
+        self._on_opened = on_opened
+        self._on_error = on_error
+        self._queue: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self._failed = False
+        self._thread = threading.Thread(
+            target=self._run, name=f"segments-{series.participant.participant_id}", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def put(self, *item: Any) -> None:
+        self._queue.put(item)
+
+    async def join(self) -> None:
+        self._queue.put(("stop",))
+        await asyncio.to_thread(self._thread.join)
+
+    def _run(self) -> None:
+        while True:
+            command, *args = self._queue.get()
+            if command == "stop":
+                self._guarded(self.series.finish)
+                return
+            if self._failed:
+                continue
+            if command == "packet":
+                before = self.series.current
+                self._guarded(self.series.add, *args)
+                current = self.series.current
+                if current is not None and current is not before:
+                    self._loop.call_soon_threadsafe(self._on_opened, current.path)
+            elif command == "rotate":
+                self.series.request_rotation()
+            elif command == "finish":
+                self._guarded(self.series.finish)
+
+    def _guarded(self, function: Callable[..., Any], *args: Any) -> None:
+        try:
+            function(*args)
+        except SegmentWriteError as exc:
+            self._failed = True
+            self._loop.call_soon_threadsafe(self._on_error, exc)
+        except Exception as exc:  # a writer bug must surface as "failed", not kill the thread
+            logger.exception("segment writer crashed")
+            self._failed = True
+            self._loop.call_soon_threadsafe(self._on_error, exc)
+
+
+class ParticipantRecorder:
+    """Records one participant; states: standby → recording ⇄ paused → stopped, or failed."""
+
+    def __init__(
+        self,
+        participant: ParticipantInfo,
+        specs: list[TrackSpec],
+        directory: Path,
+        *,
+        on_event: OnRecordingEvent,
+        request_keyframe: RequestKeyframe | None = None,
+        segment_seconds: float = 600.0,
+        media_timeout: float = 3.0,
+        first_index: int = 1,
+    ) -> None:
+        self.participant = participant
+        self.specs = {spec.kind: spec for spec in specs}
+        self.state: RecordingState = "standby"
+        self.reason: str | None = None
+        self.segment_seconds = segment_seconds
+        self.media_timeout = media_timeout
+        self._on_event = on_event
+        self._request_keyframe = request_keyframe
+        self._series = SegmentSeries(directory, participant, specs, first_index=first_index)
+        self._writer: _WriterThread | None = None
+        self._clocks: dict[str, _TrackClock] = {kind: _TrackClock() for kind in self.specs}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._watch_since = time.monotonic()
+        self._last_keyframe_request = 0.0
+        self._announce_segment = True
+
+    @property
+    def segments(self) -> list[Path]:
+        return list(self._series.closed)
+
+    def add_track(self, track: MediaStreamTrack) -> None:
+        if track.kind not in self.specs:
+            return
+        self._tasks.append(asyncio.create_task(self._pump(track), name=f"pump-{track.kind}"))
+
+    def start(self) -> None:
+        if self._writer is None:
+            loop = asyncio.get_running_loop()
+            self._writer = _WriterThread(
+                self._series, loop, self._segment_opened, self._write_failed
+            )
+            self._writer.start()
+            self._tasks.append(asyncio.create_task(self._watch(), name="recording-watchdog"))
+        if self.state in ("standby", "paused"):
+            self._enter_recording()
+
+    def pause(self) -> None:
+        if self.state == "recording" and self._writer is not None:
+            self._writer.put("finish")
+            self._set("paused")
+
+    def resume(self) -> None:
+        if self.state == "paused":
+            self._enter_recording()
+
+    async def stop(self, reason: str = "stopped") -> None:
+        """Finish the open segment and release everything; idempotent."""
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            await writer.join()
+        if self.state != "stopped":
+            self._set("stopped", reason)
+
+    def _enter_recording(self) -> None:
+        self._watch_since = time.monotonic()
+        self._announce_segment = True
+        self._set("recording")
+        self._ask_keyframe()
+
+    def _set(
+        self, state: RecordingState, reason: str | None = None, segment: Path | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self.state, self.reason = state, reason
+        info = self.participant
+        event = RecordingEvent(
+            info.hearing_id, info.participant_id, state, reason, time.time(),
+            str(segment) if segment else None, detail,
+        )
+        try:
+            self._on_event(event)
+        except Exception:  # a listener's bug must not stop the recording
+            logger.exception("on_recording_event callback failed")
+
+    async def _pump(self, track: MediaStreamTrack) -> None:
+        kind = track.kind
+        spec = self.specs[kind]
+        clock = self._clocks[kind]
+        while True:
+            try:
+                packet = await track.recv()
+            except MediaStreamError:
+                return  # ended: the watchdog decides whether that is a failure
+            clock.last_arrival = time.monotonic()
+            if not isinstance(packet, av.Packet) or self._writer is None:
+                continue
+            if packet.opaque is not None and str(packet.opaque).lower() != spec.mime_type.lower():
+                self._fail("unexpected_codec", detail=str(packet.opaque))
+                continue
+            if self.state == "failed" and self.reason == "media_timeout":
+                self._set("recording", "media_resumed")
+            if self.state != "recording":
+                continue
+            wall = clock.wall(int(packet.pts or 0), packet.time_base, time.time())
+            self._writer.put("packet", kind, packet, wall)
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(_WATCH_INTERVAL)
+            if self.state != "recording":
+                continue
+            now = time.monotonic()
+            silent = [
+                kind for kind, clock in self._clocks.items()
+                if now - max(clock.last_arrival, self._watch_since) > self.media_timeout
+            ]
+            if silent:
+                self._fail("media_timeout", detail=",".join(sorted(silent)))
+                continue
+            self._maybe_rotate()
+
+    def _maybe_rotate(self) -> None:
+        current = self._series.current
+        if self._writer is None or current is None:
+            if "video" in self.specs and time.monotonic() - self._last_keyframe_request > 1.0:
+                self._ask_keyframe()
+            return
+        if self._series.rotation_pending:
+            if time.monotonic() - self._last_keyframe_request > 1.0:
+                self._ask_keyframe()
+        elif time.time() - current.start_wall >= self.segment_seconds:
+            self._writer.put("rotate")
+            self._ask_keyframe()
+
+    def _ask_keyframe(self) -> None:
+        self._last_keyframe_request = time.monotonic()
+        if self._request_keyframe is not None and "video" in self.specs:
+            task = asyncio.create_task(self._request_keyframe())
+            task.add_done_callback(_log_failure)
+
+    def _fail(self, reason: str, detail: str | None = None) -> None:
+        if self.state != "failed":
+            self._set("failed", reason, detail=detail)
+
+    def _segment_opened(self, path: Path) -> None:
+        if self.state == "recording" and self._announce_segment:
+            self._announce_segment = False
+            self._set("recording", None, path)
+
+    def _write_failed(self, exc: Exception) -> None:
+        logger.error("recording of %s failed: %s", self.participant.participant_id, exc)
+        self._fail("writer_error", detail=str(exc)[:200])
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.warning("keyframe request failed: %s", task.exception())
