@@ -1,0 +1,63 @@
+"""What web/ hands signaling: its settings and the hearings services it calls."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from hearings.access import Access
+from hearings.control import Control
+from hearings.room import Room
+from hearings.scheduling import Scheduling
+from signaling.errors import ConfigError
+from signaling.quality import Thresholds
+
+__all__ = ["MediaAnswer", "MediaCandidate", "RoomServices", "SignalingConfig"]
+
+NAMESPACE = "/hearing"
+SESSION_COOKIE = "yunting_session"
+
+
+class MediaAnswer(Protocol):
+    """The media package answers a participant's offer with its own peer's SDP."""
+
+    def __call__(self, hearing_id: str, participant_id: str, sdp: str, *, ice_restart: bool
+                 ) -> Awaitable[str]: ...
+
+
+MediaCandidate = Callable[[str, str, str, str | None, int | None], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class SignalingConfig:
+    allowed_origins: tuple[str, ...]
+    redis_url: str | None = None  # None: in-process rooms and presence
+    redis_channel: str = "yunting-signaling"
+    max_message_bytes: int = 64_000
+    max_sdp_bytes: int = 32_000
+    rate_per_s: float = 20.0
+    rate_burst: int = 60
+    ping_interval_s: float = 25.0
+    ping_timeout_s: float = 20.0
+    quality: Thresholds = field(default_factory=Thresholds)
+
+    def __post_init__(self) -> None:
+        origins = tuple(self.allowed_origins)
+        object.__setattr__(self, "allowed_origins", origins)
+        if not origins or any(o == "*" or not o.startswith(("http://", "https://"))
+                              for o in origins):
+            raise ConfigError(f"'allowed_origins' must list http(s) origins, never '*' "
+                              f"(got {list(origins)!r})")
+        if self.max_sdp_bytes > self.max_message_bytes:
+            raise ConfigError("'max_sdp_bytes' must not exceed 'max_message_bytes'")
+        if self.rate_per_s <= 0 or self.rate_burst < 1:
+            raise ConfigError("'rate_per_s' must be positive and 'rate_burst' at least 1")
+
+
+@dataclass(frozen=True)
+class RoomServices:
+    access: Access
+    control: Control
+    scheduling: Scheduling
+    room: Room

@@ -1,0 +1,309 @@
+"""One handler per client event: call the hearings service, then tell the right rooms.
+
+Reached only through `namespace.py`, after size, rate, schema and authorization
+checks. State changes go to `hearings` (database + audit); presence-only things
+(quality, hands, consultation requests) go to `Presence`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from hearings.commands import ChangeHearing, ChangeParticipant
+from hearings.errors import InvalidInput, NotFound
+from hearings.participants import Participant
+from hearings.room import check_consultation_pair
+from hearings.states import ParticipantState
+from signaling import messages as m
+from signaling.authz import Standing, may_address
+from signaling.config import MediaAnswer, MediaCandidate, SignalingConfig
+from signaling.errors import MessageInvalid, MessageTooLarge, NotAllowed
+from signaling.hub import Connection, Hub, hearing_entry, rooms
+from signaling.quality import Quality, classify
+from signaling.sdp import parse_sdp
+
+__all__ = ["Handlers"]
+
+Result = dict[str, Any]
+Handler = Callable[[Connection, Any, Standing, str], Awaitable[Result]]
+_LISTED = frozenset({ParticipantState.IN_HEARING.value, ParticipantState.IN_CONSULTATION.value})
+
+
+class Handlers:
+    def __init__(self, hub: Hub, config: SignalingConfig, media_answer: MediaAnswer | None,
+                 media_candidate: MediaCandidate | None) -> None:
+        self.hub = hub
+        self.s = hub.services
+        self.config = config
+        self.media_answer = media_answer
+        self.media_candidate = media_candidate
+        self.table: dict[str, Handler] = {
+            "snapshot.request": self.snapshot,
+            "hearing.control": self.hearing_control,
+            "lobby.admit": self._participant("admit"),
+            "lobby.deny": self._participant("deny"),
+            "lobby.send_back": self._participant("send_back"),
+            "participant.remove": self._participant("remove"),
+            "witness.call": self.witness,
+            "witness.dismiss": self.witness,
+            "participant.mute": self.mute,
+            "self.mute": self.self_mute,
+            "session.resolve": self.resolve,
+            "consultation.request": self.consult_request,
+            "consultation.accept": self.consult_accept,
+            "consultation.reject": self.consult_reject,
+            "consultation.leave": self.consult_leave,
+            "hand.raise": self.hand,
+            "hand.lower": self.hand,
+            "hand.clear": self.hand_clear,
+            "chat.send": self.chat,
+            "chat.reply": self.chat_reply,
+            "help.request": self.help,
+            "heartbeat": self.heartbeat,
+            "rtc.offer": self.rtc_sdp,
+            "rtc.answer": self.rtc_sdp,
+            "rtc.candidate": self.rtc_candidate,
+        }
+
+    async def snapshot(self, conn: Connection, msg: m.Empty, st: Standing, event: str
+                          ) -> Result:
+        snap = await self.hub.snapshot(conn)
+        await self.hub.emit(conn.sid, "snapshot", snap)
+        return {}
+
+    async def hearing_control(self, conn: Connection, msg: m.HearingControl, st: Standing,
+                              event: str) -> Result:
+        hid = conn.hearing_id
+        hearing = await self.s.control.change_hearing(
+            conn.actor, ChangeHearing(hid, msg.action, msg.reason))
+        state = hearing_entry(hearing) | {"action": msg.action, "by": conn.member.name}
+        await self.hub.emit(rooms.everyone(hid), "hearing.state", state)
+        if hearing.is_over:
+            # Closed is final: every connection on every process is told and let go.
+            await self.hub.evict_all(hid, "hearing.closed", {"reason": "hearing_closed"})
+        return {"state": hearing.state.value}
+
+    def _participant(self, action: str) -> Handler:
+        async def handle(conn: Connection, msg: m.ParticipantCommand, st: Standing, event: str
+                          ) -> Result:
+            p = await self.s.control.change_participant(
+                conn.actor, ChangeParticipant(conn.hearing_id, msg.participant_id, action))
+            await self._after(conn.hearing_id, p, reason=action)
+            return {"state": p.state.value}
+
+        return handle
+
+    async def _after(self, hid: str, p: Participant, *, reason: str) -> None:
+        await self.hub.place(hid, p)
+        if p.state is ParticipantState.REMOVED:
+            # Removal revoked the tokens; the connections go on whichever process holds them.
+            await self.hub.evict(hid, p.id, "removed", {"reason": reason})
+        await self.hub.broadcast(hid)
+
+    async def witness(self, conn: Connection, msg: m.ParticipantCommand, st: Standing,
+                      event: str) -> Result:
+        room, hid = self.s.room, conn.hearing_id
+        if event == "witness.call":
+            p = await room.call_witness(conn.actor, hid, msg.participant_id)
+        else:
+            p = await room.dismiss_witness(conn.actor, hid, msg.participant_id)
+        await self._after(hid, p, reason="witness")
+        return {"state": p.state.value}
+
+    async def mute(self, conn: Connection, msg: m.MuteCommand, st: Standing, event: str
+                          ) -> Result:
+        p = await self.s.control.set_mute(conn.actor, conn.hearing_id, msg.participant_id,
+                                          muted=msg.muted, locked=msg.locked)
+        await self._muted(conn, p)
+        return {"muted": p.muted, "locked": p.mute_locked}
+
+    async def self_mute(self, conn: Connection, msg: m.SelfMute, st: Standing, event: str
+                          ) -> Result:
+        pid = conn.member.participant_id
+        if pid is None:
+            raise NotAllowed("you have no seat in this hearing, so no microphone to mute")
+        p = await self.s.control.set_mute(conn.actor, conn.hearing_id, pid, muted=msg.muted,
+                                          locked=False)
+        await self._muted(conn, p)
+        return {"muted": p.muted, "locked": p.mute_locked}
+
+    async def _muted(self, conn: Connection, p: Participant) -> None:
+        await self.hub.emit_person(conn.hearing_id, p.id, "mute", {
+            "participant_id": p.id, "muted": p.muted, "locked": p.mute_locked,
+            "by": conn.member.name})
+        await self.hub.broadcast(conn.hearing_id)
+
+    async def resolve(self, conn: Connection, msg: m.SessionResolve, st: Standing, event: str
+                          ) -> Result:
+        hid = conn.hearing_id
+        attached = await self.hub.presence.attachments(hid, msg.identity)
+        keep = next((a for a in attached if a.sid == msg.keep), None)
+        if keep is None:
+            raise InvalidInput(f"{msg.identity!r} has no connection {msg.keep!r}")
+        for a in attached:
+            if a.sid != keep.sid:
+                await self.hub.emit(a.sid, "session.replaced", {"kept": keep.sid})
+                await self.hub.sio.disconnect(a.sid, "/hearing")
+        await self.s.room.duplicate_connection(conn.actor, hid, msg.identity, keep.sid)
+        if keep.held:
+            await self.hub.promote(hid, keep.sid, msg.identity)
+        return {"kept": keep.sid}
+
+    async def consult_request(self, conn: Connection, msg: m.ConsultationRequest, st: Standing,
+                              event: str) -> Result:
+        hid, me = conn.hearing_id, conn.member
+        hearing = await self.s.scheduling.hearing(conn.actor, hid)
+        target = hearing.participant(msg.participant_id)
+        check_consultation_pair(hearing.participant(str(me.participant_id)), target)
+        request_id = secrets.token_hex(8)
+        await self.hub.presence.put_request(hid, request_id, {"from": me.identity,
+                                                              "to": target.id})
+        await self.hub.emit_person(hid, target.id, "consultation.requested", {
+            "request_id": request_id, "from": {"id": me.identity, "name": me.name,
+                                               "role": me.role}})
+        return {"request_id": request_id}
+
+    async def _take(self, conn: Connection, request_id: str) -> dict[str, Any]:
+        request = await self.hub.presence.take_request(conn.hearing_id, request_id)
+        if request is None or request["to"] != conn.member.identity:
+            raise NotFound("consultation request", request_id)
+        return request
+
+    async def consult_accept(self, conn: Connection, msg: m.ConsultationAnswer, st: Standing,
+                             event: str) -> Result:
+        hid = conn.hearing_id
+        request = await self._take(conn, msg.request_id)
+        people = await self.s.room.start_consultation(conn.actor, hid, request["from"],
+                                                      conn.member.identity)
+        cid = msg.request_id
+        await self.hub.presence.put_consultation(hid, cid, [p.id for p in people])
+        for p in people:
+            await self.hub.join_consultation(hid, p.id, cid)
+            await self.hub.place(hid, p)
+        await self.hub.emit(rooms.consultation(hid, cid), "consultation.started", {
+            "consultation_id": cid, "participants": [p.id for p in people]})
+        await self.hub.broadcast(hid)
+        return {"consultation_id": cid}
+
+    async def consult_reject(self, conn: Connection, msg: m.ConsultationAnswer, st: Standing,
+                             event: str) -> Result:
+        request = await self._take(conn, msg.request_id)
+        await self.hub.emit_person(conn.hearing_id, request["from"], "consultation.rejected", {
+            "request_id": msg.request_id, "by": conn.member.identity})
+        return {}
+
+    async def consult_leave(self, conn: Connection, msg: m.Empty, st: Standing, event: str
+                          ) -> Result:
+        await self.hub.end_consultation(conn.hearing_id, conn.member.identity, conn.actor)
+        return {}
+
+    async def hand(self, conn: Connection, msg: m.Empty, st: Standing, event: str
+                          ) -> Result:
+        raised = event == "hand.raise"
+        return await self._set_hand(conn.hearing_id, conn.member.identity, raised)
+
+    async def hand_clear(self, conn: Connection, msg: m.HandClear, st: Standing, event: str
+                          ) -> Result:
+        return await self._set_hand(conn.hearing_id, msg.participant_id, False)
+
+    async def _set_hand(self, hid: str, identity: str, raised: bool) -> Result:
+        await self.hub.presence.set_hand(hid, identity, raised)
+        await self.hub.emit(rooms.inside(hid), "hand", {"participant_id": identity,
+                                                        "raised": raised})
+        return {"raised": raised}
+
+    def _said(self, conn: Connection, text: str, to: str | None) -> dict[str, Any]:
+        me = conn.member
+        return {"from": {"id": me.identity, "name": me.name, "role": me.role},
+                "to": to, "text": text, "at": time.time()}
+
+    async def chat(self, conn: Connection, msg: m.ChatSend, st: Standing, event: str
+                          ) -> Result:
+        said = self._said(conn, msg.text, None)
+        await self.hub.emit(rooms.staff(conn.hearing_id), "chat.message", said)
+        await self.hub.emit_person(conn.hearing_id, conn.member.identity, "chat.message", said)
+        return {}
+
+    async def chat_reply(self, conn: Connection, msg: m.ChatReply, st: Standing, event: str
+                          ) -> Result:
+        said = self._said(conn, msg.text, msg.to)
+        await self.hub.emit_person(conn.hearing_id, msg.to, "chat.message", said)
+        await self.hub.emit(rooms.staff(conn.hearing_id), "chat.message", said)
+        return {}
+
+    async def help(self, conn: Connection, msg: m.HelpRequest, st: Standing, event: str
+                          ) -> Result:
+        await self.s.room.request_help(conn.actor, conn.hearing_id, msg.text)
+        await self.hub.emit(rooms.staff(conn.hearing_id), "help.requested",
+                            self._said(conn, msg.text or "", None))
+        return {}
+
+    async def heartbeat(self, conn: Connection, msg: m.Heartbeat, st: Standing, event: str
+                          ) -> Result:
+        # Presence only: 2,000 clients beating every few seconds must not write the database.
+        level = classify(msg.loss_pct, self.config.quality)
+        quality = Quality(level, msg.loss_pct, msg.rtt_ms, msg.bitrate_kbps, time.time())
+        hid, identity = conn.hearing_id, conn.member.identity
+        await self.hub.presence.set_quality(hid, identity, quality)
+        if not conn.member.observer:
+            await self.hub.emit(rooms.staff(hid), "quality",
+                                {"participant_id": identity} | quality.to_json())
+        return {"level": level.value}
+
+    async def rtc_sdp(self, conn: Connection, msg: m.RtcSdp, st: Standing, event: str
+                          ) -> Result:
+        size = len(msg.sdp.encode())
+        if size > self.config.max_sdp_bytes:
+            raise MessageTooLarge(f"'sdp' must be at most {self.config.max_sdp_bytes} bytes "
+                                  f"(got {size})")
+        description = parse_sdp(msg.sdp)
+        if st is Standing.OBSERVER and description.publishes():
+            raise NotAllowed("an observer may only receive: every media section must be "
+                             "recvonly or inactive")
+        if msg.to == m.MEDIA_PEER:
+            return await self._to_media(conn, event, msg, st)
+        await self._route(conn, msg.to, st)
+        await self.hub.emit_person(conn.hearing_id, msg.to, event, {
+            "from": conn.member.identity, "sdp": msg.sdp, "ice_restart": msg.ice_restart})
+        return {}
+
+    async def _to_media(self, conn: Connection, event: str, msg: m.RtcSdp, st: Standing
+                        ) -> Result:
+        may_address(st, target_is_media=True, same_room=True)
+        if event != "rtc.offer":
+            raise MessageInvalid("the server's media peer only answers offers")
+        if self.media_answer is None:
+            raise NotAllowed("this server has no media peer")
+        answer = await self.media_answer(conn.hearing_id, conn.member.identity, msg.sdp,
+                                         ice_restart=msg.ice_restart)
+        await self.hub.emit(conn.sid, "rtc.answer", {"from": m.MEDIA_PEER, "sdp": answer,
+                                                     "ice_restart": msg.ice_restart})
+        return {}
+
+    async def rtc_candidate(self, conn: Connection, msg: m.RtcCandidate, st: Standing,
+                            event: str) -> Result:
+        payload = {"from": conn.member.identity, "candidate": msg.candidate,
+                   "sdp_mid": msg.sdp_mid, "sdp_mline_index": msg.sdp_mline_index}
+        if msg.to == m.MEDIA_PEER:
+            may_address(st, target_is_media=True, same_room=True)
+            if self.media_candidate is not None:
+                await self.media_candidate(conn.hearing_id, conn.member.identity,
+                                           msg.candidate, msg.sdp_mid, msg.sdp_mline_index)
+            return {}
+        await self._route(conn, msg.to, st)
+        await self.hub.emit_person(conn.hearing_id, msg.to, "rtc.candidate", payload)
+        return {}
+
+    async def _route(self, conn: Connection, target: str, st: Standing) -> None:
+        """A peer-to-peer message: both inside, neither an observer, same side of the wall."""
+        routing = await self.hub.presence.routing(conn.hearing_id)
+        member = routing.members.get(target)
+        if member is None or member.observer or routing.states.get(target) not in _LISTED:
+            raise NotAllowed(f"{target!r} is not in the hearing")
+        me = conn.member.identity
+        may_address(st, target_is_media=False,
+                    same_room=routing.consultation.get(me) == routing.consultation.get(target))
+

@@ -1,0 +1,163 @@
+"""The /hearing socket.io namespace: connect, disconnect, and the gate every event passes.
+
+The gate, in order: rate limit (a flood disconnects), size, schema, authorization
+table, handler. Any refusal after the rate limit is an `error` event (and the ack),
+and the connection stays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+import socketio
+
+from hearings.actors import SYSTEM
+from hearings.errors import HearingsError
+from signaling import messages
+from signaling.authz import authorise
+from signaling.config import NAMESPACE, SignalingConfig
+from signaling.entry import Refused, enter
+from signaling.errors import MessageInvalid, MessageTooLarge, SignalingError
+from signaling.handlers import Handlers
+from signaling.hub import Connection, Hub
+from signaling.ratelimit import TokenBucket
+
+__all__ = ["HearingNamespace"]
+
+log = logging.getLogger("yunting.signaling")
+
+
+class HearingNamespace(socketio.AsyncNamespace):
+    def __init__(self, hub: Hub, handlers: Handlers, config: SignalingConfig) -> None:
+        super().__init__(NAMESPACE)
+        self.hub = hub
+        self.handlers = handlers
+        self.config = config
+        self.connections: dict[str, Connection] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        if event == "connect":
+            return await self.connect(args[0], args[1], args[2] if len(args) > 2 else None)
+        if event == "disconnect":
+            return await self.disconnect(args[0])
+        sid, payload = args[0], args[1:]
+        conn = self.connections.get(sid)
+        if conn is None:
+            return None
+        if not conn.bucket.take():
+            await self._fail(sid, event, "rate_limited", "too many messages: disconnected")
+            await self.hub.sio.disconnect(sid, NAMESPACE)
+            return None
+        try:
+            return {"ok": True} | await self._gate(conn, event, payload)
+        except (SignalingError, HearingsError) as exc:
+            return await self._fail(sid, event, exc.code, exc.message)
+
+    async def _gate(self, conn: Connection, event: str, payload: tuple[Any, ...]
+                    ) -> dict[str, Any]:
+        if len(payload) > 1:
+            raise MessageInvalid("send one payload object per event")
+        data = payload[0] if payload else None
+        size = len(json.dumps(data, ensure_ascii=False).encode())
+        if size > self.config.max_message_bytes:
+            raise MessageTooLarge(f"a message must be at most {self.config.max_message_bytes} "
+                                  f"bytes (got {size})")
+        msg = messages.parse(event, data)
+        standing = self.hub.standing(conn)
+        authorise(event, standing)
+        return await self.handlers.table[event](conn, msg, standing, event)
+
+    async def _fail(self, sid: str, event: str, code: str, message: str) -> dict[str, Any]:
+        error = {"event": event[:64] if isinstance(event, str) else None, "code": code,
+                 "message": message}
+        await self.hub.emit(sid, "error", error)
+        return {"ok": False, "error": error}
+
+    async def connect(self, sid: str, environ: dict[str, Any], auth: object) -> None:
+        try:
+            entrant = await enter(self.hub.services, environ, auth)
+        except Refused as refused:
+            raise socketio.exceptions.ConnectionRefusedError(
+                refused.message, {"code": refused.code}) from None
+        hid, member = entrant.hearing.id, entrant.member
+        state = "in_hearing"
+        if member.participant_id is not None:
+            p = await self.hub.services.room.arrive(entrant.actor, hid, member.participant_id)
+            state = p.state.value
+        presence = self.hub.presence
+        live = [a for a in await presence.attachments(hid, member.identity) if not a.held]
+        held = bool(live)
+        await presence.attach(hid, member, sid, held=held)
+        await presence.set_state(hid, member.identity, state)
+        self.connections[sid] = Connection(
+            sid, hid, member, entrant.actor,
+            TokenBucket(self.config.rate_per_s, self.config.rate_burst))
+        if not held:
+            await self.hub.seat(sid, hid, member, state)
+        # The client learns it is connected only after this handler returns, so what
+        # it must receive (snapshot, lists) is sent from a task that runs afterwards.
+        self._spawn(self._welcome(sid, held))
+
+    async def _welcome(self, sid: str, held: bool) -> None:
+        conn = self.connections.get(sid)
+        if conn is None:
+            return
+        await asyncio.sleep(0)
+        hid, member = conn.hearing_id, conn.member
+        if held:
+            await self.hub.services.room.duplicate_connection(conn.actor, hid, member.identity)
+            await self.hub.emit(sid, "session.held", {"identity": member.identity})
+            attached = await self.hub.presence.attachments(hid, member.identity)
+            await self.hub.emit(f"h:{hid}:staff", "session.duplicate", {
+                "identity": member.identity, "name": member.name,
+                "connections": [{"sid": a.sid, "held": a.held} for a in attached]})
+        await self.hub.emit(sid, "snapshot", await self.hub.snapshot(conn))
+        if not held:
+            await self.hub.broadcast(hid)
+
+    async def disconnect(self, sid: str) -> None:
+        conn = self.connections.pop(sid, None)
+        if conn is None:
+            return
+        hid, identity = conn.hearing_id, conn.member.identity
+        presence = self.hub.presence
+        await presence.detach(hid, sid)
+        remaining = await presence.attachments(hid, identity)
+        if any(not a.held for a in remaining):
+            return
+        if remaining:  # only held connections are left: the oldest one takes over
+            await self.hub.promote(hid, remaining[0].sid, identity)
+            await self.hub.broadcast(hid)
+            return
+        await self._depart(conn)
+
+    async def _depart(self, conn: Connection) -> None:
+        """The member's last connection is gone: participant state → disconnected."""
+        hid, member = conn.hearing_id, conn.member
+        if await self.hub.presence.attachments(hid, member.identity):
+            return  # it reconnected meanwhile (perhaps on another process)
+        await self.hub.end_consultation(hid, member.identity, SYSTEM)
+        await self.hub.presence.forget(hid, member.identity)
+        if member.participant_id is not None:
+            p = await self.hub.services.room.depart(hid, member.participant_id)
+            await self.hub.presence.set_state(hid, p.id, p.state.value)
+        await self.hub.broadcast(hid)
+
+    def _spawn(self, coro: Any) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("signaling task failed", exc_info=task.exception())
+
+    async def drain(self) -> None:
+        """Wait for the background work of connects and disconnects (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)

@@ -1,0 +1,218 @@
+"""Who is connected to which hearing, agreed by every process: in-process or Redis.
+
+socket.io rooms are per process, so the shared truth of presence (members, their
+connections, quality, raised hands, consultation requests) lives here. The backend
+seam is one small interface, `Tables`: per hearing, a few hashes of JSON values.
+`LocalTables` is the embedded default; `RedisTables` shares them between processes
+(JSON only, never pickle). Every write is one HSET/HDEL, so no read-modify-write
+races between processes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+from signaling.quality import Quality
+
+__all__ = [
+    "Attachment", "LocalTables", "Member", "Presence", "PresenceView", "RedisTables", "Routing",
+    "Tables",
+]
+
+# Forget a hearing's presence a while after its last write, so a crashed process
+# cannot leave members behind for ever.
+PRESENCE_TTL_S = 12 * 3600
+
+
+class Tables(Protocol):
+    async def put(self, hearing_id: str, table: str, key: str, value: dict[str, Any]) -> None: ...
+    async def delete(self, hearing_id: str, table: str, key: str) -> None: ...
+    async def pop(self, hearing_id: str, table: str, key: str) -> dict[str, Any] | None: ...
+    async def all(self, hearing_id: str, tables: tuple[str, ...]
+                  ) -> dict[str, dict[str, dict[str, Any]]]: ...
+    async def close(self) -> None: ...
+
+
+class LocalTables:
+    def __init__(self) -> None:
+        self._data: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+
+    async def put(self, hearing_id: str, table: str, key: str, value: dict[str, Any]) -> None:
+        self._data.setdefault((hearing_id, table), {})[key] = value
+
+    async def delete(self, hearing_id: str, table: str, key: str) -> None:
+        self._data.get((hearing_id, table), {}).pop(key, None)
+
+    async def pop(self, hearing_id: str, table: str, key: str) -> dict[str, Any] | None:
+        return self._data.get((hearing_id, table), {}).pop(key, None)
+
+    async def all(self, hearing_id: str, tables: tuple[str, ...]
+                  ) -> dict[str, dict[str, dict[str, Any]]]:
+        return {t: dict(self._data.get((hearing_id, t), {})) for t in tables}
+
+    async def close(self) -> None:
+        self._data.clear()
+
+
+class RedisTables:
+    def __init__(self, url: str, *, prefix: str = "yunting:presence") -> None:
+        from redis import asyncio as aioredis  # only production needs the client
+
+        self._redis = aioredis.Redis.from_url(url, decode_responses=True)
+        self._prefix = prefix
+
+    def _key(self, hearing_id: str, table: str) -> str:
+        return f"{self._prefix}:{hearing_id}:{table}"
+
+    async def put(self, hearing_id: str, table: str, key: str, value: dict[str, Any]) -> None:
+        name = self._key(hearing_id, table)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hset(name, key, json.dumps(value, separators=(",", ":")))
+            pipe.expire(name, PRESENCE_TTL_S)
+            await pipe.execute()
+
+    async def delete(self, hearing_id: str, table: str, key: str) -> None:
+        await self._redis.hdel(self._key(hearing_id, table), key)
+
+    async def pop(self, hearing_id: str, table: str, key: str) -> dict[str, Any] | None:
+        # One transaction: of two processes popping the same request, one gets it.
+        name = self._key(hearing_id, table)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hget(name, key)
+            pipe.hdel(name, key)
+            value, _ = await pipe.execute()
+        return None if value is None else dict(json.loads(value))
+
+    async def all(self, hearing_id: str, tables: tuple[str, ...]
+                  ) -> dict[str, dict[str, dict[str, Any]]]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for table in tables:
+                pipe.hgetall(self._key(hearing_id, table))
+            results = await pipe.execute()
+        return {t: {k: json.loads(v) for k, v in r.items()} for t, r in zip(tables, results,
+                                                                           strict=True)}
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+@dataclass(frozen=True)
+class Member:
+    """One identity in a hearing: a participant, or a staff user without a seat."""
+
+    identity: str  # the participant id, or "staff:<user id>"
+    name: str
+    role: str
+    participant_id: str | None
+    host: bool
+    observer: bool
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One live connection (socket.io sid) of a member, on some process."""
+
+    sid: str
+    identity: str
+    held: bool  # a duplicate connection awaiting the judge's decision
+
+
+class Presence:
+    """The hearing's presence, on any `Tables` backend."""
+
+    def __init__(self, tables: Tables) -> None:
+        self._t = tables
+
+    async def close(self) -> None:
+        await self._t.close()
+
+    async def attach(self, hearing_id: str, member: Member, sid: str, *, held: bool) -> None:
+        await self._t.put(hearing_id, "members", member.identity, asdict(member))
+        await self._t.put(hearing_id, "sids", sid, {"identity": member.identity, "held": held})
+
+    async def set_held(self, hearing_id: str, sid: str, identity: str, held: bool) -> None:
+        await self._t.put(hearing_id, "sids", sid, {"identity": identity, "held": held})
+
+    async def detach(self, hearing_id: str, sid: str) -> None:
+        await self._t.delete(hearing_id, "sids", sid)
+
+    async def forget(self, hearing_id: str, identity: str) -> None:
+        """The member has no connection left: drop what only lives while connected."""
+        for table in ("members", "quality", "hands", "states"):
+            await self._t.delete(hearing_id, table, identity)
+
+    async def attachments(self, hearing_id: str, identity: str | None = None
+                          ) -> list[Attachment]:
+        sids = (await self._t.all(hearing_id, ("sids",)))["sids"]
+        found = [Attachment(sid, v["identity"], bool(v["held"])) for sid, v in sids.items()]
+        return [a for a in found if identity is None or a.identity == identity]
+
+    async def set_quality(self, hearing_id: str, identity: str, quality: Quality) -> None:
+        await self._t.put(hearing_id, "quality", identity, quality.to_json())
+
+    async def set_hand(self, hearing_id: str, identity: str, raised: bool) -> None:
+        if raised:
+            await self._t.put(hearing_id, "hands", identity, {"raised": True})
+        else:
+            await self._t.delete(hearing_id, "hands", identity)
+
+    async def put_request(self, hearing_id: str, request_id: str, value: dict[str, Any]
+                          ) -> None:
+        await self._t.put(hearing_id, "requests", request_id, value)
+
+    async def take_request(self, hearing_id: str, request_id: str) -> dict[str, Any] | None:
+        return await self._t.pop(hearing_id, "requests", request_id)
+
+    async def set_state(self, hearing_id: str, identity: str, state: str) -> None:
+        await self._t.put(hearing_id, "states", identity, {"state": state})
+
+    async def put_consultation(self, hearing_id: str, cid: str, identities: list[str]) -> None:
+        await self._t.put(hearing_id, "consults", cid, {"members": identities})
+
+    async def end_consultation(self, hearing_id: str, cid: str) -> list[str]:
+        value = await self._t.pop(hearing_id, "consults", cid)
+        return list(value["members"]) if value else []
+
+    async def consultation_of(self, hearing_id: str, identity: str) -> dict[str, Any] | None:
+        consults = (await self._t.all(hearing_id, ("consults",)))["consults"]
+        for cid, value in consults.items():
+            if identity in value["members"]:
+                return {"id": cid, "members": list(value["members"])}
+        return None
+
+    async def routing(self, hearing_id: str) -> Routing:
+        """What relaying an rtc message needs: members, their states, consultation rooms."""
+        t = await self._t.all(hearing_id, ("members", "states", "consults"))
+        side = {i: cid for cid, v in t["consults"].items() for i in v["members"]}
+        return Routing({k: Member(**v) for k, v in t["members"].items()},
+                       {k: v["state"] for k, v in t["states"].items()}, side)
+
+    async def view(self, hearing_id: str) -> PresenceView:
+        t = await self._t.all(hearing_id, ("members", "sids", "quality", "hands"))
+        return PresenceView(
+            members={k: Member(**v) for k, v in t["members"].items()},
+            attachments=[Attachment(s, v["identity"], bool(v["held"]))
+                         for s, v in t["sids"].items()],
+            quality={k: Quality.from_json(v) for k, v in t["quality"].items()},
+            hands=set(t["hands"]),
+        )
+
+
+@dataclass(frozen=True)
+class Routing:
+    members: dict[str, Member]
+    states: dict[str, str]
+    consultation: dict[str, str]  # identity -> consultation id
+
+
+@dataclass(frozen=True)
+class PresenceView:
+    members: dict[str, Member]
+    attachments: list[Attachment]
+    quality: dict[str, Quality]
+    hands: set[str]
+
+    def online(self, identity: str) -> bool:
+        return any(a.identity == identity and not a.held for a in self.attachments)
