@@ -11,6 +11,8 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaPlayer
 
 from media.ice import ice_configuration
+from media.participant import ParticipantInfo
+from media.segments import SegmentSeries, TrackSpec
 
 
 def make_source(path: Path, seconds: float = 20, size: str = "640x360") -> Path:
@@ -66,3 +68,32 @@ def count_frames(path: Path) -> dict[str, int]:
             kind = "video" if isinstance(frame, av.VideoFrame) else "audio"
             counts[kind] += 1
     return counts
+
+
+def remux_as_segments(
+    source: Path, archive: Path, participant: ParticipantInfo, *, start_wall: float,
+    seconds: float, segment_seconds: float | None = None, first_index: int = 1,
+) -> list[Path]:
+    """Write a file's packets as if received live (fast, no network): for composer/package tests."""
+    specs = [TrackSpec("video", "video/VP8", 90000), TrackSpec("audio", "audio/opus", 48000)]
+    directory = archive / participant.hearing_id / participant.participant_id
+    series = SegmentSeries(directory, participant, specs, first_index=first_index)
+    opened = start_wall
+    with av.open(str(source)) as container:
+        for packet in container.demux():
+            if packet.pts is None or packet.time_base is None:
+                continue
+            offset = float(packet.pts * packet.time_base)
+            if offset > seconds:
+                break
+            kind = packet.stream.type
+            wall = start_wall + offset
+            if segment_seconds and wall - opened >= segment_seconds and not series.rotation_pending:
+                series.request_rotation()
+                opened = wall
+            copy = av.Packet(bytes(packet))
+            copy.pts = round(offset * (90000 if kind == "video" else 48000))
+            copy.is_keyframe = packet.is_keyframe
+            series.add(kind, copy, wall)
+    series.finish()
+    return series.closed

@@ -1,0 +1,181 @@
+"""The composer: one archive file per hearing (grid video with name plates, mixed audio).
+
+Runs ffmpeg (imageio-ffmpeg's binary, graph built with ffmpeg-python) at low priority
+as a subprocess, so the event loop only waits. Every segment is placed on the hearing's
+timeline by its sidecar's wall-clock start: video by `setpts` offsets overlaid onto a
+black cell, audio by `adelay`, so gaps (pauses, crashes) stay gaps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ffmpeg
+import imageio_ffmpeg
+
+from media.errors import ComposeError
+
+__all__ = ["COMPOSITE_NAME", "CompositeResult", "SegmentEntry", "compose_hearing", "plan_grid"]
+
+COMPOSITE_NAME = "composite.mp4"
+FONT_CANDIDATES = (
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+    Path("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc"),
+)
+OUTPUT_SIZE = (1280, 720)
+FPS = 25
+
+
+@dataclass(frozen=True)
+class SegmentEntry:
+    path: Path
+    start: float  # wall clock
+    end: float
+    kinds: frozenset[str]
+
+
+@dataclass
+class _Participant:
+    participant_id: str
+    label: str
+    segments: list[SegmentEntry] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CompositeResult:
+    path: Path
+    duration: float  # seconds of hearing timeline
+    elapsed: float  # wall seconds ffmpeg took
+    participants: int
+
+    @property
+    def x_realtime(self) -> float:
+        return self.duration / self.elapsed if self.elapsed > 0 else math.inf
+
+
+def plan_grid(count: int) -> tuple[int, int, int, int]:
+    """Columns, rows and even cell width/height for `count` tiles in the output frame."""
+    columns = max(1, math.ceil(math.sqrt(count)))
+    rows = max(1, math.ceil(count / columns))
+    width = OUTPUT_SIZE[0] // columns // 2 * 2
+    height = OUTPUT_SIZE[1] // rows // 2 * 2
+    return columns, rows, width, height
+
+
+def _load(hearing_dir: Path) -> list[_Participant]:
+    participants: dict[str, _Participant] = {}
+    for sidecar_path in sorted(hearing_dir.glob("*/seg-*.json")):
+        sidecar = json.loads(sidecar_path.read_text(encoding="utf-8"))
+        segment = sidecar_path.with_suffix(".mkv")
+        if not segment.exists():
+            continue
+        pid = sidecar["participant_id"]
+        label = " · ".join(x for x in (sidecar.get("display_name"), sidecar.get("role")) if x)
+        who = participants.setdefault(pid, _Participant(pid, label or pid))
+        kinds = frozenset(s["kind"] for s in sidecar["streams"] if s["packets"])
+        start = float(sidecar["start_wall_clock"])
+        end = max(float(sidecar["end_wall_clock"]), start)
+        if kinds:
+            who.segments.append(SegmentEntry(segment, start, end, kinds))
+    return [p for p in participants.values() if p.segments]
+
+
+def font_file() -> Path | None:
+    return next((f for f in FONT_CANDIDATES if f.exists()), None)
+
+
+def _cell(person: _Participant, origin: float, duration: float, size: tuple[int, int],
+          label: Path | None) -> tuple[Any, list[Any]]:
+    """One participant's tile (segments overlaid at their offsets) and audio inputs."""
+    width, height = size
+    cell = ffmpeg.input(f"color=c=black:s={width}x{height}:r={FPS}:d={duration:.3f}", f="lavfi")
+    cell, audios = cell.video, []
+    for segment in person.segments:
+        source = ffmpeg.input(str(segment.path))
+        offset = segment.start - origin
+        if "video" in segment.kinds:
+            video = (
+                source.video
+                .filter("scale", width, height, force_original_aspect_ratio="decrease")
+                .filter("pad", width, height, "(ow-iw)/2", "(oh-ih)/2")
+                .filter("setpts", f"PTS-STARTPTS+{offset:.3f}/TB")
+            )
+            cell = ffmpeg.overlay(cell, video, eof_action="pass")
+        if "audio" in segment.kinds:
+            # aresample fills holes inside a segment; adelay places it on the timeline.
+            audios.append(
+                source.audio.filter("aresample", **{"async": 1, "first_pts": 0})
+                .filter("adelay", delays=str(round(offset * 1000)), all=1)
+            )
+    font = font_file()
+    if font is not None and label is not None:
+        label.write_text(person.label, encoding="utf-8")
+        cell = cell.drawtext(
+            fontfile=str(font), textfile=str(label), fontsize=max(14, height // 16),
+            fontcolor="white", box=1, boxcolor="black@0.55", boxborderw=6, x=10, y="h-th-14",
+        )
+    return cell, audios
+
+
+def build_command(hearing_dir: Path, output: Path, work: Path) -> tuple[list[str], float]:
+    """The ffmpeg argument list and the timeline duration (seconds)."""
+    people = _load(hearing_dir)
+    if not people:
+        raise ComposeError(f"no recorded segments under {hearing_dir}")
+    origin = min(s.start for p in people for s in p.segments)
+    duration = max(max(s.end for p in people for s in p.segments) - origin, 1.0)
+    columns, _rows, cell_w, cell_h = plan_grid(len(people))
+    cells, audios = [], []
+    for number, person in enumerate(people):
+        label = work / f"label-{number}.txt"
+        cell, sounds = _cell(person, origin, duration, (cell_w, cell_h), label)
+        cells.append(cell)
+        audios += sounds
+    layout = [f"{(i % columns) * cell_w}_{(i // columns) * cell_h}" for i in range(len(cells))]
+    grid = cells[0] if len(cells) == 1 else ffmpeg.filter(
+        cells, "xstack", inputs=len(cells), fill="black", layout="|".join(layout)
+    )
+    streams: list[Any] = [grid]
+    if audios:
+        mixed = audios[0] if len(audios) == 1 else ffmpeg.filter(
+            audios, "amix", inputs=len(audios), duration="longest", normalize=0
+        )
+        streams.append(mixed.filter("apad"))
+    out = ffmpeg.output(
+        *streams, str(output), t=f"{duration:.3f}", vcodec="libx264", preset="ultrafast",
+        tune="zerolatency", crf=30, pix_fmt="yuv420p", acodec="aac", audio_bitrate="96k",
+        movflags="+faststart",
+    )
+    out = out.global_args("-hide_banner", "-loglevel", "error", "-nostdin")
+    args = ffmpeg.compile(out, cmd=imageio_ffmpeg.get_ffmpeg_exe(), overwrite_output=True)
+    return list(args), duration
+
+
+async def compose_hearing(
+    hearing_dir: Path, output: Path | None = None, *, niceness: int = 10
+) -> CompositeResult:
+    """Compose `<hearing>/composite.mp4` (H.264/AAC, plays in browsers with HTTP Range)."""
+    output = output or hearing_dir / COMPOSITE_NAME
+    with tempfile.TemporaryDirectory(prefix="compose-") as work:
+        args, duration = await asyncio.to_thread(build_command, hearing_dir, output, Path(work))
+        nice = shutil.which("nice")
+        if nice and niceness:
+            args = [nice, "-n", str(niceness), *args]
+        started = time.monotonic()
+        process = await asyncio.create_subprocess_exec(
+            *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+        )
+        _, stderr = await process.communicate()
+        elapsed = time.monotonic() - started
+    if process.returncode != 0:
+        tail = stderr.decode(errors="replace")[-800:]
+        raise ComposeError(f"ffmpeg exited {process.returncode}: {tail}")
+    return CompositeResult(output, duration, elapsed, len(_load(hearing_dir)))
