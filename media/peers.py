@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpTransceiver, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.sdp import SessionDescription
 
@@ -30,6 +30,7 @@ __all__ = ["HearingRecording", "MediaService", "MediaSettings", "ServerPeer"]
 
 logger = logging.getLogger(__name__)
 MAX_OFFER_BYTES = 64_000
+_RECORDABLE = ("video/vp8", "video/rtx", "audio/opus")
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,16 @@ def negotiated_tracks(answer_sdp: str) -> list[TrackSpec]:
     return specs
 
 
+def _prefer_recordable_codecs(transceiver: RTCRtpTransceiver) -> None:
+    """Answer VP8/Opus only: what the segment writer stores without transcoding."""
+    capabilities = RTCRtpReceiver.getCapabilities(transceiver.kind)
+    if capabilities is None:
+        return
+    wanted = [c for c in capabilities.codecs if c.mimeType.lower() in _RECORDABLE]
+    if any(c.mimeType.lower() != "video/rtx" for c in wanted):
+        transceiver.setCodecPreferences(wanted)
+
+
 class ServerPeer:
     """One participant's `RTCPeerConnection`, answering their offer and feeding a recorder."""
 
@@ -86,6 +97,7 @@ class ServerPeer:
             raise NegotiationError(f"cannot use this offer: {exc}") from exc
         for transceiver in self.pc.getTransceivers():
             passthrough.enable(transceiver.receiver)
+            _prefer_recordable_codecs(transceiver)
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         specs = negotiated_tracks(self.pc.localDescription.sdp)
         if not specs:
