@@ -82,8 +82,10 @@ class Handlers:
         state = hearing_entry(hearing) | {"action": msg.action, "by": conn.member.name}
         await self.hub.emit(rooms.everyone(hid), "hearing.state", state)
         if hearing.is_over:
-            # Closed is final: every connection on every process is told and let go.
-            await self.hub.evict_all(hid, "hearing.closed", {"reason": "hearing_closed"})
+            # Closed is final: every connection on every process is told and let go,
+            # a moment after the judge's own ack has gone out.
+            self.hub.spawn(self.hub.evict_all(hid, "hearing.closed",
+                                              {"reason": "hearing_closed"}, delay=0.1))
         return {"state": hearing.state.value}
 
     def _participant(self, action: str) -> Handler:

@@ -7,7 +7,10 @@ when there are several). Which sids an identity has comes from `Presence`.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +26,8 @@ from signaling.presence import Member, Presence, PresenceView
 from signaling.ratelimit import TokenBucket
 
 __all__ = ["Connection", "Hub", "rooms"]
+
+log = logging.getLogger("yunting.signaling")
 
 _INSIDE = frozenset({ParticipantState.IN_HEARING, ParticipantState.IN_CONSULTATION})
 _STAFF_ROLES = frozenset({Role.CLERK.value, Role.ASSESSOR.value})
@@ -67,6 +72,23 @@ class Hub:
         self.sio = sio
         self.services = services
         self.presence = presence
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run work after the current handler returns (and its ack is sent)."""
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("signaling task failed", exc_info=task.exception())
+
+    async def drain(self) -> None:
+        """Wait for background work (tests, shutdown)."""
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks), return_exceptions=True)
 
     # -- standing -------------------------------------------------------------------
     def standing(self, conn: Connection) -> Standing:
@@ -163,7 +185,9 @@ class Hub:
                 await self.emit(a.sid, event, payload)
             await self.sio.disconnect(a.sid, NAMESPACE)
 
-    async def evict_all(self, hid: str, event: str, payload: dict[str, Any]) -> None:
+    async def evict_all(self, hid: str, event: str, payload: dict[str, Any], *,
+                        delay: float = 0.0) -> None:
+        await asyncio.sleep(delay)
         for a in await self.presence.attachments(hid):
             await self.emit(a.sid, event, payload)
             await self.sio.disconnect(a.sid, NAMESPACE)

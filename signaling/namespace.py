@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from typing import Any
 
 import socketio
@@ -27,8 +26,6 @@ from signaling.ratelimit import TokenBucket
 
 __all__ = ["HearingNamespace"]
 
-log = logging.getLogger("yunting.signaling")
-
 
 class HearingNamespace(socketio.AsyncNamespace):
     def __init__(self, hub: Hub, handlers: Handlers, config: SignalingConfig) -> None:
@@ -37,7 +34,6 @@ class HearingNamespace(socketio.AsyncNamespace):
         self.handlers = handlers
         self.config = config
         self.connections: dict[str, Connection] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         if event == "connect":
@@ -148,16 +144,8 @@ class HearingNamespace(socketio.AsyncNamespace):
         await self.hub.broadcast(hid)
 
     def _spawn(self, coro: Any) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("signaling task failed", exc_info=task.exception())
+        self.hub.spawn(coro)
 
     async def drain(self) -> None:
         """Wait for the background work of connects and disconnects (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.hub.drain()

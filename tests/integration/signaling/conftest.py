@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import pytest
 import socketio
 from aiohttp import web
@@ -31,7 +32,10 @@ class Client:
     def __init__(self, url: str, name: str = "") -> None:
         self.url = url
         self.name = name
-        self.sio = socketio.AsyncClient(reconnection=False)
+        # Our own HTTP session, closed in close(): engine.io leaves its own open when a
+        # connection is refused, which filterwarnings=error turns into a failure.
+        self.http = aiohttp.ClientSession()
+        self.sio = socketio.AsyncClient(reconnection=False, http_session=self.http)
         self.events: list[tuple[str, Any]] = []
         self.refusal: Any = None
         self._changed = asyncio.Event()
@@ -88,6 +92,7 @@ class Client:
     async def close(self) -> None:
         if self.sio.connected:
             await self.sio.disconnect()
+        await self.http.close()
 
 
 @dataclass
@@ -156,3 +161,23 @@ async def room_factory(sqlite_services: Services, aiohttp_server: Any
 @pytest.fixture
 async def room(room_factory: Callable[..., Awaitable[Room_]]) -> Room_:
     return await room_factory()
+
+
+async def admit(room: Room_, judge: Client, key: str) -> Client:
+    """`key` joins, waits in the lobby, and the judge admits them."""
+    c = await room.join(key)
+    pid = room.trial.people[key].id
+    await judge.wait("lobby", lambda d: any(p["id"] == pid for p in d["waiting"]))
+    ack = await judge.call("lobby.admit", {"participant_id": pid})
+    assert ack == {"ok": True, "state": "in_hearing"}, ack
+    await c.wait("participant.state", lambda d: d["state"] == "in_hearing")
+    return c
+
+
+async def in_session(room: Room_, *keys: str) -> tuple[Client, dict[str, Client]]:
+    judge = await room.join("judge")
+    clients = {key: await admit(room, judge, key) for key in keys}
+    for action in ("open_doors", "start"):
+        ack = await judge.call("hearing.control", {"action": action})
+        assert ack["ok"], ack
+    return judge, clients
