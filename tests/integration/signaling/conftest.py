@@ -74,7 +74,7 @@ class Client:
         return [d for e, d in self.events if e == event and where(d)]
 
     async def wait(self, event: str, where: Callable[[Any], bool] = lambda d: True,
-                   timeout: float = 8.0) -> Any:
+                   within: float = 8.0) -> Any:
         async def poll() -> Any:
             while True:
                 found = self.seen(event, where)
@@ -84,7 +84,7 @@ class Client:
                 await self._changed.wait()
 
         try:
-            return await asyncio.wait_for(poll(), timeout)
+            return await asyncio.wait_for(poll(), within)
         except TimeoutError:
             raise AssertionError(f"{self.name}: no {event!r} matching; saw "
                                  f"{[e for e, _ in self.events]}") from None

@@ -10,7 +10,7 @@ SDP_HEAD = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
 
 
 async def test_malformed_payloads_keep_the_connection(room: Room_) -> None:
-    judge, people = await in_session(room, "lawyer")
+    _judge, people = await in_session(room, "lawyer")
     lawyer = people["lawyer"]
     cases = [
         ("heartbeat", "garbage", "invalid_message", "payload must be an object (got str)"),

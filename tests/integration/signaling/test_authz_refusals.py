@@ -19,7 +19,7 @@ HOST_ONLY = {
 
 
 async def test_party_is_refused_every_host_control(room: Room_) -> None:
-    judge, people = await in_session(room, "lawyer", "defendant")
+    _judge, people = await in_session(room, "lawyer", "defendant")
     lawyer, target = people["lawyer"], room.trial.people["defendant"].id
     for event, payload in HOST_ONLY.items():
         payload = {k: (target if v == "PID" else v) for k, v in payload.items()}

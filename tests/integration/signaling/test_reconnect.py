@@ -61,7 +61,7 @@ async def test_second_connection_is_held_until_the_judge_decides(room: Room_) ->
 
 
 async def test_held_connection_takes_over_when_the_first_goes(room: Room_) -> None:
-    judge, people = await in_session(room, "lawyer")
+    _judge, people = await in_session(room, "lawyer")
     second = await room.join("lawyer")
     await second.wait("session.held")
     await people["lawyer"].close()

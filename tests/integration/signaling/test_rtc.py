@@ -46,7 +46,7 @@ async def test_media_peer_answers_through_the_callable(room_factory) -> None:  #
         return ANSWER
 
     room: Room_ = await room_factory(media_answer=media_answer)
-    judge, people = await in_session(room, "defendant")
+    _judge, people = await in_session(room, "defendant")
     await people["defendant"].call("rtc.offer", {"to": "media", "sdp": OFFER})
     answer = await people["defendant"].wait("rtc.answer")
     assert answer == {"from": "media", "sdp": ANSWER, "ice_restart": False}

@@ -48,7 +48,7 @@ def test_refusals_name_the_field(event: str, payload: Any, message: str) -> None
 
 
 def test_unknown_event() -> None:
-    with pytest.raises(UnknownEvent, match="unknown event 'hearing.explode'"):
+    with pytest.raises(UnknownEvent, match=r"unknown event 'hearing\.explode'"):
         m.parse("hearing.explode", {})
 
 
