@@ -99,16 +99,23 @@ async def seed(database_url: str, hearings: int, per_hearing: int) -> list[list[
 
 
 # -- load generator (a process of its own) ---------------------------------------------
-def generator(index: int, urls: list[str], hearings: list[list[Seat]], rounds: int,
+@dataclass(frozen=True)
+class Load:
+    rounds: int  # mesh negotiations per hearing in the window
+    window_s: float  # the measured phase
+    heartbeat_s: float  # each connection's heartbeat interval
+
+
+def generator(index: int, urls: list[str], hearings: list[list[Seat]], load: Load,
               ready: Any, go: Any, results: Any) -> None:
     try:
-        results.put(asyncio.run(_generate(index, urls, hearings, rounds, ready, go)))
+        results.put(asyncio.run(_generate(index, urls, hearings, load, ready, go)))
     except BaseException as exc:  # report, so the parent does not wait for ever
         results.put({"error": f"generator {index}: {exc!r}"})
         raise
 
 
-async def _generate(index: int, urls: list[str], hearings: list[list[Seat]], rounds: int,
+async def _generate(index: int, urls: list[str], hearings: list[list[Seat]], load: Load,
                     ready: Any, go: Any) -> dict[str, Any]:
     import aiohttp
     import socketio
@@ -142,12 +149,16 @@ async def _generate(index: int, urls: list[str], hearings: list[list[Seat]], rou
             if d["you"]["state"] == "in_hearing":
                 inside.set()
 
+        admitted: set[str] = set()
+
         @sio.on("lobby", namespace=NAMESPACE)
         async def lobby(d: dict[str, Any]) -> None:
             if judge:
                 for p in d["waiting"]:
-                    await sio.emit("lobby.admit", {"participant_id": p["id"]},
-                                   namespace=NAMESPACE)
+                    if p["id"] not in admitted:
+                        admitted.add(p["id"])
+                        await sio.emit("lobby.admit", {"participant_id": p["id"]},
+                                       namespace=NAMESPACE)
 
         @sio.on("rtc.offer", namespace=NAMESPACE)
         async def offer(d: dict[str, Any]) -> None:
@@ -197,17 +208,21 @@ async def _generate(index: int, urls: list[str], hearings: list[list[Seat]], rou
     await asyncio.to_thread(go.wait)  # every generator has joined: relay together
 
     async def beat(peer: dict[str, Any], until: float) -> None:
-        await asyncio.sleep(random.random() * 2)
+        await asyncio.sleep(random.random() * load.heartbeat_s)
         while time.perf_counter() < until:
             counts["sent"] += 1
             await peer["sio"].emit("heartbeat", {"loss_pct": random.random() * 20,
                                                  "rtt_ms": 40.0, "bitrate_kbps": 800.0},
                                    namespace=NAMESPACE)
-            await asyncio.sleep(2)
+            await asyncio.sleep(load.heartbeat_s)
 
     async def negotiate(room: list[dict[str, Any]]) -> None:
-        for _ in range(rounds):
-            await asyncio.sleep(random.random())
+        # Each round starts at a random moment of its share of the window, as people
+        # in different hearings do not all renegotiate at the same instant.
+        share = load.window_s / load.rounds
+        for _ in range(load.rounds):
+            start = random.random() * share * 0.9
+            await asyncio.sleep(start)
             for i, a in enumerate(room):
                 for b in room[i + 1:]:
                     key = f"o{secrets.token_hex(6)}"
@@ -222,9 +237,9 @@ async def _generate(index: int, urls: list[str], hearings: list[list[Seat]], rou
                         await sender["sio"].emit("rtc.candidate", {
                             "to": target["seat"].participant_id, "candidate": CANDIDATE,
                             "sdp_mid": ckey, "sdp_mline_index": 0}, namespace=NAMESPACE)
-            await asyncio.sleep(1)
+            await asyncio.sleep(share - start)
 
-    until = time.perf_counter() + rounds * 1.5 + 1
+    until = time.perf_counter() + load.window_s
     t_relay = time.perf_counter()
     await asyncio.gather(*(negotiate(r) for r in rooms),
                          *(beat(p, until) for r in rooms for p in r))
@@ -313,7 +328,12 @@ def main() -> None:
     parser.add_argument("--processes", type=int, choices=(1, 2), default=1)
     parser.add_argument("--generators", type=int, default=0,
                         help="load generator processes (default: one per 500 connections)")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="mesh negotiations (offer, answer, 2+2 candidates per pair) per "
+                             "hearing in the window")
+    parser.add_argument("--window", type=float, default=20.0, help="measured phase, seconds")
+    parser.add_argument("--heartbeat", type=float, default=5.0,
+                        help="heartbeat interval per connection, seconds")
     parser.add_argument("--max-seconds", type=float, default=600)
     parser.add_argument("--redis-url", default=os.environ.get("YUNTING_TEST_REDIS_URL",
                                                               "redis://127.0.0.1:6379/0"))
@@ -327,6 +347,7 @@ def main() -> None:
         if "127.0.0.1" not in url and "localhost" not in url:
             parser.error(f"bench traffic stays on 127.0.0.1 (got {url})")
     generators = args.generators or max(1, math.ceil(args.connections / 500))
+    load = Load(args.rounds, args.window, args.heartbeat)
 
     tmp = tempfile.TemporaryDirectory(prefix="yunting-bench-")
     pg_name = None
@@ -359,7 +380,7 @@ def main() -> None:
         ready, go, results = ctx.Queue(), ctx.Event(), ctx.Queue()
         slices = [hearings[i::generators] for i in range(generators)]
         procs = [ctx.Process(target=generator,
-                             args=(i, urls, s, args.rounds, ready, go, results))
+                             args=(i, urls, s, load, ready, go, results))
                  for i, s in enumerate(slices)]
         deadline = time.monotonic() + args.max_seconds
         t_join = time.perf_counter()
@@ -429,7 +450,8 @@ def main() -> None:
           f"p99 {figures['relay_p99_ms']} ms, max {max(latencies):.1f} ms; "
           f"unanswered {sum(r['lost'] for r in reports)}; error events "
           f"{sum(r['errors'] for r in reports)}")
-    print(f"server CPU during relay: {cpu:.2f} s for {sent} messages")
+    print(f"server CPU during relay: {cpu:.2f} s for {sent} messages "
+          f"({sent / load.window_s:.0f} messages/s offered over {load.window_s:.0f} s)")
     print(json.dumps(figures))
 
 

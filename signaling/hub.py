@@ -28,6 +28,7 @@ from signaling.ratelimit import TokenBucket
 __all__ = ["Connection", "Hub", "rooms"]
 
 log = logging.getLogger("yunting.signaling")
+BROADCAST_DELAY_S = 0.03
 
 _INSIDE = frozenset({ParticipantState.IN_HEARING, ParticipantState.IN_CONSULTATION})
 _STAFF_ROLES = frozenset({Role.CLERK.value, Role.ASSESSOR.value})
@@ -54,6 +55,11 @@ class rooms:
     def consultation(hid: str, cid: str) -> str:
         return f"c:{hid}:{cid}"
 
+    @staticmethod
+    def consulting(hid: str) -> str:
+        """Everyone in any consultation of the hearing (for the standing check)."""
+        return f"h:{hid}:consulting"
+
 
 @dataclass
 class Connection:
@@ -73,6 +79,7 @@ class Hub:
         self.services = services
         self.presence = presence
         self.tasks: set[asyncio.Task[None]] = set()
+        self._pending: set[str] = set()
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run work after the current handler returns (and its ack is sent)."""
@@ -93,9 +100,8 @@ class Hub:
     # -- standing -------------------------------------------------------------------
     def standing(self, conn: Connection) -> Standing:
         """Derived from this process's rooms, which other processes update by sid."""
-        mine = set(self.sio.rooms(conn.sid, NAMESPACE))
-        m = conn.member
-        if rooms.person(conn.hearing_id, m.identity) not in mine:
+        m, hid = conn.member, conn.hearing_id
+        if not self.in_room(conn.sid, rooms.person(hid, m.identity)):
             return Standing.HELD
         if m.observer:
             return Standing.OBSERVER
@@ -103,11 +109,17 @@ class Hub:
             return Standing.HOST
         if m.participant_id is None or m.role in _STAFF_ROLES:
             return Standing.STAFF
-        if any(r.startswith("c:") for r in mine):
+        if self.in_room(conn.sid, rooms.consulting(hid)):
             return Standing.CONSULTING
-        if rooms.inside(conn.hearing_id) in mine:
+        if self.in_room(conn.sid, rooms.inside(hid)):
             return Standing.PARTY
         return Standing.WAITING
+
+    def in_room(self, sid: str, room: str) -> bool:
+        # The manager's room map directly: `sio.rooms(sid)` scans every room of the
+        # namespace, which at 2,000 connections cost more than the relay itself.
+        members = self.sio.manager.rooms.get(NAMESPACE, {}).get(room)
+        return members is not None and sid in members
 
     # -- placing connections in rooms ------------------------------------------------
     async def seat(self, sid: str, hid: str, member: Member, state: str) -> None:
@@ -147,6 +159,7 @@ class Hub:
         for a in await self.presence.attachments(hid, identity):
             if not a.held:
                 await self._enter(a.sid, rooms.consultation(hid, cid))
+                await self._enter(a.sid, rooms.consulting(hid))
 
     async def end_consultation(self, hid: str, identity: str, actor: Actor) -> None:
         """`identity` leaves (or dropped): the consultation ends for everyone in it."""
@@ -161,6 +174,7 @@ class Hub:
         for who in members:
             for a in await self.presence.attachments(hid, who):
                 await self.sio.leave_room(a.sid, rooms.consultation(hid, cid), NAMESPACE)
+                await self.sio.leave_room(a.sid, rooms.consulting(hid), NAMESPACE)
             await self.emit_person(hid, who, "consultation.ended", {"consultation_id": cid})
         for p in back:
             await self.place(hid, p)
@@ -192,9 +206,21 @@ class Hub:
             await self.emit(a.sid, event, payload)
             await self.sio.disconnect(a.sid, NAMESPACE)
 
-    async def broadcast(self, hid: str, hearing: Hearing | None = None) -> None:
-        """Everyone inside gets the participant list all processes agree on."""
-        hearing = hearing or await self.services.scheduling.hearing(SYSTEM, hid)
+    async def broadcast(self, hid: str) -> None:
+        """Everyone inside gets the participant list all processes agree on.
+
+        Coalesced per hearing: a burst of changes (ten people joining at 9:00) costs
+        one database read and one emit, sent a moment after the first change.
+        """
+        if hid in self._pending:
+            return
+        self._pending.add(hid)
+        self.spawn(self._broadcast(hid))
+
+    async def _broadcast(self, hid: str) -> None:
+        await asyncio.sleep(BROADCAST_DELAY_S)
+        self._pending.discard(hid)
+        hearing = await self.services.scheduling.hearing(SYSTEM, hid)
         view = await self.presence.view(hid)
         entries = participant_list(hearing, view)
         await self.emit(rooms.inside(hid), "participants", {"participants": entries})

@@ -8,6 +8,7 @@ and the benchmark; web/'s `yunting serve` will replace it.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from aiohttp import web
@@ -41,6 +42,17 @@ def main() -> None:
 
     app.on_cleanup.append(dispose)
     print(f"serving on 127.0.0.1:{args.port}", flush=True)
+    profile = os.environ.get("YUNTING_PROFILE")  # a path: write cProfile stats there
+    if profile:
+        import cProfile
+
+        with cProfile.Profile() as prof:
+            try:
+                web.run_app(app, host="127.0.0.1", port=args.port, print=None,
+                            access_log=None, handle_signals=True)
+            finally:
+                prof.dump_stats(profile)
+        return
     web.run_app(app, host="127.0.0.1", port=args.port, print=None, access_log=None,
                 handle_signals=True)
 
