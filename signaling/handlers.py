@@ -19,7 +19,7 @@ from hearings.room import check_consultation_pair
 from hearings.states import ParticipantState
 from signaling import messages as m
 from signaling.authz import Standing, may_address
-from signaling.config import MediaAnswer, MediaCandidate, SignalingConfig
+from signaling.config import NAMESPACE, MediaAnswer, MediaCandidate, SignalingConfig
 from signaling.errors import MessageInvalid, MessageTooLarge, NotAllowed
 from signaling.hub import Connection, Hub, hearing_entry, rooms
 from signaling.quality import Quality, classify
@@ -148,7 +148,7 @@ class Handlers:
         for a in attached:
             if a.sid != keep.sid:
                 await self.hub.emit(a.sid, "session.replaced", {"kept": keep.sid})
-                await self.hub.sio.disconnect(a.sid, "/hearing")
+                await self.hub.sio.disconnect(a.sid, NAMESPACE)
         await self.s.room.duplicate_connection(conn.actor, hid, msg.identity, keep.sid)
         if keep.held:
             await self.hub.promote(hid, keep.sid, msg.identity)
