@@ -51,7 +51,7 @@ def main() -> None:
                 web.run_app(app, host="127.0.0.1", port=args.port, print=None,
                             access_log=None, handle_signals=True)
             finally:
-                prof.dump_stats(profile)
+                prof.dump_stats(f"{profile}.{args.port}")
         return
     web.run_app(app, host="127.0.0.1", port=args.port, print=None, access_log=None,
                 handle_signals=True)
