@@ -29,8 +29,11 @@ class Room:
     def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
         self._uow = uow
 
-    async def arrive(self, actor: Actor, hearing_id: str, participant_id: str) -> Participant:
+    async def arrive(self, actor: Actor, hearing_id: str, participant_id: str) -> Hearing:
         """A participant's connection is up: invited → lobby, disconnected → back where they were.
+
+        Returns the hearing as it is now, so that the caller can describe it without
+        reading it again.
 
         Court staff and public observers go straight in (observers are admitted by
         the system: they only receive, and the judge does not vet the public gallery).
@@ -51,7 +54,7 @@ class Room:
             if p.state is _P.WAITING and (p.goes_straight_in or p.role is Role.OBSERVER):
                 await self._apply(uow, hearing, p, "admit", SYSTEM)
             await uow.commit()
-            return p
+            return hearing
 
     async def depart(self, hearing_id: str, participant_id: str) -> Participant:
         """The last connection of a participant went away (observed by the system)."""

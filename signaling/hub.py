@@ -227,9 +227,10 @@ class Hub:
         await self.emit(rooms.staff(hid), "lobby", {"waiting": [
             e for e in entries if e["state"] == ParticipantState.WAITING.value]})
 
-    async def snapshot(self, conn: Connection) -> dict[str, Any]:
+    async def snapshot(self, conn: Connection, hearing: Hearing | None = None
+                       ) -> dict[str, Any]:
         hid = conn.hearing_id
-        hearing = await self.services.scheduling.hearing(SYSTEM, hid)
+        hearing = hearing or await self.services.scheduling.hearing(SYSTEM, hid)
         view = await self.presence.view(hid)
         standing = self.standing(conn)
         me = conn.member

@@ -15,6 +15,7 @@ import socketio
 
 from hearings.actors import SYSTEM
 from hearings.errors import HearingsError
+from hearings.hearing import Hearing
 from signaling import messages
 from signaling.authz import authorise
 from signaling.config import NAMESPACE, SignalingConfig
@@ -79,11 +80,12 @@ class HearingNamespace(socketio.AsyncNamespace):
         except Refused as refused:
             raise socketio.exceptions.ConnectionRefusedError(
                 refused.message, {"code": refused.code}) from None
-        hid, member = entrant.hearing.id, entrant.member
+        hid, member, hearing = entrant.hearing.id, entrant.member, entrant.hearing
         state = "in_hearing"
         if member.participant_id is not None:
-            p = await self.hub.services.room.arrive(entrant.actor, hid, member.participant_id)
-            state = p.state.value
+            hearing = await self.hub.services.room.arrive(entrant.actor, hid,
+                                                          member.participant_id)
+            state = hearing.participant(member.participant_id).state.value
         presence = self.hub.presence
         live = [a for a in await presence.attachments(hid, member.identity) if not a.held]
         held = bool(live)
@@ -96,9 +98,9 @@ class HearingNamespace(socketio.AsyncNamespace):
             await self.hub.seat(sid, hid, member, state)
         # The client learns it is connected only after this handler returns, so what
         # it must receive (snapshot, lists) is sent from a task that runs afterwards.
-        self._spawn(self._welcome(sid, held))
+        self._spawn(self._welcome(sid, held, hearing))
 
-    async def _welcome(self, sid: str, held: bool) -> None:
+    async def _welcome(self, sid: str, held: bool, hearing: Hearing) -> None:
         conn = self.connections.get(sid)
         if conn is None:
             return
@@ -111,7 +113,7 @@ class HearingNamespace(socketio.AsyncNamespace):
             await self.hub.emit(f"h:{hid}:staff", "session.duplicate", {
                 "identity": member.identity, "name": member.name,
                 "connections": [{"sid": a.sid, "held": a.held} for a in attached]})
-        await self.hub.emit(sid, "snapshot", await self.hub.snapshot(conn))
+        await self.hub.emit(sid, "snapshot", await self.hub.snapshot(conn, hearing))
         if not held:
             await self.hub.broadcast(hid)
 
