@@ -7,6 +7,7 @@ it on web/'s aiohttp application; `publish(...)` pushes events into a hearing.
 from __future__ import annotations
 
 from signaling.authz import TABLE, Standing
+from signaling.collector import tune_collector
 from signaling.config import (
     NAMESPACE,
     SESSION_COOKIE,
@@ -34,6 +35,7 @@ __all__ = [
     "Thresholds",
     "classify",
     "create_signaling",
+    "tune_collector",
 ]
 
 

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from hearings.adapters.database import Database
 from signaling import create_signaling
+from signaling.collector import tune_collector
 from tests.conftest import Services
 from tests.integration.signaling.conftest import make_config, room_services
 
@@ -41,6 +42,8 @@ def main() -> None:
         await db.dispose()
 
     app.on_cleanup.append(dispose)
+    if not os.environ.get("YUNTING_GC_DEFAULT"):  # set it to measure without tuning
+        tune_collector()
     print(f"serving on 127.0.0.1:{args.port}", flush=True)
     profile = os.environ.get("YUNTING_PROFILE")  # a path: write cProfile stats there
     if profile:
