@@ -4,10 +4,11 @@ aiortc has no public API for received encoded frames. Each `RTCRtpReceiver` runs
 `aiortc.rtcrtpreceiver.decoder_worker` on a thread of its own, which asks the module
 global `get_decoder(codec)` for a decoder. We replace that global (once, explicitly)
 with a dispatcher that hands a pass-through decoder to the threads of receivers
-enrolled with `enable(receiver)` and aiortc's own decoder to everyone else, so the
-recorder's tracks yield `av.Packet`s (depayloaded VP8 frames, Opus packets) while any
-other peer in the process keeps decoding. aiortc is pinned (==1.16.0);
-`check_seam()` fails loudly if an upgrade moves the seam.
+enrolled with `enable(receiver)` and aiortc's own decoder to everyone else. A
+pass-through decoder either returns the encoded `av.Packet` (depayloaded VP8 frame,
+Opus packet) to the track, or, given a sink, hands it to the sink on the decoder
+thread and returns nothing, which spares the hop through the event loop per frame.
+aiortc is pinned (==1.16.0); `check_seam()` fails loudly if an upgrade moves the seam.
 """
 
 from __future__ import annotations
@@ -28,11 +29,15 @@ from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from media.errors import PassthroughUnavailable
 
 __all__ = [
-    "EncodedPacketDecoder", "check_seam", "enable", "install", "is_keyframe", "request_keyframe",
+    "EncodedPacketDecoder", "PacketSink", "check_seam", "enable", "install", "is_keyframe",
+    "request_keyframe",
 ]
 
 _THREAD_ATTRIBUTE = "_RTCRtpReceiver__decoder_thread"
-_enrolled: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+PacketSink = Callable[[av.Packet], None]  # called on the decoder thread; must not raise
+_enrolled: weakref.WeakKeyDictionary[threading.Thread, PacketSink | None] = (
+    weakref.WeakKeyDictionary()
+)
 _enrolled_lock = threading.Lock()
 _original_get_decoder: Callable[[RTCRtpCodecParameters], Decoder] | None = None
 
@@ -60,9 +65,10 @@ def _h264_has_idr(data: bytes) -> bool:
 class EncodedPacketDecoder(Decoder):
     """A "decoder" that returns the encoded frame as an `av.Packet` with pts and keyframe flag."""
 
-    def __init__(self, codec: RTCRtpCodecParameters) -> None:
+    def __init__(self, codec: RTCRtpCodecParameters, sink: PacketSink | None = None) -> None:
         self.mime_type = codec.mimeType
         self.time_base = Fraction(1, codec.clockRate)
+        self.sink = sink
 
     def decode(self, encoded_frame: JitterFrame) -> list[Any]:
         packet = av.Packet(encoded_frame.data)
@@ -71,6 +77,9 @@ class EncodedPacketDecoder(Decoder):
         packet.is_keyframe = is_keyframe(self.mime_type, encoded_frame.data)
         # The recorder checks each packet against the negotiated codec.
         packet.opaque = self.mime_type
+        if self.sink is not None:
+            self.sink(packet)
+            return []
         return [packet]
 
 
@@ -92,10 +101,12 @@ def check_seam() -> None:
 
 
 def _dispatch(codec: RTCRtpCodecParameters) -> Decoder:
+    thread = threading.current_thread()
     with _enrolled_lock:
-        enrolled = threading.current_thread() in _enrolled
+        enrolled = thread in _enrolled
+        sink = _enrolled.get(thread)
     if enrolled:
-        return EncodedPacketDecoder(codec)
+        return EncodedPacketDecoder(codec, sink)
     assert _original_get_decoder is not None
     return _original_get_decoder(codec)
 
@@ -110,8 +121,11 @@ def install() -> None:
     rtcrtpreceiver.get_decoder = _dispatch
 
 
-def enable(receiver: RTCRtpReceiver) -> None:
-    """Make this receiver's track yield encoded `av.Packet`s instead of decoded frames.
+def enable(receiver: RTCRtpReceiver, sink: PacketSink | None = None) -> None:
+    """Make this receiver deliver encoded `av.Packet`s instead of decoded frames.
+
+    Without `sink` its track's `recv()` yields the packets; with one, `sink(packet)` is
+    called on aiortc's decoder thread and the track yields nothing.
 
     Call before the receiver starts (e.g. right after `setRemoteDescription`): the
     decoder thread is enrolled as soon as `receive()` creates it, before any RTP packet
@@ -128,7 +142,7 @@ def enable(receiver: RTCRtpReceiver) -> None:
         if not isinstance(thread, threading.Thread):
             raise PassthroughUnavailable("RTCRtpReceiver no longer keeps its decoder thread")
         with _enrolled_lock:
-            _enrolled.add(thread)
+            _enrolled[thread] = sink
 
     receiver.receive = receive  # type: ignore[method-assign]
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import av
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpTransceiver, RTCSessionDescription
-from aiortc.mediastreams import MediaStreamTrack
 from aiortc.sdp import SessionDescription
 
 from media import passthrough
@@ -87,8 +87,6 @@ class ServerPeer:
             raise NegotiationError("offer must be an SDP string starting with 'v=0'")
         if len(offer_sdp) > MAX_OFFER_BYTES:
             raise NegotiationError(f"offer larger than {MAX_OFFER_BYTES} bytes")
-        tracks: list[MediaStreamTrack] = []
-        self.pc.on("track", tracks.append)
         self.pc.on("connectionstatechange", self._connection_changed)
         try:
             await self.pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
@@ -96,7 +94,7 @@ class ServerPeer:
             await self.pc.close()
             raise NegotiationError(f"cannot use this offer: {exc}") from exc
         for transceiver in self.pc.getTransceivers():
-            passthrough.enable(transceiver.receiver)
+            passthrough.enable(transceiver.receiver, sink=self._sink(transceiver.kind))
             _prefer_recordable_codecs(transceiver)
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         specs = negotiated_tracks(self.pc.localDescription.sdp)
@@ -104,9 +102,21 @@ class ServerPeer:
             await self.pc.close()
             raise NegotiationError("offer sends no audio or video the server can record")
         self.recorder = self._recorder(specs, on_event)
-        for track in tracks:
-            self.recorder.add_track(track)
         return str(self.pc.localDescription.sdp)
+
+    def _sink(self, kind: str) -> passthrough.PacketSink:
+        """Late-bound: receivers are enrolled before the answer says which codecs they carry."""
+        deliver: passthrough.PacketSink | None = None
+
+        def sink(packet: av.Packet) -> None:
+            nonlocal deliver
+            if deliver is None:
+                if self.recorder is None:
+                    return
+                deliver = self.recorder.sink(kind)
+            deliver(packet)
+
+        return sink
 
     def _recorder(self, specs: list[TrackSpec], on_event: OnRecordingEvent) -> ParticipantRecorder:
         info = self.participant

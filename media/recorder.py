@@ -1,9 +1,10 @@
 """The recorder: one participant's received tracks → segments, with a watchdog.
 
-Packets come off aiortc's tracks on the event loop and go, unchanged, to a writer
-thread that owns the Matroska files (file I/O never blocks the loop). The watchdog
-reports a track that stops delivering (aiortc's "ended" may never fire, aiortc#1129),
-rotates segments on time, and re-requests keyframes while a rotation waits for one.
+Encoded packets arrive on aiortc's per-track decoder threads (see `passthrough`) and
+are muxed there, unchanged, under one lock per participant: file I/O never blocks the
+event loop and no frame makes a hop through it. The watchdog on the loop reports a
+track that stops delivering (aiortc's "ended" may never fire, aiortc#1129), rotates
+segments on time, and re-requests keyframes while a rotation waits for one.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import av
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from media.errors import SegmentWriteError
 from media.participant import ParticipantInfo
@@ -77,62 +76,44 @@ class _TrackClock:
         return arrival_wall
 
 
-class _WriterThread:
-    """Owns the `SegmentSeries`; fed through a queue so muxing and file I/O stay off the loop."""
+class _Sink:
+    """The thread side: takes packets from decoder threads, owns the `SegmentSeries`."""
 
     def __init__(
         self, series: SegmentSeries, loop: asyncio.AbstractEventLoop,
-        on_opened: Callable[[Path], None], on_error: Callable[[Exception], None],
+        on_opened: Callable[[Path], None], on_error: Callable[[str, str], None],
     ) -> None:
         self.series = series
+        self.lock = threading.Lock()
+        self.failed = False
         self._loop = loop
         self._on_opened = on_opened
         self._on_error = on_error
-        self._queue: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
-        self._failed = False
-        self._thread = threading.Thread(
-            target=self._run, name=f"segments-{series.participant.participant_id}", daemon=True
-        )
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def put(self, *item: Any) -> None:
-        self._queue.put(item)
-
-    async def join(self) -> None:
-        self._queue.put(("stop",))
-        await asyncio.to_thread(self._thread.join)
-
-    def _run(self) -> None:
-        while True:
-            command, *args = self._queue.get()
-            if command == "stop":
-                self._guarded(self.series.finish)
+    def write(self, kind: str, packet: av.Packet, wall: float) -> None:
+        with self.lock:
+            if self.failed:
                 return
-            if self._failed:
-                continue
-            if command == "packet":
-                before = self.series.current
-                self._guarded(self.series.add, *args)
-                current = self.series.current
-                if current is not None and current is not before:
-                    self._loop.call_soon_threadsafe(self._on_opened, current.path)
-            elif command == "rotate":
-                self.series.request_rotation()
-            elif command == "finish":
-                self._guarded(self.series.finish)
+            before = self.series.current
+            self._guarded(self.series.add, kind, packet, wall)
+            current = self.series.current
+        if current is not None and current is not before:
+            self._loop.call_soon_threadsafe(self._on_opened, current.path)
+
+    def finish(self) -> None:
+        with self.lock:
+            self._guarded(self.series.finish)
 
     def _guarded(self, function: Callable[..., Any], *args: Any) -> None:
         try:
             function(*args)
         except SegmentWriteError as exc:
-            self._failed = True
-            self._loop.call_soon_threadsafe(self._on_error, exc)
-        except Exception as exc:  # a writer bug must surface as "failed", not kill the thread
+            self.failed = True
+            self._loop.call_soon_threadsafe(self._on_error, "writer_error", str(exc)[:200])
+        except Exception as exc:  # a writer bug must surface as "failed", not kill aiortc's thread
             logger.exception("segment writer crashed")
-            self._failed = True
-            self._loop.call_soon_threadsafe(self._on_error, exc)
+            self.failed = True
+            self._loop.call_soon_threadsafe(self._on_error, "writer_error", repr(exc)[:200])
 
 
 class ParticipantRecorder:
@@ -158,38 +139,51 @@ class ParticipantRecorder:
         self.media_timeout = media_timeout
         self._on_event = on_event
         self._request_keyframe = request_keyframe
+        self._loop = asyncio.get_running_loop()
         self._series = SegmentSeries(directory, participant, specs, first_index=first_index)
-        self._writer: _WriterThread | None = None
+        self._sink = _Sink(self._series, self._loop, self._segment_opened, self._fail)
         self._clocks: dict[str, _TrackClock] = {kind: _TrackClock() for kind in self.specs}
         self._tasks: list[asyncio.Task[None]] = []
         self._watch_since = time.monotonic()
         self._last_keyframe_request = 0.0
         self._announce_segment = True
+        self._codec_rejected = False
 
     @property
     def segments(self) -> list[Path]:
         return list(self._series.closed)
 
-    def add_track(self, track: MediaStreamTrack) -> None:
-        if track.kind not in self.specs:
-            return
-        self._tasks.append(asyncio.create_task(self._pump(track), name=f"pump-{track.kind}"))
+    def sink(self, kind: str) -> Callable[[av.Packet], None]:
+        """The callable aiortc's decoder thread for this `kind` hands each packet to."""
+        spec, clock = self.specs.get(kind), self._clocks.get(kind)
+
+        def deliver(packet: av.Packet) -> None:
+            if spec is None or clock is None:
+                return
+            clock.last_arrival = time.monotonic()
+            if str(packet.opaque).lower() != spec.mime_type.lower():
+                self._reject_codec(str(packet.opaque))
+                return
+            state, reason = self.state, self.reason
+            if state == "failed" and reason == "media_timeout":
+                self._loop.call_soon_threadsafe(self._media_resumed)
+            elif state != "recording":
+                return
+            wall = clock.wall(int(packet.pts or 0), packet.time_base, time.time())
+            self._sink.write(kind, packet, wall)
+
+        return deliver
 
     def start(self) -> None:
-        if self._writer is None:
-            loop = asyncio.get_running_loop()
-            self._writer = _WriterThread(
-                self._series, loop, self._segment_opened, self._write_failed
-            )
-            self._writer.start()
+        if not self._tasks:
             self._tasks.append(asyncio.create_task(self._watch(), name="recording-watchdog"))
         if self.state in ("standby", "paused"):
             self._enter_recording()
 
     def pause(self) -> None:
-        if self.state == "recording" and self._writer is not None:
-            self._writer.put("finish")
+        if self.state == "recording":
             self._set("paused")
+            self._tasks.append(asyncio.create_task(asyncio.to_thread(self._sink.finish)))
 
     def resume(self) -> None:
         if self.state == "paused":
@@ -197,17 +191,17 @@ class ParticipantRecorder:
 
     async def stop(self, reason: str = "stopped") -> None:
         """Finish the open segment and release everything; idempotent."""
+        if self.state == "stopped":
+            return
+        self.state = "stopped"  # decoder threads stop writing from here on
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        writer, self._writer = self._writer, None
-        if writer is not None:
-            await writer.join()
-        if self.state != "stopped":
-            self._set("stopped", reason)
+        await asyncio.to_thread(self._sink.finish)
+        self._set("stopped", reason)
 
     def _enter_recording(self) -> None:
         self._watch_since = time.monotonic()
@@ -230,27 +224,14 @@ class ParticipantRecorder:
         except Exception:  # a listener's bug must not stop the recording
             logger.exception("on_recording_event callback failed")
 
-    async def _pump(self, track: MediaStreamTrack) -> None:
-        kind = track.kind
-        spec = self.specs[kind]
-        clock = self._clocks[kind]
-        while True:
-            try:
-                packet = await track.recv()
-            except MediaStreamError:
-                return  # ended: the watchdog decides whether that is a failure
-            clock.last_arrival = time.monotonic()
-            if not isinstance(packet, av.Packet) or self._writer is None:
-                continue
-            if packet.opaque is not None and str(packet.opaque).lower() != spec.mime_type.lower():
-                self._fail("unexpected_codec", detail=str(packet.opaque))
-                continue
-            if self.state == "failed" and self.reason == "media_timeout":
-                self._set("recording", "media_resumed")
-            if self.state != "recording":
-                continue
-            wall = clock.wall(int(packet.pts or 0), packet.time_base, time.time())
-            self._writer.put("packet", kind, packet, wall)
+    def _reject_codec(self, mime_type: str) -> None:
+        if not self._codec_rejected:
+            self._codec_rejected = True
+            self._loop.call_soon_threadsafe(self._fail, "unexpected_codec", mime_type)
+
+    def _media_resumed(self) -> None:
+        if self.state == "failed" and self.reason == "media_timeout":
+            self._set("recording", "media_resumed")
 
     async def _watch(self) -> None:
         while True:
@@ -263,21 +244,18 @@ class ParticipantRecorder:
                 if now - max(clock.last_arrival, self._watch_since) > self.media_timeout
             ]
             if silent:
-                self._fail("media_timeout", detail=",".join(sorted(silent)))
+                self._fail("media_timeout", ",".join(sorted(silent)))
                 continue
             self._maybe_rotate()
 
     def _maybe_rotate(self) -> None:
         current = self._series.current
-        if self._writer is None or current is None:
-            if "video" in self.specs and time.monotonic() - self._last_keyframe_request > 1.0:
-                self._ask_keyframe()
-            return
-        if self._series.rotation_pending:
-            if time.monotonic() - self._last_keyframe_request > 1.0:
+        since_request = time.monotonic() - self._last_keyframe_request
+        if current is None or self._series.rotation_pending:
+            if "video" in self.specs and since_request > 1.0:
                 self._ask_keyframe()
         elif time.time() - current.start_wall >= self.segment_seconds:
-            self._writer.put("rotate")
+            self._series.request_rotation()
             self._ask_keyframe()
 
     def _ask_keyframe(self) -> None:
@@ -287,17 +265,15 @@ class ParticipantRecorder:
             task.add_done_callback(_log_failure)
 
     def _fail(self, reason: str, detail: str | None = None) -> None:
-        if self.state != "failed":
+        if self.state not in ("failed", "stopped"):
+            if reason == "writer_error":
+                logger.error("recording of %s failed: %s", self.participant.participant_id, detail)
             self._set("failed", reason, detail=detail)
 
     def _segment_opened(self, path: Path) -> None:
         if self.state == "recording" and self._announce_segment:
             self._announce_segment = False
             self._set("recording", None, path)
-
-    def _write_failed(self, exc: Exception) -> None:
-        logger.error("recording of %s failed: %s", self.participant.participant_id, exc)
-        self._fail("writer_error", detail=str(exc)[:200])
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

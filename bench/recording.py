@@ -1,0 +1,278 @@
+"""Recording benchmark: yunting's pass-through recorder vs aiortc's MediaRecorder, same load.
+
+K simulated participants (640×360 VP8 30 fps + Opus, pre-encoded, sent by aiortc with
+`MediaPlayer(decode=False)` from a process of their own) are recorded for D seconds by
+a recorder process; only the recorder process's CPU time (getrusage, all threads) is
+measured. Then the pass-through recording is composed and the compose speed measured.
+
+    .venv/bin/python bench/recording.py [--streams K] [--seconds D]
+
+Prints the figures and ends with one JSON line:
+{"bench": "recording", "streams": K, "cpu_pct_per_stream": ..., "mediarecorder_cpu_pct_per_stream": ...,
+ "ratio": ..., "compose_x_realtime": ...}
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from media.composer import compose_hearing  # noqa: E402
+from media.ice import ice_configuration, pinned_host_addresses  # noqa: E402
+from media.participant import ParticipantInfo  # noqa: E402
+from media.peers import MediaService, MediaSettings  # noqa: E402
+from media.recorder import RecordingEvent  # noqa: E402
+
+LOOPBACK = ("127.0.0.1",)
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def emit(payload: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(payload) + "\n")
+    sys.stdout.flush()
+
+
+async def lines(loop: asyncio.AbstractEventLoop):  # type: ignore[no-untyped-def]
+    while line := await loop.run_in_executor(None, sys.stdin.readline):
+        yield json.loads(line)
+
+
+# ---- recorder process -------------------------------------------------------------------
+
+
+async def run_passthrough(archive: Path) -> None:
+    events: list[RecordingEvent] = []
+    settings = MediaSettings(archive_dir=archive, host_addresses=LOOPBACK)
+    async with MediaService(settings, events.append) as service:
+        service.start("bench")
+        await serve_commands(lambda pid, sdp: service.answer(ParticipantInfo("bench", pid), sdp))
+        await service.stop("bench")
+    emit({"failed": [e.as_dict() for e in events if e.state == "failed"]})
+
+
+async def run_mediarecorder(archive: Path) -> None:
+    from aiortc import RTCPeerConnection, RTCSessionDescription
+    from aiortc.contrib.media import MediaRecorder
+
+    await asyncio.to_thread(archive.mkdir, parents=True, exist_ok=True)
+    peers: list[tuple[Any, Any]] = []
+
+    async def answer(pid: str, sdp: str) -> str:
+        pc = RTCPeerConnection(ice_configuration([]))
+        recorder = MediaRecorder(str(archive / f"{pid}.mp4"))
+        pc.on("track", recorder.addTrack)
+        await pc.setRemoteDescription(RTCSessionDescription(sdp, "offer"))
+        await pc.setLocalDescription(await pc.createAnswer())
+        await recorder.start()
+        peers.append((pc, recorder))
+        return str(pc.localDescription.sdp)
+
+    with pinned_host_addresses(LOOPBACK):
+        await serve_commands(answer)
+        for pc, recorder in peers:
+            await recorder.stop()
+            await pc.close()
+
+
+async def run_floor(archive: Path) -> None:
+    """aiortc's receive path alone (encoded frames dropped on the decoder thread): the floor."""
+    from aiortc import RTCPeerConnection, RTCSessionDescription
+
+    from media import passthrough
+
+    peers: list[Any] = []
+
+    async def answer(pid: str, sdp: str) -> str:
+        pc = RTCPeerConnection(ice_configuration([]))
+        await pc.setRemoteDescription(RTCSessionDescription(sdp, "offer"))
+        for transceiver in pc.getTransceivers():
+            passthrough.enable(transceiver.receiver, sink=lambda packet: None)
+        await pc.setLocalDescription(await pc.createAnswer())
+        peers.append(pc)
+        return str(pc.localDescription.sdp)
+
+    with pinned_host_addresses(LOOPBACK):
+        await serve_commands(answer)
+        for pc in peers:
+            await pc.close()
+
+
+async def serve_commands(answer: Any) -> None:
+    loop = asyncio.get_running_loop()
+    started = 0.0
+    async for command in lines(loop):
+        if command["do"] == "answer":
+            emit({"answer": await answer(command["pid"], command["sdp"])})
+        elif command["do"] == "mark":
+            started = cpu_seconds()
+            emit({"marked": True})
+        elif command["do"] == "report":
+            emit({"cpu_seconds": cpu_seconds() - started})
+            return
+
+
+# ---- sender process ---------------------------------------------------------------------
+
+
+async def run_senders(source: Path, count: int) -> None:
+    from aiortc import RTCPeerConnection, RTCSessionDescription
+    from aiortc.contrib.media import MediaPlayer
+
+    loop = asyncio.get_running_loop()
+    with pinned_host_addresses(LOOPBACK):
+        peers = []
+        for n in range(count):
+            player = MediaPlayer(str(source), decode=False, loop=True)
+            pc = RTCPeerConnection(ice_configuration([]))
+            pc.addTrack(player.audio)
+            pc.addTrack(player.video)
+            await pc.setLocalDescription(await pc.createOffer())
+            emit({"offer": pc.localDescription.sdp, "pid": f"p{n + 1}"})
+            reply = json.loads(await loop.run_in_executor(None, sys.stdin.readline))
+            await pc.setRemoteDescription(RTCSessionDescription(reply["sdp"], "answer"))
+            peers.append(pc)
+        emit({"connected": count})
+        await loop.run_in_executor(None, sys.stdin.readline)  # until told to stop
+        for pc in peers:
+            await pc.close()
+
+
+# ---- orchestrator -----------------------------------------------------------------------
+
+
+async def spawn(*args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, os.environ.get("BENCH_CHILD", __file__), *args, stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, cwd=ROOT,
+    )
+
+
+async def send(process: asyncio.subprocess.Process, payload: dict[str, Any]) -> None:
+    assert process.stdin is not None
+    process.stdin.write((json.dumps(payload) + "\n").encode())
+    await process.stdin.drain()
+
+
+async def receive(process: asyncio.subprocess.Process) -> dict[str, Any]:
+    assert process.stdout is not None
+    line = await asyncio.wait_for(process.stdout.readline(), 60)
+    if not line:
+        raise RuntimeError("child process ended early")
+    return json.loads(line)  # type: ignore[no-any-return]
+
+
+async def measure(mode: str, archive: Path, source: Path, streams: int, seconds: float) -> float:
+    """CPU seconds the recorder process spent over `seconds` of `streams` participants."""
+    print(f"measuring {mode} ...", file=sys.stderr, flush=True)
+    recorder = await spawn("--role", mode, "--archive", str(archive))
+    senders = await spawn("--role", "senders", "--source", str(source), "--streams", str(streams))
+    for _ in range(streams):
+        offer = await receive(senders)
+        await send(recorder, {"do": "answer", "pid": offer["pid"], "sdp": offer["offer"]})
+        await send(senders, {"sdp": (await receive(recorder))["answer"]})
+    await receive(senders)  # all connected
+    await asyncio.sleep(2)  # ICE/DTLS settled, first keyframes in
+    await send(recorder, {"do": "mark"})
+    await receive(recorder)
+    await asyncio.sleep(seconds)
+    await send(recorder, {"do": "report"})
+    cpu = float((await receive(recorder))["cpu_seconds"])
+    await send(senders, {"do": "stop"})
+    await senders.wait()
+    if mode == "passthrough":
+        failed = (await receive(recorder))["failed"]
+        if failed:
+            print(f"  WARNING: recording failures: {failed}")
+    await recorder.wait()
+    return cpu
+
+
+def make_source(path: Path) -> Path:
+    sys.path.insert(0, str(ROOT))
+    from tests.integration.media.streams import make_source as generate
+
+    return generate(path, seconds=10)
+
+
+def count_video_frames(archive: Path) -> int:
+    import av
+
+    frames = 0
+    for segment in sorted(archive.glob("bench/*/seg-*.mkv")):
+        with av.open(str(segment)) as container:
+            frames += sum(1 for p in container.demux(video=0) if p.size)
+    return frames
+
+
+async def orchestrate(streams: int, seconds: float) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-recording-") as work:
+        base = Path(work)
+        source = make_source(base / "source.webm")
+        floor = await measure("floor", base / "floor", source, streams, seconds)
+        ours = await measure("passthrough", base / "ours", source, streams, seconds)
+        theirs = await measure("mediarecorder", base / "theirs", source, streams, seconds)
+        frames = count_video_frames(base / "ours")
+        composed = await compose_hearing(base / "ours" / "bench")
+    stream_seconds = streams * seconds
+    ours_pct = 100 * ours / stream_seconds
+    theirs_pct = 100 * theirs / stream_seconds
+    print(f"load: {streams} participants × 640x360 VP8 30 fps + Opus, {seconds:.0f} s measured")
+    print(f"aiortc receive floor (encoded frames dropped): {floor:.2f} CPU s = "
+          f"{100 * floor / stream_seconds:.2f} % per stream")
+    print(f"pass-through recorder: {ours:.2f} CPU s = {ours_pct:.2f} % of a core per stream "
+          f"({60 * ours / stream_seconds:.2f} CPU s per stream-minute); {frames} video frames written")
+    print(f"aiortc MediaRecorder (MP4/x264+AAC): {theirs:.2f} CPU s = {theirs_pct:.2f} % per stream "
+          f"({60 * theirs / stream_seconds:.2f} CPU s per stream-minute)")
+    print(f"ratio MediaRecorder / pass-through: {theirs / ours:.1f}x")
+    print(f"compose: {composed.duration:.1f} s hearing, {composed.participants} tiles, "
+          f"{composed.elapsed:.2f} s wall = {composed.x_realtime:.1f}x real time")
+    return {
+        "bench": "recording", "streams": streams,
+        "cpu_pct_per_stream": round(ours_pct, 2),
+        "mediarecorder_cpu_pct_per_stream": round(theirs_pct, 2),
+        "ratio": round(theirs / ours, 1),
+        "receive_floor_cpu_pct_per_stream": round(100 * floor / stream_seconds, 2),
+        "compose_x_realtime": round(composed.x_realtime, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--streams", type=int, default=int(os.environ.get("BENCH_STREAMS", "3")))
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--role", choices=["passthrough", "mediarecorder", "floor", "senders"])
+    parser.add_argument("--archive", type=Path)
+    parser.add_argument("--source", type=Path)
+    args = parser.parse_args()
+    if args.role == "passthrough":
+        asyncio.run(run_passthrough(args.archive))
+    elif args.role == "floor":
+        asyncio.run(run_floor(args.archive))
+    elif args.role == "mediarecorder":
+        asyncio.run(run_mediarecorder(args.archive))
+    elif args.role == "senders":
+        asyncio.run(run_senders(args.source, args.streams))
+    else:
+        started = time.monotonic()
+        result = asyncio.run(orchestrate(args.streams, args.seconds))
+        print(f"(benchmark took {time.monotonic() - started:.0f} s)")
+        print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
