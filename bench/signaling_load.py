@@ -127,8 +127,8 @@ async def _generate(index: int, urls: list[str], hearings: list[list[Seat]], loa
     latencies: list[float] = []
     join_times: list[float] = []
     clients: list[socketio.AsyncClient] = []
-    counts = {"sent": 0, "errors": 0}
-    gate = asyncio.Semaphore(40)  # connection attempts in flight per generator
+    counts = {"sent": 0, "errors": 0, "retries": 0}
+    gate = asyncio.Semaphore(20)  # connection attempts in flight per generator
 
     def received(payload: dict[str, Any]) -> None:
         key = payload.get("sdp_mid") or _bench_id(payload.get("sdp", ""))
@@ -183,10 +183,20 @@ async def _generate(index: int, urls: list[str], hearings: list[list[Seat]], loa
         async def error(d: dict[str, Any]) -> None:
             counts["errors"] += 1
 
-        async with gate:
-            await sio.connect(url, namespaces=[NAMESPACE], transports=["websocket"],
-                              auth={"token": seat.secret, "hearing_id": seat.hearing_id},
-                              wait_timeout=30)
+        for attempt in range(6):
+            try:
+                async with gate:
+                    await sio.connect(url, namespaces=[NAMESPACE], transports=["websocket"],
+                                      auth={"token": seat.secret,
+                                            "hearing_id": seat.hearing_id},
+                                      wait_timeout=30)
+                break
+            except socketio.exceptions.ConnectionError:
+                # As a browser would: back off and try again (counted in the report).
+                counts["retries"] += 1
+                if attempt == 5:
+                    raise
+                await asyncio.sleep(0.5 * 2 ** attempt)
         clients.append(sio)
         return peers, inside
 
@@ -261,7 +271,8 @@ async def _generate(index: int, urls: list[str], hearings: list[list[Seat]], loa
     await http.close()
     return {"latencies": latencies, "join_times": join_times, "join_wall": join_wall,
             "relay_wall": relay_wall, "sent": counts["sent"], "errors": counts["errors"],
-            "lost": lost, "connections": len(clients), "cpu": generator_cpu}
+            "lost": lost, "connections": len(clients), "cpu": generator_cpu,
+            "retries": counts["retries"]}
 
 
 CANDIDATE = "candidate:2960668144 1 udp 2122194687 127.0.0.1 52022 typ host generation 0"
@@ -380,9 +391,9 @@ def main() -> None:
                "--database-url", database_url, "--port", str(port), "--channel", channel]
         if args.processes > 1:
             cmd += ["--redis-url", args.redis_url]
+        log = open(f"{tmp.name}/server-{port}.log", "w")  # noqa: SIM115 - closed with tmp
         servers.append(subprocess.Popen(cmd, cwd=ROOT, env=os.environ | {"PYTHONPATH": str(ROOT)},
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                        text=True))
+                                        stdout=log, stderr=subprocess.STDOUT, text=True))
         ports.append(port)
     try:
         for port in ports:
@@ -429,9 +440,13 @@ def main() -> None:
             s.terminate()
         for s in servers:
             try:
-                s.communicate(timeout=15)
+                s.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 s.kill()
+        for path in Path(tmp.name).glob("server-*.log"):
+            text = path.read_text()
+            if "Traceback" in text:
+                print(f"--- {path.name} (last 3000 characters)\n{text[-3000:]}", file=sys.stderr)
         if pg_name:
             asyncio.run(drop_postgres(args.postgres_url, pg_name))
         tmp.cleanup()
@@ -455,7 +470,8 @@ def main() -> None:
     }
     print(f"servers: {args.processes}   generators: {generators}   "
           f"connections: {connections} in {args.hearings} hearings")
-    print(f"join: {connections} in {join_wall:.1f} s = {figures['join_per_s']}/s; "
+    print(f"join: {connections} in {join_wall:.1f} s = {figures['join_per_s']}/s "
+          f"({sum(r['retries'] for r in reports)} connection retries); "
           f"per connection p50 {statistics.median(joins) * 1000:.0f} ms, "
           f"p99 {percentile(joins, 0.99) * 1000:.0f} ms")
     print(f"relay: {len(latencies)} measured of {sent} sent; p50 {figures['relay_p50_ms']} ms, "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 
 import socketio
@@ -26,6 +27,8 @@ from signaling.hub import Connection, Hub
 from signaling.ratelimit import TokenBucket
 
 __all__ = ["HearingNamespace"]
+
+log = logging.getLogger("yunting.signaling")
 
 
 class HearingNamespace(socketio.AsyncNamespace):
@@ -76,10 +79,23 @@ class HearingNamespace(socketio.AsyncNamespace):
 
     async def connect(self, sid: str, environ: dict[str, Any], auth: object) -> None:
         try:
-            entrant = await enter(self.hub.services, environ, auth)
+            await self._connect(sid, environ, auth)
         except Refused as refused:
             raise socketio.exceptions.ConnectionRefusedError(
                 refused.message, {"code": refused.code}) from None
+        except HearingsError as exc:
+            raise socketio.exceptions.ConnectionRefusedError(
+                exc.message, {"code": exc.code}) from None
+        except Exception:
+            # A database timeout under a join storm, say: the client may retry.
+            log.exception("connection %s failed", sid)
+            self.connections.pop(sid, None)
+            raise socketio.exceptions.ConnectionRefusedError(
+                "the server could not take the connection now; retry",
+                {"code": "unavailable"}) from None
+
+    async def _connect(self, sid: str, environ: dict[str, Any], auth: object) -> None:
+        entrant = await enter(self.hub.services, environ, auth)
         hid, member, hearing = entrant.hearing.id, entrant.member, entrant.hearing
         state = "in_hearing"
         if member.participant_id is not None:
