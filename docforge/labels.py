@@ -1,0 +1,134 @@
+"""Per-language labels and the Chinese/English date and money formats the templates use."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+LANGS: tuple[str, ...] = ("zh", "en")
+
+_DIGITS = "〇一二三四五六七八九"
+
+LABELS: dict[str, dict[str, str]] = {
+    "zh": {
+        "mediation_agreement": "调解协议书",
+        "confirmation_application": "司法确认申请书",
+        "confirmation_ruling": "民事裁定书",
+        "hearing_record": "庭审笔录",
+        "interrogation_record": "讯问笔录",
+        "proof_of_service": "送达回证",
+        "gender": "性别",
+        "born": "出生日期",
+        "id_number": "公民身份号码",
+        "address": "住址",
+        "phone": "联系电话",
+        "organisation": "调解组织",
+        "mediator": "调解员",
+        "facts": "纠纷事实",
+        "terms": "经调解，双方自愿达成如下协议",
+        "amount": "金额",
+        "deadline": "履行期限",
+        "yuan": "元",
+        "obligor": "义务人",
+        "obligee": "权利人",
+        "requests": "请求事项",
+        "undertaking": "申请人承诺：出于解决纠纷的目的自愿达成协议，没有恶意串通、规避法律的行为；"
+        "如因虚假陈述等原因导致其他当事人或案外人损失，愿承担相应法律责任。",
+        "ruling_intro": "申请人于{date}经{org}主持调解，达成如下调解协议",
+        "confirmed_lead": "本院经审查认为",
+        "ruled": "依照{basis}之规定，裁定如下",
+        "confirmed": "申请人达成的调解协议有效。当事人应当按照调解协议的约定自觉履行义务。"
+        "一方当事人拒绝履行或者未全部履行的，对方当事人可以向人民法院申请执行。",
+        "rejected": "驳回申请人的司法确认申请。"
+        "当事人可以通过调解方式变更原调解协议或者达成新的调解协议，"
+        "也可以向人民法院提起诉讼。",
+        "final": "本裁定自即日起发生法律效力。",
+        "judge": "审判员",
+        "clerk": "书记员",
+        "time": "时间",
+        "place": "地点",
+        "presiding": "审判人员",
+        "interrogator": "讯问人",
+        "participants": "到庭人员",
+        "record_note": "以上笔录经本人阅读（或向本人宣读），与所述一致。",
+        "served_documents": "送达文书",
+        "recipient": "受送达人",
+        "method": "送达方式",
+        "served_at": "送达时间",
+        "server": "送达人",
+        "signature": "签名",
+        "seal": "（院印）",
+        "court_seal": "法院印章",
+        "dev_notice": "",
+    },
+    "en": {
+        "mediation_agreement": "Mediation Agreement",
+        "confirmation_application": "Application for Judicial Confirmation",
+        "confirmation_ruling": "Civil Ruling",
+        "hearing_record": "Hearing Record",
+        "interrogation_record": "Interrogation Record",
+        "proof_of_service": "Proof of Service",
+        "gender": "Gender",
+        "born": "Date of birth",
+        "id_number": "ID number",
+        "address": "Address",
+        "phone": "Phone",
+        "organisation": "Mediation organisation",
+        "mediator": "Mediator",
+        "facts": "Facts of the dispute",
+        "terms": "Through mediation the parties voluntarily agree as follows",
+        "amount": "Amount",
+        "deadline": "Deadline",
+        "yuan": "yuan",
+        "obligor": "Obligor",
+        "obligee": "Obligee",
+        "requests": "Requests",
+        "undertaking": "The applicants undertake that the agreement was reached voluntarily to "
+        "resolve the dispute, without collusion or evasion of the law.",
+        "ruling_intro": "On {date}, mediated by {org}, the applicants reached this agreement",
+        "confirmed_lead": "Having examined the application, this court holds",
+        "ruled": "In accordance with {basis}, the court rules as follows",
+        "confirmed": "The mediation agreement reached by the applicants is valid. If a party "
+        "refuses to perform, the other party may apply to the people's court for enforcement.",
+        "rejected": "The application for judicial confirmation is rejected. The parties may amend "
+        "the agreement through mediation or file a lawsuit with the people's court.",
+        "final": "This ruling takes legal effect immediately.",
+        "judge": "Judge",
+        "clerk": "Clerk",
+        "time": "Time",
+        "place": "Place",
+        "presiding": "Presiding",
+        "interrogator": "Interrogator",
+        "participants": "Present",
+        "record_note": "I have read this record (or had it read to me); it is accurate.",
+        "served_documents": "Documents served",
+        "recipient": "Recipient",
+        "method": "Method of service",
+        "served_at": "Served at",
+        "server": "Served by",
+        "signature": "Signature",
+        "seal": "(Court seal)",
+        "court_seal": "Court seal",
+        "dev_notice": "",
+    },
+}
+
+
+def chinese_number(n: int) -> str:
+    """Day/month numbers as written in rulings: 二十二, 十一, 十."""
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else _DIGITS[tens] + "十")
+    return head + (_DIGITS[ones] if ones or not head else "")
+
+
+def chinese_date(day: dt.date) -> str:
+    year = "".join(_DIGITS[int(c)] for c in str(day.year))
+    return f"{year}年{chinese_number(day.month)}月{chinese_number(day.day)}日"
+
+
+def format_date(day: dt.date, lang: str) -> str:
+    return chinese_date(day) if lang == "zh" else f"{day:%d %B %Y}"
+
+
+def format_amount(amount: Decimal) -> str:
+    return f"{amount:,.2f}"
