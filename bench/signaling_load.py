@@ -207,7 +207,7 @@ async def _generate(index: int, urls: list[str], hearings: list[list[Seat]], loa
         for k, seat in enumerate(seats):
             t0 = time.perf_counter()
             peer, inside = await connect(seat, urls[(h + k) % len(urls)], judge=k == 0)
-            await asyncio.wait_for(inside.wait(), 60)
+            await asyncio.wait_for(inside.wait(), 300)
             join_times.append(time.perf_counter() - t0)
             joined.append(peer)
         return joined

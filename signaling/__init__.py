@@ -14,6 +14,7 @@ from signaling.config import (
     MediaAnswer,
     MediaCandidate,
     RoomServices,
+    ServicesSource,
     SignalingConfig,
 )
 from signaling.errors import SignalingError
@@ -28,6 +29,7 @@ __all__ = [
     "MediaAnswer",
     "MediaCandidate",
     "RoomServices",
+    "ServicesSource",
     "Signaling",
     "SignalingConfig",
     "SignalingError",
@@ -41,7 +43,7 @@ __all__ = [
 
 def create_signaling(
     config: SignalingConfig,
-    services: RoomServices,
+    services: ServicesSource,
     *,
     media_answer: MediaAnswer | None = None,
     media_candidate: MediaCandidate | None = None,

@@ -13,7 +13,7 @@ from hearings.scheduling import Scheduling
 from signaling.errors import ConfigError
 from signaling.quality import Thresholds
 
-__all__ = ["MediaAnswer", "MediaCandidate", "RoomServices", "SignalingConfig"]
+__all__ = ["MediaAnswer", "MediaCandidate", "RoomServices", "ServicesSource", "SignalingConfig"]
 
 NAMESPACE = "/hearing"
 SESSION_COOKIE = "yunting_session"
@@ -38,6 +38,9 @@ class SignalingConfig:
     max_sdp_bytes: int = 32_000
     rate_per_s: float = 20.0
     rate_burst: int = 60
+    # Joins in progress at once per process: a join storm queues here rather than
+    # exhausting the database pool (each join writes, and audit appends serialise).
+    max_concurrent_joins: int = 8
     ping_interval_s: float = 25.0
     ping_timeout_s: float = 20.0
     quality: Thresholds = field(default_factory=Thresholds)
@@ -51,6 +54,8 @@ class SignalingConfig:
                               f"(got {list(origins)!r})")
         if self.max_sdp_bytes > self.max_message_bytes:
             raise ConfigError("'max_sdp_bytes' must not exceed 'max_message_bytes'")
+        if self.max_concurrent_joins < 1:
+            raise ConfigError("'max_concurrent_joins' must be at least 1")
         if self.rate_per_s <= 0 or self.rate_burst < 1:
             raise ConfigError("'rate_per_s' must be positive and 'rate_burst' at least 1")
 
@@ -61,3 +66,7 @@ class RoomServices:
     control: Control
     scheduling: Scheduling
     room: Room
+
+
+# The services themselves, or a callable that gives them once the app has started.
+ServicesSource = RoomServices | Callable[[], RoomServices]

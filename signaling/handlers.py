@@ -19,7 +19,13 @@ from hearings.room import check_consultation_pair
 from hearings.states import ParticipantState
 from signaling import messages as m
 from signaling.authz import Standing, may_address
-from signaling.config import NAMESPACE, MediaAnswer, MediaCandidate, SignalingConfig
+from signaling.config import (
+    NAMESPACE,
+    MediaAnswer,
+    MediaCandidate,
+    RoomServices,
+    SignalingConfig,
+)
 from signaling.errors import MessageInvalid, MessageTooLarge, NotAllowed
 from signaling.hub import Connection, Hub, hearing_entry, rooms
 from signaling.quality import Quality, classify
@@ -36,7 +42,6 @@ class Handlers:
     def __init__(self, hub: Hub, config: SignalingConfig, media_answer: MediaAnswer | None,
                  media_candidate: MediaCandidate | None) -> None:
         self.hub = hub
-        self.s = hub.services
         self.config = config
         self.media_answer = media_answer
         self.media_candidate = media_candidate
@@ -67,6 +72,10 @@ class Handlers:
             "rtc.answer": self.rtc_sdp,
             "rtc.candidate": self.rtc_candidate,
         }
+
+    @property
+    def s(self) -> RoomServices:
+        return self.hub.services
 
     async def snapshot(self, conn: Connection, msg: m.Empty, st: Standing, event: str
                           ) -> Result:

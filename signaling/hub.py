@@ -21,7 +21,7 @@ from hearings.hearing import Hearing
 from hearings.participants import Participant, Role
 from hearings.states import ParticipantState
 from signaling.authz import Standing
-from signaling.config import NAMESPACE, RoomServices
+from signaling.config import NAMESPACE, RoomServices, ServicesSource
 from signaling.presence import Member, Presence, PresenceView
 from signaling.ratelimit import TokenBucket
 
@@ -73,13 +73,21 @@ class Connection:
 
 
 class Hub:
-    def __init__(self, sio: socketio.AsyncServer, services: RoomServices, presence: Presence
+    def __init__(self, sio: socketio.AsyncServer, services: ServicesSource, presence: Presence
                  ) -> None:
         self.sio = sio
-        self.services = services
+        self._services = services
         self.presence = presence
         self.tasks: set[asyncio.Task[None]] = set()
         self._pending: set[str] = set()
+
+    @property
+    def services(self) -> RoomServices:
+        # web/ opens the database (and so the services) when the app starts, after
+        # signaling was attached: it may hand in a callable resolved on first use.
+        if callable(self._services):
+            self._services = self._services()
+        return self._services
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run work after the current handler returns (and its ack is sent)."""

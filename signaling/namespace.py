@@ -38,6 +38,7 @@ class HearingNamespace(socketio.AsyncNamespace):
         self.handlers = handlers
         self.config = config
         self.connections: dict[str, Connection] = {}
+        self._joining = asyncio.Semaphore(config.max_concurrent_joins)
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
         if event == "connect":
@@ -79,7 +80,8 @@ class HearingNamespace(socketio.AsyncNamespace):
 
     async def connect(self, sid: str, environ: dict[str, Any], auth: object) -> None:
         try:
-            await self._connect(sid, environ, auth)
+            async with self._joining:
+                await self._connect(sid, environ, auth)
         except Refused as refused:
             raise socketio.exceptions.ConnectionRefusedError(
                 refused.message, {"code": refused.code}) from None

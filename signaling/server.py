@@ -12,7 +12,13 @@ from typing import Any
 import socketio
 from aiohttp import web
 
-from signaling.config import NAMESPACE, MediaAnswer, MediaCandidate, RoomServices, SignalingConfig
+from signaling.config import (
+    NAMESPACE,
+    MediaAnswer,
+    MediaCandidate,
+    ServicesSource,
+    SignalingConfig,
+)
 from signaling.handlers import Handlers
 from signaling.hub import Hub, rooms
 from signaling.namespace import HearingNamespace
@@ -25,7 +31,7 @@ AUDIENCES = ("everyone", "inside", "staff")
 
 
 class Signaling:
-    def __init__(self, config: SignalingConfig, services: RoomServices, *,
+    def __init__(self, config: SignalingConfig, services: ServicesSource, *,
                  media_answer: MediaAnswer | None = None,
                  media_candidate: MediaCandidate | None = None) -> None:
         self.config = config

@@ -141,7 +141,8 @@ async def room_factory(sqlite_services: Services, aiohttp_server: Any
     made: list[Room_] = []
 
     async def make(*, media_answer: MediaFn | None = None, **config: Any) -> Room_:
-        sig = create_signaling(make_config(**config), room_services(sqlite_services),
+        # A callable, as web/ hands it in (its services exist only once the app runs).
+        sig = create_signaling(make_config(**config), lambda: room_services(sqlite_services),
                                media_answer=media_answer)
         app = web.Application()
         sig.attach(app)
