@@ -1,0 +1,235 @@
+"""PAdES signing in signing order: court seal certification first, then approvals, then a
+document timestamp.
+
+PDF allows a certification (DocMDP) signature only as the first signature, so the court seal
+certifies the rendered document with every empty signature field already in place
+(``FILL_FORMS``: later signatures may fill those fields and nothing else). Parties, mediator
+and judge then add approval signatures; a final document timestamp makes it B-LTA.
+
+A handwritten signature is signed by the signing service on the signer's behalf; its
+encrypted biometric record is an associated file (``/AF``, PDF/A-3) of the field's
+appearance stream, so the record is covered by that signature and diff analysis of the
+earlier signatures accounts for it as part of filling the field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from .biometric import SignerIdentity, seal_record, strokes_to_pdf_path
+from .capture import SignatureCapture
+from .errors import SigningError
+from .pdf import RenderedPDF
+from .signers import SignerSource, validation_context
+
+RECORD_PREFIX = "biometric-"
+
+
+def _seal_drawing() -> bytes:
+    # Red double ring with a five-pointed star: the shape of a court seal, drawn as vectors.
+    import math
+
+    c, r = 80.0, 76.0
+    star = []
+    for i in range(10):
+        radius = 26.0 if i % 2 == 0 else 10.5
+        angle = math.pi / 2 + i * math.pi / 5
+        star.append((c + radius * math.cos(angle), c + radius * math.sin(angle)))
+    k = 0.5523 * r
+    ring = (
+        f"{c + r:.1f} {c:.1f} m "
+        f"{c + r:.1f} {c + k:.1f} {c + k:.1f} {c + r:.1f} {c:.1f} {c + r:.1f} c "
+        f"{c - k:.1f} {c + r:.1f} {c - r:.1f} {c + k:.1f} {c - r:.1f} {c:.1f} c "
+        f"{c - r:.1f} {c - k:.1f} {c - k:.1f} {c - r:.1f} {c:.1f} {c - r:.1f} c "
+        f"{c + k:.1f} {c - r:.1f} {c + r:.1f} {c - k:.1f} {c + r:.1f} {c:.1f} c S"
+    )
+    path = " ".join(f"{x:.1f} {y:.1f} {'m' if i == 0 else 'l'}" for i, (x, y) in enumerate(star))
+    return f"0.8 0 0 RG 0.8 0 0 rg 4 w {ring} {path} h f".encode()
+
+
+def _drawing_style(drawing: bytes, width: float, height: float, record_spec: Any = None) -> Any:
+    from pyhanko.pdf_utils import content, generic, layout
+    from pyhanko.stamp import StaticContentStamp, StaticStampStyle
+
+    class CaptureStamp(StaticContentStamp):
+        def as_form_xobject(self) -> generic.StreamObject:
+            xobject = super().as_form_xobject()
+            if record_spec is not None:
+                xobject[generic.NameObject("/AF")] = generic.ArrayObject([record_spec])
+            return xobject
+
+    class CaptureStampStyle(StaticStampStyle):
+        def create_stamp(self, writer: Any, box: Any, text_params: dict) -> Any:
+            return CaptureStamp(writer=writer, style=self, box=box)
+
+    background = content.RawContent(drawing, box=layout.BoxConstraints(width, height))
+    return CaptureStampStyle(background=background, border_width=0, background_opacity=1.0)
+
+
+def _sign(
+    data: bytes,
+    *,
+    field: str,
+    signer: Any,
+    source: SignerSource,
+    name: str | None,
+    reason: str,
+    location: str | None = None,
+    style: Any = None,
+    certify: bool = False,
+    writer: Any = None,
+) -> bytes:
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
+    w = writer or IncrementalPdfFileWriter(io.BytesIO(data))
+    meta = signers.PdfSignatureMetadata(
+        field_name=field,
+        md_algorithm="sha256",
+        subfilter=fields.SigSeedSubFilter.PADES,
+        name=name,
+        reason=reason,
+        location=location,
+        certify=certify,
+        docmdp_permissions=fields.MDPPerm.FILL_FORMS,
+        embed_validation_info=True,
+        validation_context=validation_context(source),
+    )
+    pdf_signer = signers.PdfSigner(
+        meta, signer=signer, timestamper=source.timestamper(), stamp_style=style
+    )
+    try:
+        out = pdf_signer.sign_pdf(w)
+    except Exception as exc:  # pyHanko raises many error types (signing, validation, I/O)
+        raise SigningError(f"signing field {field!r} failed: {exc}") from exc
+    return bytes(out.getbuffer())
+
+
+def seal(rendered: RenderedPDF, source: SignerSource, court: str) -> bytes:
+    """Add every empty signature field and certify the document with the court seal."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(rendered.data))
+    for placement in rendered.placements:
+        if placement.field.stage != "seal":
+            fields.append_signature_field(
+                writer,
+                fields.SigFieldSpec(
+                    placement.field.name, on_page=placement.page, box=placement.box
+                ),
+            )
+    seal_box = next(p for p in rendered.placements if p.field.stage == "seal")
+    fields.append_signature_field(
+        writer,
+        fields.SigFieldSpec(seal_box.field.name, on_page=seal_box.page, box=seal_box.box),
+    )
+    return _sign(
+        rendered.data,
+        writer=writer,
+        field=seal_box.field.name,
+        signer=source.seal_signer(),
+        source=source,
+        name=court,
+        reason="法院电子印章 court seal",
+        style=_drawing_style(_seal_drawing(), 160, 160),
+        certify=True,
+    )
+
+
+def _field_box(data: bytes, field: str) -> tuple[float, float]:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.fields import enumerate_sig_fields
+
+    reader = PdfFileReader(io.BytesIO(data))
+    for name, _value, ref in enumerate_sig_fields(reader, filled_status=False):
+        if name == field:
+            x1, y1, x2, y2 = (float(v) for v in ref.get_object()["/Rect"])
+            return abs(x2 - x1), abs(y2 - y1)
+    raise SigningError(f"no empty signature field {field!r} in the document")
+
+
+@dataclass(frozen=True)
+class HandwrittenSignature:
+    field: str
+    signer: SignerIdentity
+    capture: SignatureCapture
+
+
+def sign_handwritten(data: bytes, signature: HandwrittenSignature, source: SignerSource) -> bytes:
+    """Signing service signs on behalf of the handwritten signer, with the sealed record."""
+    from pyhanko.pdf_utils.embed import EmbeddedFileObject, EmbeddedFileParams, FileSpec
+    from pyhanko.pdf_utils.generic import NameObject
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    _field_box(data, signature.field)  # fail early, before sealing a record
+    who = signature.signer
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    envelope = seal_record(
+        signature.capture,
+        field=signature.field,
+        signer=signature.signer,
+        document=data,
+        court_cert=source.court_encryption_cert(),
+    )
+    stream = EmbeddedFileObject.from_file_data(
+        writer,
+        envelope,
+        mime_type="application/json",
+        params=EmbeddedFileParams(embed_size=True, embed_checksum=True),
+    )
+    spec = FileSpec(
+        file_spec_string=f"{RECORD_PREFIX}{signature.field}.json",
+        embedded_data=stream,
+        description=f"加密的手写签名生物特征记录 encrypted biometric record: {who.name}",
+        af_relationship=NameObject("/Data"),
+    )
+    spec_ref = writer.add_object(spec.as_pdf_object())
+    capture = signature.capture
+    drawing = strokes_to_pdf_path(capture)
+    style = _drawing_style(drawing, capture.pad_width, capture.pad_height, spec_ref)
+    return _sign(
+        data,
+        writer=writer,
+        field=signature.field,
+        signer=source.service_signer(),
+        source=source,
+        name=signature.signer.name,
+        reason=f"手写签名 handwritten signature: {who.name}（{who.role}）",
+        location=capture.site,
+        style=style,
+    )
+
+
+def sign_as(data: bytes, field: str, name: str, role: str, source: SignerSource) -> bytes:
+    """Judge/mediator/clerk signs with their own certificate."""
+    return _sign(
+        data,
+        field=field,
+        signer=source.person_signer(name, role),
+        source=source,
+        name=name,
+        reason=f"{role} {name}",
+    )
+
+
+def timestamp_document(data: bytes, source: SignerSource) -> bytes:
+    """Add validation data for the last signature and a document timestamp (PAdES B-LTA)."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    try:
+        out = signers.PdfTimeStamper(source.timestamper()).timestamp_pdf(
+            writer, "sha256", validation_context(source), in_place=False
+        )
+    except Exception as exc:
+        raise SigningError(f"document timestamp failed: {exc}") from exc
+    return bytes(out.getbuffer())
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
