@@ -180,12 +180,24 @@ async def async_verify_pdf(
         return VerificationReport((), (f"not a readable PDF: {exc}",))
     reports = []
     problems = [] if embedded else ["no signatures"]
+    unsigned = _unsigned_fields(reader)
+    if unsigned:
+        problems.append(f"unsigned field(s): {unsigned}")
     for sig in embedded:
         try:
             reports.append(await _one(data, sig, vc_factory, court_key))
         except Exception as exc:  # a malformed signature must yield a failed report
             problems.append(f"{sig.field_name}: {exc}")
     return VerificationReport(tuple(reports), tuple(problems))
+
+
+def _unsigned_fields(reader: Any) -> list[str]:
+    from pyhanko.sign.fields import enumerate_sig_fields
+
+    try:
+        return [name for name, value, _ in enumerate_sig_fields(reader) if value is None]
+    except Exception:  # a broken form is reported by the signatures themselves
+        return []
 
 
 def _read(path: str) -> bytes:
