@@ -148,7 +148,8 @@ def build_command(hearing_dir: Path, output: Path, work: Path) -> tuple[list[str
         mixed = audios[0] if len(audios) == 1 else ffmpeg.filter(
             audios, "amix", inputs=len(audios), duration="longest", normalize=0
         )
-        streams.append(mixed.filter("apad"))
+        # Bounded padding: an unbounded apad once kept ffmpeg spinning after the video ended.
+        streams.append(mixed.filter("apad", whole_dur=f"{duration:.3f}"))
     out = ffmpeg.output(
         *streams, str(output), t=f"{duration:.3f}", vcodec="libx264", preset="ultrafast",
         tune="zerolatency", crf=30, pix_fmt="yuv420p", acodec="aac", audio_bitrate="96k",
@@ -160,9 +161,13 @@ def build_command(hearing_dir: Path, output: Path, work: Path) -> tuple[list[str
 
 
 async def compose_hearing(
-    hearing_dir: Path, output: Path | None = None, *, niceness: int = 10
+    hearing_dir: Path, output: Path | None = None, *, niceness: int = 10,
+    min_speed: float = 0.25,
 ) -> CompositeResult:
-    """Compose `<hearing>/composite.mp4` (H.264/AAC, plays in browsers with HTTP Range)."""
+    """Compose `<hearing>/composite.mp4` (H.264/AAC, plays in browsers with HTTP Range).
+
+    ffmpeg is killed (ComposeError) if it runs slower than `min_speed` × real time.
+    """
     output = output or hearing_dir / COMPOSITE_NAME
     with tempfile.TemporaryDirectory(prefix="compose-") as work:
         args, duration = await asyncio.to_thread(build_command, hearing_dir, output, Path(work))
@@ -173,7 +178,13 @@ async def compose_hearing(
         process = await asyncio.create_subprocess_exec(
             *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
         )
-        _, stderr = await process.communicate()
+        limit = 30 + duration / min_speed
+        try:
+            _, stderr = await asyncio.wait_for(process.communicate(), limit)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+            raise ComposeError(f"ffmpeg took more than {limit:.0f} s; killed") from None
         elapsed = time.monotonic() - started
     if process.returncode != 0:
         tail = stderr.decode(errors="replace")[-800:]
