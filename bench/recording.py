@@ -157,6 +157,7 @@ async def run_senders(source: Path, count: int) -> None:
 
 async def spawn(*args: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
+        # BENCH_CHILD lets a profiling wrapper stand in for this script in the children.
         sys.executable, os.environ.get("BENCH_CHILD", __file__), *args, stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE, cwd=ROOT,
     )
