@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import json
 import math
@@ -127,8 +128,14 @@ async def _generate(index: int, urls: list[str], hearings: list[list[Seat]], loa
     latencies: list[float] = []
     join_times: list[float] = []
     clients: list[socketio.AsyncClient] = []
-    counts = {"sent": 0, "errors": 0, "retries": 0}
+    counts = {"sent": 0, "errors": 0, "retries": 0, "dropped": 0}
     gate = asyncio.Semaphore(20)  # connection attempts in flight per generator
+
+    async def emit(sio: Any, event: str, data: dict[str, Any]) -> None:
+        try:
+            await sio.emit(event, data, namespace=NAMESPACE)
+        except socketio.exceptions.SocketIOError:
+            counts["dropped"] += 1  # the connection went away under load
 
     def received(payload: dict[str, Any]) -> None:
         key = payload.get("sdp_mid") or _bench_id(payload.get("sdp", ""))
@@ -159,8 +166,7 @@ async def _generate(index: int, urls: list[str], hearings: list[list[Seat]], loa
                 for p in d["waiting"]:
                     if p["id"] not in admitted:
                         admitted.add(p["id"])
-                        await sio.emit("lobby.admit", {"participant_id": p["id"]},
-                                       namespace=NAMESPACE)
+                        await emit(sio, "lobby.admit", {"participant_id": p["id"]})
 
         @sio.on("rtc.offer", namespace=NAMESPACE)
         async def offer(d: dict[str, Any]) -> None:
@@ -168,8 +174,7 @@ async def _generate(index: int, urls: list[str], hearings: list[list[Seat]], loa
             key = f"a{secrets.token_hex(6)}"
             sent[key] = time.perf_counter()
             counts["sent"] += 1
-            await sio.emit("rtc.answer", {"to": d["from"], "sdp": _sdp(key)},
-                           namespace=NAMESPACE)
+            await emit(sio, "rtc.answer", {"to": d["from"], "sdp": _sdp(key)})
 
         @sio.on("rtc.answer", namespace=NAMESPACE)
         async def answer(d: dict[str, Any]) -> None:
@@ -227,9 +232,8 @@ async def _generate(index: int, urls: list[str], hearings: list[list[Seat]], loa
         await asyncio.sleep(random.random() * load.heartbeat_s)
         while time.perf_counter() < until:
             counts["sent"] += 1
-            await peer["sio"].emit("heartbeat", {"loss_pct": random.random() * 20,
-                                                 "rtt_ms": 40.0, "bitrate_kbps": 800.0},
-                                   namespace=NAMESPACE)
+            await emit(peer["sio"], "heartbeat", {"loss_pct": random.random() * 20,
+                                                  "rtt_ms": 40.0, "bitrate_kbps": 800.0})
             await asyncio.sleep(load.heartbeat_s)
 
     async def negotiate(room: list[dict[str, Any]]) -> None:
@@ -244,17 +248,17 @@ async def _generate(index: int, urls: list[str], hearings: list[list[Seat]], loa
                     key = f"o{secrets.token_hex(6)}"
                     sent[key] = time.perf_counter()
                     counts["sent"] += 1
-                    await a["sio"].emit("rtc.offer", {"to": b["seat"].participant_id,
-                                                      "sdp": _sdp(key)}, namespace=NAMESPACE)
+                    await emit(a["sio"], "rtc.offer", {"to": b["seat"].participant_id,
+                                                       "sdp": _sdp(key)})
                     # Trickle ICE: candidates follow as the browser gathers them.
                     for sender, target in ((a, b), (b, a), (a, b), (b, a)):
                         await asyncio.sleep(load.trickle_s)
                         ckey = f"c{secrets.token_hex(6)}"
                         sent[ckey] = time.perf_counter()
                         counts["sent"] += 1
-                        await sender["sio"].emit("rtc.candidate", {
+                        await emit(sender["sio"], "rtc.candidate", {
                             "to": target["seat"].participant_id, "candidate": CANDIDATE,
-                            "sdp_mid": ckey, "sdp_mline_index": 0}, namespace=NAMESPACE)
+                            "sdp_mid": ckey, "sdp_mline_index": 0})
             await asyncio.sleep(share - start)
 
     until = time.perf_counter() + load.window_s
@@ -267,12 +271,13 @@ async def _generate(index: int, urls: list[str], hearings: list[list[Seat]], loa
     generator_cpu = time.process_time() - cpu0
     lost = len(sent)
     for sio in clients:
-        await sio.disconnect()
+        with contextlib.suppress(Exception):
+            await sio.disconnect()
     await http.close()
     return {"latencies": latencies, "join_times": join_times, "join_wall": join_wall,
             "relay_wall": relay_wall, "sent": counts["sent"], "errors": counts["errors"],
             "lost": lost, "connections": len(clients), "cpu": generator_cpu,
-            "retries": counts["retries"]}
+            "retries": counts["retries"], "dropped": counts["dropped"]}
 
 
 CANDIDATE = "candidate:2960668144 1 udp 2122194687 127.0.0.1 52022 typ host generation 0"
@@ -477,7 +482,8 @@ def main() -> None:
     print(f"relay: {len(latencies)} measured of {sent} sent; p50 {figures['relay_p50_ms']} ms, "
           f"p99 {figures['relay_p99_ms']} ms, max {max(latencies):.1f} ms; "
           f"unanswered {sum(r['lost'] for r in reports)}; error events "
-          f"{sum(r['errors'] for r in reports)}")
+          f"{sum(r['errors'] for r in reports)}; sends on dropped connections "
+          f"{sum(r['dropped'] for r in reports)}")
     relay_wall = max(r["relay_wall"] for r in reports)
     print(f"CPU during the window ({relay_wall:.0f} s): servers {cpu:.1f} s, generators "
           f"{sum(r['cpu'] for r in reports):.1f} s, for {sent} messages "

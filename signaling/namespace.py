@@ -57,6 +57,12 @@ class HearingNamespace(socketio.AsyncNamespace):
             return {"ok": True} | await self._gate(conn, event, payload)
         except (SignalingError, HearingsError) as exc:
             return await self._fail(sid, event, exc.code, exc.message)
+        except Exception:
+            # Redis or the database failed under us: the client gets an error event
+            # (never silence) and may retry; the details go to the log only.
+            log.exception("%s from %s failed", event, sid)
+            return await self._fail(sid, event, "unavailable",
+                                    "the server could not handle this now; retry")
 
     async def _gate(self, conn: Connection, event: str, payload: tuple[Any, ...]
                     ) -> dict[str, Any]:

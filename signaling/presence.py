@@ -57,10 +57,15 @@ class LocalTables:
 
 
 class RedisTables:
-    def __init__(self, url: str, *, prefix: str = "yunting:presence") -> None:
+    def __init__(self, url: str, *, prefix: str = "yunting:presence",
+                 max_connections: int = 32) -> None:
         from redis import asyncio as aioredis  # only production needs the client
 
-        self._redis = aioredis.Redis.from_url(url, decode_responses=True)
+        # A blocking pool: under a burst, commands wait for a connection instead of
+        # failing with "Too many connections" (redis-py's default pool raises at 100).
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=max_connections, timeout=10, decode_responses=True)
+        self._redis = aioredis.Redis(connection_pool=pool)
         self._prefix = prefix
 
     def _key(self, hearing_id: str, table: str) -> str:
@@ -96,6 +101,7 @@ class RedisTables:
 
     async def close(self) -> None:
         await self._redis.aclose()
+        await self._redis.connection_pool.disconnect()
 
 
 @dataclass(frozen=True)
