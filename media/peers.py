@@ -16,6 +16,7 @@ from typing import Any
 
 import av
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpTransceiver, RTCSessionDescription
+from aiortc.exceptions import OperationError
 from aiortc.sdp import SessionDescription
 
 from media import passthrough
@@ -90,7 +91,10 @@ class ServerPeer:
         self.pc.on("connectionstatechange", self._connection_changed)
         try:
             await self.pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
-        except (ValueError, KeyError, IndexError) as exc:
+        # aiortc.sdp signals malformed SDP with bare asserts as well as ValueError.
+        except (
+            ValueError, KeyError, IndexError, TypeError, AssertionError, OperationError
+        ) as exc:
             await self.pc.close()
             raise NegotiationError(f"cannot use this offer: {exc}") from exc
         for transceiver in self.pc.getTransceivers():
