@@ -23,7 +23,7 @@ from tests.conftest import REDIS_URL, Services, unavailable
 from tests.factories import Trial, make_trial
 from tests.integration.signaling.conftest import Client
 
-pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]  # ~6 s: not "slow"
 ROOT = Path(__file__).parents[3]
 
 
