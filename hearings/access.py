@@ -108,8 +108,13 @@ class Access:
                 await uow.audit.append(f"staff:{session.user_id}", "staff.logout", None, {})
                 await uow.commit()
 
-    async def admit_token(self, secret: str, hearing_id: str | None = None) -> Admission:
-        """Check a join token for `hearing_id` (or its own hearing); audit every refusal."""
+    async def admit_token(self, secret: str, hearing_id: str | None = None, *,
+                          allow_closed: bool = False) -> Admission:
+        """Check a join token for `hearing_id` (or its own hearing); audit every refusal.
+
+        `allow_closed` admits it after the hearing has closed too (reading the hearing's
+        documents, signing its record) — never into the room.
+        """
         try:
             digest = secret_digest(secret)
         except InvalidInput:
@@ -124,7 +129,7 @@ class Access:
                     hearing = await uow.hearings.get(target)
                 except NotFound:
                     raise TokenRefused("wrong_hearing") from None
-                token.check(target, hearing_over=hearing.is_over)
+                token.check(target, hearing_over=hearing.is_over and not allow_closed)
             except TokenRefused as refused:
                 await uow.audit.append(
                     f"token:{token.id}" if token else "anonymous", "token.refused",

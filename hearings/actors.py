@@ -57,11 +57,21 @@ def require_staff(actor: Actor) -> None:
         raise PermissionDenied("only court staff may do that")
 
 
+def require_court(actor: Actor, court_id: str) -> None:
+    """Staff act within their own court; an administrator without a court acts in all."""
+    if actor.kind == "staff" and actor.court_id is not None and actor.court_id != court_id:
+        raise PermissionDenied("that belongs to another court")
+
+
 def require_host(actor: Actor, hearing: Hearing) -> None:
     """Only the presiding judge (or the mediator of a mediation) controls a hearing."""
     if actor.kind == "system":
         return
     if actor.kind == "staff" and actor.id == hearing.presiding_user_id:
+        return
+    # A judge seated by taking a judicial-confirmation application hosts the mediation too.
+    if actor.kind == "staff" and any(p.staff_user_id == actor.id and p.role is Role.JUDGE
+                                     and p.state.value != "removed" for p in hearing.participants):
         return
     in_room = actor.kind == "participant" and actor.hearing_id == hearing.id
     # A mediator hosts a mediation; only a judge hosts anything else.

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from hearings.actors import Actor, require_host, require_scheduler
 from hearings.commands import ChangeHearing, ChangeParticipant, ChangeRecording
 from hearings.errors import PermissionDenied
+from hearings.events import Listener, RecordingChanged, ignore
 from hearings.hearing import Hearing
 from hearings.participants import Participant
 from hearings.ports import UnitOfWork
-from hearings.states import HEARING, ParticipantState
+from hearings.states import HEARING, ParticipantState, RecordingState
 
 __all__ = ["HOST_PARTICIPANT_ACTIONS", "SELF_PARTICIPANT_ACTIONS", "Control"]
 
@@ -21,8 +22,11 @@ SELF_PARTICIPANT_ACTIONS = frozenset({"connect", "enter_lobby", "drop", "rejoin"
 
 
 class Control:
-    def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
+    def __init__(self, uow: Callable[[], UnitOfWork], on_recording: Listener = ignore,
+                 on_closed: Callable[[str], Awaitable[None]] | None = None) -> None:
         self._uow = uow
+        self._on_recording = on_recording
+        self._on_closed = on_closed  # e.g. Records.hearing_closed: the record is frozen
 
     async def change_hearing(self, actor: Actor, cmd: ChangeHearing) -> Hearing:
         async with self._uow() as uow:
@@ -46,7 +50,13 @@ class Control:
                 await uow.audit.append(actor.label, f"recording.{hearing.recording_state}",
                                        hearing.id, {"because": f"hearing.{cmd.action}"})
             await uow.commit()
-            return hearing
+        if hearing.recording_state != recording_before:
+            await self._on_recording(RecordingChanged(
+                hearing.id, hearing.recording_state, recording_before, hearing.state,
+                f"hearing.{cmd.action}", actor.label))
+        if cmd.action == "close" and self._on_closed is not None:
+            await self._on_closed(hearing.id)
+        return hearing
 
     async def change_participant(self, actor: Actor, cmd: ChangeParticipant) -> Participant:
         async with self._uow() as uow:
@@ -86,19 +96,30 @@ class Control:
             await uow.commit()
             return participant
 
-    async def change_recording(self, actor: Actor, cmd: ChangeRecording) -> Hearing:
-        """The judge pauses/resumes recording; the recorder reports fail/recover/finish."""
+    async def change_recording(self, actor: Actor, cmd: ChangeRecording, *,
+                               only_from: RecordingState | None = None) -> Hearing:
+        """The judge pauses/resumes recording; the recorder reports fail/recover/finish.
+
+        `only_from` makes the change conditional (and silent otherwise): the recorder
+        reports "recording again" on every reconnect, but only a failed recording recovers.
+        """
         async with self._uow() as uow:
             hearing = await uow.hearings.get(cmd.hearing_id)
             if actor.kind != "system":
                 require_host(actor, hearing)
+            before = hearing.recording_state
+            if only_from is not None and before is not only_from:
+                return hearing
             hearing.apply_recording(cmd.action)
             payload = {"state": hearing.recording_state.value}
             if cmd.detail:
                 payload["detail"] = cmd.detail
             await uow.audit.append(actor.label, f"recording.{cmd.action}", hearing.id, payload)
             await uow.commit()
-            return hearing
+        await self._on_recording(RecordingChanged(
+            hearing.id, hearing.recording_state, before, hearing.state,
+            f"recording.{cmd.action}", actor.label))
+        return hearing
 
     @staticmethod
     def _authorise(actor: Actor, hearing: Hearing, participant: Participant, action: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hearings.actors import SYSTEM, Actor, require_host
+from hearings.confirming import record_judge_arrival
 from hearings.errors import InvalidInput, PermissionDenied
 from hearings.hearing import Hearing
 from hearings.participants import Participant, Role
@@ -53,6 +54,7 @@ class Room:
                 await self._apply(uow, hearing, p, action, by)
             if p.state is _P.WAITING and (p.goes_straight_in or p.role is Role.OBSERVER):
                 await self._apply(uow, hearing, p, "admit", SYSTEM)
+            await record_judge_arrival(uow, hearing, p)
             await uow.commit()
             return hearing
 

@@ -6,7 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from hearings.actors import Actor, require_scheduler, require_staff, require_viewer
+from hearings.actors import (
+    Actor,
+    require_court,
+    require_scheduler,
+    require_staff,
+    require_viewer,
+)
 from hearings.cases import Case, CaseNumber
 from hearings.commands import (
     CreateCourt,
@@ -59,6 +65,7 @@ class Scheduling:
         require_scheduler(actor)
         async with self._uow() as uow:
             await uow.courts.get(cmd.court_id)
+            require_court(actor, cmd.court_id)
             site = Site(court_id=cmd.court_id, name=cmd.name, kind=cmd.kind,
                         device_profile=cmd.device_profile)
             uow.sites.add(site)
@@ -71,6 +78,7 @@ class Scheduling:
         require_scheduler(actor)
         async with self._uow() as uow:
             court = await uow.courts.get(cmd.court_id)
+            require_court(actor, court.id)
             if cmd.number is not None:
                 number = str(CaseNumber.parse(cmd.number))
             else:
@@ -93,8 +101,11 @@ class Scheduling:
         require_scheduler(actor)
         async with self._uow() as uow:
             case = await uow.cases.get(cmd.case_id)
+            require_court(actor, case.court_id)
             if cmd.presiding_user_id is not None:
-                await uow.staff.get(cmd.presiding_user_id)
+                judge = await uow.staff.get(cmd.presiding_user_id)
+                if judge.court_id not in (None, case.court_id):
+                    raise InvalidInput("the presiding judge belongs to another court")
             hearing = Hearing(case_id=case.id, kind=cmd.kind, title=cmd.title,
                               scheduled_at=cmd.scheduled_at,
                               presiding_user_id=cmd.presiding_user_id)
@@ -109,6 +120,7 @@ class Scheduling:
         require_scheduler(actor)
         async with self._uow() as uow:
             hearing = await uow.hearings.get(cmd.hearing_id)
+            await _require_court_of(uow, actor, hearing)
             if cmd.site_id is not None:
                 await uow.sites.get(cmd.site_id)
             if cmd.staff_user_id is not None:
@@ -125,6 +137,7 @@ class Scheduling:
         require_scheduler(actor)
         async with self._uow() as uow:
             hearing = await uow.hearings.get(cmd.hearing_id)
+            await _require_court_of(uow, actor, hearing)
             participant = hearing.participant(cmd.participant_id)
             if hearing.is_over:
                 raise Conflict("the hearing is over: no new join links")
@@ -141,6 +154,7 @@ class Scheduling:
         require_scheduler(actor)
         async with self._uow() as uow:
             hearing = await uow.hearings.get(cmd.hearing_id)
+            await _require_court_of(uow, actor, hearing)
             participant = hearing.participant(cmd.participant_id)
             revoked = 0
             for token in await uow.tokens.of_participant(participant.id):
@@ -157,10 +171,17 @@ class Scheduling:
         require_staff(actor)
         start = datetime.combine(day, time.min, tzinfo=self._court_tz)
         async with self._uow() as uow:
-            return await uow.hearings.scheduled_between(start, start + timedelta(days=1))
+            return await uow.hearings.scheduled_between(start, start + timedelta(days=1),
+                                                        court_id=actor.court_id)
 
     async def hearing(self, actor: Actor, hearing_id: str) -> Hearing:
         async with self._uow() as uow:
             hearing = await uow.hearings.get(hearing_id)
             require_viewer(actor, hearing)
+            await _require_court_of(uow, actor, hearing)
             return hearing
+
+
+async def _require_court_of(uow: UnitOfWork, actor: Actor, hearing: Hearing) -> None:
+    if actor.kind == "staff" and actor.court_id is not None:
+        require_court(actor, (await uow.cases.get(hearing.case_id)).court_id)

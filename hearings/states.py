@@ -18,11 +18,13 @@ __all__ = [
     "HEARING",
     "MEDIATION",
     "PARTICIPANT",
+    "RECORD",
     "RECORDING",
     "DocumentState",
     "HearingState",
     "MediationState",
     "ParticipantState",
+    "RecordState",
     "RecordingState",
     "StateMachine",
 ]
@@ -188,5 +190,26 @@ DOCUMENT: StateMachine[DocumentState] = StateMachine(
         (_D.SEALED, "deliver"): _D.DELIVERED,
         # Every further delivery (another party, a reprint) is recorded too.
         (_D.DELIVERED, "deliver"): _D.DELIVERED,
+    },
+)
+
+
+class RecordState(StrEnum):
+    """The hearing record (笔录): edited live, frozen and signed in order, sealed."""
+
+    DRAFTING = "drafting"
+    SIGNING = "signing"
+    SIGNED = "signed"
+
+
+_N = RecordState
+RECORD: StateMachine[RecordState] = StateMachine(
+    "record",
+    {
+        (_N.DRAFTING, "edit"): _N.DRAFTING,
+        # At close, or when the clerk sends it: the text is frozen and rendered.
+        (_N.DRAFTING, "freeze"): _N.SIGNING,
+        (_N.SIGNING, "sign"): _N.SIGNING,
+        (_N.SIGNING, "complete_signing"): _N.SIGNED,
     },
 )

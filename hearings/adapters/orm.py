@@ -12,11 +12,23 @@ from sqlalchemy.orm import registry, relationship
 
 from hearings.audit import AuditEntry
 from hearings.cases import Case, CaseType
+from hearings.confirmation import ApplicationState, DutyShift, JudicialConfirmation
 from hearings.courts import Court, Site, SiteKind
+from hearings.documents import Delivery, DeliveryHow, Document, DocumentKind
 from hearings.hearing import Hearing, HearingKind
+from hearings.hearing_record import HearingRecord
+from hearings.mediation import Mediation
+from hearings.notify import Notification
 from hearings.participants import Participant, Role
 from hearings.staff import StaffRole, StaffSession, StaffUser
-from hearings.states import HearingState, ParticipantState, RecordingState
+from hearings.states import (
+    DocumentState,
+    HearingState,
+    MediationState,
+    ParticipantState,
+    RecordingState,
+    RecordState,
+)
 from hearings.tokens import JoinToken
 
 __all__ = ["mapper_registry", "metadata", "start_mappers"]
@@ -142,6 +154,94 @@ audit_log = sa.Table(
     sa.Column("tag", sa.String(64), nullable=False),
 )
 
+mediations = sa.Table(
+    "mediations", metadata, _id(),
+    sa.Column("hearing_id", sa.String(32), sa.ForeignKey("hearings.id"), nullable=False,
+              unique=True),
+    _ref("case_id", "cases.id"),
+    sa.Column("state", _enum(MediationState), nullable=False),
+    sa.Column("facts", sa.Text()),
+    sa.Column("terms", sa.JSON(), nullable=False),
+    sa.Column("signing", sa.JSON(), nullable=False),
+    sa.Column("document_id", sa.String(32)),
+    sa.Column("application_id", sa.String(32)),
+    sa.Column("refusal", sa.String(1000)),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+documents = sa.Table(
+    "documents", metadata, _id(), _ref("hearing_id", "hearings.id"), _ref("case_id", "cases.id"),
+    sa.Column("kind", _enum(DocumentKind), nullable=False),
+    sa.Column("state", _enum(DocumentState), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("signatures", sa.JSON(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("sealed_at", UTCDateTime()),
+)
+document_deliveries = sa.Table(
+    "document_deliveries", metadata, _id(), _ref("document_id", "documents.id"),
+    sa.Column("hearing_id", sa.String(32), nullable=False),
+    sa.Column("recipient", sa.String(80), nullable=False),
+    sa.Column("recipient_name", sa.String(200), nullable=False),
+    sa.Column("how", _enum(DeliveryHow), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+)
+confirmations = sa.Table(
+    "confirmations", metadata, _id(), _ref("court_id", "courts.id"), _ref("case_id", "cases.id"),
+    sa.Column("case_number", sa.String(64), nullable=False),
+    _ref("mediation_hearing_id", "hearings.id"),
+    sa.Column("agreement_document_id", sa.String(32), nullable=False),
+    sa.Column("application_document_id", sa.String(32)),
+    sa.Column("ruling_document_id", sa.String(32)),
+    sa.Column("state", _enum(ApplicationState), nullable=False, index=True),
+    sa.Column("decision", sa.String(16)),
+    sa.Column("grounds", sa.JSON(), nullable=False),
+    sa.Column("reasons", sa.Text()),
+    sa.Column("taken_by", sa.String(32), sa.ForeignKey("staff_users.id")),
+    sa.Column("withdraw_reason", sa.String(1000)),
+    sa.Column("applied_at", UTCDateTime(), nullable=False),
+    sa.Column("taken_at", UTCDateTime()),
+    sa.Column("judge_joined_at", UTCDateTime()),
+    sa.Column("decided_at", UTCDateTime()),
+    sa.Column("delivered_at", UTCDateTime()),
+    sa.Column("decide_to_delivered_ms", sa.Float()),
+)
+duty_shifts = sa.Table(
+    "duty_shifts", metadata, _id(), _ref("court_id", "courts.id"),
+    _ref("judge_user_id", "staff_users.id"),
+    sa.Column("starts_at", UTCDateTime(), nullable=False),
+    sa.Column("ends_at", UTCDateTime()),
+)
+notifications = sa.Table(
+    "notifications", metadata, _id(), _ref("hearing_id", "hearings.id"),
+    sa.Column("recipient", sa.String(80), nullable=False),
+    sa.Column("recipient_name", sa.String(200), nullable=False),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("body", sa.Text(), nullable=False),
+    sa.Column("document_id", sa.String(32)),
+    sa.Column("channel", sa.String(32), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("sent_at", UTCDateTime(), index=True),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("last_error", sa.String(500)),
+)
+hearing_records = sa.Table(
+    "hearing_records", metadata, _id(),
+    sa.Column("hearing_id", sa.String(32), sa.ForeignKey("hearings.id"), nullable=False,
+              unique=True),
+    _ref("case_id", "cases.id"),
+    sa.Column("state", _enum(RecordState), nullable=False),
+    sa.Column("body", sa.Text(), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("clerk_user_id", sa.String(32)),
+    sa.Column("clerk_name", sa.String(200)),
+    sa.Column("signing", sa.JSON(), nullable=False),
+    sa.Column("document_id", sa.String(32)),
+    sa.Column("updated_by", sa.String(80)),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("frozen_at", UTCDateTime()),
+)
+
 _started = False
 
 
@@ -165,3 +265,10 @@ def start_mappers() -> None:
     })
     m(JoinToken, join_tokens)
     m(AuditEntry, audit_log)
+    m(Mediation, mediations)
+    m(Document, documents)
+    m(Delivery, document_deliveries)
+    m(JudicialConfirmation, confirmations)
+    m(DutyShift, duty_shifts)
+    m(Notification, notifications)
+    m(HearingRecord, hearing_records)

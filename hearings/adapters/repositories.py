@@ -10,16 +10,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hearings.adapters import orm
 from hearings.cases import Case, CaseNumber
+from hearings.confirmation import ApplicationState, DutyShift, JudicialConfirmation
 from hearings.courts import Court, Site
+from hearings.documents import Delivery, Document
 from hearings.errors import InvalidInput, NotFound
 from hearings.hearing import Hearing
-from hearings.staff import StaffSession, StaffUser
+from hearings.mediation import Mediation
+from hearings.notify import Notification
+from hearings.staff import StaffRole, StaffSession, StaffUser
 from hearings.tokens import JoinToken
 
 __all__ = [
     "CaseRepo",
+    "ConfirmationRepo",
     "CourtRepo",
+    "DeliveryRepo",
+    "DocumentRepo",
     "HearingRepo",
+    "MediationRepo",
+    "OutboxRepo",
+    "RosterRepo",
     "SessionRepo",
     "SiteRepo",
     "StaffRepo",
@@ -62,6 +72,15 @@ class CourtRepo(_Repo[Court]):
     async def list(self) -> list[Court]:
         return await self._all(sa.select(Court).order_by(orm.courts.c.name))
 
+    async def hold(self, court_id: str) -> Court:
+        """Lock the court's row until commit: its case-number sequence is allotted one at a
+        time (PostgreSQL row lock; SQLite already has a single writer)."""
+        stmt = sa.select(Court).where(orm.courts.c.id == court_id).with_for_update()
+        court = (await self._session.execute(stmt)).scalars().first()
+        if court is None:
+            raise NotFound("court", court_id)
+        return court
+
 
 class SiteRepo(_Repo[Site]):
     model, noun = Site, "site"
@@ -93,10 +112,14 @@ class CaseRepo(_Repo[Case]):
 class HearingRepo(_Repo[Hearing]):
     model, noun = Hearing, "hearing"
 
-    async def scheduled_between(self, start: datetime, end: datetime) -> list[Hearing]:
+    async def scheduled_between(self, start: datetime, end: datetime,
+                                court_id: str | None = None) -> list[Hearing]:
         at = orm.hearings.c.scheduled_at
-        stmt = sa.select(Hearing).where(at >= start, at < end).order_by(at)
-        return await self._all(stmt)
+        stmt = sa.select(Hearing).where(at >= start, at < end)
+        if court_id is not None:
+            stmt = stmt.join(orm.cases, orm.cases.c.id == orm.hearings.c.case_id).where(
+                orm.cases.c.court_id == court_id)
+        return await self._all(stmt.order_by(at))
 
     async def of_case(self, case_id: str) -> list[Hearing]:
         stmt = sa.select(Hearing).where(orm.hearings.c.case_id == case_id)
@@ -120,6 +143,12 @@ class StaffRepo(_Repo[StaffUser]):
     async def by_username(self, username: str) -> StaffUser | None:
         return await self._one(orm.staff_users.c.username == username)
 
+    async def of_court(self, court_id: str, role: StaffRole) -> list[StaffUser]:
+        u = orm.staff_users
+        return await self._all(sa.select(StaffUser).where(u.c.court_id == court_id,
+                                                          u.c.role == role.value)
+                               .order_by(u.c.username))
+
 
 class SessionRepo(_Repo[StaffSession]):
     model, noun = StaffSession, "session"
@@ -129,3 +158,97 @@ class SessionRepo(_Repo[StaffSession]):
 
     async def delete(self, session: StaffSession) -> None:
         await self._session.delete(session)
+
+
+class MediationRepo(_Repo[Mediation]):
+    model, noun = Mediation, "mediation"
+
+    async def of_hearing(self, hearing_id: str) -> Mediation | None:
+        return await self._one(orm.mediations.c.hearing_id == hearing_id)
+
+
+class ConfirmationRepo(_Repo[JudicialConfirmation]):
+    model, noun = JudicialConfirmation, "application"
+
+    async def take_if_free(self, application_id: str, judge_user_id: str, at: datetime) -> bool:
+        """The one atomic step of taking: only a queued, untaken row changes hands.
+
+        A conditional UPDATE is atomic on PostgreSQL (the second writer waits for the
+        first's row lock, re-checks the WHERE and finds it false) and on SQLite (one
+        writer at a time), so of two judges pressing at once exactly one gets rowcount 1.
+        """
+        t = orm.confirmations
+        stmt = (sa.update(t)
+                .where(t.c.id == application_id, t.c.taken_by.is_(None),
+                       t.c.state == ApplicationState.QUEUED.value)
+                .values(taken_by=judge_user_id, taken_at=at, state=ApplicationState.TAKEN.value)
+                .execution_options(synchronize_session=False))
+        result = await self._session.execute(stmt)
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def of_court(self, court_id: str, states: tuple[str, ...]
+                       ) -> list[JudicialConfirmation]:
+        t = orm.confirmations
+        stmt = sa.select(JudicialConfirmation).where(t.c.court_id == court_id,
+                                                     t.c.state.in_(states))
+        return await self._all(stmt.order_by(t.c.applied_at))
+
+    async def of_hearing(self, hearing_id: str) -> list[JudicialConfirmation]:
+        t = orm.confirmations
+        stmt = sa.select(JudicialConfirmation).where(t.c.mediation_hearing_id == hearing_id)
+        return await self._all(stmt.order_by(t.c.applied_at))
+
+    async def delivered(self, court_id: str | None) -> list[JudicialConfirmation]:
+        t = orm.confirmations
+        stmt = sa.select(JudicialConfirmation).where(t.c.delivered_at.is_not(None))
+        if court_id is not None:
+            stmt = stmt.where(t.c.court_id == court_id)
+        return await self._all(stmt)
+
+
+class DocumentRepo(_Repo[Document]):
+    model, noun = Document, "document"
+
+    async def of_hearing(self, hearing_id: str) -> list[Document]:
+        t = orm.documents
+        stmt = sa.select(Document).where(t.c.hearing_id == hearing_id)
+        return await self._all(stmt.order_by(t.c.created_at, t.c.id))
+
+
+class DeliveryRepo(_Repo[Delivery]):
+    model, noun = Delivery, "delivery"
+
+    async def of_document(self, document_id: str) -> list[Delivery]:
+        t = orm.document_deliveries
+        stmt = sa.select(Delivery).where(t.c.document_id == document_id)
+        return await self._all(stmt.order_by(t.c.at))
+
+
+class RosterRepo(_Repo[DutyShift]):
+    model, noun = DutyShift, "duty shift"
+
+    async def of_court(self, court_id: str) -> list[DutyShift]:
+        t = orm.duty_shifts
+        return await self._all(sa.select(DutyShift).where(t.c.court_id == court_id)
+                                .order_by(t.c.starts_at))
+
+    async def standing(self, court_id: str) -> list[str]:
+        """Judges whose account is on standing duty (StaffUser.on_duty)."""
+        u = orm.staff_users
+        stmt = sa.select(u.c.id).where(u.c.court_id == court_id, u.c.on_duty.is_(True),
+                                       u.c.role == StaffRole.JUDGE.value)
+        return list((await self._session.execute(stmt)).scalars().all())
+
+
+class OutboxRepo(_Repo[Notification]):
+    model, noun = Notification, "notification"
+
+    async def unsent(self, limit: int) -> list[Notification]:
+        t = orm.notifications
+        stmt = sa.select(Notification).where(t.c.sent_at.is_(None)).order_by(t.c.created_at)
+        return await self._all(stmt.limit(limit))
+
+    async def of_hearing(self, hearing_id: str) -> list[Notification]:
+        t = orm.notifications
+        stmt = sa.select(Notification).where(t.c.hearing_id == hearing_id)
+        return await self._all(stmt.order_by(t.c.created_at))

@@ -4,17 +4,27 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from sqlalchemy.exc import IntegrityError
+
 from hearings.adapters.audit_store import SqlAuditLog
 from hearings.adapters.database import Database
+from hearings.adapters.record_repo import RecordRepo
 from hearings.adapters.repositories import (
     CaseRepo,
+    ConfirmationRepo,
     CourtRepo,
+    DeliveryRepo,
+    DocumentRepo,
     HearingRepo,
+    MediationRepo,
+    OutboxRepo,
+    RosterRepo,
     SessionRepo,
     SiteRepo,
     StaffRepo,
     TokenRepo,
 )
+from hearings.errors import Conflict
 
 __all__ = ["SqlUnitOfWork"]
 
@@ -38,6 +48,13 @@ class SqlUnitOfWork:
         self.staff = StaffRepo(self.session)
         self.sessions = SessionRepo(self.session)
         self.audit = SqlAuditLog(self.session, self._audit_key)
+        self.mediations = MediationRepo(self.session)
+        self.confirmations = ConfirmationRepo(self.session)
+        self.documents = DocumentRepo(self.session)
+        self.deliveries = DeliveryRepo(self.session)
+        self.roster = RosterRepo(self.session)
+        self.outbox = OutboxRepo(self.session)
+        self.records = RecordRepo(self.session)
         return self
 
     async def __aexit__(
@@ -55,7 +72,13 @@ class SqlUnitOfWork:
                 self._db.writer_lock.release()
 
     async def commit(self) -> None:
-        await self.session.commit()
+        try:
+            await self.session.commit()
+        except IntegrityError as exc:
+            # Two writers raced for one unique value (a case number in the court's
+            # sequence, say): the domain sees a conflict and may retry.
+            await self.session.rollback()
+            raise Conflict("a concurrent change collided with this one; retry") from exc
 
     async def rollback(self) -> None:
         await self.session.rollback()

@@ -1,0 +1,180 @@
+"""The hearing record (庭审笔录): kept live by the clerk (and the judge), signed at the end.
+
+Its state moves only through the RECORD table (hearings/states.py):
+
+    drafting --edit--> drafting --freeze--> signing --sign--> signing --complete_signing--> signed
+
+Every save names the version it was made on; a save on a stale version is a conflict,
+never a silent overwrite. Freezing (at the hearing's close, or when the clerk sends it for
+signature) fixes the text and the signing order:
+
+1. the persons recorded, in the order they were invited: the parties (plaintiff,
+   defendant, party) and the witnesses who took part (invited and connected at least once,
+   not removed) — 民事诉讼法 第一百五十条, 刑事诉讼法 第二百零七条: 当事人和证人 read the
+   record and sign it;
+2. the clerk (书记员);
+3. the presiding judge (审判人员).
+
+The persons recorded sign by hand on the pad; the clerk and the judge sign by hand or
+by key. After the last signature the court seal closes the document.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from hearings.errors import Conflict, InvalidInput
+from hearings.identity import new_id, utcnow
+from hearings.participants import Participant, Role
+from hearings.states import RECORD, ParticipantState, RecordState
+
+__all__ = ["MAX_BODY", "RECORDED_ROLES", "ROLE_LABELS", "HearingRecord", "RecordSlot",
+           "recorded_persons", "utterances"]
+
+MAX_BODY = 200_000
+# Who signs the record as a person recorded (see the module docstring).
+RECORDED_ROLES = frozenset({Role.PLAINTIFF, Role.DEFENDANT, Role.PARTY, Role.WITNESS})
+ROLE_LABELS = {Role.PLAINTIFF: "原告", Role.DEFENDANT: "被告人", Role.PARTY: "当事人",
+               Role.WITNESS: "证人"}
+_SPEAKER = re.compile(r"^\s*([^\s：:]{1,16})\s*[：:]\s*(.*)$")
+
+
+def recorded_persons(participants: list[Participant]) -> list[Participant]:
+    """The persons recorded who sign: recorded roles that took part and were not removed."""
+    return [p for p in participants if p.role in RECORDED_ROLES
+            and p.state not in (ParticipantState.INVITED, ParticipantState.REMOVED)]
+
+
+def utterances(body: str) -> list[tuple[str, str]]:
+    """The body as (speaker, text) lines: "审：现在开庭" → ("审", "现在开庭"); a line without
+    a speaker continues the one before it (or stands alone with no speaker)."""
+    lines: list[tuple[str, str]] = []
+    for raw in body.splitlines():
+        if not raw.strip():
+            continue
+        match = _SPEAKER.match(raw)
+        if match and match.group(2).strip():
+            lines.append((match.group(1), match.group(2).strip()))
+        elif lines and not match:
+            speaker, text = lines[-1]
+            lines[-1] = (speaker, f"{text}\n{raw.strip()}")
+        else:
+            lines.append(("", raw.strip()))
+    return lines
+
+
+@dataclass(frozen=True)
+class RecordSlot:
+    field: str  # the document's signature field: party1, party2, ..., clerk, judge
+    signer: str
+    role: str  # person | clerk | judge
+    participant_id: str | None = None
+    staff_user_id: str | None = None
+    signed_at: str | None = None
+    how: str | None = None  # hand | key
+
+    def as_json(self) -> dict[str, Any]:
+        return {"field": self.field, "signer": self.signer, "role": self.role,
+                "participant_id": self.participant_id, "staff_user_id": self.staff_user_id,
+                "signed_at": self.signed_at, "how": self.how}
+
+
+@dataclass(eq=False)
+class HearingRecord:
+    hearing_id: str
+    case_id: str
+    state: RecordState = RecordState.DRAFTING
+    body: str = ""
+    version: int = 0
+    clerk_user_id: str | None = None
+    clerk_name: str | None = None
+    signing: list[dict[str, Any]] = field(default_factory=list)
+    document_id: str | None = None
+    updated_by: str | None = None
+    id: str = field(default_factory=new_id)
+    updated_at: datetime = field(default_factory=utcnow)
+    frozen_at: datetime | None = None
+
+    # -- reading -------------------------------------------------------------------------
+    @property
+    def slots(self) -> list[RecordSlot]:
+        return [RecordSlot(**s) for s in self.signing]
+
+    @property
+    def next_slot(self) -> RecordSlot | None:
+        if self.state is not RecordState.SIGNING:
+            return None
+        return next((s for s in self.slots if s.signed_at is None), None)
+
+    # -- moving --------------------------------------------------------------------------
+    def _move(self, action: str) -> None:
+        self.state = RECORD.next(self.state, action)
+        self.updated_at = utcnow()
+
+    def save(self, body: object, version: object, by: str) -> None:
+        """Replace the text; `version` is the one the editor started from."""
+        if not isinstance(body, str):
+            raise InvalidInput(f"'body' must be a string (got {type(body).__name__})")
+        if len(body) > MAX_BODY:
+            raise InvalidInput(f"'body' must be at most {MAX_BODY} characters (got {len(body)})")
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise InvalidInput(f"'version' must be an integer (got {version!r})")
+        RECORD.next(self.state, "edit")  # a frozen record is not edited
+        if version != self.version:
+            raise Conflict(f"the record was saved meanwhile (version {self.version}, your edit "
+                           f"was made on version {version}); reload and merge your changes")
+        self._move("edit")
+        self.body, self.version, self.updated_by = body, self.version + 1, by
+
+    def keeper(self, user_id: str, name: str) -> None:
+        """The clerk who keeps the record (the first clerk who saves it)."""
+        if self.clerk_user_id is None:
+            self.clerk_user_id, self.clerk_name = user_id, name
+
+    def check_freezable(self) -> None:
+        RECORD.next(self.state, "freeze")
+        if not utterances(self.body):
+            raise InvalidInput("the record is empty: there is nothing to sign")
+
+    def freeze(self, document_id: str, persons: list[Participant], clerk: tuple[str | None, str],
+               judge: tuple[str | None, str]) -> None:
+        """Fix the text and the signing order: the persons recorded, the clerk, the judge."""
+        self.check_freezable()
+        self._move("freeze")
+        slots = [RecordSlot(f"party{i}", p.name, "person", participant_id=p.id)
+                 for i, p in enumerate(persons, 1)]
+        slots.append(RecordSlot("clerk", clerk[1], "clerk", staff_user_id=clerk[0]))
+        slots.append(RecordSlot("judge", judge[1], "judge", staff_user_id=judge[0]))
+        self.signing = [s.as_json() for s in slots]
+        self.document_id = document_id
+        self.frozen_at = self.updated_at
+
+    def check_turn(self, field_name: object) -> RecordSlot:
+        """The slot `field_name` if it is the next to sign; otherwise a conflict."""
+        if not isinstance(field_name, str):
+            raise InvalidInput("'field' must be a string")
+        nxt = self.next_slot
+        if nxt is None:
+            RECORD.next(self.state, "sign")  # raises: not collecting signatures
+            raise Conflict("every signature is in already")
+        if nxt.field != field_name:
+            known = {s.field for s in self.slots}
+            if field_name not in known:
+                raise InvalidInput(f"'field' must be in {sorted(known)} (got {field_name!r})")
+            raise Conflict(f"signatures go in order: {nxt.field} ({nxt.signer}) signs next")
+        return nxt
+
+    def record_signature(self, field_name: str, how: str) -> bool:
+        """Mark the field signed; True when that was the last one (state → signed)."""
+        self.check_turn(field_name)
+        now = utcnow().isoformat()
+        self.signing = [s | {"signed_at": now, "how": how} if s["field"] == field_name else s
+                        for s in self.signing]
+        if self.next_slot is None:
+            self._move("complete_signing")
+            return True
+        self._move("sign")
+        return False

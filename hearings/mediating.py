@@ -1,0 +1,294 @@
+"""Service handlers for the mediation room: draft the agreement, sign it in order, refuse.
+
+Signing is slow (a PAdES signature, ~0.1–0.3 s), so each signature is made outside the
+unit of work and committed in a second one that checks nothing moved meanwhile (the
+document's hash is still the one that was signed over).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Any
+
+from hearings.actors import Actor, require_viewer
+from hearings.cases import Case
+from hearings.confirmation import ApplicationState, JudicialConfirmation
+from hearings.documents import AgreementContext, Document, DocumentKind, PartyInfo
+from hearings.errors import Conflict, InvalidInput, PermissionDenied
+from hearings.hearing import Hearing, HearingKind
+from hearings.identity import utcnow
+from hearings.mediation import PARTY_ROLES, AgreementTerm, Mediation, SigningSlot
+from hearings.participants import Participant, Role
+from hearings.ports import Documents, RoomEvents, UnitOfWork
+from hearings.states import MEDIATION, MediationState, ParticipantState
+
+__all__ = ["MediationView", "Mediations", "application_json", "document_url", "load_view",
+           "mediator_of", "organisation_of", "parties_of", "require_mediator"]
+
+
+def document_url(document_id: str) -> str:
+    return f"/api/documents/{document_id}/pdf"
+
+
+def parties_of(hearing: Hearing) -> list[Participant]:
+    return [p for p in hearing.participants
+            if p.role in PARTY_ROLES and p.state is not ParticipantState.REMOVED]
+
+
+def mediator_of(hearing: Hearing) -> Participant | None:
+    return next((p for p in hearing.participants if p.role is Role.MEDIATOR
+                 and p.state is not ParticipantState.REMOVED), None)
+
+
+def require_mediator(actor: Actor, hearing: Hearing) -> None:
+    """The mediator runs the mediation: by staff session (presiding or seated) or join token."""
+    if hearing.kind is not HearingKind.MEDIATION:
+        raise InvalidInput(f"hearing {hearing.id!r} is a {hearing.kind.value}, not a mediation")
+    if actor.kind == "system":
+        return
+    if actor.kind == "staff" and (actor.id == hearing.presiding_user_id or any(
+            p.staff_user_id == actor.id for p in hearing.participants
+            if p.role is Role.MEDIATOR and p.state is not ParticipantState.REMOVED)):
+        return
+    in_room = actor.kind == "participant" and actor.hearing_id == hearing.id
+    if in_room and actor.role is Role.MEDIATOR:
+        return
+    raise PermissionDenied("only the mediator of this mediation may do that")
+
+
+@dataclass(frozen=True)
+class MediationView:
+    """Everything the mediation console and the kiosk show, in one read."""
+
+    hearing: Hearing
+    case: Case
+    mediation: Mediation | None
+    application: JudicialConfirmation | None
+
+    @property
+    def state(self) -> MediationState:
+        return self.mediation.state if self.mediation else MediationState.OPEN
+
+    def as_json(self) -> dict[str, Any]:
+        m, app = self.mediation, self.application
+        agreement = None
+        if m is not None and m.facts is not None:
+            agreement = {"facts": m.facts, "terms": m.terms}
+        signing = None
+        if m is not None and m.signing:
+            nxt = m.next_slot
+            signing = {"order": [{"field": s.field, "signer": s.signer,
+                                  "participant_id": s.participant_id,
+                                  "signed": s.signed_at is not None} for s in m.slots],
+                       "next": nxt.field if nxt else None}
+        ruling = None
+        if app is not None and app.ruling_document_id and app.delivered_at is not None:
+            ruling = {"id": app.ruling_document_id, "url": document_url(app.ruling_document_id),
+                      "decision": app.decision}
+        return {
+            "hearing_id": self.hearing.id, "case_number": self.case.number,
+            "state": self.state.value, "agreement": agreement,
+            "parties": [{"participant_id": p.id, "name": p.name, "role": p.role.value}
+                        for p in parties_of(self.hearing)],
+            "signing": signing,
+            "document": ({"id": m.document_id, "url": document_url(m.document_id)}
+                         if m is not None and m.document_id else None),
+            "application": application_json(app) if app else None,
+            "ruling": ruling,
+        }
+
+
+def application_json(app: JudicialConfirmation) -> dict[str, Any]:
+    return {"id": app.id, "case_number": app.case_number, "state": app.state.value,
+            "mediation_hearing_id": app.mediation_hearing_id, "decision": app.decision,
+            "grounds": app.grounds, "reasons": app.reasons, "taken_by": app.taken_by,
+            "agreement_document": _doc(app.agreement_document_id),
+            "application_document": _doc(app.application_document_id),
+            "ruling_document": _doc(app.ruling_document_id),
+            "timings": app.timings()}
+
+
+def _doc(document_id: str | None) -> dict[str, str] | None:
+    return None if document_id is None else {"id": document_id, "url": document_url(document_id)}
+
+
+async def load_view(uow: UnitOfWork, hearing_id: str) -> MediationView:
+    hearing = await uow.hearings.get(hearing_id)
+    case = await uow.cases.get(hearing.case_id)
+    mediation = await uow.mediations.of_hearing(hearing_id)
+    apps = await uow.confirmations.of_hearing(hearing_id)
+    live = [a for a in apps if a.state is not ApplicationState.WITHDRAWN]
+    latest = (live or apps)[-1] if (live or apps) else None
+    return MediationView(hearing, case, mediation, latest)
+
+
+class Mediations:
+    def __init__(self, uow: Callable[[], UnitOfWork], documents: Documents, events: RoomEvents,
+                 *, court_tz: tzinfo) -> None:
+        self._uow = uow
+        self._documents = documents
+        self._events = events
+        self._tz = court_tz
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def view(self, actor: Actor, hearing_id: str) -> MediationView:
+        async with self._uow() as uow:
+            hearing = await uow.hearings.get(hearing_id)
+            require_viewer(actor, hearing)
+            if hearing.kind is not HearingKind.MEDIATION:
+                raise InvalidInput(f"hearing {hearing_id!r} is not a mediation")
+            view = await load_view(uow, hearing_id)
+            if actor.kind == "staff" and actor.court_id not in (None, view.case.court_id):
+                raise PermissionDenied("this mediation belongs to another court")
+            return view
+
+    async def publish(self, view: MediationView) -> None:
+        await self._events.to_hearing(view.hearing.id, "mediation.state", view.as_json())
+
+    async def draft(self, actor: Actor, hearing_id: str, facts: str, terms: list[object]
+                    ) -> MediationView:
+        parsed = [AgreementTerm.from_json(t) for t in terms]
+        async with self._locks[hearing_id], self._uow() as uow:
+            hearing = await uow.hearings.get(hearing_id)
+            require_mediator(actor, hearing)
+            mediation = await uow.mediations.of_hearing(hearing_id)
+            if mediation is None:
+                mediation = Mediation(hearing_id=hearing.id, case_id=hearing.case_id)
+                uow.mediations.add(mediation)
+            mediation.draft(facts, parsed)
+            await uow.audit.append(actor.label, "mediation.drafted", hearing_id,
+                                   {"terms": mediation.terms})
+            await uow.commit()
+            view = await load_view(uow, hearing_id)
+        await self.publish(view)
+        return view
+
+    async def start_signing(self, actor: Actor, hearing_id: str) -> MediationView:
+        async with self._locks[hearing_id]:
+            async with self._uow() as uow:
+                hearing = await uow.hearings.get(hearing_id)
+                require_mediator(actor, hearing)
+                mediation = await uow.mediations.of_hearing(hearing_id)
+                MEDIATION.next(mediation.state if mediation else MediationState.OPEN,
+                               "start_signing")
+                assert mediation is not None and mediation.facts is not None
+                case = await uow.cases.get(hearing.case_id)
+                court = await uow.courts.get(case.court_id)
+                organisation = await organisation_of(uow, hearing)
+                parties = parties_of(hearing)
+                if len(parties) < 2:
+                    raise InvalidInput(f"a mediation agreement needs at least 2 parties "
+                                       f"(got {len(parties)})")
+                mediator = mediator_of(hearing)
+                mediator_name = mediator.name if mediator else actor.name
+                context = AgreementContext(
+                    court=court.name, case_number=case.number, date=utcnow().astimezone(
+                        self._tz).date(), organisation=organisation, mediator=mediator_name,
+                    parties=tuple(PartyInfo(p.name, "当事人") for p in parties),
+                    facts=mediation.facts, terms=tuple(mediation.agreement_terms))
+                seen = mediation.updated_at
+            document = Document(kind=DocumentKind.MEDIATION_AGREEMENT, hearing_id=hearing_id,
+                                case_id=case.id, sha256="")
+            sha = await self._documents.draft_agreement(document, context)
+            document.start_signing(sha)
+            async with self._uow() as uow:
+                mediation = await uow.mediations.of_hearing(hearing_id)
+                if mediation is None or mediation.updated_at != seen:
+                    raise Conflict("the agreement changed while it was being prepared; retry")
+                mediation.start_signing(document.id, parties, mediator, mediator_name)
+                uow.documents.add(document)
+                await uow.audit.append(actor.label, "mediation.signing_started", hearing_id, {
+                    "document_id": document.id, "sha256": sha,
+                    "order": [s.field for s in mediation.slots]})
+                await uow.commit()
+                view = await load_view(uow, hearing_id)
+        await self.publish(view)
+        return view
+
+    async def sign(self, actor: Actor, hearing_id: str, field_name: str,
+                   capture: dict[str, Any] | None) -> MediationView:
+        if not isinstance(field_name, str):
+            raise InvalidInput("'field' must be a string")
+        async with self._locks[hearing_id]:
+            async with self._uow() as uow:
+                hearing = await uow.hearings.get(hearing_id)
+                mediation = await uow.mediations.of_hearing(hearing_id)
+                if mediation is None:
+                    MEDIATION.next(MediationState.OPEN, "sign")
+                assert mediation is not None
+                slot = mediation.check_turn(field_name)
+                _require_signer(actor, hearing, slot)
+                assert mediation.document_id is not None
+                document = await uow.documents.get(mediation.document_id)
+                before = document.sha256
+            if slot.role == "party" and capture is None:
+                raise InvalidInput("'capture' is required: a party signs by hand")
+            if capture is not None:
+                role = "当事人" if slot.role == "party" else "人民调解员"
+                sha = await self._documents.sign_by_hand(document, slot.field, slot.signer,
+                                                         role, capture)
+            else:
+                sha = await self._documents.sign_as(document, slot.field, slot.signer,
+                                                     "人民调解员")
+            document.sha256 = sha
+            last = slot.field == mediation.slots[-1].field
+            if last:
+                sha = await self._documents.finish(document)
+            async with self._uow() as uow:
+                mediation = await uow.mediations.of_hearing(hearing_id)
+                document = await uow.documents.get(document.id)
+                if mediation is None or document.sha256 != before:
+                    raise Conflict("the document changed while it was being signed; retry")
+                done = mediation.record_signature(slot.field)
+                document.signed(slot.field, slot.signer,
+                                "hand" if capture is not None else "as", sha)
+                if done:
+                    document.seal(sha)
+                await uow.audit.append(actor.label, "mediation.signed", hearing_id, {
+                    "field": slot.field, "signer": slot.signer, "document_id": document.id,
+                    "sha256": sha, "complete": done})
+                await uow.commit()
+                view = await load_view(uow, hearing_id)
+        await self.publish(view)
+        return view
+
+    async def refuse(self, actor: Actor, hearing_id: str, reason: str) -> MediationView:
+        async with self._locks[hearing_id], self._uow() as uow:
+            hearing = await uow.hearings.get(hearing_id)
+            if actor.kind != "participant" or actor.hearing_id != hearing.id:
+                raise PermissionDenied("only a party in the room may refuse to sign")
+            mediation = await uow.mediations.of_hearing(hearing_id)
+            if mediation is None:
+                MEDIATION.next(MediationState.OPEN, "refuse")
+            assert mediation is not None
+            abandoned = mediation.document_id
+            mediation.refuse(actor.id, reason)
+            await uow.audit.append(actor.label, "mediation.refused", hearing_id, {
+                "participant_id": actor.id, "reason": mediation.refusal,
+                "abandoned_document_id": abandoned})
+            await uow.commit()
+            view = await load_view(uow, hearing_id)
+        await self.publish(view)
+        return view
+
+
+
+async def organisation_of(uow: UnitOfWork, hearing: Hearing) -> str:
+    """The mediation organisation as documents name it: the mediator's site."""
+    mediator = mediator_of(hearing)
+    if mediator is not None and mediator.site_id is not None:
+        return (await uow.sites.get(mediator.site_id)).name
+    return "人民调解委员会"
+
+
+def _require_signer(actor: Actor, hearing: Hearing, slot: SigningSlot) -> None:
+    if slot.role == "mediator":
+        require_mediator(actor, hearing)
+        return
+    if actor.kind == "participant" and actor.id == slot.participant_id:
+        return
+    raise PermissionDenied(f"only {slot.signer} may sign field {slot.field!r}")

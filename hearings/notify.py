@@ -1,0 +1,70 @@
+"""Notifying people who are not in the room: an outbox of notifications, sent by a Notifier.
+
+A handler adds `Notification` rows in its own unit of work (so a notification exists if
+and only if what it announces was committed); `Outbox.dispatch` later hands unsent ones
+to whichever `Notifier` is configured (SMS, e-mail); without one they wait in the table,
+where a clerk sees them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from hearings.actors import Actor, require_staff
+from hearings.errors import PermissionDenied
+from hearings.identity import new_id, utcnow
+from hearings.ports import Notifier, UnitOfWork
+
+__all__ = ["Notification", "Outbox"]
+
+
+@dataclass(eq=False)
+class Notification:
+    hearing_id: str
+    recipient: str  # participant id
+    recipient_name: str
+    subject: str
+    body: str
+    document_id: str | None = None
+    channel: str = "outbox"  # which notifier sent it, once sent
+    created_at: datetime = field(default_factory=utcnow)
+    sent_at: datetime | None = None
+    attempts: int = 0
+    last_error: str | None = None
+    id: str = field(default_factory=new_id)
+
+
+class Outbox:
+    def __init__(self, uow: Callable[[], UnitOfWork], notifier: Notifier | None = None) -> None:
+        self._uow = uow
+        self._notifier = notifier
+
+    async def of_hearing(self, actor: Actor, hearing_id: str) -> list[Notification]:
+        """What was (or is still to be) sent about a hearing: staff of its court only."""
+        require_staff(actor)
+        async with self._uow() as uow:
+            hearing = await uow.hearings.get(hearing_id)
+            case = await uow.cases.get(hearing.case_id)
+            if actor.court_id not in (None, case.court_id):
+                raise PermissionDenied("this hearing belongs to another court")
+            return await uow.outbox.of_hearing(hearing_id)
+
+    async def dispatch(self, limit: int = 100) -> int:
+        """Send what is waiting; a failure is recorded on the row and retried next time."""
+        if self._notifier is None:
+            return 0
+        sent = 0
+        async with self._uow() as uow:
+            for note in await uow.outbox.unsent(limit):
+                note.attempts += 1
+                try:
+                    await self._notifier.send(note)
+                except Exception as exc:  # an adapter's failure must not stop the others
+                    note.last_error = f"{type(exc).__name__}: {exc}"[:500]
+                    continue
+                note.sent_at, note.channel = utcnow(), self._notifier.channel
+                sent += 1
+            await uow.commit()
+        return sent

@@ -1,0 +1,342 @@
+"""Service handlers for the hearing record (笔录): save with a version, freeze and render,
+sign in order, seal and deliver (the aggregate and its rules are hearings/hearing_record.py).
+
+The document machinery is the mediation agreement's: the `Documents` port renders and
+signs, a `Document` row carries the hash and signatures, the signed copy goes out as a
+`document.delivered` event and each receipt is proof of service (hearings/confirming.py).
+Rendering and signing run outside the unit of work; the second unit of work checks that
+nothing moved meanwhile (the version, or the document's hash).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Any
+
+from hearings.actors import SYSTEM, Actor, require_host
+from hearings.cases import Case
+from hearings.documents import Document, DocumentKind, PartyInfo, RecordContext
+from hearings.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from hearings.hearing import Hearing
+from hearings.hearing_record import (
+    ROLE_LABELS,
+    HearingRecord,
+    RecordSlot,
+    recorded_persons,
+    utterances,
+)
+from hearings.participants import Role
+from hearings.ports import Documents, RoomEvents, UnitOfWork
+from hearings.staff import StaffRole
+from hearings.states import ParticipantState, RecordState
+
+__all__ = ["RecordView", "Records"]
+
+STAFF_ROLES = (StaffRole.CLERK, StaffRole.JUDGE, StaffRole.ADMIN)
+SIGNING_ROLES = {"person": None, "clerk": "书记员", "judge": "审判员"}
+
+
+def _url(document_id: str) -> str:
+    return f"/api/documents/{document_id}/pdf"
+
+
+@dataclass(frozen=True)
+class RecordView:
+    hearing: Hearing
+    case: Case
+    record: HearingRecord | None
+    with_body: bool
+
+    @property
+    def state(self) -> RecordState:
+        return self.record.state if self.record else RecordState.DRAFTING
+
+    def as_json(self) -> dict[str, Any]:
+        r = self.record
+        signing = None
+        if r is not None and r.signing:
+            nxt = r.next_slot
+            signing = {"order": [{"field": s.field, "signer": s.signer, "role": s.role,
+                                  "participant_id": s.participant_id,
+                                  "signed": s.signed_at is not None, "how": s.how}
+                                 for s in r.slots],
+                       "next": nxt.field if nxt else None}
+        out: dict[str, Any] = {
+            "hearing_id": self.hearing.id, "case_number": self.case.number,
+            "title": self.hearing.title, "hearing_state": self.hearing.state.value,
+            "state": self.state.value, "version": r.version if r else 0,
+            "updated_at": r.updated_at.isoformat() if r else None,
+            "updated_by": r.updated_by if r else None,
+            "clerk": r.clerk_name if r else None,
+            "signing": signing,
+            "document": ({"id": r.document_id, "url": _url(r.document_id), "title": "庭审笔录"}
+                         if r is not None and r.document_id else None),
+        }
+        if self.with_body:
+            out["body"] = r.body if r else ""
+        return out
+
+    def event(self) -> dict[str, Any]:
+        """What `record.updated` / `record.signing` carry: everything but the text."""
+        out = self.as_json()
+        out.pop("body", None)
+        return out
+
+
+class Records:
+    def __init__(self, uow: Callable[[], UnitOfWork], documents: Documents, events: RoomEvents,
+                 *, court_tz: tzinfo) -> None:
+        self._uow = uow
+        self._documents = documents
+        self._events = events
+        self._tz = court_tz
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- reading ---------------------------------------------------------------------------
+    async def view(self, actor: Actor, hearing_id: str) -> RecordView:
+        async with self._uow() as uow:
+            hearing = await uow.hearings.get(hearing_id)
+            case = await uow.cases.get(hearing.case_id)
+            _require_reader(actor, hearing, case)
+            record = await uow.records.of_hearing(hearing_id)
+            return self._view(actor, hearing, case, record)
+
+    async def pdf(self, actor: Actor, hearing_id: str) -> tuple[Document, bytes]:
+        async with self._uow() as uow:
+            hearing = await uow.hearings.get(hearing_id)
+            case = await uow.cases.get(hearing.case_id)
+            _require_reader(actor, hearing, case)
+            record = await uow.records.of_hearing(hearing_id)
+            if record is None or record.document_id is None:
+                raise NotFound("hearing record document", hearing_id)
+            document = await uow.documents.get(record.document_id)
+        return document, await self._documents.read(document)
+
+    # -- the clerk (and the judge) ---------------------------------------------------------
+    async def save(self, actor: Actor, hearing_id: str, body: object, version: object
+                   ) -> RecordView:
+        async with self._locks[hearing_id], self._uow() as uow:
+            hearing = await uow.hearings.get(hearing_id)
+            case = await uow.cases.get(hearing.case_id)
+            _require_editor(actor, hearing, case)
+            if hearing.state.value == "cancelled":
+                raise InvalidInput("a cancelled hearing has no record")
+            record = await uow.records.of_hearing(hearing_id)
+            if record is None:
+                record = HearingRecord(hearing_id=hearing.id, case_id=hearing.case_id)
+                uow.records.add(record)
+            record.save(body, version, actor.label)
+            if actor.kind == "staff" and actor.staff_role is StaffRole.CLERK:
+                record.keeper(actor.id, actor.name)
+            await uow.audit.append(actor.label, "record.saved", hearing_id, {
+                "version": record.version, "length": len(record.body),
+                "sha256": hashlib.sha256(record.body.encode()).hexdigest(),
+                "body": record.body})
+            await uow.commit()
+            view = self._view(actor, hearing, case, record)
+        await self._events.to_hearing(hearing_id, "record.updated", view.event())
+        return view
+
+    async def send_for_signature(self, actor: Actor, hearing_id: str) -> RecordView:
+        """Freeze the text, render the record, and open the signing order."""
+        async with self._locks[hearing_id]:
+            async with self._uow() as uow:
+                hearing = await uow.hearings.get(hearing_id)
+                case = await uow.cases.get(hearing.case_id)
+                _require_editor(actor, hearing, case)
+                record = await uow.records.of_hearing(hearing_id)
+                if record is None:
+                    raise InvalidInput("the record is empty: there is nothing to sign")
+                record.check_freezable()
+                court = await uow.courts.get(case.court_id)
+                persons = recorded_persons(hearing.participants)
+                clerk = await _clerk(uow, hearing, record, case.court_id)
+                judge = await _judge(uow, hearing)
+                start = hearing.started_at or hearing.scheduled_at
+                context = RecordContext(
+                    court=court.name, case_number=case.number,
+                    date=start.astimezone(self._tz).date(),
+                    start=start.astimezone(self._tz),
+                    end=hearing.closed_at.astimezone(self._tz) if hearing.closed_at else None,
+                    place=f"{court.name}云庭在线法庭", presiding_judge=judge[1], clerk=clerk[1],
+                    participants=tuple(PartyInfo(p.name, ROLE_LABELS[p.role]) for p in persons),
+                    utterances=tuple(utterances(record.body)))
+                seen = record.version
+            document = Document(kind=DocumentKind.HEARING_RECORD, hearing_id=hearing_id,
+                                case_id=case.id, sha256="")
+            document.start_signing(await self._documents.draft_record(document, context))
+            async with self._uow() as uow:
+                hearing = await uow.hearings.get(hearing_id)
+                record = await uow.records.of_hearing(hearing_id)
+                if record is None or record.version != seen:
+                    raise Conflict("the record changed while it was being prepared; retry")
+                record.freeze(document.id, persons, clerk, judge)
+                uow.documents.add(document)
+                await uow.audit.append(actor.label, "record.frozen", hearing_id, {
+                    "version": record.version, "document_id": document.id,
+                    "sha256": document.sha256, "order": [s.field for s in record.slots]})
+                await uow.commit()
+                view = self._view(actor, hearing, case, record)
+        await self._events.to_hearing(hearing_id, "record.signing", view.event())
+        return view
+
+    async def hearing_closed(self, hearing_id: str) -> None:
+        """Control's hook at close: freeze a record with text in it (in the background, so the
+        judge's close is not held up by the rendering)."""
+        task = asyncio.create_task(self._freeze_at_close(hearing_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _freeze_at_close(self, hearing_id: str) -> None:
+        async with self._uow() as uow:
+            record = await uow.records.of_hearing(hearing_id)
+            if record is None or record.state is not RecordState.DRAFTING \
+                    or not utterances(record.body):
+                return  # nothing written yet: the clerk finishes it and sends it later
+        try:
+            await self.send_for_signature(SYSTEM, hearing_id)
+        except (Conflict, InvalidInput) as exc:  # saved meanwhile, or sent by hand
+            async with self._uow() as uow:
+                await uow.audit.append(SYSTEM.label, "record.freeze_deferred", hearing_id,
+                                       {"reason": str(exc)})
+                await uow.commit()
+
+    async def idle(self) -> None:
+        """Wait for the freezes started at close (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # -- signing ---------------------------------------------------------------------------
+    async def sign(self, actor: Actor, hearing_id: str, field_name: object,
+                   capture: object) -> RecordView:
+        if capture is not None and not isinstance(capture, dict):
+            raise InvalidInput("'capture' must be a signature capture object")
+        async with self._locks[hearing_id]:
+            async with self._uow() as uow:
+                hearing = await uow.hearings.get(hearing_id)
+                case = await uow.cases.get(hearing.case_id)
+                record = await uow.records.of_hearing(hearing_id)
+                if record is None:
+                    raise InvalidInput("the record has not been sent for signature")
+                slot = record.check_turn(field_name)
+                _require_signer(actor, hearing, case, slot)
+                assert record.document_id is not None
+                document = await uow.documents.get(record.document_id)
+                before = document.sha256
+            if slot.role == "person" and capture is None:
+                raise InvalidInput("'capture' is required: a person recorded signs by hand")
+            role = SIGNING_ROLES[slot.role] or _person_role(hearing, slot)
+            if capture is not None:
+                sha = await self._documents.sign_by_hand(document, slot.field, slot.signer, role,
+                                                         capture)
+            else:
+                sha = await self._documents.sign_as(document, slot.field, slot.signer, role)
+            how = "hand" if capture is not None else "key"
+            last = slot.field == record.slots[-1].field
+            if last:
+                sha = await self._documents.finish(document)
+            async with self._uow() as uow:
+                hearing = await uow.hearings.get(hearing_id)
+                record = await uow.records.of_hearing(hearing_id)
+                document = await uow.documents.get(document.id)
+                if record is None or document.sha256 != before:
+                    raise Conflict("the record changed while it was being signed; retry")
+                done = record.record_signature(slot.field, how)
+                document.signed(slot.field, slot.signer, "hand" if how == "hand" else "as", sha)
+                if done:
+                    document.seal(sha)
+                await uow.audit.append(actor.label, "record.signed", hearing_id, {
+                    "field": slot.field, "signer": slot.signer, "how": how,
+                    "document_id": document.id, "sha256": sha, "complete": done})
+                await uow.commit()
+                view = self._view(actor, hearing, case, record)
+        await self._events.to_hearing(hearing_id, "record.signing", view.event())
+        if done:
+            await self._events.to_hearing(hearing_id, "document.delivered", {
+                "document_id": document.id, "kind": document.kind.value,
+                "title": document.title, "url": _url(document.id), "hearing_id": hearing_id})
+        return view
+
+    def _view(self, actor: Actor, hearing: Hearing, case: Case,
+              record: HearingRecord | None) -> RecordView:
+        # A participant reads the text once it is frozen, never the clerk's live draft.
+        with_body = actor.kind != "participant" or (
+            record is not None and record.state is not RecordState.DRAFTING)
+        return RecordView(hearing, case, record, with_body)
+
+
+def _person_role(hearing: Hearing, slot: RecordSlot) -> str:
+    if slot.participant_id is None:
+        return "当事人"
+    return ROLE_LABELS.get(hearing.participant(slot.participant_id).role, "当事人")
+
+
+async def _clerk(uow: UnitOfWork, hearing: Hearing, record: HearingRecord, court_id: str
+                 ) -> tuple[str | None, str]:
+    """Who signs as clerk: the record's keeper, else the hearing's clerk, else the court's."""
+    if record.clerk_user_id and record.clerk_name:
+        return record.clerk_user_id, record.clerk_name
+    seat = next((p for p in hearing.participants if p.role is Role.CLERK
+                 and p.state is not ParticipantState.REMOVED), None)
+    if seat is not None:
+        return seat.staff_user_id, seat.name
+    clerks = await uow.staff.of_court(court_id, StaffRole.CLERK)
+    if clerks:
+        return clerks[0].id, clerks[0].display_name
+    raise InvalidInput("the court has no clerk to sign the record")
+
+
+async def _judge(uow: UnitOfWork, hearing: Hearing) -> tuple[str | None, str]:
+    if hearing.presiding_user_id:
+        judge = await uow.staff.get(hearing.presiding_user_id)
+        return judge.id, judge.display_name
+    seat = next((p for p in hearing.participants if p.role is Role.JUDGE
+                 and p.state is not ParticipantState.REMOVED), None)
+    if seat is None:
+        raise InvalidInput("the hearing has no presiding judge to sign the record")
+    return seat.staff_user_id, seat.name
+
+
+def _require_reader(actor: Actor, hearing: Hearing, case: Case) -> None:
+    if actor.kind == "system":
+        return
+    if actor.kind == "participant" and actor.hearing_id == hearing.id:
+        return
+    if actor.kind == "staff" and actor.staff_role in STAFF_ROLES \
+            and actor.court_id in (None, case.court_id):
+        return
+    raise PermissionDenied("you may only read the record of your own hearing or court")
+
+
+def _require_editor(actor: Actor, hearing: Hearing, case: Case) -> None:
+    """The court's clerks keep the record; the presiding judge may correct it."""
+    if actor.kind == "system":
+        return
+    if actor.kind == "staff" and actor.court_id in (None, case.court_id) \
+            and actor.staff_role in (StaffRole.CLERK, StaffRole.ADMIN):
+        return
+    if actor.kind == "staff":
+        require_host(actor, hearing)
+        return
+    raise PermissionDenied("only the clerk or the presiding judge edits the hearing record")
+
+
+def _require_signer(actor: Actor, hearing: Hearing, case: Case, slot: RecordSlot) -> None:
+    if slot.role == "person":
+        if actor.kind == "participant" and actor.id == slot.participant_id \
+                and actor.hearing_id == hearing.id:
+            return
+    elif slot.role == "clerk":
+        if actor.kind == "staff" and (actor.id == slot.staff_user_id or (
+                actor.staff_role is StaffRole.CLERK and actor.court_id == case.court_id)):
+            return
+    elif actor.kind == "staff" and (actor.id == slot.staff_user_id
+                                    or actor.id == hearing.presiding_user_id):
+        return
+    raise PermissionDenied(f"only {slot.signer} may sign field {slot.field!r}")

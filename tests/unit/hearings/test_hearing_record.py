@@ -1,0 +1,82 @@
+"""The hearing record (笔录): its state table, versioned saves, freezing and signing order."""
+
+from __future__ import annotations
+
+import pytest
+
+from hearings.errors import Conflict, IllegalTransition, InvalidInput
+from hearings.hearing_record import HearingRecord, recorded_persons, utterances
+from hearings.participants import Participant, Role
+from hearings.states import RECORD, ParticipantState, RecordState
+
+N = RecordState
+
+
+def test_the_table_is_drafting_then_signing_then_signed() -> None:
+    state = N.DRAFTING
+    for action, expected in [("edit", N.DRAFTING), ("freeze", N.SIGNING), ("sign", N.SIGNING),
+                             ("complete_signing", N.SIGNED)]:
+        state = RECORD.next(state, action)
+        assert state is expected
+    assert RECORD.allowed(N.SIGNED) == frozenset()
+    for state, action in [(N.SIGNING, "edit"), (N.SIGNED, "edit"), (N.DRAFTING, "sign"),
+                          (N.SIGNING, "freeze"), (N.SIGNED, "sign")]:
+        with pytest.raises(IllegalTransition) as refused:
+            RECORD.next(state, action)
+        assert refused.value.code == "illegal_transition"
+
+
+def _person(name: str, role: Role, state: ParticipantState) -> Participant:
+    return Participant(hearing_id="h", name=name, role=role, state=state)
+
+
+def test_saves_count_versions_and_a_stale_one_is_a_conflict() -> None:
+    record = HearingRecord(hearing_id="h", case_id="c")
+    record.save("审：现在开庭。", 0, "staff:clerk")
+    record.save("审：现在开庭。\n被告人：听清楚了。", 1, "staff:judge")
+    assert record.version == 2 and record.updated_by == "staff:judge"
+    with pytest.raises(Conflict, match="version 2"):
+        record.save("审：lost?", 1, "staff:clerk")
+    assert record.body.endswith("听清楚了。")
+    for body, version in [(None, 2), ("x", "2"), ("x", True), ("x" * 200_001, 2)]:
+        with pytest.raises(InvalidInput):
+            record.save(body, version, "staff:clerk")
+
+
+def test_freeze_orders_persons_then_clerk_then_judge_and_signing_goes_in_order() -> None:
+    people = [_person("张某", Role.DEFENDANT, ParticipantState.IN_HEARING),
+              _person("孙强", Role.PROSECUTOR, ParticipantState.IN_HEARING),
+              _person("没来", Role.WITNESS, ParticipantState.INVITED),
+              _person("被请出", Role.WITNESS, ParticipantState.REMOVED),
+              _person("刘大山", Role.WITNESS, ParticipantState.DISCONNECTED)]
+    persons = recorded_persons(people)
+    assert [p.name for p in persons] == ["张某", "刘大山"]
+    record = HearingRecord(hearing_id="h", case_id="c")
+    with pytest.raises(InvalidInput, match="empty"):
+        record.check_freezable()
+    record.save("审：现在开庭。", 0, "staff:clerk")
+    record.freeze("doc1", persons, ("u-clerk", "书记员王芳"), ("u-judge", "审判员李明"))
+    assert record.state is N.SIGNING and record.frozen_at is not None
+    assert [(s.field, s.role) for s in record.slots] == [
+        ("party1", "person"), ("party2", "person"), ("clerk", "clerk"), ("judge", "judge")]
+    with pytest.raises(IllegalTransition):
+        record.save("审：改一下", 1, "staff:clerk")
+    with pytest.raises(Conflict, match="party1"):
+        record.check_turn("clerk")
+    with pytest.raises(InvalidInput):
+        record.check_turn("mediator")
+    assert not record.record_signature("party1", "hand")
+    assert not record.record_signature("party2", "hand")
+    assert not record.record_signature("clerk", "key")
+    assert record.record_signature("judge", "key")
+    assert record.state is N.SIGNED and record.next_slot is None
+    with pytest.raises(IllegalTransition):
+        record.check_turn("judge")
+
+
+def test_the_body_reads_as_speaker_lines() -> None:
+    body = "审：现在开庭。\n  核对身份。\n\n被告人: 我叫张某。\n（休庭十分钟）\nhttp://x：y"
+    assert utterances(body) == [("审", "现在开庭。\n核对身份。"), ("被告人", "我叫张某。\n（休庭十分钟）"),
+                                ("http", "//x：y")]
+    assert utterances("（开庭前）") == [("", "（开庭前）")]
+    assert utterances(" \n ") == []
