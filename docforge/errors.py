@@ -9,6 +9,7 @@
     ├── PKIError                  certificates/keys missing, unreadable or unsuitable
     ├── SigningError              pyHanko refused or failed to sign / timestamp
     ├── BiometricRecordError      a capture record cannot be found, decrypted or bound
+    ├── EfileError                a case e-file cannot be compiled from the given documents
     └── VerificationFailed        a document did not verify (carries the report)
 """
 
@@ -42,6 +43,10 @@ class SigningError(DocforgeError):
 
 
 class BiometricRecordError(DocforgeError):
+    pass
+
+
+class EfileError(DocforgeError):
     pass
 
 

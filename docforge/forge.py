@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -13,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from .biometric import BiometricRecord, SignerIdentity
 from .capture import SignatureCapture, parse_capture
 from .config import DocforgeConfig
+from .efile import CompiledEfile, EfileDocument, compile_efile
 from .errors import PKIError
 from .pdf import RenderedPDF, render_pdf, warm_up
 from .schema import from_json
@@ -61,6 +63,18 @@ class DocumentForge:
     def finish(self, pdf: bytes) -> bytes:
         return timestamp_document(pdf, self.source)
 
+    def compile_efile(
+        self, documents: Sequence[EfileDocument], case_number: str, court: str
+    ) -> CompiledEfile:
+        """One sealed, timestamped bundle of a case's documents (see ``docforge.efile``)."""
+        return compile_efile(
+            documents,
+            self.source,
+            case_number=case_number,
+            court=court,
+            development=self.config.signing_backend == "dev",
+        )
+
     def verify(self, pdf: bytes) -> VerificationReport:
         source = self.source
         coroutine = async_verify_pdf(pdf, source.trust_roots(), source.crls(), self.court_key())
@@ -92,6 +106,11 @@ class DocumentForge:
 
     async def afinish(self, pdf: bytes) -> bytes:
         return await asyncio.to_thread(self.finish, pdf)
+
+    async def acompile_efile(
+        self, documents: Sequence[EfileDocument], case_number: str, court: str
+    ) -> CompiledEfile:
+        return await asyncio.to_thread(self.compile_efile, documents, case_number, court)
 
     async def averify(self, pdf: bytes) -> VerificationReport:
         # pyHanko's async validation is CPU-bound in the loop: run it in a thread's own loop.

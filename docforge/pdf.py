@@ -60,23 +60,28 @@ def html_to_pdf(html: str) -> tuple[bytes, Any]:
     return data, document
 
 
+def anchor_box(wp_document: Any, anchor: str) -> tuple[int, tuple[int, int, int, int]]:
+    """Page index and PDF-space rectangle of the element with id ``anchor``."""
+    for index, page in enumerate(wp_document.pages):
+        if anchor in page.anchors:
+            x1, y1, x2, y2 = page.anchors[anchor]
+            return index, (  # PDF y grows upwards, CSS y downwards
+                round(x1 * PX_TO_PT),
+                round((page.height - y2) * PX_TO_PT),
+                round(x2 * PX_TO_PT),
+                round((page.height - y1) * PX_TO_PT),
+            )
+    raise RenderError(f"element {anchor!r} was not laid out")
+
+
 def locate_fields(wp_document: Any, document: Document) -> tuple[FieldPlacement, ...]:
     placements = []
     for field in signing_order(document):
-        anchor = f"sig-{field.name}"
-        for index, page in enumerate(wp_document.pages):
-            if anchor in page.anchors:
-                x1, y1, x2, y2 = page.anchors[anchor]
-                box = (  # PDF y grows upwards, CSS y downwards
-                    round(x1 * PX_TO_PT),
-                    round((page.height - y2) * PX_TO_PT),
-                    round(x2 * PX_TO_PT),
-                    round((page.height - y1) * PX_TO_PT),
-                )
-                placements.append(FieldPlacement(field, index, box))
-                break
-        else:
-            raise RenderError(f"signature box {anchor!r} was not laid out")
+        try:
+            page, box = anchor_box(wp_document, f"sig-{field.name}")
+        except RenderError:
+            raise RenderError(f"signature box 'sig-{field.name}' was not laid out") from None
+        placements.append(FieldPlacement(field, page, box))
     return tuple(placements)
 
 

@@ -206,6 +206,14 @@ def _write_crl(directory: Path, root: Credential) -> None:
     _write_pem(path, crl.public_bytes(serialization.Encoding.DER))
 
 
+def dev_pki_exists(directory: Path | str) -> bool:
+    directory = Path(directory)
+    names = ("root", "seal", "service", "tsa")
+    return (directory / "root.crl").exists() and all(
+        (directory / f"{n}.pem").exists() and (directory / f"{n}.key").exists() for n in names
+    )
+
+
 def init_dev_pki(directory: Path | str) -> DevPKI:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)

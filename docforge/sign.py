@@ -80,6 +80,7 @@ def _sign(
     location: str | None = None,
     style: Any = None,
     certify: bool = False,
+    lock: bool = False,
     writer: Any = None,
 ) -> bytes:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -94,7 +95,7 @@ def _sign(
         reason=reason,
         location=location,
         certify=certify,
-        docmdp_permissions=fields.MDPPerm.FILL_FORMS,
+        docmdp_permissions=fields.MDPPerm.NO_CHANGES if lock else fields.MDPPerm.FILL_FORMS,
         embed_validation_info=True,
         validation_context=validation_context(source),
     )
@@ -137,6 +138,32 @@ def seal(rendered: RenderedPDF, source: SignerSource, court: str) -> bytes:
         reason="法院电子印章 court seal",
         style=_drawing_style(_seal_drawing(), 160, 160),
         certify=True,
+    )
+
+
+def seal_bundle(
+    data: bytes, source: SignerSource, court: str, page: int, box: tuple[int, int, int, int]
+) -> bytes:
+    """Certify a finished bundle (case e-file) with the court seal; nothing may change after
+    it except validation data and document timestamps (DocMDP ``NO_CHANGES``)."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    fields.append_signature_field(
+        writer, fields.SigFieldSpec("court_seal", on_page=page, box=box)
+    )
+    return _sign(
+        data,
+        writer=writer,
+        field="court_seal",
+        signer=source.seal_signer(),
+        source=source,
+        name=court,
+        reason="法院电子印章 court seal: 电子卷宗 case e-file",
+        style=_drawing_style(_seal_drawing(), 160, 160),
+        certify=True,
+        lock=True,
     )
 
 

@@ -45,6 +45,7 @@ class DevSignerSource:
         self.pki = pki
         self._tsa_url = tsa_url
         self._cache: dict[tuple[str, str], Any] = {}
+        self._timestamper: Any = None
 
     def _signer(self, key: tuple[str, str], credential: Credential) -> Any:
         if key not in self._cache:
@@ -70,7 +71,13 @@ class DevSignerSource:
         return [self.pki.asn1_crl]
 
     def timestamper(self) -> Any:
-        return http_timestamper(self._tsa_url) if self._tsa_url else dev_timestamper(self.pki)
+        # One per source: pyHanko caches a dummy token per timestamper for size estimation,
+        # so a fresh one would cost an extra TSA round trip on every signature.
+        if self._timestamper is None:
+            self._timestamper = (
+                http_timestamper(self._tsa_url) if self._tsa_url else dev_timestamper(self.pki)
+            )
+        return self._timestamper
 
 
 def load_pkcs12_signer(source: Pkcs12Source) -> Any:
@@ -110,6 +117,7 @@ class ProductionSignerSource:
         self.config = config
         self._seal = load_signer(config.seal_source)
         self._service = load_signer(config.service_source)
+        self._timestamper: Any = None
 
     def seal_signer(self) -> Any:
         return self._seal
@@ -140,8 +148,10 @@ class ProductionSignerSource:
         ]
 
     def timestamper(self) -> Any:
-        assert self.config.tsa_url is not None
-        return http_timestamper(self.config.tsa_url)
+        if self._timestamper is None:
+            assert self.config.tsa_url is not None
+            self._timestamper = http_timestamper(self.config.tsa_url)
+        return self._timestamper
 
 
 def signer_source(config: DocforgeConfig) -> SignerSource:

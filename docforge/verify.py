@@ -4,6 +4,7 @@ handwritten signature's biometric record (binding, and contents if the court key
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -70,6 +71,20 @@ class VerificationReport:
 
     def text(self) -> str:
         return render_text(self)
+
+    def as_json(self) -> dict[str, Any]:
+        """JSON-ready form (times as ISO 8601) for ``yunting verify --json`` and the web app."""
+
+        def plain(value: Any) -> Any:
+            return value.isoformat() if isinstance(value, dt.datetime) else value
+
+        signatures = []
+        for s in self.signatures:
+            item = {k: plain(v) for k, v in dataclasses.asdict(s).items()}
+            item["ok"] = s.ok
+            item["record"]["ok"] = s.record.ok
+            signatures.append(item)
+        return {"ok": self.ok, "signatures": signatures, "problems": list(self.problems)}
 
 
 def _record_bytes(sig_field: Any) -> bytes | None:
