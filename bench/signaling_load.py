@@ -397,7 +397,9 @@ def main() -> None:
         if args.processes > 1:
             cmd += ["--redis-url", args.redis_url]
         log = open(f"{tmp.name}/server-{port}.log", "w")  # noqa: SIM115 - closed with tmp
-        servers.append(subprocess.Popen(cmd, cwd=ROOT, env=os.environ | {"PYTHONPATH": str(ROOT)},
+        # Keep the caller's PYTHONPATH after the repository (e.g. an optional parser).
+        path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+        servers.append(subprocess.Popen(cmd, cwd=ROOT, env=os.environ | {"PYTHONPATH": path},
                                         stdout=log, stderr=subprocess.STDOUT, text=True))
         ports.append(port)
     try:
@@ -473,6 +475,10 @@ def main() -> None:
         "cpu_s_per_1k_msgs": round(cpu / sent * 1000, 3),
         "processes": args.processes,
     }
+    if args.processes > 1:  # redis-py parses replies in C when hiredis is importable
+        import importlib.util
+
+        figures["redis_parser"] = "hiredis" if importlib.util.find_spec("hiredis") else "python"
     print(f"servers: {args.processes}   generators: {generators}   "
           f"connections: {connections} in {args.hearings} hearings")
     print(f"join: {connections} in {join_wall:.1f} s = {figures['join_per_s']}/s "

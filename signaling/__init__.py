@@ -13,6 +13,7 @@ from signaling.config import (
     SESSION_COOKIE,
     MediaAnswer,
     MediaCandidate,
+    MediaHangup,
     RoomServices,
     ServicesSource,
     SignalingConfig,
@@ -28,6 +29,7 @@ __all__ = [
     "Level",
     "MediaAnswer",
     "MediaCandidate",
+    "MediaHangup",
     "RoomServices",
     "ServicesSource",
     "Signaling",
@@ -47,6 +49,7 @@ def create_signaling(
     *,
     media_answer: MediaAnswer | None = None,
     media_candidate: MediaCandidate | None = None,
+    media_hangup: MediaHangup | None = None,
 ) -> Signaling:
     return Signaling(config, services, media_answer=media_answer,
-                     media_candidate=media_candidate)
+                     media_candidate=media_candidate, media_hangup=media_hangup)

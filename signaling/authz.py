@@ -32,6 +32,7 @@ _SPEAKING = frozenset({H, S, P, C})
 TABLE: dict[str, frozenset[Standing]] = {
     "snapshot.request": frozenset({*_PRESENT, X}),
     "hearing.control": frozenset({H}),
+    "recording.control": frozenset({H}),
     "lobby.admit": frozenset({H}),
     "lobby.deny": frozenset({H}),
     "lobby.send_back": frozenset({H}),

@@ -13,7 +13,10 @@ from hearings.scheduling import Scheduling
 from signaling.errors import ConfigError
 from signaling.quality import Thresholds
 
-__all__ = ["MediaAnswer", "MediaCandidate", "RoomServices", "ServicesSource", "SignalingConfig"]
+__all__ = [
+    "MediaAnswer", "MediaCandidate", "MediaHangup", "RoomServices", "ServicesSource",
+    "SignalingConfig",
+]
 
 NAMESPACE = "/hearing"
 SESSION_COOKIE = "yunting_session"
@@ -27,6 +30,9 @@ class MediaAnswer(Protocol):
 
 
 MediaCandidate = Callable[[str, str, str, str | None, int | None], Awaitable[None]]
+# (hearing_id, identity, reason) → hang up that member's server peer: they left (their
+# last connection is gone) or were removed. Idempotent; a member without a peer is a no-op.
+MediaHangup = Callable[[str, str, str], Awaitable[None]]
 
 
 @dataclass(frozen=True)

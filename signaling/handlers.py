@@ -12,11 +12,11 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from hearings.commands import ChangeHearing, ChangeParticipant
-from hearings.errors import InvalidInput, NotFound
+from hearings.commands import ChangeHearing, ChangeParticipant, ChangeRecording
+from hearings.errors import IllegalTransition, InvalidInput, NotFound
 from hearings.participants import Participant
 from hearings.room import check_consultation_pair
-from hearings.states import ParticipantState
+from hearings.states import HearingState, ParticipantState
 from signaling import messages as m
 from signaling.authz import Standing, may_address
 from signaling.config import (
@@ -48,6 +48,7 @@ class Handlers:
         self.table: dict[str, Handler] = {
             "snapshot.request": self.snapshot,
             "hearing.control": self.hearing_control,
+            "recording.control": self.recording_control,
             "lobby.admit": self._participant("admit"),
             "lobby.deny": self._participant("deny"),
             "lobby.send_back": self._participant("send_back"),
@@ -97,6 +98,24 @@ class Handlers:
                                               {"reason": "hearing_closed"}, delay=0.1))
         return {"state": hearing.state.value}
 
+    async def recording_control(self, conn: Connection, msg: m.RecordingControl, st: Standing,
+                                event: str) -> Result:
+        """The judge pauses or resumes the recording without pausing the hearing.
+
+        Everyone is told through the recording's own event (`recording.state`, published
+        by whoever follows the domain's `RecordingChanged`), not from here.
+        """
+        hid = conn.hearing_id
+        if msg.action == "resume":
+            # Recording follows the hearing: it resumes only while the hearing is in session.
+            hearing = await self.s.scheduling.hearing(conn.actor, hid)
+            if hearing.state is not HearingState.IN_SESSION:
+                raise IllegalTransition(
+                    "recording", f"paused while the hearing is {hearing.state.value}", "resume")
+        hearing = await self.s.control.change_recording(conn.actor,
+                                                        ChangeRecording(hid, msg.action))
+        return {"recording_state": hearing.recording_state.value}
+
     def _participant(self, action: str) -> Handler:
         async def handle(conn: Connection, msg: m.ParticipantCommand, st: Standing, event: str
                           ) -> Result:
@@ -112,6 +131,7 @@ class Handlers:
         if p.state is ParticipantState.REMOVED:
             # Removal revoked the tokens; the connections go on whichever process holds them.
             await self.hub.evict(hid, p.id, "removed", {"reason": reason})
+            self.hub.hang_up(hid, p.id, "removed")
         await self.hub.broadcast(hid)
 
     async def witness(self, conn: Connection, msg: m.ParticipantCommand, st: Standing,
@@ -192,8 +212,7 @@ class Handlers:
         cid = msg.request_id
         await self.hub.presence.put_consultation(hid, cid, [p.id for p in people])
         for p in people:
-            await self.hub.join_consultation(hid, p.id, cid)
-            await self.hub.place(hid, p)
+            await self.hub.place(hid, p, cid)
         await self.hub.emit(rooms.consultation(hid, cid), "consultation.started", {
             "consultation_id": cid, "participants": [p.id for p in people]})
         await self.hub.broadcast(hid)
@@ -258,8 +277,8 @@ class Handlers:
         level = classify(msg.loss_pct, self.config.quality)
         quality = Quality(level, msg.loss_pct, msg.rtt_ms, msg.bitrate_kbps, time.time())
         hid, identity = conn.hearing_id, conn.member.identity
-        await self.hub.presence.set_quality(hid, identity, quality)
-        if not conn.member.observer:
+        # Kept in process: Redis and the judge hear at once only of a change of class.
+        if await self.hub.quality.beat(hid, identity, quality) and not conn.member.observer:
             await self.hub.emit(rooms.staff(hid), "quality",
                                 {"participant_id": identity} | quality.to_json())
         return {"level": level.value}
@@ -276,8 +295,8 @@ class Handlers:
                              "recvonly or inactive")
         if msg.to == m.MEDIA_PEER:
             return await self._to_media(conn, event, msg, st)
-        await self._route(conn, msg.to, st)
-        await self.hub.emit_person(conn.hearing_id, msg.to, event, {
+        room = await self._route(conn, msg.to, st)
+        await self.hub.emit(room, event, {
             "from": conn.member.identity, "sdp": msg.sdp, "ice_restart": msg.ice_restart})
         return {}
 
@@ -304,17 +323,30 @@ class Handlers:
                 await self.media_candidate(conn.hearing_id, conn.member.identity,
                                            msg.candidate, msg.sdp_mid, msg.sdp_mline_index)
             return {}
-        await self._route(conn, msg.to, st)
-        await self.hub.emit_person(conn.hearing_id, msg.to, "rtc.candidate", payload)
+        room = await self._route(conn, msg.to, st)
+        await self.hub.emit(room, "rtc.candidate", payload)
         return {}
 
-    async def _route(self, conn: Connection, target: str, st: Standing) -> None:
-        """A peer-to-peer message: both inside, neither an observer, same side of the wall."""
-        routing = await self.hub.presence.routing(conn.hearing_id)
+    async def _route(self, conn: Connection, target: str, st: Standing) -> str:
+        """A peer-to-peer message: both inside, neither an observer, same side of the wall.
+
+        No Redis round trip: the routing comes from this process's cache (dropped on
+        every change, here or on another process). The answer is the room to emit
+        to, named for the target and the sender's side as this process's own rooms
+        say: whatever the cache says, a message reaches only the target's
+        connections on the sender's side of the wall.
+        """
+        hid, me = conn.hearing_id, conn.member.identity
+        routing = await self.hub.presence.routing(hid)
+        side = self.hub.side(conn, routing.consultation.get(me))
+        if side is None:  # the cache is behind this connection's rooms
+            routing = await self.hub.presence.routing(hid, fresh=True)
+            side = self.hub.side(conn, routing.consultation.get(me))
         member = routing.members.get(target)
         if member is None or member.observer or routing.states.get(target) not in _LISTED:
             raise NotAllowed(f"{target!r} is not in the hearing")
-        me = conn.member.identity
         may_address(st, target_is_media=False,
-                    same_room=routing.consultation.get(me) == routing.consultation.get(target))
+                    same_room=side is not None
+                    and routing.consultation.get(me) == routing.consultation.get(target))
+        return rooms.reach(hid, str(side), target)
 

@@ -21,8 +21,9 @@ from hearings.hearing import Hearing
 from hearings.participants import Participant, Role
 from hearings.states import ParticipantState
 from signaling.authz import Standing
-from signaling.config import NAMESPACE, RoomServices, ServicesSource
+from signaling.config import NAMESPACE, MediaHangup, RoomServices, ServicesSource
 from signaling.presence import Member, Presence, PresenceView
+from signaling.quality import Quality
 from signaling.ratelimit import TokenBucket
 
 __all__ = ["Connection", "Hub", "rooms"]
@@ -32,6 +33,9 @@ BROADCAST_DELAY_S = 0.03
 
 _INSIDE = frozenset({ParticipantState.IN_HEARING, ParticipantState.IN_CONSULTATION})
 _STAFF_ROLES = frozenset({Role.CLERK.value, Role.ASSESSOR.value})
+MAIN_SIDE = "in"
+QUALITY_FLUSH_S = 1.0
+QUALITY_REFRESH_S = 30.0
 
 
 class rooms:
@@ -56,9 +60,88 @@ class rooms:
         return f"c:{hid}:{cid}"
 
     @staticmethod
+    def reach(hid: str, side: str, identity: str) -> str:
+        """Where rtc messages to `identity` go from people on `side` of the wall.
+
+        `side` is `in` (the hearing) or a consultation id. A connection is in exactly
+        the room of the side it is on, and only while it may negotiate (inside, not
+        an observer, not held): a message from one side can reach nobody on the
+        other, whatever any cache says.
+        """
+        return f"r:{hid}:{side}:{identity}"
+
+    @staticmethod
     def consulting(hid: str) -> str:
         """Everyone in any consultation of the hearing (for the standing check)."""
         return f"h:{hid}:consulting"
+
+
+class QualityKeeper:
+    """Connection quality kept in process; Redis hears of it in batches.
+
+    A heartbeat whose class (good / poor / bad) differs from the last one this
+    process saw for the person is shown to the judge at once; otherwise the judge
+    is sent the figures (RTT, bitrate) again at most every `refresh_s`. The presence
+    store (what a judge's snapshot on another process reads) gets every changed
+    entry of this process in one round trip every `flush_s` (`flush()`, run by
+    `run()`), never a write per heartbeat; snapshots from this process read the
+    local copy.
+    """
+
+    def __init__(self, presence: Presence, *, flush_s: float = QUALITY_FLUSH_S,
+                 refresh_s: float = QUALITY_REFRESH_S) -> None:
+        self.presence = presence
+        self.flush_s = flush_s
+        self.refresh_s = refresh_s
+        self._latest: dict[str, dict[str, Quality]] = {}
+        self._shown: dict[tuple[str, str], float] = {}  # when the judge last got it
+        self._dirty: dict[tuple[str, str], Quality] = {}
+        self._lock = asyncio.Lock()
+
+    def of(self, hid: str) -> dict[str, Quality]:
+        return dict(self._latest.get(hid, {}))
+
+    async def beat(self, hid: str, identity: str, quality: Quality) -> bool:
+        """Record a heartbeat; True when the judge should be shown it now."""
+        latest = self._latest.setdefault(hid, {})
+        before = latest.get(identity)
+        latest[identity] = quality
+        key = (hid, identity)
+        self._dirty[key] = quality
+        if before is None or before.level is not quality.level:
+            self._shown[key] = quality.at
+            return True
+        if quality.at - self._shown.get(key, 0.0) >= self.refresh_s:
+            self._shown[key] = quality.at
+            return True
+        return False
+
+    async def forget(self, hid: str, identity: str) -> None:
+        key = (hid, identity)
+        async with self._lock:  # after a flush in progress, never resurrected by it
+            self._dirty.pop(key, None)
+            self._shown.pop(key, None)
+            latest = self._latest.get(hid)
+            if latest is not None:
+                latest.pop(identity, None)
+                if not latest:
+                    del self._latest[hid]
+            await self.presence.drop_quality(hid, identity)
+
+    async def flush(self) -> int:
+        async with self._lock:
+            rows, self._dirty = self._dirty, {}
+            if rows:
+                await self.presence.set_qualities([(h, i, q) for (h, i), q in rows.items()])
+        return len(rows)
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.flush_s)
+            try:
+                await self.flush()
+            except Exception:  # Redis away: the next flush tries again with newer figures
+                log.exception("quality flush failed")
 
 
 @dataclass
@@ -80,6 +163,9 @@ class Hub:
         self.presence = presence
         self.tasks: set[asyncio.Task[None]] = set()
         self._pending: set[str] = set()
+        self._local: dict[str, int] = {}  # connections of each hearing on this process
+        self.quality = QualityKeeper(presence)
+        self.media_hangup: MediaHangup | None = None
 
     @property
     def services(self) -> RoomServices:
@@ -99,6 +185,16 @@ class Hub:
         self.tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("signaling task failed", exc_info=task.exception())
+
+    def hang_up(self, hid: str, identity: str, reason: str) -> None:
+        """`identity` left or was removed: media hangs up their server peer at once (in the
+        background) instead of waiting for its media timeout."""
+        hangup = self.media_hangup
+        if hangup is not None:
+            async def run() -> None:
+                await hangup(hid, identity, reason)
+
+            self.spawn(run())
 
     async def drain(self) -> None:
         """Wait for background work (tests, shutdown)."""
@@ -129,6 +225,43 @@ class Hub:
         members = self.sio.manager.rooms.get(NAMESPACE, {}).get(room)
         return members is not None and sid in members
 
+    def side(self, conn: Connection, cid: str | None) -> str | None:
+        """The side of the wall this connection is on, from this process's own rooms.
+
+        `cid` is the consultation the (cached) routing puts it in; None when the
+        rooms and `cid` disagree (the cache is behind).
+        """
+        consulting = self.in_room(conn.sid, rooms.consulting(conn.hearing_id))
+        if cid is None:
+            return None if consulting else MAIN_SIDE
+        if consulting and self.in_room(conn.sid, rooms.consultation(conn.hearing_id, cid)):
+            return cid
+        return None
+
+    # -- which hearings this process carries -------------------------------------------
+    async def open_hearing(self, hid: str) -> None:
+        """A connection of `hid` arrives here: receive the hearing's traffic from now on."""
+        self._local[hid] = self._local.get(hid, 0) + 1
+        join = getattr(self.sio.manager, "join_hearing", None)
+        if join is not None:
+            try:
+                await join(hid)
+            except BaseException:
+                await self.close_hearing(hid)
+                raise
+
+    async def close_hearing(self, hid: str) -> None:
+        count = self._local.get(hid, 0) - 1
+        if count > 0:
+            self._local[hid] = count
+        else:
+            # Nobody of the hearing left here: no traffic, so no cache to keep fresh.
+            self._local.pop(hid, None)
+            self.presence.invalidate(hid)
+        leave = getattr(self.sio.manager, "leave_hearing", None)
+        if leave is not None:
+            await leave(hid)
+
     # -- placing connections in rooms ------------------------------------------------
     async def seat(self, sid: str, hid: str, member: Member, state: str) -> None:
         """Put one (not held) connection in the rooms its member's state calls for."""
@@ -139,18 +272,55 @@ class Hub:
         if state in _INSIDE:
             await self._enter(sid, rooms.inside(hid))
         else:
-            await self.sio.leave_room(sid, rooms.inside(hid), NAMESPACE)
+            await self._leave(sid, rooms.inside(hid))
+        if member.observer:
+            return
+        if state == ParticipantState.IN_HEARING:
+            await self._enter(sid, rooms.reach(hid, MAIN_SIDE, member.identity))
+        elif state == ParticipantState.IN_CONSULTATION:
+            found = await self.presence.consultation_of(hid, member.identity)
+            if found is not None:
+                await self._consult(sid, hid, member.identity, found["id"])
+        else:
+            await self._leave(sid, rooms.reach(hid, MAIN_SIDE, member.identity))
 
-    async def place(self, hid: str, p: Participant) -> None:
-        """After a state change, move every live connection of `p`, on whichever process."""
+    async def place(self, hid: str, p: Participant, cid: str | None = None) -> None:
+        """After a state change, move every live connection of `p`, on whichever process.
+
+        `cid`: the consultation `p` has just entered (state `in_consultation`).
+        """
         await self.presence.set_state(hid, p.id, p.state.value)
+        negotiates = p.role is not Role.OBSERVER
+        old_cid = None
+        if p.state not in _INSIDE:
+            found = await self.presence.consultation_of(hid, p.id)
+            old_cid = found["id"] if found else None
         for a in await self.presence.attachments(hid, p.id):
-            if not a.held:
-                if p.state in _INSIDE:
-                    await self._enter(a.sid, rooms.inside(hid))
-                else:
-                    await self.sio.leave_room(a.sid, rooms.inside(hid), NAMESPACE)
+            if a.held:
+                continue
+            if p.state in _INSIDE:
+                await self._enter(a.sid, rooms.inside(hid))
+            else:
+                await self._leave(a.sid, rooms.inside(hid))
+            if p.state is ParticipantState.IN_HEARING and negotiates:
+                await self._enter(a.sid, rooms.reach(hid, MAIN_SIDE, p.id))
+            else:  # leave one side before entering the other: never on both
+                await self._leave(a.sid, rooms.reach(hid, MAIN_SIDE, p.id))
+            if p.state is ParticipantState.IN_CONSULTATION and cid is not None:
+                await self._consult(a.sid, hid, p.id, cid)
+            if old_cid is not None:
+                await self._unconsult(a.sid, hid, p.id, old_cid)
         await self.emit_person(hid, p.id, "participant.state", participant_entry(p, None))
+
+    async def _consult(self, sid: str, hid: str, identity: str, cid: str) -> None:
+        await self._enter(sid, rooms.consultation(hid, cid))
+        await self._enter(sid, rooms.consulting(hid))
+        await self._enter(sid, rooms.reach(hid, cid, identity))
+
+    async def _unconsult(self, sid: str, hid: str, identity: str, cid: str) -> None:
+        await self._leave(sid, rooms.reach(hid, cid, identity))
+        await self._leave(sid, rooms.consultation(hid, cid))
+        await self._leave(sid, rooms.consulting(hid))
 
     async def promote(self, hid: str, sid: str, identity: str) -> None:
         """A held connection becomes the member's live one (the judge chose it, or it is alone)."""
@@ -162,12 +332,6 @@ class Hub:
         state = (await self.presence.routing(hid)).states.get(identity, "waiting")
         await self.seat(sid, hid, member, state)
         await self.emit(sid, "session.active", {"identity": identity})
-
-    async def join_consultation(self, hid: str, identity: str, cid: str) -> None:
-        for a in await self.presence.attachments(hid, identity):
-            if not a.held:
-                await self._enter(a.sid, rooms.consultation(hid, cid))
-                await self._enter(a.sid, rooms.consulting(hid))
 
     async def end_consultation(self, hid: str, identity: str, actor: Actor) -> None:
         """`identity` leaves (or dropped): the consultation ends for everyone in it."""
@@ -181,8 +345,7 @@ class Hub:
         back = await self.services.room.end_consultation(actor, hid, members)
         for who in members:
             for a in await self.presence.attachments(hid, who):
-                await self.sio.leave_room(a.sid, rooms.consultation(hid, cid), NAMESPACE)
-                await self.sio.leave_room(a.sid, rooms.consulting(hid), NAMESPACE)
+                await self._unconsult(a.sid, hid, who, cid)
             await self.emit_person(hid, who, "consultation.ended", {"consultation_id": cid})
         for p in back:
             await self.place(hid, p)
@@ -190,6 +353,9 @@ class Hub:
 
     async def _enter(self, sid: str, room: str) -> None:
         await self.sio.enter_room(sid, room, NAMESPACE)
+
+    async def _leave(self, sid: str, room: str) -> None:
+        await self.sio.leave_room(sid, room, NAMESPACE)
 
     # -- emitting --------------------------------------------------------------------
     async def emit(self, room: str, event: str, payload: dict[str, Any]) -> None:
@@ -257,7 +423,8 @@ class Hub:
             "at": time.time(),
         }
         if staff:
-            snap["quality"] = {k: q.to_json() for k, q in view.quality.items()}
+            snap["quality"] = {k: q.to_json() for k, q in view.quality.items()} | {
+                k: q.to_json() for k, q in self.quality.of(hid).items()}
             snap["duplicates"] = duplicates(view)
         return snap
 

@@ -18,6 +18,7 @@ __all__ = [
     "EVENTS",
     "HEARING_ACTIONS",
     "MEDIA_PEER",
+    "RECORDING_ACTIONS",
     "ChatReply",
     "ChatSend",
     "ConsultationAnswer",
@@ -30,6 +31,7 @@ __all__ = [
     "Message",
     "MuteCommand",
     "ParticipantCommand",
+    "RecordingControl",
     "RtcCandidate",
     "RtcSdp",
     "SelfMute",
@@ -41,6 +43,8 @@ __all__ = [
 # The address of the server's own media peer in rtc.* messages.
 MEDIA_PEER = "media"
 HEARING_ACTIONS = ("open_doors", "start", "pause", "suspend", "resume", "close")
+# The judge's own switch on the recording; the rest of its states follow the hearing.
+RECORDING_ACTIONS = ("pause", "resume")
 _ID = re.compile(r"^[A-Za-z0-9_:.-]{1,80}$")
 MAX_TEXT = 2000
 MAX_CANDIDATE = 1024
@@ -129,6 +133,19 @@ class HearingControl(Message):
                                  f"(got {_show(action)})")
         reason = _text(data, "reason", 500, required=action == "suspend")
         return cls(action, reason)
+
+
+@dataclass(frozen=True)
+class RecordingControl(Message):
+    action: str
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> RecordingControl:
+        action = data.get("action")
+        if action not in RECORDING_ACTIONS:
+            raise MessageInvalid(f"'action' must be in {list(RECORDING_ACTIONS)} "
+                                 f"(got {_show(action)})")
+        return cls(action)
 
 
 @dataclass(frozen=True)
@@ -292,6 +309,7 @@ class SessionResolve(Message):
 EVENTS: dict[str, type[Message]] = {
     "snapshot.request": Empty,
     "hearing.control": HearingControl,
+    "recording.control": RecordingControl,
     "lobby.admit": ParticipantCommand,
     "lobby.deny": ParticipantCommand,
     "lobby.send_back": ParticipantCommand,

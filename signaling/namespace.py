@@ -20,7 +20,7 @@ from hearings.hearing import Hearing
 from signaling import messages
 from signaling.authz import authorise
 from signaling.config import NAMESPACE, SignalingConfig
-from signaling.entry import Refused, enter
+from signaling.entry import Entrant, Refused, enter
 from signaling.errors import MessageInvalid, MessageTooLarge, SignalingError
 from signaling.handlers import Handlers
 from signaling.hub import Connection, Hub
@@ -104,6 +104,17 @@ class HearingNamespace(socketio.AsyncNamespace):
 
     async def _connect(self, sid: str, environ: dict[str, Any], auth: object) -> None:
         entrant = await enter(self.hub.services, environ, auth)
+        hid = entrant.hearing.id
+        # Receive the hearing's traffic before anyone can learn of this connection.
+        await self.hub.open_hearing(hid)
+        try:
+            await self._seat(sid, entrant)
+        except BaseException:
+            self.connections.pop(sid, None)
+            await self.hub.close_hearing(hid)
+            raise
+
+    async def _seat(self, sid: str, entrant: Entrant) -> None:
         hid, member, hearing = entrant.hearing.id, entrant.member, entrant.hearing
         state = "in_hearing"
         if member.participant_id is not None:
@@ -145,6 +156,13 @@ class HearingNamespace(socketio.AsyncNamespace):
         conn = self.connections.pop(sid, None)
         if conn is None:
             return
+        hid = conn.hearing_id
+        try:
+            await self._disconnect(conn, sid)
+        finally:
+            await self.hub.close_hearing(hid)
+
+    async def _disconnect(self, conn: Connection, sid: str) -> None:
         hid, identity = conn.hearing_id, conn.member.identity
         presence = self.hub.presence
         await presence.detach(hid, sid)
@@ -164,6 +182,8 @@ class HearingNamespace(socketio.AsyncNamespace):
             return  # it reconnected meanwhile (perhaps on another process)
         await self.hub.end_consultation(hid, member.identity, SYSTEM)
         await self.hub.presence.forget(hid, member.identity)
+        await self.hub.quality.forget(hid, member.identity)
+        self.hub.hang_up(hid, member.identity, "participant_left")
         if member.participant_id is not None:
             p = await self.hub.services.room.depart(hid, member.participant_id)
             await self.hub.presence.set_state(hid, p.id, p.state.value)

@@ -11,6 +11,7 @@ races between processes.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -30,6 +31,8 @@ class Tables(Protocol):
     async def put(self, hearing_id: str, table: str, key: str, value: dict[str, Any]) -> None: ...
     async def delete(self, hearing_id: str, table: str, key: str) -> None: ...
     async def pop(self, hearing_id: str, table: str, key: str) -> dict[str, Any] | None: ...
+    async def put_many(self, table: str, rows: list[tuple[str, str, dict[str, Any]]]
+                       ) -> None: ...
     async def all(self, hearing_id: str, tables: tuple[str, ...]
                   ) -> dict[str, dict[str, dict[str, Any]]]: ...
     async def close(self) -> None: ...
@@ -47,6 +50,11 @@ class LocalTables:
 
     async def pop(self, hearing_id: str, table: str, key: str) -> dict[str, Any] | None:
         return self._data.get((hearing_id, table), {}).pop(key, None)
+
+    async def put_many(self, table: str, rows: list[tuple[str, str, dict[str, Any]]]
+                       ) -> None:
+        for hearing_id, key, value in rows:
+            await self.put(hearing_id, table, key, value)
 
     async def all(self, hearing_id: str, tables: tuple[str, ...]
                   ) -> dict[str, dict[str, dict[str, Any]]]:
@@ -80,6 +88,18 @@ class RedisTables:
 
     async def delete(self, hearing_id: str, table: str, key: str) -> None:
         await self._redis.hdel(self._key(hearing_id, table), key)
+
+    async def put_many(self, table: str, rows: list[tuple[str, str, dict[str, Any]]]
+                       ) -> None:
+        """Many hearings' rows in one round trip (the batched quality flush)."""
+        if not rows:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for hearing_id, key, value in rows:
+                name = self._key(hearing_id, table)
+                pipe.hset(name, key, json.dumps(value, separators=(",", ":")))
+                pipe.expire(name, PRESENCE_TTL_S)
+            await pipe.execute()
 
     async def pop(self, hearing_id: str, table: str, key: str) -> dict[str, Any] | None:
         # One transaction: of two processes popping the same request, one gets it.
@@ -126,17 +146,38 @@ class Attachment:
 
 
 class Presence:
-    """The hearing's presence, on any `Tables` backend."""
+    """The hearing's presence, on any `Tables` backend.
+
+    `routing()` — what every relayed rtc message needs — is cached per hearing in
+    this process. Every write that changes it (members, states, consultations)
+    drops the local copy and calls `on_routing_change`, through which the other
+    processes of the hearing drop theirs (`HearingChannels.notify`); a read that
+    raced with a change is not kept.
+    """
 
     def __init__(self, tables: Tables) -> None:
         self._t = tables
+        self._routing: dict[str, Routing] = {}
+        self._reading: dict[str, object] = {}
+        self.on_routing_change: Callable[[str], Awaitable[None]] | None = None
 
     async def close(self) -> None:
         await self._t.close()
 
+    def invalidate(self, hearing_id: str) -> None:
+        """Drop the cached routing (a change here, or news of one from another process)."""
+        self._routing.pop(hearing_id, None)
+        self._reading.pop(hearing_id, None)
+
+    async def _changed(self, hearing_id: str) -> None:
+        self.invalidate(hearing_id)
+        if self.on_routing_change is not None:
+            await self.on_routing_change(hearing_id)
+
     async def attach(self, hearing_id: str, member: Member, sid: str, *, held: bool) -> None:
         await self._t.put(hearing_id, "members", member.identity, asdict(member))
         await self._t.put(hearing_id, "sids", sid, {"identity": member.identity, "held": held})
+        await self._changed(hearing_id)
 
     async def set_held(self, hearing_id: str, sid: str, identity: str, held: bool) -> None:
         await self._t.put(hearing_id, "sids", sid, {"identity": identity, "held": held})
@@ -148,6 +189,7 @@ class Presence:
         """The member has no connection left: drop what only lives while connected."""
         for table in ("members", "quality", "hands", "states"):
             await self._t.delete(hearing_id, table, identity)
+        await self._changed(hearing_id)
 
     async def attachments(self, hearing_id: str, identity: str | None = None
                           ) -> list[Attachment]:
@@ -157,6 +199,13 @@ class Presence:
 
     async def set_quality(self, hearing_id: str, identity: str, quality: Quality) -> None:
         await self._t.put(hearing_id, "quality", identity, quality.to_json())
+
+    async def set_qualities(self, rows: list[tuple[str, str, Quality]]) -> None:
+        """(hearing, identity, quality) rows of many hearings in one write."""
+        await self._t.put_many("quality", [(h, i, q.to_json()) for h, i, q in rows])
+
+    async def drop_quality(self, hearing_id: str, identity: str) -> None:
+        await self._t.delete(hearing_id, "quality", identity)
 
     async def set_hand(self, hearing_id: str, identity: str, raised: bool) -> None:
         if raised:
@@ -173,12 +222,16 @@ class Presence:
 
     async def set_state(self, hearing_id: str, identity: str, state: str) -> None:
         await self._t.put(hearing_id, "states", identity, {"state": state})
+        await self._changed(hearing_id)
 
     async def put_consultation(self, hearing_id: str, cid: str, identities: list[str]) -> None:
         await self._t.put(hearing_id, "consults", cid, {"members": identities})
+        await self._changed(hearing_id)
 
     async def end_consultation(self, hearing_id: str, cid: str) -> list[str]:
         value = await self._t.pop(hearing_id, "consults", cid)
+        if value:
+            await self._changed(hearing_id)
         return list(value["members"]) if value else []
 
     async def consultation_of(self, hearing_id: str, identity: str) -> dict[str, Any] | None:
@@ -188,12 +241,21 @@ class Presence:
                 return {"id": cid, "members": list(value["members"])}
         return None
 
-    async def routing(self, hearing_id: str) -> Routing:
+    async def routing(self, hearing_id: str, *, fresh: bool = False) -> Routing:
         """What relaying an rtc message needs: members, their states, consultation rooms."""
+        cached = None if fresh else self._routing.get(hearing_id)
+        if cached is not None:
+            return cached
+        token = object()
+        self._reading[hearing_id] = token
         t = await self._t.all(hearing_id, ("members", "states", "consults"))
         side = {i: cid for cid, v in t["consults"].items() for i in v["members"]}
-        return Routing({k: Member(**v) for k, v in t["members"].items()},
-                       {k: v["state"] for k, v in t["states"].items()}, side)
+        routing = Routing({k: Member(**v) for k, v in t["members"].items()},
+                          {k: v["state"] for k, v in t["states"].items()}, side)
+        if self._reading.get(hearing_id) is token:  # no change while we read
+            del self._reading[hearing_id]
+            self._routing[hearing_id] = routing
+        return routing
 
     async def view(self, hearing_id: str) -> PresenceView:
         t = await self._t.all(hearing_id, ("members", "sids", "quality", "hands"))

@@ -16,11 +16,14 @@ from signaling.config import (
     NAMESPACE,
     MediaAnswer,
     MediaCandidate,
+    MediaHangup,
     ServicesSource,
     SignalingConfig,
 )
+from signaling.court import COURT_EVENTS, COURT_NAMESPACE, CourtNamespace, court_room
 from signaling.handlers import Handlers
 from signaling.hub import Hub, rooms
+from signaling.manager import HearingChannels
 from signaling.namespace import HearingNamespace
 from signaling.presence import LocalTables, Presence, RedisTables, Tables
 
@@ -33,13 +36,15 @@ AUDIENCES = ("everyone", "inside", "staff")
 class Signaling:
     def __init__(self, config: SignalingConfig, services: ServicesSource, *,
                  media_answer: MediaAnswer | None = None,
-                 media_candidate: MediaCandidate | None = None) -> None:
+                 media_candidate: MediaCandidate | None = None,
+                 media_hangup: MediaHangup | None = None) -> None:
         self.config = config
         manager: socketio.AsyncManager
         tables: Tables
+        channels: HearingChannels | None = None
         if config.redis_url:
-            # JSON on the channel: the manager encodes with the server's json module.
-            manager = socketio.AsyncRedisManager(config.redis_url, channel=config.redis_channel)
+            # JSON on the channels: the manager encodes with the server's json module.
+            manager = channels = HearingChannels(config.redis_url, config.redis_channel)
             tables = RedisTables(config.redis_url)
         else:
             manager = socketio.AsyncManager()
@@ -59,10 +64,18 @@ class Signaling:
             engineio_logger=False,
         )
         self.presence = Presence(tables)
+        if channels is not None:
+            # A routing change here drops the cached routing on the hearing's other
+            # processes; news of one from them drops ours.
+            self.presence.on_routing_change = channels.notify
+            channels.on_routing_change = self.presence.invalidate
+        self._flusher: asyncio.Task[None] | None = None
         self.hub = Hub(self.sio, services, self.presence)
+        self.hub.media_hangup = media_hangup
         self.namespace = HearingNamespace(
             self.hub, Handlers(self.hub, config, media_answer, media_candidate), config)
         self.sio.register_namespace(self.namespace)
+        self.sio.register_namespace(CourtNamespace(services))
 
     def attach(self, app: web.Application) -> None:
         """Mount at /socket.io/ and tie start/close to the application's lifetime."""
@@ -80,19 +93,22 @@ class Signaling:
         if not self.sio.manager_initialized:
             self.sio.manager_initialized = True
             self.sio.manager.initialize()
+        if self._flusher is None:
+            self._flusher = asyncio.ensure_future(self.hub.quality.run())
 
     async def close(self) -> None:
         await self.sio.shutdown()
         await self.namespace.drain()
-        manager = self.sio.manager
-        thread = getattr(manager, "thread", None)
-        if thread is not None:
-            thread.cancel()
+        if self._flusher is not None:
+            self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await thread
-        redis = getattr(manager, "redis", None)
-        if redis is not None:
-            await redis.aclose()
+                await self._flusher
+            self._flusher = None
+        with contextlib.suppress(Exception):  # Redis away at shutdown: figures are lost
+            await self.hub.quality.flush()
+        manager = self.sio.manager
+        if isinstance(manager, HearingChannels):
+            await manager.aclose()
         await self.presence.close()
 
     async def publish(self, hearing_id: str, event: str, payload: dict[str, Any], *,
@@ -106,6 +122,13 @@ class Signaling:
         room = {"everyone": rooms.everyone, "inside": rooms.inside,
                 "staff": rooms.staff}[audience](hearing_id)
         await self.sio.emit(event, payload, room=room, namespace=NAMESPACE)
+
+    async def publish_court(self, court_id: str, event: str, payload: dict[str, Any]) -> None:
+        """Push an event to a court's staff consoles (the /court namespace)."""
+        if event not in COURT_EVENTS:
+            raise ValueError(f"'event' must be in {list(COURT_EVENTS)} (got {event!r})")
+        await self.sio.emit(event, payload, room=court_room(court_id),
+                            namespace=COURT_NAMESPACE)
 
     def connection_count(self) -> int:
         return len(self.namespace.connections)

@@ -86,7 +86,7 @@ def processes(postgres_url: str) -> Iterator[list[str]]:
 
 async def wait_listening(url: str) -> None:
     host, port = url.removeprefix("http://").split(":")
-    for _ in range(100):
+    for _ in range(300):  # 30 s: a start-up on 2 busy shared cores can take over 10
         try:
             _, writer = await asyncio.open_connection(host, int(port))
             writer.close()
