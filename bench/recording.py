@@ -93,7 +93,7 @@ async def run_mediarecorder(archive: Path) -> None:
 
 
 async def run_floor(archive: Path) -> None:
-    """aiortc's receive path alone (encoded frames dropped on the decoder thread): the floor."""
+    """aiortc's receive path alone (complete frames dropped at the frame tap): the floor."""
     from aiortc import RTCPeerConnection, RTCSessionDescription
 
     from media import passthrough
@@ -250,7 +250,10 @@ async def orchestrate(streams: int, seconds: float) -> dict[str, Any]:
             for mode in ("floor", "passthrough", "mediarecorder")
         }
         frames = count_video_frames(base / "passthrough")
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
         composed = await compose_hearing(base / "passthrough" / "bench")
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        compose_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
     stream_seconds = streams * seconds
     # On a shared machine the sender process can be starved: compare CPU per packet actually
     # received, scaled to the best-delivered run's packet rate.
@@ -266,10 +269,16 @@ async def orchestrate(streams: int, seconds: float) -> dict[str, Any]:
               f"({100 * packets / (full_rate * stream_seconds):.0f} % of full load) → "
               f"{pct[mode]:.2f} % of a core per stream at full load "
               f"({0.6 * pct[mode]:.2f} CPU s per stream-minute)")
+    starved = [m for m, (_, packets) in runs.items() if packets < 0.9 * full_rate * stream_seconds]
+    if starved:
+        print(f"WARNING: the sender was starved during {', '.join(starved)} (< 90 % of the "
+              "load delivered): per-packet scaling is unreliable there; rerun")
     ratio = pct["mediarecorder"] / pct["passthrough"]
     print(f"pass-through wrote {frames} video frames; ratio MediaRecorder / pass-through: {ratio:.1f}x")
     print(f"compose: {composed.duration:.1f} s hearing, {composed.participants} tiles, "
-          f"{composed.elapsed:.2f} s wall = {composed.x_realtime:.1f}x real time")
+          f"{composed.elapsed:.2f} s wall = {composed.x_realtime:.1f}x real time "
+          f"(ffmpeg CPU {compose_cpu:.2f} s = {composed.duration / compose_cpu:.1f}x real time "
+          "per core)")
     return {
         "bench": "recording", "streams": streams,
         "cpu_pct_per_stream": round(pct["passthrough"], 2),
@@ -279,6 +288,8 @@ async def orchestrate(streams: int, seconds: float) -> dict[str, Any]:
         "raw_cpu_seconds": {m: round(cpu, 2) for m, (cpu, _) in runs.items()},
         "packets": {m: packets for m, (_, packets) in runs.items()},
         "compose_x_realtime": round(composed.x_realtime, 1),
+        "compose_cpu_seconds": round(compose_cpu, 2),
+        "starved_runs": starved,
     }
 
 

@@ -8,14 +8,17 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from media.evidence import verify_package
+from media.evidence import DocumentVerifier, TokenVerifier, verify_package
 
 __all__ = ["register", "verify_package_command"]
 
 
-def verify_package_command(args: argparse.Namespace, settings: Any = None) -> int:
-    """Exit 0 when every file matches the manifest and the token matches; 1 otherwise."""
-    report = verify_package(Path(args.path))
+def verify_package_command(args: argparse.Namespace, settings: Any = None, *,
+                           verify_token: TokenVerifier | None = None,
+                           verify_document: DocumentVerifier | None = None) -> int:
+    """Exit 0 when every file matches the manifest, the token matches and every signed
+    document holds; 1 otherwise. The verifiers are docforge's, handed in by web's CLI."""
+    report = verify_package(Path(args.path), verify_token, verify_document)
     if args.json:
         print(json.dumps({**asdict(report), "ok": report.ok}, ensure_ascii=False, indent=2))
         return 0 if report.ok else 1
@@ -24,6 +27,8 @@ def verify_package_command(args: argparse.Namespace, settings: Any = None) -> in
                          ("UNEXPECTED", report.unexpected), ("ERROR", report.errors)):
         for name in names:
             print(f"  {label}: {name}")
+    for name, state in report.documents.items():
+        print(f"  document {name}: {state}")
     print(f"  timestamp token: {report.timestamp}")
     print("OK: package verifies" if report.ok else "FAILED: package does not verify")
     return 0 if report.ok else 1

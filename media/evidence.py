@@ -6,7 +6,8 @@ Layout (a directory, or the same tree in a stored ZIP):
     manifest.tsr         timestamp token over SHA-256(manifest.json)
     recordings/<participant>/seg-00001.mkv, .json   as recorded
     recordings/composite.mp4, gaps.jsonl
-    documents/           signed PDFs handed in by the caller (docforge's)
+    documents/           signed PDFs handed in by the caller (docforge's), with
+    documents/index.json the caller's records of them: file, id, kind, state, sha256
     audit/               the audit-log extract handed in by the caller
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import shutil
 import zipfile
 from collections.abc import Callable, Iterable
@@ -29,8 +31,12 @@ __all__ = [
 
 MANIFEST = "manifest.json"
 TOKEN = "manifest.tsr"
+DOCUMENT_INDEX = "documents/index.json"
 # (digest, token) → valid: e.g. docforge's full RFC 3161 validation, injected by the web layer.
 TokenVerifier = Callable[[bytes, bytes], bool]
+# (pdf bytes) → problems, [] when every signature validates (docforge, injected by web), or
+# None when it cannot say (e.g. no trust roots on this machine).
+DocumentVerifier = Callable[[bytes], "list[str] | None"]
 
 
 def _copy_tree(hearing_dir: Path, target: Path) -> None:
@@ -100,10 +106,20 @@ class PackageReport:
     # missing | imprint_mismatch | imprint_ok | valid | invalid | unchecked
     timestamp: str = "missing"
     errors: list[str] = field(default_factory=list)
+    # documents/<file>.pdf → "hash_ok" (matches manifest and record), "valid" (and every
+    # signature validates), "unchecked" (signatures not validated here), or a problem:
+    # "altered", "missing", "record_mismatch" (not the bytes its record names), "invalid: …"
+    documents: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def document_problems(self) -> list[str]:
+        return [f"{name}: {state}" for name, state in self.documents.items()
+                if state not in ("hash_ok", "valid", "unchecked")]
 
     @property
     def ok(self) -> bool:
-        return not (self.altered or self.missing or self.unexpected or self.errors) and (
+        return not (self.altered or self.missing or self.unexpected or self.errors
+                    or self.document_problems) and (
             self.timestamp in ("valid", "imprint_ok", "unchecked")
         )
 
@@ -154,8 +170,10 @@ class _Reader:
         return digest.hexdigest(), size
 
 
-def verify_package(path: Path, verify_token: TokenVerifier | None = None) -> PackageReport:
-    """Check a package offline; the report names every altered, missing or unexpected file."""
+def verify_package(path: Path, verify_token: TokenVerifier | None = None,
+                   verify_document: DocumentVerifier | None = None) -> PackageReport:
+    """Check a package offline; the report names every altered, missing or unexpected file,
+    and every signed document whose bytes or signatures do not hold."""
     report = PackageReport(str(path))
     try:
         reader = _Reader(path)
@@ -179,7 +197,39 @@ def verify_package(path: Path, verify_token: TokenVerifier | None = None) -> Pac
     listed = {e.path for e in manifest.entries} | {MANIFEST, TOKEN}
     report.unexpected = sorted(names - listed)
     report.timestamp = _check_token(reader, names, hashlib.sha256(body).digest(), verify_token)
+    _check_documents(reader, names, report, verify_document)
     return report
+
+
+def _check_documents(reader: _Reader, names: set[str], report: PackageReport,
+                     verify_document: DocumentVerifier | None) -> None:
+    """Each PDF under documents/: the manifest's hash, the record's hash, its signatures."""
+    records: dict[str, str] = {}
+    if DOCUMENT_INDEX in names:
+        try:
+            index = json.loads(reader.read(DOCUMENT_INDEX))
+            records = {f"documents/{d['file']}": str(d["sha256"]) for d in index["documents"]}
+        except (ValueError, KeyError, TypeError) as exc:
+            report.errors.append(f"{DOCUMENT_INDEX} is unreadable: {exc}")
+    pdfs = sorted(n for n in names if n.startswith("documents/") and n.endswith(".pdf"))
+    for name in sorted(set(pdfs) | set(records)):
+        if name not in names:
+            report.documents[name] = "missing"
+            continue
+        if name in report.altered:
+            report.documents[name] = "altered"
+            continue
+        if name in records and reader.digest(name)[0] != records[name]:
+            report.documents[name] = "record_mismatch"
+            continue
+        if verify_document is None:
+            report.documents[name] = "hash_ok"
+            continue
+        problems = verify_document(reader.read(name))
+        if problems is None:
+            report.documents[name] = "unchecked"
+        else:
+            report.documents[name] = "valid" if not problems else "invalid: " + "; ".join(problems)
 
 
 def _check_token(

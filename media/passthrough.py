@@ -1,19 +1,28 @@
-"""Encoded frames on the receive side: aiortc's private decoder seam, hooked in one place.
+"""Encoded frames on the receive side: aiortc's private receive seams, hooked in one place.
 
-aiortc has no public API for received encoded frames. Each `RTCRtpReceiver` runs
-`aiortc.rtcrtpreceiver.decoder_worker` on a thread of its own, which asks the module
-global `get_decoder(codec)` for a decoder. We replace that global (once, explicitly)
-with a dispatcher that hands a pass-through decoder to the threads of receivers
-enrolled with `enable(receiver)` and aiortc's own decoder to everyone else. A
-pass-through decoder either returns the encoded `av.Packet` (depayloaded VP8 frame,
-Opus packet) to the track, or, given a sink, hands it to the sink on the decoder
-thread and returns nothing, which spares the hop through the event loop per frame.
-aiortc is pinned (==1.16.0); `check_seam()` fails loudly if an upgrade moves the seam.
+aiortc has no public API for received encoded frames. Each `RTCRtpReceiver` reassembles
+frames in its jitter buffer on the event loop and puts each complete one, with its codec,
+on a private `queue.Queue` (`_RTCRtpReceiver__decoder_queue`) that
+`aiortc.rtcrtpreceiver.decoder_worker` drains on a thread of its own, asking the module
+global `get_decoder(codec)` for a decoder. Two ways in:
+
+* `enable(receiver, sink)` (the recorder's): the receiver's decoder queue is replaced,
+  before it starts, by a `_FrameTap` whose `put()` turns each complete frame into an
+  `av.Packet` and hands it to `sink` right there, on the event loop. No frame crosses to
+  aiortc's decoder thread (which idles until the stop sentinel, then ends the track as
+  before): that cross-thread wake-up per frame cost more than the muxing itself.
+* `enable(receiver)` without a sink: `get_decoder` is replaced (once, explicitly) by a
+  dispatcher handing a pass-through decoder to this receiver's decoder thread, so its
+  track's `recv()` yields the encoded `av.Packet`s; other receivers keep aiortc's decoders.
+
+aiortc is pinned (==1.16.0); `check_seam()` fails loudly if an upgrade moves either seam.
 """
 
 from __future__ import annotations
 
 import inspect
+import logging
+import queue
 import threading
 import weakref
 from collections.abc import Callable
@@ -33,8 +42,11 @@ __all__ = [
     "request_keyframe",
 ]
 
+logger = logging.getLogger(__name__)
+
 _THREAD_ATTRIBUTE = "_RTCRtpReceiver__decoder_thread"
-PacketSink = Callable[[av.Packet], None]  # called on the decoder thread; must not raise
+_QUEUE_ATTRIBUTE = "_RTCRtpReceiver__decoder_queue"
+PacketSink = Callable[[av.Packet], None]  # called on the event loop; must be quick
 _enrolled: weakref.WeakKeyDictionary[threading.Thread, PacketSink | None] = (
     weakref.WeakKeyDictionary()
 )
@@ -83,6 +95,35 @@ class EncodedPacketDecoder(Decoder):
         return [packet]
 
 
+class _FrameTap:
+    """Stands in for a receiver's decoder queue: `put((codec, frame))` hands the frame to
+    the sink at once (on the event loop, inside aiortc's RTP handler); the stop sentinel
+    and `get()` go through a real queue, so aiortc's decoder thread still ends the track."""
+
+    def __init__(self, sink: PacketSink) -> None:
+        self._sink = sink
+        self._stop: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._decoder: EncodedPacketDecoder | None = None
+        self._payload_type: int | None = None
+
+    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        if item is None:
+            self._stop.put(None)
+            return
+        codec, frame = item
+        decoder = self._decoder
+        if decoder is None or codec.payloadType != self._payload_type:
+            decoder = self._decoder = EncodedPacketDecoder(codec, self._sink)
+            self._payload_type = codec.payloadType
+        try:
+            decoder.decode(frame)
+        except Exception:  # a sink's bug must not break aiortc's RTP handling
+            logger.exception("encoded-frame sink failed")
+
+    def get(self, block: bool = True, timeout: float | None = None) -> Any:
+        return self._stop.get(block, timeout)
+
+
 def check_seam() -> None:
     """Raise `PassthroughUnavailable` unless aiortc still has the shape this module hooks."""
     worker = getattr(rtcrtpreceiver, "decoder_worker", None)
@@ -98,6 +139,15 @@ def check_seam() -> None:
         raise PassthroughUnavailable("RTCRtpReceiver._send_rtcp_pli is gone: no keyframe requests")
     if "decode" not in Decoder.__abstractmethods__:
         raise PassthroughUnavailable("aiortc's Decoder ABC no longer has decode()")
+    for method in ("__init__", "receive", "_handle_rtp_packet"):
+        code = getattr(RTCRtpReceiver, method).__code__
+        if _QUEUE_ATTRIBUTE not in code.co_names:
+            raise PassthroughUnavailable(f"RTCRtpReceiver.{method} no longer uses its "
+                                         "decoder queue: the frame tap would see nothing")
+    if "put" not in RTCRtpReceiver._handle_rtp_packet.__code__.co_names:
+        raise PassthroughUnavailable("RTCRtpReceiver no longer put()s complete frames")
+    if list(inspect.signature(worker).parameters)[:2] != ["loop", "input_q"]:
+        raise PassthroughUnavailable("decoder_worker no longer takes the decoder queue second")
 
 
 def _dispatch(codec: RTCRtpCodecParameters) -> Decoder:
@@ -124,16 +174,24 @@ def install() -> None:
 def enable(receiver: RTCRtpReceiver, sink: PacketSink | None = None) -> None:
     """Make this receiver deliver encoded `av.Packet`s instead of decoded frames.
 
-    Without `sink` its track's `recv()` yields the packets; with one, `sink(packet)` is
-    called on aiortc's decoder thread and the track yields nothing.
+    With `sink`, `sink(packet)` is called on the event loop as each frame completes (the
+    frame tap) and the track yields nothing; without one, its track's `recv()` yields the
+    packets (through the `get_decoder` dispatcher on the decoder thread).
 
-    Call before the receiver starts (e.g. right after `setRemoteDescription`): the
-    decoder thread is enrolled as soon as `receive()` creates it, before any RTP packet
-    can be handled, because `receive()` does not yield between the two.
+    Call before the receiver starts (e.g. right after `setRemoteDescription`): the tap
+    must be in place before `receive()` hands the queue to the decoder thread, and that
+    thread is enrolled as soon as `receive()` creates it, before any RTP packet can be
+    handled, because `receive()` does not yield between the two.
     """
-    install()
+    check_seam()
     if getattr(receiver, _THREAD_ATTRIBUTE, None) is not None:
         raise PassthroughUnavailable("receiver already started: enable passthrough before it runs")
+    if sink is not None:
+        if not isinstance(getattr(receiver, _QUEUE_ATTRIBUTE, None), queue.Queue):
+            raise PassthroughUnavailable("RTCRtpReceiver no longer keeps a decoder queue.Queue")
+        setattr(receiver, _QUEUE_ATTRIBUTE, _FrameTap(sink))
+        return
+    install()
     original_receive = receiver.receive
 
     async def receive(parameters: Any) -> None:

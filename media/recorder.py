@@ -1,17 +1,22 @@
 """The recorder: one participant's received tracks → segments, with a watchdog.
 
-Encoded packets arrive on aiortc's per-track decoder threads (see `passthrough`) and
-are muxed there, unchanged, under one lock per participant: file I/O never blocks the
-event loop and no frame makes a hop through it. The watchdog on the loop reports a
-track that stops delivering (aiortc's "ended" may never fire, aiortc#1129), rotates
-segments on time, and re-requests keyframes while a rotation waits for one.
+Encoded packets arrive on the event loop as aiortc completes each frame (see
+`passthrough`); the recorder stamps them with the wall clock there and queues them for
+the process's one writer thread (`_BatchWriter`), which wakes at most every
+`BATCH_SECONDS`, muxes everything queued, unchanged, in order, and sleeps again. File
+I/O never blocks the loop, and there is no thread wake-up per frame (which cost more
+CPU than the muxing). The watchdog on the loop reports a track that stops delivering
+(aiortc's "ended" may never fire, aiortc#1129), rotates segments on time, and re-requests
+keyframes while a rotation waits for one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Coroutine
@@ -32,6 +37,7 @@ logger = logging.getLogger(__name__)
 RecordingState = Literal["standby", "recording", "paused", "stopped", "failed"]
 _RESYNC_SECONDS = 2.0
 _WATCH_INTERVAL = 0.5
+BATCH_SECONDS = 0.1  # what a crash can lose on top of the page cache: well inside ~2 s
 
 
 @dataclass(frozen=True)
@@ -66,9 +72,10 @@ class _TrackClock:
     anchor_wall: float = 0.0
     last_arrival: float = 0.0  # monotonic
 
-    def wall(self, pts: int, time_base: Any, arrival_wall: float) -> float:
+    def wall(self, pts: int, tick: float, arrival_wall: float) -> float:
+        """`tick`: seconds per RTP clock tick (a float: Fraction arithmetic per frame is slow)."""
         if self.anchor_pts is not None:
-            wall = self.anchor_wall + float((pts - self.anchor_pts) * time_base)
+            wall = self.anchor_wall + (pts - self.anchor_pts) * tick
             if abs(wall - arrival_wall) < _RESYNC_SECONDS:
                 return wall
         # First packet, or the sender's clock jumped (track replaced, long stall).
@@ -76,33 +83,101 @@ class _TrackClock:
         return arrival_wall
 
 
+class _BatchWriter:
+    """The process's writer thread: runs queued work in order, in batches.
+
+    `submit` only appends to a `SimpleQueue` (no wake-up while the thread sleeps); the
+    thread blocks while there is nothing to do, and once woken sleeps `BATCH_SECONDS`
+    before draining everything queued meanwhile, so a busy recorder wakes it about
+    1 / BATCH_SECONDS times a second whatever the number of streams.
+    """
+
+    def __init__(self, interval: float = BATCH_SECONDS) -> None:
+        self.interval = interval
+        self._queue: queue.SimpleQueue[tuple[Callable[..., None], tuple[Any, ...]]] = (
+            queue.SimpleQueue())
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    def submit(self, work: Callable[..., None], *args: Any) -> None:
+        if self._thread is None:
+            self._start()
+        self._queue.put((work, args))
+
+    def call(self, work: Callable[[], None]) -> concurrent.futures.Future[None]:
+        """Run `work` after everything submitted before it; the future says when it ran."""
+        done: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+        def run() -> None:
+            waited = done.set_running_or_notify_cancel()  # runs even if the waiter left
+            try:
+                work()
+            except BaseException as exc:  # handed to the waiter
+                if waited:
+                    done.set_exception(exc)
+            else:
+                if waited:
+                    done.set_result(None)
+
+        self.submit(run)
+        return done
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is None:
+                thread = threading.Thread(target=self._run, name="segment-writer", daemon=True)
+                thread.start()
+                self._thread = thread
+
+    def _run(self) -> None:
+        while True:
+            self._do(*self._queue.get())
+            time.sleep(self.interval)
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    self._do(*self._queue.get_nowait())
+
+    @staticmethod
+    def _do(work: Callable[..., None], args: tuple[Any, ...]) -> None:
+        try:
+            work(*args)
+        except Exception:  # the thread serves every recorder of the process: never die
+            logger.exception("segment writer work failed")
+
+
+_writer = _BatchWriter()
+
+
 class _Sink:
-    """The thread side: takes packets from decoder threads, owns the `SegmentSeries`."""
+    """The writer side: takes packets from the loop, owns the `SegmentSeries`; everything
+    touching the series runs on the writer thread, in the order it was submitted."""
 
     def __init__(
         self, series: SegmentSeries, loop: asyncio.AbstractEventLoop,
         on_opened: Callable[[Path], None], on_error: Callable[[str, str], None],
     ) -> None:
         self.series = series
-        self.lock = threading.Lock()
         self.failed = False
         self._loop = loop
         self._on_opened = on_opened
         self._on_error = on_error
 
     def write(self, kind: str, packet: av.Packet, wall: float) -> None:
-        with self.lock:
-            if self.failed:
-                return
-            before = self.series.current
-            self._guarded(self.series.add, kind, packet, wall)
-            current = self.series.current
+        if not self.failed:
+            _writer.submit(self._write, kind, packet, wall)
+
+    def _write(self, kind: str, packet: av.Packet, wall: float) -> None:
+        if self.failed:
+            return
+        before = self.series.current
+        self._guarded(self.series.add, kind, packet, wall)
+        current = self.series.current
         if current is not None and current is not before:
             self._loop.call_soon_threadsafe(self._on_opened, current.path)
 
-    def finish(self) -> None:
-        with self.lock:
-            self._guarded(self.series.finish)
+    async def finish(self) -> None:
+        """Finish the open segment once the packets queued before have been written."""
+        await asyncio.wrap_future(_writer.call(lambda: self._guarded(self.series.finish)))
 
     def _guarded(self, function: Callable[..., Any], *args: Any) -> None:
         try:
@@ -154,22 +229,25 @@ class ParticipantRecorder:
         return list(self._series.closed)
 
     def sink(self, kind: str) -> Callable[[av.Packet], None]:
-        """The callable aiortc's decoder thread for this `kind` hands each packet to."""
+        """The callable the frame tap hands each of this `kind`'s packets to, on the loop."""
         spec, clock = self.specs.get(kind), self._clocks.get(kind)
+        tick = 1.0 / spec.clock_rate if spec is not None else 0.0
+        mime = spec.mime_type if spec is not None else ""
 
         def deliver(packet: av.Packet) -> None:
             if spec is None or clock is None:
                 return
             clock.last_arrival = time.monotonic()
-            if str(packet.opaque).lower() != spec.mime_type.lower():
+            opaque = packet.opaque  # the negotiated codec's mime type, from the frame tap
+            if opaque != mime and str(opaque).lower() != mime.lower():
                 self._reject_codec(str(packet.opaque))
                 return
             state, reason = self.state, self.reason
             if state == "failed" and reason == "media_timeout":
-                self._loop.call_soon_threadsafe(self._media_resumed)
+                self._loop.call_soon(self._media_resumed)
             elif state != "recording":
                 return
-            wall = clock.wall(int(packet.pts or 0), packet.time_base, time.time())
+            wall = clock.wall(int(packet.pts or 0), tick, time.time())
             self._sink.write(kind, packet, wall)
 
         return deliver
@@ -183,7 +261,7 @@ class ParticipantRecorder:
     def pause(self) -> None:
         if self.state == "recording":
             self._set("paused")
-            self._tasks.append(asyncio.create_task(asyncio.to_thread(self._sink.finish)))
+            self._tasks.append(asyncio.create_task(self._sink.finish()))
 
     def resume(self) -> None:
         if self.state == "paused":
@@ -193,14 +271,14 @@ class ParticipantRecorder:
         """Finish the open segment and release everything; idempotent."""
         if self.state == "stopped":
             return
-        self.state = "stopped"  # decoder threads stop writing from here on
+        self.state = "stopped"  # the frame tap's packets are dropped from here on
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await asyncio.to_thread(self._sink.finish)
+        await self._sink.finish()
         self._set("stopped", reason)
 
     def _enter_recording(self) -> None:
@@ -227,7 +305,7 @@ class ParticipantRecorder:
     def _reject_codec(self, mime_type: str) -> None:
         if not self._codec_rejected:
             self._codec_rejected = True
-            self._loop.call_soon_threadsafe(self._fail, "unexpected_codec", mime_type)
+            self._loop.call_soon(self._fail, "unexpected_codec", mime_type)
 
     def _media_resumed(self) -> None:
         if self.state == "failed" and self.reason == "media_timeout":

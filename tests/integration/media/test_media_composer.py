@@ -7,7 +7,7 @@ from pathlib import Path
 import av
 import pytest
 
-from media.composer import compose_hearing, plan_grid
+from media.composer import FPS, compose_hearing, plan_grid
 from media.participant import ParticipantInfo
 from tests.integration.media.streams import remux_as_segments
 
@@ -40,6 +40,7 @@ async def test_composite_has_video_and_audio_for_the_whole_hearing(hearing: Path
         video = container.streams.video[0]
         audio = container.streams.audio[0]
         assert (video.width, video.height) == (1280, 720)
+        assert video.average_rate == FPS  # the viewing copy's rate; originals keep theirs
         assert audio.sample_rate == 48000
         duration = float(container.duration) / av.time_base
     assert duration == pytest.approx(10, abs=0.5)

@@ -138,3 +138,33 @@ async def test_zip_package_and_forged_manifest(hearing: Path, tmp_path: Path, ca
     assert args.func(args) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["timestamp"] == "imprint_mismatch" and report["ok"] is False
+
+
+async def test_documents_are_checked_against_their_records_and_a_verifier(hearing: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    good, other = folder / "ruling-1.pdf", folder / "agreement-2.pdf"
+    good.write_bytes(b"%PDF-1.7 ruling")
+    other.write_bytes(b"%PDF-1.7 agreement")
+    index = folder / "index.json"
+    index.write_text(json.dumps({"hearing_id": "h1", "documents": [
+        {"file": good.name, "sha256": hashlib.sha256(good.read_bytes()).hexdigest()},
+        # the record names other bytes than the file carried: a swapped document
+        {"file": other.name, "sha256": hashlib.sha256(b"what was signed").hexdigest()},
+    ]}))
+    package = await build_package(hearing, tmp_path / "pkg", hearing_id="h1", timestamp=hmac_timestamp,
+                                  documents=[good, other, index])
+    report = verify_package(package, hmac_verify)
+    assert report.documents == {"documents/agreement-2.pdf": "record_mismatch",
+                                "documents/ruling-1.pdf": "hash_ok"}
+    assert not report.ok and report.document_problems == ["documents/agreement-2.pdf: record_mismatch"]
+
+    def verify_document(pdf: bytes) -> list[str] | None:
+        return [] if b"ruling" in pdf else ["judge: signature does not validate"]
+
+    (package / "documents" / "index.json").unlink()  # now only the manifest and the verifier judge
+    report = verify_package(package, hmac_verify, verify_document)
+    assert report.documents == {"documents/agreement-2.pdf": "invalid: judge: signature does not validate",
+                                "documents/ruling-1.pdf": "valid"}
+    assert report.missing == ["documents/index.json"] and not report.ok
+    assert verify_package(package, hmac_verify, lambda pdf: None).documents["documents/ruling-1.pdf"] == "unchecked"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import threading
 from pathlib import Path
 
 import aiortc
 import av
-from aiortc import RTCPeerConnection, RTCSessionDescription, rtcrtpreceiver
+from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription, rtcrtpreceiver
 from aiortc.mediastreams import MediaStreamTrack
 
 from media import passthrough
@@ -20,6 +21,10 @@ def test_aiortc_still_has_the_seam() -> None:
     assert aiortc.__version__ == "1.16.0", "re-check media/passthrough.py against this aiortc"
     assert list(inspect.signature(rtcrtpreceiver.get_decoder).parameters) == ["codec"]
     assert "get_decoder" in rtcrtpreceiver.decoder_worker.__code__.co_names
+    # The frame tap's seam: the receiver's private decoder queue, filled by its RTP handler
+    # and handed to decoder_worker as its input queue.
+    assert "_RTCRtpReceiver__decoder_queue" in RTCRtpReceiver._handle_rtp_packet.__code__.co_names
+    assert list(inspect.signature(rtcrtpreceiver.decoder_worker).parameters)[:2] == ["loop", "input_q"]
     passthrough.check_seam()
     passthrough.install()
     passthrough.install()  # idempotent
@@ -64,3 +69,40 @@ async def test_real_vp8_stream_yields_packets_that_decode_to_the_sent_size(sourc
     frames = [f for p in packets for f in codec.decode(p)]  # type: ignore[arg-type]
     assert len(frames) >= 59
     assert (frames[0].width, frames[0].height) == (640, 360)
+
+
+async def test_the_frame_tap_hands_packets_to_the_sink_on_the_event_loop(source_webm: Path) -> None:
+    """enable(receiver, sink): frames go to the sink as they complete, on the loop's thread,
+    never through aiortc's decoder thread; closing still ends the track."""
+    got: list[tuple[av.Packet, threading.Thread]] = []
+    with pinned_host_addresses(["127.0.0.1"]):
+        sender = Sender(source_webm)
+        receiver = RTCPeerConnection(ice_configuration([]))
+        tracks: list[MediaStreamTrack] = []
+        receiver.on("track", tracks.append)
+        await receiver.setRemoteDescription(RTCSessionDescription(await sender.offer(), "offer"))
+        for transceiver in receiver.getTransceivers():
+            if transceiver.kind == "video":
+                passthrough.enable(transceiver.receiver,
+                                   sink=lambda p: got.append((p, threading.current_thread())))
+                assert isinstance(transceiver.receiver._RTCRtpReceiver__decoder_queue,  # type: ignore[attr-defined]
+                                  passthrough._FrameTap)
+        await receiver.setLocalDescription(await receiver.createAnswer())
+        await sender.accept(receiver.localDescription.sdp)
+        for _ in range(100):
+            if len(got) >= 30:
+                break
+            await asyncio.sleep(0.1)
+        tapped = next(t.receiver for t in receiver.getTransceivers() if t.kind == "video")
+        thread = tapped._RTCRtpReceiver__decoder_thread  # type: ignore[attr-defined]
+        assert thread.is_alive()  # aiortc's decoder thread idles on the tap's stop queue
+        await receiver.close()
+        await sender.close()
+    assert len(got) >= 30
+    assert {thread for _, thread in got} == {threading.main_thread()}
+    packets = [p for p, _ in got]
+    assert packets[0].is_keyframe and packets[0].opaque == "video/VP8"
+    assert [p.pts for p in packets] == sorted(p.pts for p in packets)
+    codec = av.CodecContext.create("vp8", "r")
+    assert sum(len(codec.decode(p)) for p in packets) >= len(packets) - 1
+    assert not thread.is_alive()  # the stop sentinel still reached it: the track ended
