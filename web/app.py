@@ -3,18 +3,38 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from aiohttp import web
 
+from docforge.forge import DocumentForge
 from hearings.adapters.database import Database
+from media.participant import ParticipantInfo
+from media.peers import MediaService
+from signaling import RoomServices, Signaling, create_signaling
 from web.api import ROUTES
-from web.bootstrap import bootstrap
+from web.bootstrap import Services, bootstrap
+from web.documents import ForgeDocuments
 from web.errors import error_middleware
-from web.keys import DATABASE, SERVICES, SETTINGS
+from web.keys import (
+    DATABASE,
+    FORGE,
+    LOGIN_FAILURES,
+    MEDIA,
+    RECORDING,
+    SERVICES,
+    SETTINGS,
+    SIGNALING,
+)
+from web.notifiers import notifier_from_settings, outbox_ctx
 from web.pages import PAGES, STATIC_DIR, TEMPLATES, make_environment
+from web.pages_mediation import MEDIATION_PAGES
+from web.recording import RecordingDriver, media_id
 from web.security import security_headers
 from web.settings import Settings
+from web.throttle import FailureWindow
+from web.wiring import docforge_config, media_settings, signaling_config
 
 __all__ = ["create_app"]
 
@@ -33,12 +53,67 @@ def create_app(settings: Settings, *, database: Database | None = None) -> web.A
     )
     app[SETTINGS] = settings
     app[TEMPLATES] = make_environment()
+    app[LOGIN_FAILURES] = FailureWindow(settings.login_max_failures,
+                                        settings.login_window_seconds)
+    driver = RecordingDriver(settings.archive_dir)
+    app[RECORDING] = driver
+    app[FORGE] = DocumentForge(docforge_config(settings))
+    media = MediaService(media_settings(settings), driver.on_media_event)
+    if settings.media_enabled:
+        app[MEDIA] = media
+    signaling = create_signaling(
+        signaling_config(settings), _room_services(app),
+        media_answer=_media_answer(app, media) if settings.media_enabled else None,
+        media_hangup=_media_hangup(media) if settings.media_enabled else None)
+    app[SIGNALING] = signaling
     app.cleanup_ctx.append(_database_ctx(database))
+    app.cleanup_ctx.append(outbox_ctx)
+    signaling.attach(app)
+    app.cleanup_ctx.append(_media_ctx)
     for routes in ROUTES:
         app.add_routes(routes.table)
     app.add_routes(PAGES)
+    app.add_routes(MEDIATION_PAGES)
     app.router.add_static("/static/", STATIC_DIR, name="static")
     return app
+
+
+def _room_services(app: web.Application) -> Callable[[], RoomServices]:
+    def services() -> RoomServices:
+        s = app[SERVICES]
+        return RoomServices(access=s.access, control=s.control, scheduling=s.scheduling,
+                            room=s.room)
+
+    return services
+
+
+def _media_answer(app: web.Application, media: MediaService):  # type: ignore[no-untyped-def]
+    async def answer(hearing_id: str, identity: str, sdp: str, *, ice_restart: bool) -> str:
+        info = await _describe(app[SERVICES], hearing_id, identity)
+        await app[RECORDING].align(hearing_id)
+        return await media.answer(info, sdp)
+
+    return answer
+
+
+def _media_hangup(media: MediaService):  # type: ignore[no-untyped-def]
+    async def hang_up(hearing_id: str, identity: str, reason: str) -> None:
+        """Left or removed: their peer is hung up now, not at the media timeout."""
+        await media.close_participant(hearing_id, media_id(identity))
+
+    return hang_up
+
+
+async def _describe(services: Services, hearing_id: str, identity: str) -> ParticipantInfo:
+    """Who the recording belongs to: role, site and name go into every segment's sidecar."""
+    async with services.uow() as uow:
+        hearing = await uow.hearings.get(hearing_id)
+        for p in hearing.participants:
+            if p.id == identity:
+                site = await uow.sites.get(p.site_id) if p.site_id else None
+                return ParticipantInfo(hearing_id, media_id(identity), p.role.value,
+                                       site.name if site else "", p.name)
+    return ParticipantInfo(hearing_id, media_id(identity), "staff", "", identity)
 
 
 def _database_ctx(given: Database | None):  # type: ignore[no-untyped-def]
@@ -46,10 +121,54 @@ def _database_ctx(given: Database | None):  # type: ignore[no-untyped-def]
         settings = app[SETTINGS]
         database = given or Database(settings.database_url)
         app[DATABASE] = database
-        app[SERVICES] = bootstrap(settings, database)
+        driver = app[RECORDING]
+        services = bootstrap(
+            settings, database, on_recording=driver.on_recording,
+            documents=ForgeDocuments(app[FORGE], settings.archive_dir / "documents"),
+            events=SignalingEvents(app[SIGNALING]), notifier=notifier_from_settings(settings))
+        app[SERVICES] = services
+        driver.control = services.control
+        driver.scheduling = services.scheduling
         log.info("database: %s", database.engine.url.render_as_string(hide_password=True))
         yield
         if given is None:
             await database.dispose()
 
     return database_ctx
+
+
+async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Media and documents start after signaling; on the way down, recordings finish first."""
+    driver, forge, signaling = app[RECORDING], app[FORGE], app[SIGNALING]
+    driver.publish = _publisher(signaling)
+    driver.timestamp = forge.atimestamp_digest
+    media = app.get(MEDIA)
+    if media is not None:
+        driver.media = media
+        media.open()
+        await driver.recover()
+    yield
+    if media is not None:
+        await media.close()
+    await driver.drain()
+
+
+class SignalingEvents:
+    """The RoomEvents port: the mediation room (/hearing) and the court's consoles (/court)."""
+
+    def __init__(self, signaling: Signaling) -> None:
+        self._signaling = signaling
+
+    async def to_hearing(self, hearing_id: str, event: str, payload: dict[str, Any]) -> None:
+        await self._signaling.publish(hearing_id, event, payload, audience="everyone")
+
+    async def to_court(self, court_id: str, event: str, payload: dict[str, Any]) -> None:
+        await self._signaling.publish_court(court_id, event, payload)
+
+
+def _publisher(signaling: Signaling):  # type: ignore[no-untyped-def]
+    async def publish(hearing_id: str, event: str, payload: dict[str, Any], audience: str
+                      ) -> None:
+        await signaling.publish(hearing_id, event, payload, audience=audience)
+
+    return publish

@@ -21,16 +21,19 @@ CSRF_HEADER = "X-CSRF-Token"
 _SAFE = ("GET", "HEAD", "OPTIONS")
 
 
-async def actor_for(request: web.Request, hearing_id: str | None = None) -> Actor:
+async def actor_for(request: web.Request, hearing_id: str | None = None, *,
+                    allow_closed: bool = False) -> Actor:
     """The staff user behind the cookie, or the participant behind a Bearer join token.
 
     A join token only ever speaks for its own hearing: `hearing_id` is checked
     against it (and a mismatch is refused and audited by the access service).
+    `allow_closed` accepts a token after its hearing closed (documents, the record).
     """
     services = request.app[SERVICES]
     authorization = request.headers.get("Authorization", "")
     if authorization.startswith("Bearer "):
-        admission = await services.access.admit_token(authorization[7:].strip(), hearing_id)
+        admission = await services.access.admit_token(authorization[7:].strip(), hearing_id,
+                                                      allow_closed=allow_closed)
         return admission.actor
     secret = request.cookies.get(SESSION_COOKIE)
     if not secret:

@@ -4,18 +4,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from hearings.access import Access
 from hearings.adapters.database import Database
 from hearings.adapters.passwords import Argon2Passwords
 from hearings.adapters.unit_of_work import SqlUnitOfWork
+from hearings.confirming import Confirmations
 from hearings.control import Control
-from hearings.ports import UnitOfWork
+from hearings.events import Listener, ignore
+from hearings.mediating import Mediations
+from hearings.notify import Outbox
+from hearings.ports import Documents, Notifier, RoomEvents, UnitOfWork
+from hearings.records import Records
+from hearings.room import Room
 from hearings.scheduling import Scheduling
 from web.settings import Settings
 
-__all__ = ["Services", "bootstrap"]
+__all__ = ["NoRoomEvents", "Services", "bootstrap"]
+
+
+class NoRoomEvents:
+    """Events with nobody to hear them (the CLI, before signaling is attached)."""
+
+    async def to_hearing(self, hearing_id: str, event: str, payload: dict[str, Any]) -> None:
+        return None
+
+    async def to_court(self, court_id: str, event: str, payload: dict[str, Any]) -> None:
+        return None
 
 
 @dataclass(frozen=True)
@@ -24,23 +41,48 @@ class Services:
     scheduling: Scheduling
     control: Control
     access: Access
+    room: Room
     audit_key: bytes
+    mediations: Mediations
+    confirmations: Confirmations
+    outbox: Outbox
+    records: Records
+    documents: Documents  # the PDF store (read a hearing's signed documents for evidence)
 
     def uow(self) -> UnitOfWork:
         return SqlUnitOfWork(self.database, self.audit_key)
 
 
-def bootstrap(settings: Settings, database: Database) -> Services:
+def bootstrap(settings: Settings, database: Database, *, on_recording: Listener = ignore,
+              documents: Documents | None = None, events: RoomEvents | None = None,
+              notifier: Notifier | None = None) -> Services:
     key = settings.audit_key_bytes()
 
     def uow() -> UnitOfWork:
         return SqlUnitOfWork(database, key)
 
+    if documents is None:
+        from docforge.forge import DocumentForge
+        from web.documents import ForgeDocuments
+        from web.wiring import docforge_config
+
+        documents = ForgeDocuments(DocumentForge(docforge_config(settings)),
+                                   settings.archive_dir / "documents")
+    events = events or NoRoomEvents()
+    court_tz = ZoneInfo(settings.court_timezone)
+    mediations = Mediations(uow, documents, events, court_tz=court_tz)
+    records = Records(uow, documents, events, court_tz=court_tz)
     return Services(
         database=database,
         scheduling=Scheduling(uow, link_lifetime=timedelta(days=settings.join_link_days),
                               court_tz=ZoneInfo(settings.court_timezone)),
-        control=Control(uow),
+        control=Control(uow, on_recording, on_closed=records.hearing_closed),
         access=Access(uow, Argon2Passwords(), session_hours=settings.session_hours),
+        room=Room(uow),
         audit_key=key,
+        mediations=mediations,
+        confirmations=Confirmations(uow, documents, events, mediations, court_tz=court_tz),
+        outbox=Outbox(uow, notifier),
+        records=records,
+        documents=documents,
     )

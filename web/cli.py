@@ -7,12 +7,16 @@ import asyncio
 import json
 import logging
 import sys
+import zipfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
+import docforge.cli
+import media.cli
 from hearings.adapters.audit_store import read_chain
 from hearings.adapters.database import Database
 from hearings.adapters.migrate import upgrade
@@ -20,16 +24,30 @@ from hearings.audit import verify_chain
 from web.app import create_app
 from web.bootstrap import bootstrap
 from web.settings import Settings, SettingsError
+from web.wiring import docforge_config
 
 __all__ = ["main"]
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
+    for noisy in ("weasyprint", "fontTools"):  # per-page progress at INFO
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     host = args.host or settings.host
     port = args.port or settings.port
-    web.run_app(create_app(settings), host=host, port=port, print=None)
+    app = create_app(settings)
+    app.on_startup.append(_warm_up)
+    web.run_app(app, host=host, port=port, print=None)
     return 0
+
+
+async def _warm_up(app: web.Application) -> None:
+    """Load fonts and keys before the first document is due (not in tests: it takes seconds)."""
+    from web.keys import FORGE
+
+    forge = app[FORGE]
+    asyncio.get_running_loop().run_in_executor(None, forge.source.trust_roots)
+    await forge.awarm_up()
 
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
@@ -81,6 +99,61 @@ def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(run())
 
 
+def _verify(args: argparse.Namespace, settings: Settings) -> int:
+    """One command for both kinds of evidence: a signed PDF, or a recording package."""
+    path = Path(args.path)
+    if not path.exists():
+        print(f"yunting: not found: {path}", file=sys.stderr)
+        return 2
+    if path.is_dir() or zipfile.is_zipfile(path):
+        verify_token, verify_document = _package_verifiers(settings)
+        return media.cli.verify_package_command(args, settings, verify_token=verify_token,
+                                                verify_document=verify_document)
+    return docforge.cli.verify_pdf_command(args, docforge_config(settings))
+
+
+def _package_verifiers(settings: Settings) -> tuple[Any, Any]:
+    """docforge's checks for what media cannot judge: the signed PDFs' signatures and the
+    manifest's RFC 3161 token, against this installation's trust roots. Without them (no
+    PKI here) both stay hash-only: the documents "unchecked", the token's imprint compared."""
+    from docforge.errors import DocforgeError, PKIError
+    from docforge.forge import DocumentForge
+    from docforge.pki import dev_pki_exists
+    from docforge.signers import validation_context
+    from docforge.timestamps import async_verify_timestamp_token
+    from docforge.verify import verify_pdf
+
+    config = docforge_config(settings)
+    if config.signing_backend == "dev" and not dev_pki_exists(config.pki_dir):
+        return None, None
+    try:
+        forge = DocumentForge(config)
+        source = forge.source
+        roots, crls, court_key = source.trust_roots(), source.crls(), forge.court_key()
+    except (PKIError, OSError, ValueError):
+        return None, None
+
+    def verify_document(pdf: bytes) -> list[str]:
+        try:
+            report = verify_pdf(pdf, roots, crls, court_key)
+        except (DocforgeError, ValueError, TypeError, KeyError) as exc:  # not a readable PDF
+            return [f"not a verifiable signed PDF: {exc}"]
+        problems = list(report.problems)
+        problems += [f"{s.field}: {s.summary}" for s in report.signatures if not s.ok]
+        if not report.signatures:
+            problems.append("no signature")
+        return problems
+
+    def verify_token(digest: bytes, token: bytes) -> bool:
+        coroutine = async_verify_timestamp_token(token, digest, validation_context(source))
+        try:
+            return bool(asyncio.run(coroutine).ok)
+        except (DocforgeError, ValueError, TypeError, KeyError):  # not an RFC 3161 token
+            return False
+
+    return verify_token, verify_document
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="yunting", description="云庭 yunting")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -97,6 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
                                                                         required=True)
     audit.add_parser("verify", help="check the hash chain; exit 1 naming the first bad entry"
                      ).set_defaults(func=_audit_verify)
+    verify = sub.add_parser("verify", help="verify a signed PDF or an evidence package, offline;"
+                            " exit 1 naming what failed")
+    docforge.cli.add_verify_arguments(verify)
+    verify.set_defaults(func=_verify)
+    docforge.cli.register(sub, docforge_config)
+    media.cli.register(sub)
     return parser
 
 

@@ -67,6 +67,7 @@ async def seed_demo(services: Services, public_url: str) -> list[DemoLink]:
     if court is None:
         court = await sch.create_court(SYSTEM, CreateCourt("重庆市渝北区人民法院", COURT_CODE))
     staff = {key: await _staff(services, court.id, key) for key in DEMO_STAFF}
+    await _duty_roster(services, court.id, staff["duty_judge"])
     async with services.uow() as uow:
         existing = {s.name: s for s in await uow.sites.of_court(court.id)}
     sites: dict[str, Site] = {}
@@ -108,6 +109,13 @@ async def _staff(services: Services, court_id: str, key: str) -> StaffUser:
         return user
     return await services.access.create_staff_user(SYSTEM, CreateStaffUser(
         key, display, role, password, court_id, on_duty=key == "duty_judge"))
+
+
+async def _duty_roster(services: Services, court_id: str, judge: StaffUser) -> None:
+    """The duty judge is on the confirmation roster from now on (open-ended shift)."""
+    roster = await services.confirmations.roster(court_id)
+    if not any(s.judge_user_id == judge.id for s in roster.shifts):
+        await services.confirmations.add_shift(SYSTEM, court_id, judge.id, utcnow(), None)
 
 
 async def _hearing(

@@ -40,10 +40,35 @@ SCHEMAS: dict[str, Any] = {
         "participant": {"$ref": "#/components/schemas/Participant"}}},
     "Session": {"type": "object", "properties": {"user": {"type": "object"},
                                                  "csrf_token": {"type": "string"}}},
+    "RecordingFile": {"type": "object", "properties": {
+        "name": {"type": "string"}, "size": {"type": "integer"},
+        "kind": {"enum": ["segment", "sidecar", "composite", "gaps", "manifest", "token",
+                          "other"]},
+        "participant_id": {"type": ["string", "null"]},
+        "duration": {"type": ["number", "null"]}, "sha256": {"type": ["string", "null"]},
+        "url": {"type": "string"}}},
+    "Recording": {"type": "object", "properties": {
+        "hearing": {"$ref": "#/components/schemas/Hearing"},
+        "case_number": {"type": "string"},
+        "recording_state": {"enum": ["standby", "recording", "paused", "processing",
+                                     "available", "failed"]},
+        "sealed": {"type": "boolean", "description": "manifest written and timestamped"},
+        "duration": {"type": ["number", "null"], "description": "seconds"},
+        "files": {"type": "array", "items": {"$ref": "#/components/schemas/RecordingFile"}}}},
+    "VerificationReport": {"type": "object", "properties": {
+        "ok": {"type": "boolean"}, "hearing_id": {"type": "string"},
+        "files_checked": {"type": "integer"},
+        "altered": {"type": "array", "items": {"type": "string"}},
+        "missing": {"type": "array", "items": {"type": "string"}},
+        "unexpected": {"type": "array", "items": {"type": "string"}},
+        "timestamp": {"enum": ["missing", "imprint_mismatch", "imprint_ok", "valid", "invalid",
+                               "unchecked"]},
+        "errors": {"type": "array", "items": {"type": "string"}}}},
 }
 
 _ERRORS = {400: "bad input", 401: "not logged in", 403: "forbidden or token refused",
            404: "not found", 409: "illegal transition or conflict", 413: "body too large"}
+_PATH_PARAM = re.compile(r"{(\w+)(?::[^{}]+)?}")  # aiohttp's {name} and {name:regex}
 
 
 def operations() -> list[Operation]:
@@ -59,13 +84,14 @@ def _result_schema(name: str) -> dict[str, Any]:
 
 
 def _operation(op: Operation) -> dict[str, Any]:
-    slug = re.sub(r"\W+", "_", op.path).strip("_")
+    slug = re.sub(r"\W+", "_", _PATH_PARAM.sub(r"{\1}", op.path)).strip("_")
     spec: dict[str, Any] = {"summary": op.summary, "tags": [op.tag],
                             "operationId": f"{op.method.lower()}_{slug}"}
-    params = re.findall(r"{(\w+)}", op.path)
-    if params:
-        spec["parameters"] = [{"name": p, "in": "path", "required": True,
-                               "schema": {"type": "string"}} for p in params]
+    params = _PATH_PARAM.findall(op.path)
+    parameters = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+                  for p in params] + [{"in": "query", **q} for q in op.query]
+    if parameters:
+        spec["parameters"] = parameters
     if op.body:
         spec["requestBody"] = {"required": True,
                                "content": {"application/json": {"schema": op.body}}}
@@ -73,6 +99,11 @@ def _operation(op: Operation) -> dict[str, Any]:
     if op.result:
         ok["content"] = {"application/json": {"schema": _result_schema(op.result)}}
     responses: dict[str, Any] = {str(op.ok): ok}
+    if op.produces:
+        ok["content"] = {op.produces: {"schema": {"type": "string", "format": "binary"}}}
+        if op.method == "GET":  # files are served with HTTP Range
+            responses["206"] = {"description": "partial content (HTTP Range)",
+                                "content": ok["content"]}
     for status in op.errors if op.auth != "none" or op.body else (400,):
         responses[str(status)] = {"description": _ERRORS[status], "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -87,7 +118,8 @@ def _operation(op: Operation) -> dict[str, Any]:
 def document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for op in operations():
-        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op)
+        path = _PATH_PARAM.sub(r"{\1}", op.path)
+        paths.setdefault(path, {})[op.method.lower()] = _operation(op)
     return {
         "openapi": "3.1.0",
         "info": {"title": "yunting 云庭", "version": "0.1.0",

@@ -39,6 +39,10 @@ class Body:
         assert value is not None
         return value
 
+    def raw(self, name: str) -> Any:
+        """The field as sent (or None), for the domain to check: term lists, capture records."""
+        return self._data.get(name)
+
     def opt_text(self, name: str) -> str | None:
         return self._get(name, str, False)
 

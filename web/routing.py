@@ -24,6 +24,10 @@ class Operation:
     ok: int = 200
     result: str | None = None  # name of a schema in web.openapi.SCHEMAS
     errors: tuple[int, ...] = field(default=(400, 401, 403, 404, 409))
+    # Query parameters: OpenAPI parameter objects without "in" ("query" is added).
+    query: tuple[dict[str, Any], ...] = ()
+    # A media type for a file (not JSON) result, e.g. "application/zip".
+    produces: str | None = None
 
 
 class ApiRoutes:
@@ -42,11 +46,14 @@ class ApiRoutes:
         body: dict[str, Any] | None = None,
         ok: int = 200,
         result: str | None = None,
+        query: tuple[dict[str, Any], ...] = (),
+        produces: str | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.table.route(method, path)(handler)
             self.operations.append(
-                Operation(method, path, summary, tag, auth, body, ok, result))
+                Operation(method, path, summary, tag, auth, body, ok, result,
+                          query=query, produces=produces))
             return handler
 
         return register

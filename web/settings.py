@@ -80,6 +80,33 @@ class Settings:
     max_request_bytes: int = 1_000_000
     max_json_items: int = 500
     log_level: str = "INFO"
+    login_max_failures: int = 5  # per username and per client address, within the window
+    login_window_seconds: float = 300.0
+    # Signaling (socket.io): limits per connection.
+    signaling_max_message_bytes: int = 64_000
+    signaling_max_sdp_bytes: int = 32_000
+    signaling_rate_per_s: float = 20.0
+    signaling_rate_burst: int = 60
+    # Media: the server's peers and recorder.
+    media_enabled: bool = True
+    media_segment_seconds: float = 600.0
+    media_timeout: float = 3.0
+    # Documents: signing keys and timestamps (dev: a development PKI under data_dir/pki).
+    signing_backend: str = "dev"  # dev | pkcs12 | pkcs11
+    tsa_url: str = ""  # empty: the built-in development timestamping service
+    seal_pkcs12: Path | None = None
+    service_pkcs12: Path | None = None
+    pkcs12_passphrase: Secret | None = None
+    judge_pkcs12_dir: Path | None = None  # <judge or mediator name>.p12 files
+    pkcs11_module: Path | None = None
+    pkcs11_token: str = ""
+    pkcs11_seal_key: str = ""
+    pkcs11_service_key: str = ""
+    pkcs11_pin: Secret | None = None
+    # Notifying parties outside the room: an HTTP gateway (SMS/e-mail), or none (outbox only).
+    notify_webhook_url: str = ""  # empty: notifications wait in the outbox table
+    notify_webhook_token: Secret | None = None  # sent as "Authorization: Bearer ..."
+    notify_interval_seconds: float = 10.0
     _source: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -111,6 +138,9 @@ class Settings:
         for server in self.ice_servers:
             if not isinstance(server, dict) or "urls" not in server:
                 raise SettingsError(f"each ICE server needs 'urls' (got {server!r})")
+        if self.signing_backend not in ("dev", "pkcs12", "pkcs11"):
+            raise SettingsError("YUNTING_SIGNING_BACKEND must be dev, pkcs12 or pkcs11"
+                                f" (got {self.signing_backend!r})")
         if not 0 < self.port < 65536:
             raise SettingsError(f"YUNTING_PORT must be a TCP port (got {self.port})")
 
@@ -155,24 +185,23 @@ class Settings:
         return path.read_text().strip().encode()
 
 
+_LISTS = ("ice_host_addresses", "allowed_origins")
+
+
 def _convert(name: str, raw: str) -> Any:
-    if name in ("port", "max_request_bytes", "max_json_items"):
-        return int(raw)
-    if name in ("join_link_days", "session_hours"):
-        return float(raw)
-    if name == "ice_relay_only":
-        return _bool(raw)
-    if name == "cookie_secure":
-        return None if raw.strip() == "" else _bool(raw)
-    if name in ("data_dir", "archive_dir"):
-        return Path(raw)
-    if name == "audit_key":
-        return Secret(raw)
+    """Parse one variable by the type its field declares."""
+    kind = {f.name: str(f.type) for f in fields(Settings)}[name]
+    optional = kind.endswith("| None")
+    if optional and raw.strip() == "":
+        return None
+    kind = kind.removesuffix(" | None")
     if name == "ice_servers":
         parsed = json.loads(raw) if raw.strip() else []
         if not isinstance(parsed, list):
             raise SettingsError("must be a JSON list of {urls, username, credential}")
         return tuple(parsed)
-    if name in ("ice_host_addresses", "allowed_origins"):
+    if name in _LISTS:
         return tuple(part.strip() for part in raw.split(",") if part.strip())
-    return raw
+    parse: dict[str, Any] = {"int": int, "float": float, "bool": _bool, "Path": Path,
+                             "Secret": Secret}
+    return parse.get(kind, str)(raw)

@@ -178,3 +178,18 @@ async def test_logout_needs_csrf_and_ends_the_session(client: Client, services: 
     assert (await client.delete("/api/session")).status == 403
     assert (await client.delete("/api/session", headers={"X-CSRF-Token": csrf})).status == 204
     assert (await client.get("/api/session")).status == 401
+
+
+async def test_password_guessing_is_refused_for_a_while(client: Client, services: Services
+                                                        ) -> None:
+    trial = await make_trial(services)
+    wrong = {"username": trial.clerk.username, "password": "not-the-password"}
+    for _ in range(5):  # the default limit: five failures per username and per address
+        assert (await client.post("/api/session", json=wrong)).status == 401
+    right = {"username": trial.clerk.username, "password": "clerk-password-1"}
+    refused = await client.post("/api/session", json=right)
+    assert refused.status == 429
+    assert (await refused.json())["error"]["code"] == "too_many_attempts"
+    # The same address guessing another name is refused too.
+    other = {"username": trial.judge.username, "password": "judge-password-1"}
+    assert (await client.post("/api/session", json=other)).status == 429

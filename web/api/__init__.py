@@ -1,7 +1,20 @@
 """The JSON API: sessions, scheduling, hearings. Each module registers its own routes."""
 
-from web.api import hearings, scheduling, session, system
+from web.api import (
+    documents,
+    hearings,
+    mediations,
+    notifications,
+    recordings,
+    records,
+    scheduling,
+    session,
+    system,
+    timestamps,
+)
 
-ROUTES = [system.routes, session.routes, scheduling.routes, hearings.routes]
+ROUTES = [system.routes, session.routes, scheduling.routes, hearings.routes,
+          timestamps.routes, recordings.routes, mediations.routes, documents.routes,
+          notifications.routes, records.routes]
 
 __all__ = ["ROUTES"]

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 from aiohttp import web
 
 from hearings.errors import Unauthenticated
 from web.auth import SESSION_COOKIE, actor_for, clear_session_cookie, set_session_cookie
-from web.keys import SERVICES, SETTINGS
+from web.errors import ApiError
+from web.keys import LOGIN_FAILURES, SERVICES, SETTINGS
 from web.payloads import read_body
 from web.representations import user_json
 from web.routing import ApiRoutes
@@ -21,7 +24,19 @@ LOGIN = {"type": "object", "required": ["username", "password"],
               result="Session")
 async def login(request: web.Request) -> web.Response:
     body = await read_body(request, request.app[SETTINGS].max_request_bytes)
-    logged = await request.app[SERVICES].access.login(body.text("username"), body.text("password"))
+    username = body.text("username")
+    keys = (f"user:{username.casefold()}", f"addr:{request.remote}")
+    failures = request.app[LOGIN_FAILURES]
+    wait = failures.retry_after(*keys)
+    if wait > 0:  # refused before the password is even checked
+        raise ApiError(429, "too_many_attempts",
+                       f"too many failed logins; try again in {math.ceil(wait)} s")
+    try:
+        logged = await request.app[SERVICES].access.login(username, body.text("password"))
+    except Unauthenticated:
+        failures.failed(*keys)
+        raise
+    failures.succeeded(keys[0])
     response = web.json_response(
         {"user": user_json(logged.user), "csrf_token": logged.session.csrf_token})
     set_session_cookie(request, response, logged)

@@ -1,0 +1,204 @@
+"""A mediation with a mediator, two parties (one at a clinic) and a duty judge, over the real
+database; documents and room events through fakes of their ports (docforge itself is
+exercised by the API test in this folder)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from hearings.access import Access
+from hearings.actors import SYSTEM, Actor
+from hearings.adapters.database import Database
+from hearings.adapters.passwords import Argon2Passwords
+from hearings.adapters.unit_of_work import SqlUnitOfWork
+from hearings.commands import (
+    CreateCourt,
+    CreateSite,
+    CreateStaffUser,
+    InviteParticipant,
+    OpenCase,
+    ScheduleHearing,
+)
+from hearings.confirming import Confirmations
+from hearings.control import Control
+from hearings.documents import AgreementContext, ApplicationContext, Document, RulingContext
+from hearings.errors import InvalidInput
+from hearings.hearing import Hearing
+from hearings.mediating import Mediations
+from hearings.participants import Participant, Role
+from hearings.room import Room
+from hearings.scheduling import Scheduling
+from hearings.staff import StaffUser
+from tests.conftest import AUDIT_KEY
+
+TZ = ZoneInfo("Asia/Shanghai")
+TERMS = [{"obligor": "陈国富", "obligee": "刘桂兰", "obligation": "赔偿院墙修复费用",
+          "amount_yuan": "3200.00", "deadline": "2026-12-31"},
+         {"obligor": "刘桂兰", "obligee": "陈国富", "obligation": "不再就此事另行主张权利"}]
+CAPTURE = {"strokes": [[{"x": 1, "y": 2, "time": 0, "pressure": 0.5}]]}
+
+
+class FakeDocuments:
+    """The Documents port in memory: each operation appends to the bytes and rehashes."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.calls: list[tuple[str, str]] = []
+        self.contexts: list[Any] = []
+
+    def _put(self, document: Document, op: str, extra: str) -> str:
+        data = self.files.get(document.id, b"%PDF-fake\n") + f"{op}:{extra}\n".encode()
+        self.files[document.id] = data
+        self.calls.append((op, extra))
+        document.sha256 = hashlib.sha256(data).hexdigest()
+        return document.sha256
+
+    async def draft_agreement(self, document: Document, context: AgreementContext) -> str:
+        self.contexts.append(context)
+        return self._put(document, "agreement", context.case_number)
+
+    async def draft_application(self, document: Document, context: ApplicationContext) -> str:
+        self.contexts.append(context)
+        return self._put(document, "application", context.case_number)
+
+    async def draft_ruling(self, document: Document, context: RulingContext) -> str:
+        self.contexts.append(context)
+        return self._put(document, "ruling", context.decision)
+
+    async def sign_by_hand(self, document: Document, field: str, signer: str, role: str,
+                           capture: dict[str, Any]) -> str:
+        if not isinstance(capture, dict) or not capture.get("strokes"):
+            raise InvalidInput("signature capture refused: no strokes")
+        return self._put(document, "hand", field)
+
+    async def sign_as(self, document: Document, field: str, name: str, role: str) -> str:
+        return self._put(document, "as", field)
+
+    async def finish(self, document: Document) -> str:
+        return self._put(document, "finish", "")
+
+    async def verify(self, document: Document) -> dict[str, Any]:
+        return {"ok": True, "signatures": [], "problems": []}
+
+    async def read(self, document: Document) -> bytes:
+        return self.files[document.id]
+
+
+@dataclass
+class FakeEvents:
+    hearing: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    court: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+
+    async def to_hearing(self, hearing_id: str, event: str, payload: dict[str, Any]) -> None:
+        self.hearing.append((hearing_id, event, payload))
+
+    async def to_court(self, court_id: str, event: str, payload: dict[str, Any]) -> None:
+        self.court.append((court_id, event, payload))
+
+    def named(self, event: str) -> list[dict[str, Any]]:
+        return [p for _, e, p in self.hearing + self.court if e == event]
+
+
+class World:
+    def __init__(self, db: Database) -> None:
+        self.uow = lambda: SqlUnitOfWork(db, AUDIT_KEY)
+        self.documents = FakeDocuments()
+        self.events = FakeEvents()
+        self.scheduling = Scheduling(self.uow, link_lifetime=timedelta(days=7), court_tz=TZ)
+        self.access = Access(self.uow, Argon2Passwords(), session_hours=8)
+        self.control = Control(self.uow)
+        self.room = Room(self.uow)
+        self.mediations = Mediations(self.uow, self.documents, self.events, court_tz=TZ)
+        self.confirmations = Confirmations(self.uow, self.documents, self.events,
+                                           self.mediations, court_tz=TZ)
+
+
+@dataclass
+class Scene:
+    hearing: Hearing
+    mediator: StaffUser
+    judges: list[StaffUser]
+    clerk: StaffUser
+    parties: list[Participant]
+    mediator_seat: Participant
+
+    @property
+    def mediator_actor(self) -> Actor:
+        return Actor.staff(self.mediator)
+
+    def party(self, i: int) -> Actor:
+        p = self.parties[i]
+        return Actor.participant(p.id, p.name, self.hearing.id, p.role)
+
+    def judge(self, i: int = 0) -> Actor:
+        return Actor.staff(self.judges[i])
+
+
+_n = 0
+
+
+async def make_scene(world: World, *, judges: int = 2) -> Scene:
+    global _n
+    _n += 1
+    n = _n
+    sch = world.scheduling
+    court = await sch.create_court(SYSTEM, CreateCourt(f"渝北区人民法院{n}", f"渝{n:04d}"))
+
+    async def staff(name: str, display: str, role: str) -> StaffUser:
+        return await world.access.create_staff_user(SYSTEM, CreateStaffUser(
+            f"{name}{n}", display, role, f"{name}-password-1", court.id))  # type: ignore[arg-type]
+
+    mediator = await staff("mediator", "人民调解员周建国", "mediator")
+    clerk = await staff("clerk", "书记员王芳", "clerk")
+    duty = [await staff(f"duty{i}_", f"值班法官{i}", "judge") for i in range(judges)]
+    for judge in duty:
+        await world.confirmations.add_shift(SYSTEM, court.id, judge.id,
+                                            datetime.now(UTC) - timedelta(hours=1), None)
+    room_site = await sch.create_site(SYSTEM, CreateSite(court.id, "双龙湖派出所人民调解室",
+                                                         "mediation_room"))  # type: ignore[arg-type]
+    clinic = await sch.create_site(SYSTEM, CreateSite(court.id, "洛碛镇法官e站", "judge_clinic",
+                                                      "kiosk"))  # type: ignore[arg-type]
+    case = await sch.open_case(SYSTEM, OpenCase(court.id, "mediation", "刘某与陈某邻里纠纷",  # type: ignore[arg-type]
+                                                number=f"(2026)渝{n:04d}民诉前调{n}号"))
+    hearing = await sch.schedule_hearing(SYSTEM, ScheduleHearing(
+        case.id, "mediation", "邻里纠纷视频调解", datetime.now(UTC), mediator.id))  # type: ignore[arg-type]
+    seat = await sch.invite(SYSTEM, InviteParticipant(hearing.id, "人民调解员周建国",
+                                                      Role.MEDIATOR, room_site.id, mediator.id))
+    parties = [await sch.invite(SYSTEM, InviteParticipant(hearing.id, name, Role.PARTY, site))
+               for name, site in (("刘桂兰", clinic.id), ("陈国富", room_site.id))]
+    return Scene(hearing, mediator, duty, clerk, parties, seat)
+
+
+@pytest.fixture
+def world(database: Database) -> World:
+    return World(database)
+
+
+async def open_room(world: World, scene: Scene, *, present: tuple[int, ...] = (0, 1)) -> None:
+    """Doors open, the mediator and the given parties connect and are admitted."""
+    from hearings.commands import ChangeHearing, ChangeParticipant
+
+    hid = scene.hearing.id
+    await world.control.change_hearing(scene.mediator_actor, ChangeHearing(hid, "open_doors"))
+    await world.control.change_hearing(scene.mediator_actor, ChangeHearing(hid, "start"))
+    await world.room.arrive(scene.mediator_actor, hid, scene.mediator_seat.id)
+    for i in present:
+        await world.room.arrive(scene.party(i), hid, scene.parties[i].id)
+        await world.control.change_participant(scene.mediator_actor, ChangeParticipant(
+            hid, scene.parties[i].id, "admit"))
+
+
+async def signed(world: World, scene: Scene) -> None:
+    """Agreement drafted and signed by both parties and the mediator."""
+    hid = scene.hearing.id
+    await world.mediations.draft(scene.mediator_actor, hid, "双方因院墙修缮发生纠纷。", TERMS)  # type: ignore[arg-type]
+    await world.mediations.start_signing(scene.mediator_actor, hid)
+    await world.mediations.sign(scene.party(0), hid, "party1", CAPTURE)
+    await world.mediations.sign(scene.party(1), hid, "party2", CAPTURE)
+    await world.mediations.sign(scene.mediator_actor, hid, "mediator", None)

@@ -1,0 +1,28 @@
+"""Run the real app in a process of its own: `python -m tests.integration.web.court_proc PORT`.
+
+Settings come from YUNTING_* variables (no .env). Used by the recorder-restart test, which
+kills this process with SIGKILL mid-hearing.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from aiohttp import web
+
+from web.app import create_app
+from web.settings import Settings
+
+
+def main(port: int) -> None:
+    app = create_app(Settings.from_env(env_file=None))
+
+    async def ready(app: web.Application) -> None:
+        print(f"serving on 127.0.0.1:{port}", flush=True)
+
+    app.on_startup.append(ready)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))

@@ -1,0 +1,31 @@
+"""The outbox as the clerk sees it: who was notified of what, and whether it went out."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from hearings.notify import Notification
+from web.auth import staff_for
+from web.keys import SERVICES
+from web.routing import ApiRoutes
+
+routes = ApiRoutes()
+
+
+def _json(note: Notification) -> dict[str, object]:
+    return {
+        "id": note.id, "recipient": note.recipient, "recipient_name": note.recipient_name,
+        "subject": note.subject, "body": note.body, "document_id": note.document_id,
+        "created_at": note.created_at.isoformat(),
+        "sent_at": note.sent_at.isoformat() if note.sent_at else None,
+        "channel": note.channel if note.sent_at else None,
+        "attempts": note.attempts, "last_error": note.last_error,
+    }
+
+
+@routes.route("GET", "/api/hearings/{hearing_id}/notifications", summary="Notifications to "
+              "parties outside the room, sent or waiting (staff of the court)", tag="hearings")
+async def notifications(request: web.Request) -> web.Response:
+    actor = await staff_for(request)
+    notes = await request.app[SERVICES].outbox.of_hearing(actor, request.match_info["hearing_id"])
+    return web.json_response({"notifications": [_json(n) for n in notes]})

@@ -1,0 +1,200 @@
+"""Recordings for court staff: search, stream with HTTP Range, verify, download evidence.
+
+Every access is audited with who and why (`reason`): a search as `recording.searched`,
+each file request as `recording.streamed`, a package as `recording.packaged`, a check as
+`recording.verified`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import shutil
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from hearings.actors import Actor
+from hearings.errors import NotFound
+from hearings.hearing import Hearing
+from hearings.states import RecordingState
+from media.errors import PackageError
+from web.archive import RecordingArchive, audit_extract, find_hearings, signed_documents
+from web.auth import staff_for
+from web.errors import ApiError
+from web.keys import FORGE, SERVICES, SETTINGS
+from web.payloads import read_body
+from web.representations import hearing_json
+from web.routing import ApiRoutes
+
+routes = ApiRoutes()
+
+MAX_REASON = 500
+_REASON = {"name": "reason", "schema": {"type": "string", "maxLength": MAX_REASON},
+           "description": "why the recording is accessed; written to the audit log"}
+SEARCH = (
+    {"name": "case_number", "schema": {"type": "string"}, "description": "exact case number"},
+    {"name": "date", "schema": {"type": "string", "format": "date"},
+     "description": "hearing date (court time), YYYY-MM-DD"},
+    {"name": "party", "schema": {"type": "string"},
+     "description": "part of a participant's name"},
+    _REASON,
+)
+PACKAGE = {"type": "object", "required": ["reason"], "properties": {
+    "reason": {"type": "string", "maxLength": MAX_REASON,
+               "description": "why the package is made (audited)"}}}
+_LIVE = (RecordingState.RECORDING, RecordingState.PAUSED, RecordingState.PROCESSING)
+_CHUNK = 1 << 20
+
+
+def _archive(request: web.Request) -> RecordingArchive:
+    settings = request.app[SETTINGS]
+    return RecordingArchive(settings.archive_dir)
+
+
+def _reason(raw: str | None, *, required: bool) -> str | None:
+    reason = (raw or "").strip()
+    if not reason:
+        if required:
+            raise ApiError(400, "invalid_input",
+                           "'reason' is required: say why you access this recording "
+                           "(it is written to the audit log)")
+        return None
+    if len(reason) > MAX_REASON:
+        raise ApiError(400, "invalid_input",
+                       f"'reason' must be at most {MAX_REASON} characters (got {len(reason)})")
+    return reason
+
+
+async def _audit(request: web.Request, actor: Actor, action: str, hearing_id: str | None,
+                 payload: dict[str, Any]) -> None:
+    async with request.app[SERVICES].uow() as uow:
+        await uow.audit.append(actor.label, action, hearing_id,
+                               {k: v for k, v in payload.items() if v is not None})
+        await uow.commit()
+
+
+async def _hearing(request: web.Request, actor: Actor) -> Hearing:
+    return await request.app[SERVICES].scheduling.hearing(actor, request.match_info["hearing_id"])
+
+
+async def _recording_json(archive: RecordingArchive, hearing: Hearing, case_number: str
+                          ) -> dict[str, Any]:
+    files = await asyncio.to_thread(archive.files, hearing.id)
+    duration = await asyncio.to_thread(archive.duration, hearing.id, files)
+    base = f"/api/recordings/{hearing.id}/files/"
+    return {"hearing": hearing_json(hearing), "case_number": case_number,
+            "recording_state": hearing.recording_state.value,
+            "sealed": any(f.kind == "manifest" for f in files), "duration": duration,
+            "files": [f.as_json() | {"url": base + quote(f.name)} for f in files]}
+
+
+@routes.route("GET", "/api/recordings", summary="Search recordings by case number, date, party",
+              tag="recordings", query=SEARCH, result="Recording[]")
+async def search(request: web.Request) -> web.Response:
+    actor = await staff_for(request)
+    query = request.query
+    raw_day = query.get("date", "").strip()
+    try:
+        day = date.fromisoformat(raw_day) if raw_day else None
+    except ValueError:
+        raise ApiError(400, "invalid_input",
+                       f"'date' must be YYYY-MM-DD (got {raw_day!r})") from None
+    reason = _reason(query.get("reason"), required=False)
+    archive = _archive(request)
+    found = await find_hearings(request.app[SERVICES], actor, archive,
+                                case_number=query.get("case_number", "").strip() or None,
+                                day=day, party=query.get("party", "").strip() or None)
+    await _audit(request, actor, "recording.searched", None, {
+        "case_number": query.get("case_number"), "date": raw_day or None,
+        "party": query.get("party"), "reason": reason, "hearings": [h.id for h, _ in found]})
+    return web.json_response([await _recording_json(archive, h, number) for h, number in found])
+
+
+@routes.route("GET", "/api/recordings/{hearing_id}/files/{name:.+}",
+              summary="One recorded file, streamed with HTTP Range (?reason= is required)",
+              tag="recordings", query=({**_REASON, "required": True},),
+              produces="application/octet-stream")
+async def stream(request: web.Request) -> web.StreamResponse:
+    actor = await staff_for(request)
+    reason = _reason(request.query.get("reason"), required=True)
+    hearing = await _hearing(request, actor)
+    name = request.match_info["name"]
+    path = await asyncio.to_thread(_archive(request).file, hearing.id, name)
+    await _audit(request, actor, "recording.streamed", hearing.id, {
+        "file": name, "reason": reason, "range": request.headers.get("Range")})
+    return web.FileResponse(path, headers={"Cache-Control": "private, no-store"})
+
+
+@routes.route("GET", "/api/recordings/{hearing_id}/verification",
+              summary="Check the sealed recording against its manifest and timestamp",
+              tag="recordings", query=(_REASON,), result="VerificationReport")
+async def verification(request: web.Request) -> web.Response:
+    actor = await staff_for(request)
+    reason = _reason(request.query.get("reason"), required=False)
+    hearing = await _hearing(request, actor)
+    report = await _archive(request).verify(hearing.id, request.app[FORGE].averify_timestamp)
+    await _audit(request, actor, "recording.verified", hearing.id, {
+        "ok": report.ok, "reason": reason})
+    body = asdict(report) | {"ok": report.ok}
+    body.pop("path")  # a server path tells the client nothing
+    return web.json_response(body)
+
+
+@routes.route("POST", "/api/recordings/{hearing_id}/package",
+              summary="Download an evidence package (ZIP, verifiable offline)", tag="recordings",
+              body=PACKAGE, produces="application/zip")
+async def package(request: web.Request) -> web.StreamResponse:
+    actor = await staff_for(request)
+    body = await read_body(request, request.app[SETTINGS].max_request_bytes)
+    reason = _reason(body.opt_text("reason"), required=True)
+    hearing = await _hearing(request, actor)
+    if hearing.recording_state in _LIVE:
+        raise ApiError(409, "conflict", "the recording is still being made "
+                       f"({hearing.recording_state.value}); package it once it is available")
+    services = request.app[SERVICES]
+    async with services.uow() as uow:
+        extract = audit_extract(await uow.audit.entries(hearing.id))
+    documents = await signed_documents(services, hearing.id)
+    settings = request.app[SETTINGS]
+    name = f"yunting-evidence-{hearing.id}.zip"
+    try:
+        path = await _archive(request).package(
+            hearing.id, settings.data_dir / "packages", name=name, audit=extract,
+            documents=documents, timestamp=request.app[FORGE].timestamp_digest)
+    except PackageError as exc:
+        raise NotFound("recording", hearing.id) from exc
+    try:
+        digest = await asyncio.to_thread(_sha256, path)
+        await _audit(request, actor, "recording.packaged", hearing.id, {
+            "reason": reason, "package_sha256": digest, "audit_entries": len(extract),
+            "documents": [d.id for d, _ in documents]})
+        return await _send(request, path, name)
+    finally:
+        await asyncio.to_thread(shutil.rmtree, path.parent, True)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+async def _send(request: web.Request, path: Path, name: str) -> web.StreamResponse:
+    """Stream the ZIP ourselves: it is deleted as soon as it has been sent."""
+    response = web.StreamResponse(headers={
+        "Content-Type": "application/zip", "Cache-Control": "private, no-store",
+        "Content-Disposition": f'attachment; filename="{name}"'})
+    response.content_length = (await asyncio.to_thread(path.stat)).st_size
+    await response.prepare(request)
+    with path.open("rb") as stream:
+        while chunk := await asyncio.to_thread(stream.read, _CHUNK):
+            await response.write(chunk)
+    await response.write_eof()
+    return response

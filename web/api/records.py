@@ -1,0 +1,81 @@
+"""The hearing record (笔录): read, save with its version (409 on a stale one), send for
+signature, sign in order, download. Staff by session; participants by their join token,
+which keeps working after the hearing closes for these routes (they sign after the close).
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from web.api.mediations import SIGNATURE
+from web.auth import actor_for
+from web.keys import SERVICES, SETTINGS
+from web.payloads import Body, read_body
+from web.routing import ApiRoutes
+
+routes = ApiRoutes()
+
+SAVE = {"type": "object", "required": ["body", "version"], "properties": {
+    "body": {"type": "string", "description": "the whole text; one line per utterance, "
+             "'speaker：text' (a line without a speaker continues the one before)"},
+    "version": {"type": "integer", "description": "the version this edit was made on; "
+                "a stale one is refused with 409 conflict"}}}
+
+
+async def _body(request: web.Request) -> Body:
+    return await read_body(request, request.app[SETTINGS].max_request_bytes)
+
+
+@routes.route("GET", "/api/hearings/{hearing_id}/record", summary="The hearing record: text "
+              "(staff; participants once frozen), version, state, signing order",
+              tag="records", auth="staff_or_token")
+async def get_record(request: web.Request) -> web.Response:
+    hid = request.match_info["hearing_id"]
+    actor = await actor_for(request, hid, allow_closed=True)
+    view = await request.app[SERVICES].records.view(actor, hid)
+    return web.json_response(view.as_json())
+
+
+@routes.route("PUT", "/api/hearings/{hearing_id}/record", summary="Save the record's text "
+              "(clerk or presiding judge; 409 if the version is stale)", tag="records",
+              body=SAVE)
+async def save_record(request: web.Request) -> web.Response:
+    hid = request.match_info["hearing_id"]
+    actor = await actor_for(request, hid)
+    body = await _body(request)
+    view = await request.app[SERVICES].records.save(actor, hid, body.raw("body"),
+                                                    body.raw("version"))
+    return web.json_response(view.as_json())
+
+
+@routes.route("POST", "/api/hearings/{hearing_id}/record/signing", summary="Freeze and render "
+              "the record; open the signing order (clerk or presiding judge)", tag="records")
+async def send_for_signature(request: web.Request) -> web.Response:
+    hid = request.match_info["hearing_id"]
+    actor = await actor_for(request, hid)
+    view = await request.app[SERVICES].records.send_for_signature(actor, hid)
+    return web.json_response(view.as_json())
+
+
+@routes.route("POST", "/api/hearings/{hearing_id}/record/signatures", summary="Sign the next "
+              "field: the persons recorded by hand, then the clerk, then the judge",
+              tag="records", auth="staff_or_token", body=SIGNATURE)
+async def sign_record(request: web.Request) -> web.Response:
+    hid = request.match_info["hearing_id"]
+    actor = await actor_for(request, hid, allow_closed=True)
+    body = await _body(request)
+    view = await request.app[SERVICES].records.sign(actor, hid, body.raw("field"),
+                                                    body.raw("capture"))
+    return web.json_response(view.as_json())
+
+
+@routes.route("GET", "/api/hearings/{hearing_id}/record/pdf", summary="The record's document "
+              "as signed so far (application/pdf)", tag="records", auth="staff_or_token",
+              produces="application/pdf")
+async def record_pdf(request: web.Request) -> web.Response:
+    hid = request.match_info["hearing_id"]
+    actor = await actor_for(request, hid, allow_closed=True)
+    document, data = await request.app[SERVICES].records.pdf(actor, hid)
+    return web.Response(body=data, content_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="hearing_record-{document.id}.pdf"',
+        "X-Document-SHA256": document.sha256, "Cache-Control": "private, no-store"})
