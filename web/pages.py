@@ -1,24 +1,39 @@
-"""Server-rendered pages (jinja2, autoescaped), translated per request."""
+"""Server-rendered pages (jinja2, autoescaped), translated per request.
+
+The pages are shells: who may open one is decided here, everything live comes over
+socket.io through the page's ES module (web/static/js/). No page carries an inline
+script; values the module needs travel in data-* attributes or a JSON data block.
+"""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import jinja2
 from aiohttp import web
 
-from hearings.errors import TokenRefused
-from web.i18n import negotiate, translations
+from hearings.access import Admission
+from hearings.actors import Actor
+from hearings.errors import HearingsError, InvalidInput, TokenRefused, Unauthenticated
+from hearings.hearing import Hearing, HearingKind
+from hearings.participants import Role
+from hearings.staff import StaffRole, StaffUser
+from web.auth import SESSION_COOKIE
+from web.i18n import LOCALES, N_, catalog, negotiate, translations
 from web.keys import SERVICES, SETTINGS
 from web.labels import REFUSALS, ROLES, STATES
 
-__all__ = ["PAGES", "TEMPLATES", "render"]
+__all__ = ["PAGES", "STATIC_DIR", "TEMPLATES", "make_environment", "render"]
 
 PAGES = web.RouteTableDef()
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 STATIC_DIR = Path(__file__).parent / "static"
+CONSOLE_ROLES = (StaffRole.JUDGE, StaffRole.CLERK, StaffRole.ADMIN)
+HOSTS = (Role.JUDGE, Role.MEDIATOR)
 
 
 def make_environment() -> jinja2.Environment:
@@ -35,10 +50,45 @@ def render(request: web.Request, name: str, status: int = 200, **context: Any) -
     locale = negotiate(request)
     env = request.app[TEMPLATES]
     t = translations(locale)
+    other = "en" if locale == "zh_CN" else "zh-CN"
     html = env.get_template(name).render(
         lang="zh-CN" if locale == "zh_CN" else "en", _=t.gettext, gettext=t.gettext,
-        ngettext=t.ngettext, **context)
-    return web.Response(text=html, content_type="text/html", status=status)
+        ngettext=t.ngettext, switch_lang=other, **context)
+    response = web.Response(text=html, content_type="text/html", status=status)
+    if "lang" in request.query and request.query["lang"].replace("-", "_") in LOCALES:
+        response.set_cookie("yunting_lang", request.query["lang"], samesite="Strict", path="/",
+                            max_age=365 * 86400)
+    return response
+
+
+PAGE_REFUSALS = {
+    "forbidden": N_("This page is not for your role."),
+    "not_found": N_("There is no such hearing."),
+}
+
+
+def _refused(request: web.Request, status: int, code: str, kiosk: bool = False
+             ) -> web.Response:
+    gettext = translations(negotiate(request)).gettext
+    reason = REFUSALS.get(code) or PAGE_REFUSALS.get(code) or REFUSALS["unknown_token"]
+    if kiosk:
+        return render(request, "kiosk.html", status=status, refusal=code, reason=gettext(reason))
+    return render(request, "refused.html", status=status, code=code, reason=gettext(reason))
+
+
+async def _staff(request: web.Request) -> StaffUser | None:
+    secret = request.cookies.get(SESSION_COOKIE)
+    if not secret:
+        return None
+    try:
+        _, user = await request.app[SERVICES].access.session(secret)
+    except Unauthenticated:
+        return None
+    return user
+
+
+def _to_login(request: web.Request) -> web.HTTPFound:
+    return web.HTTPFound(f"/login?next={quote(request.rel_url.path_qs)}")
 
 
 @PAGES.get("/")
@@ -46,18 +96,161 @@ async def index(request: web.Request) -> web.Response:
     return render(request, "index.html")
 
 
-@PAGES.get("/join/{secret}")
-async def join(request: web.Request) -> web.Response:
-    gettext = translations(negotiate(request)).gettext
-    try:
-        admission = await request.app[SERVICES].access.admit_token(request.match_info["secret"])
-    except TokenRefused as refused:
-        return render(request, "refused.html", status=403, code=refused.code,
-                      reason=gettext(REFUSALS[refused.code]))
-    hearing = admission.hearing
+@PAGES.get("/i18n/{locale}.json")
+async def messages(request: web.Request) -> web.Response:
+    """The JS message catalog, generated from the same .po the templates use."""
+    locale = request.match_info["locale"].replace("-", "_")
+    if locale not in LOCALES:
+        raise web.HTTPNotFound()
+    return web.json_response(catalog(locale), headers={"Cache-Control": "max-age=300"})
+
+
+@PAGES.get("/login")
+async def login(request: web.Request) -> web.Response:
+    return render(request, "login.html", next=_safe_next(request.query.get("next", "")))
+
+
+def _safe_next(target: str) -> str:
+    """Only a path on this site: never an open redirect."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/hearings"
+
+
+@PAGES.get("/hearings")
+async def staff_home(request: web.Request) -> web.StreamResponse:
+    user = await _staff(request)
+    if user is None:
+        raise _to_login(request)
     tz = ZoneInfo(request.app[SETTINGS].court_timezone)
+    try:
+        day = date.fromisoformat(request.query.get("date", ""))
+    except ValueError:
+        day = datetime.now(tz).date()
+    hearings = await request.app[SERVICES].scheduling.hearings_of_day(Actor.staff(user), day)
+    gettext = translations(negotiate(request)).gettext
+    rows = [{"id": h.id, "title": h.title, "state": gettext(STATES[h.state]),
+             "time": h.scheduled_at.astimezone(tz).strftime("%H:%M"),
+             "href": (f"/mediations/{h.id}/console" if h.kind is HearingKind.MEDIATION
+                      else f"/hearings/{h.id}/console")} for h in hearings]
+    return render(request, "hearings.html", user=user, day=day.isoformat(), rows=rows)
+
+
+@PAGES.get("/hearings/{hearing_id}/console")
+async def console(request: web.Request) -> web.StreamResponse:
+    user = await _staff(request)
+    if user is None:
+        raise _to_login(request)
+    if user.role not in CONSOLE_ROLES:
+        return _refused(request, 403, "forbidden")
+    try:
+        async with request.app[SERVICES].uow() as uow:
+            hearing = await uow.hearings.get(request.match_info["hearing_id"])
+            court_id = (await uow.cases.get(hearing.case_id)).court_id
+    except HearingsError:
+        return _refused(request, 404, "not_found")
+    if user.court_id not in (None, court_id):
+        return _refused(request, 403, "forbidden")
+    seat = next((p for p in hearing.participants if p.staff_user_id == user.id), None)
+    return await _console(request, hearing, seat.id if seat else f"staff:{user.id}", token="",
+                          me_name=seat.name if seat else user.display_name)
+
+
+async def _console(request: web.Request, hearing: Hearing, me: str, token: str,
+                   me_name: str) -> web.Response:
+    return render(request, "console.html", hearing=hearing, me=me, token=token, me_name=me_name,
+                  case_number=await _case_number(request, hearing),
+                  roster=await _roster(request, hearing),
+                  ice_servers=list(request.app[SETTINGS].ice_servers))
+
+
+@PAGES.get("/join/{secret}")
+async def join(request: web.Request) -> web.StreamResponse:
+    return await _join(request, request.match_info["secret"], kiosk=request.query.get("kiosk")
+                       == "1")
+
+
+@PAGES.get("/kiosk")
+async def kiosk(request: web.Request) -> web.Response:
+    return render(request, "kiosk.html", refusal="", reason="")
+
+
+@PAGES.post("/kiosk")
+async def kiosk_join(request: web.Request) -> web.StreamResponse:
+    """The code typed at a clinic kiosk: the page is rendered here, so the secret never
+    lands in the shared PC's address bar or history."""
+    form = await request.post()
+    code = str(form.get("code", ""))[:80]
+    return await _join(request, code, kiosk=True)
+
+
+async def _join(request: web.Request, secret: str, *, kiosk: bool) -> web.StreamResponse:
+    access = request.app[SERVICES].access
+    try:
+        admission = await access.admit_token(secret, allow_closed=True)
+        if admission.hearing.is_over and not await _signs_record(request, admission):
+            admission = await access.admit_token(secret)  # refused (and audited): closed
+    except TokenRefused as refused:
+        return _refused(request, 403, refused.code, kiosk)
+    except InvalidInput:
+        return _refused(request, 403 if not kiosk else 400, "unknown_token", kiosk)
+    hearing, participant = admission.hearing, admission.participant
+    if hearing.kind is HearingKind.MEDIATION:  # the mediation room has pages of its own
+        suffix = "?kiosk=1" if kiosk else ""
+        raise web.HTTPSeeOther(f"/mediations/join/{quote(secret)}{suffix}")
+    if participant.role in HOSTS and hearing.kind is not HearingKind.MEDIATION:
+        return await _console(request, hearing, participant.id, token=secret,
+                              me_name=participant.name)
+    return await _participant(request, admission, secret, kiosk)
+
+
+async def _signs_record(request: web.Request, admission: Admission) -> bool:
+    """After the close a join link (or kiosk code) opens only the hearing record, and only
+    for someone on its signing order (docs/hearing_record.md)."""
+    p = admission.participant
+    actor = Actor.participant(p.id, p.name, admission.hearing.id, p.role)
+    try:
+        view = await request.app[SERVICES].records.view(actor, admission.hearing.id)
+    except HearingsError:
+        return False
+    record = view.record
+    return record is not None and any(s.participant_id == p.id for s in record.slots)
+
+
+async def _participant(request: web.Request, admission: Admission, secret: str, kiosk: bool
+                       ) -> web.Response:
+    gettext = translations(negotiate(request)).gettext
+    hearing, participant = admission.hearing, admission.participant
+    tz = ZoneInfo(request.app[SETTINGS].court_timezone)
+    site_name = ""
+    if participant.site_id:
+        async with request.app[SERVICES].uow() as uow:
+            site = await uow.sites.get(participant.site_id)
+        site_name = site.name
+        kiosk = kiosk or site.device_profile == "kiosk"
     return render(
-        request, "join.html", hearing=hearing, participant=admission.participant,
-        role_label=gettext(ROLES[admission.participant.role]),
+        request, "participant.html", hearing=hearing, participant=participant, secret=secret,
+        kiosk=kiosk, site_name=site_name or gettext("Remote"),
+        role_label=gettext(ROLES[participant.role]),
         state_label=gettext(STATES[hearing.state]),
-        scheduled=hearing.scheduled_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"))
+        case_number=await _case_number(request, hearing),
+        scheduled=hearing.scheduled_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+        scheduled_iso=hearing.scheduled_at.isoformat(), closed=hearing.is_over,
+        ice_servers=list(request.app[SETTINGS].ice_servers))
+
+
+async def _case_number(request: web.Request, hearing: Hearing) -> str:
+    async with request.app[SERVICES].uow() as uow:
+        case = await uow.cases.get(hearing.case_id)
+    return case.number
+
+
+async def _roster(request: web.Request, hearing: Hearing) -> dict[str, dict[str, str]]:
+    """Role and site of each participant, for the console's list (the socket has no sites)."""
+    gettext = translations(negotiate(request)).gettext
+    async with request.app[SERVICES].uow() as uow:
+        sites = {p.site_id: (await uow.sites.get(p.site_id)).name
+                 for p in hearing.participants if p.site_id}
+    return {p.id: {"role": p.role.value, "role_label": gettext(ROLES[p.role]),
+                   "site": sites.get(p.site_id, "") if p.site_id else gettext("Remote")}
+            for p in hearing.participants}

@@ -1,0 +1,322 @@
+// A participant's page (join link or clinic kiosk): self-test → waiting room →
+// hearing (video, mute, hand, audio only, chat/help, consultation) → ended.
+// The stage is root[data-stage]: selftest | waiting | hearing | ended.
+import { t, localTime } from "/static/js/i18n.js";
+import { connect, call } from "/static/js/socket.js";
+import { Room } from "/static/js/rtc.js";
+import { SelfTest } from "/static/js/selftest.js";
+import { RecordSigning } from "/static/js/record_sign.js";
+import { byTestId, el, flash, data } from "/static/js/ui.js";
+import { HEARING_STATES, RECORDING_STATES, QUALITY, ROLES, label, errorText } from "/static/js/labels.js";
+
+const root = document.querySelector("[data-page='participant']");
+const $ = (id) => byTestId(root, id);
+const me = root.dataset.me;
+const kiosk = root.dataset.kiosk === "1";
+const scheduled = new Date(root.dataset.scheduled);
+const HEARTBEAT_MS = 5000;
+const COUNSEL = new Set(["defence_lawyer", "agent_ad_litem"]);
+const CLIENTS = new Set(["defendant", "plaintiff", "party"]);
+
+let socket = null;
+let room = null;
+let hearing = null;
+let you = null;
+let people = [];
+let muted = false;
+let locked = false;
+let hand = false;
+let audioOnly = false;
+let suggestionDismissed = false;
+let pendingRequest = null;
+let heartbeat = null;
+
+const say = (text, kind = "info") => flash($("page-message"), text, kind);
+// The hearing record (笔录): signed here, in order, once frozen (record_sign.js).
+const record = new RecordSigning(root, { hearingId: root.dataset.hearingId, me,
+  token: root.dataset.token, site: $("site-name").textContent.trim(), large: kiosk });
+
+function stage(name) {
+  root.dataset.stage = name;
+  $("selftest").hidden = name !== "selftest";
+  $("waiting-room").hidden = name !== "waiting";
+  $("hearing-room").hidden = name !== "hearing";
+  $("hearing-ended").hidden = name !== "ended";
+  $("recording-indicator").hidden = name !== "hearing";
+  $("quality-indicator").hidden = name !== "hearing";
+}
+
+// ---- self-test -------------------------------------------------------------
+const selftest = new SelfTest(root);
+let tested = null;
+async function runSelfTest() {
+  $("selftest-continue").disabled = true;
+  tested = await selftest.run();
+}
+$("selftest-retry").addEventListener("click", () => runSelfTest());
+$("selftest-continue").addEventListener("click", () => enter());
+if (root.dataset.closed === "1") {
+  // Opened after the close: only the hearing record is left to sign (or to read).
+  ended(t("The hearing has ended."), true);
+} else {
+  stage("selftest");
+  runSelfTest();
+}
+
+// ---- joining ---------------------------------------------------------------
+async function enter() {
+  selftest.stop();
+  room = new Room({ socket: null, me, grid: $("video-grid"), iceServers: data("ice-servers", []),
+    names: (id) => nameOf(id) });
+  if (tested && (tested.verdict === "poor" || tested.verdict === "bad" || !tested.video)) setAudioOnly(true);
+  $("waiting-preview").srcObject = tested?.stream || null;
+  stage("waiting");
+  socket = connect({ hearingId: root.dataset.hearingId, token: root.dataset.token, onState: connection });
+  room.socket = socket;
+  room.attach();
+  await room.open(tested?.stream || null);
+  wire();
+  heartbeat = setInterval(beat, HEARTBEAT_MS);
+}
+
+function connection(state, code, message) {
+  const node = $("connection-state");
+  node.dataset.state = state;
+  node.textContent = { connected: t("Connected"), reconnecting: t("Reconnecting…"),
+    refused: message || t("Refused"), ended: t("Disconnected") }[state] || state;
+  if (state === "refused") ended(code === "hearing_closed" ? t("The hearing has ended.") : (message || t("Refused")), code === "hearing_closed");
+}
+
+function nameOf(id) {
+  const p = people.find((x) => x.id === id);
+  return p ? `${p.name} · ${label(ROLES, p.role)}` : null;
+}
+
+function wire() {
+  socket.io.on("reconnect", () => room.restartMedia());
+  socket.on("snapshot", (s) => {
+    hearing = s.hearing;
+    you = s.you;
+    if (s.participants?.length) people = s.participants;
+    muted = you.muted; locked = you.mute_locked;
+    showMute();
+    showHearing();
+    showRecording(hearing.recording_state);
+    const inside = ["party", "consulting", "host", "staff"].includes(you.standing);
+    stage(inside ? "hearing" : you.standing === "held" ? "waiting" : "waiting");
+    showConsultation(s.consultation);
+    room.update({ standing: you.standing, participants: people, consultation: s.consultation || null });
+    room.setMuted(muted);
+    showConsultTargets();
+  });
+  socket.on("participants", (m) => {
+    people = m.participants;
+    room.update({ participants: people });
+    showConsultTargets();
+  });
+  socket.on("participant.state", (p) => { if (p.id === me) socket.emit("snapshot.request", {}); });
+  socket.on("hearing.state", (h) => { hearing = { ...hearing, ...h }; showHearing(); });
+  socket.on("recording.state", (r) => showRecording(r.state));
+  socket.on("mute", (m) => {
+    if (m.participant_id !== me) return;
+    muted = m.muted; locked = m.locked;
+    room.setMuted(muted);
+    showMute();
+    say(m.muted ? t("The judge muted your microphone.") : t("The judge unmuted your microphone."));
+  });
+  socket.on("hand", (m) => { if (m.participant_id === me) { hand = m.raised; showHand(); } });
+  socket.on("chat.message", (m) => addChat(m));
+  socket.on("session.held", () => say(t("You are connected twice; the judge will choose which connection stays."), "warn"));
+  socket.on("session.replaced", () => ended(t("This connection was replaced by another one.")));
+  socket.on("removed", (m) => ended(m.reason === "deny" ? t("The judge did not admit you.") : t("You have been removed from the hearing.")));
+  socket.on("hearing.closed", () => ended(t("The hearing has ended."), true));
+  socket.on("consultation.requested", (m) => {
+    pendingRequest = m.request_id;
+    $("consultation-from").textContent = t("{name} asks for a private consultation", { name: m.from.name });
+    $("consultation-incoming").hidden = false;
+  });
+  socket.on("consultation.rejected", () => say(t("The consultation was declined.")));
+  socket.on("consultation.started", () => socket.emit("snapshot.request", {}));
+  socket.on("consultation.ended", () => socket.emit("snapshot.request", {}));
+  socket.on("document.delivered", (doc) => addDocument(doc));
+  socket.on("record.signing", (r) => { record.update(r); record.start(); });
+  socket.on("error", (e) => say(errorText(e), "error"));
+}
+
+// ---- displays ----------------------------------------------------------------
+function showHearing() {
+  if (!hearing) return;
+  const state = hearing.state;
+  const text = $("hearing-state");
+  text.dataset.state = state;
+  text.textContent = state === "suspended" && hearing.suspend_reason
+    ? `${label(HEARING_STATES, state)}：${hearing.suspend_reason}` : label(HEARING_STATES, state);
+  const status = $("waiting-status");
+  let key = "waiting";
+  let message = t("Please wait: the judge will let you in.");
+  if (state === "paused") { key = "paused"; message = t("The hearing is paused. Please wait."); }
+  else if (state === "suspended") {
+    key = "suspended";
+    message = t("The hearing is suspended: {reason}", { reason: hearing.suspend_reason || "" });
+  } else if ((state === "scheduled" || state === "waiting") && Date.now() > scheduled.getTime() + 5 * 60000) {
+    key = "delayed"; message = t("The hearing is delayed. Please keep waiting.");
+  } else if (state === "in_session") { message = t("The hearing is in session; the judge will call you in."); }
+  status.dataset.status = key;
+  status.textContent = message;
+}
+
+function showRecording(state) {
+  const node = $("recording-indicator");
+  node.dataset.state = state;
+  node.textContent = label(RECORDING_STATES, state);
+}
+
+function showMute() {
+  const button = $("self-mute");
+  button.setAttribute("aria-pressed", String(muted));
+  button.textContent = muted ? t("Unmute me") : t("Mute me");
+  button.disabled = muted && locked;
+  const note = $("mute-state");
+  note.hidden = !muted;
+  note.textContent = locked ? t("Muted by the judge (locked)") : t("Your microphone is off");
+}
+
+function showHand() {
+  const button = $("raise-hand");
+  button.setAttribute("aria-pressed", String(hand));
+  button.textContent = hand ? t("Lower hand") : t("Raise hand");
+}
+
+function setAudioOnly(on) {
+  audioOnly = on;
+  room?.setAudioOnly(on);
+  const button = $("audio-only");
+  button.setAttribute("aria-pressed", String(on));
+  button.textContent = on ? t("Video on") : t("Audio only");
+  if (on) $("audio-only-suggestion").hidden = true;
+}
+
+function showConsultation(consultation) {
+  const banner = $("consultation-banner");
+  banner.hidden = !consultation;
+  root.classList.toggle("consulting", !!consultation);
+  if (consultation) {
+    const names = (consultation.members || []).filter((id) => id !== me).map((id) => nameOf(id) || id);
+    $("consultation-members").textContent = names.join("、");
+  }
+}
+
+function showConsultTargets() {
+  const role = root.dataset.role;
+  const mine = COUNSEL.has(role) ? CLIENTS : CLIENTS.has(role) ? COUNSEL : null;
+  const select = $("consultation-target");
+  const options = mine ? people.filter((p) => mine.has(p.role) && p.online !== false && p.state === "in_hearing") : [];
+  $("consultation-controls").hidden = !options.length || you?.standing !== "party";
+  select.replaceChildren(...options.map((p) => el("option", { value: p.id }, `${p.name} · ${label(ROLES, p.role)}`)));
+}
+
+function addChat(m) {
+  const who = m.from.id === me ? t("Me") : m.from.name;
+  $("chat-log").append(el("li", {}, el("time", {}, localTime(m.at)), " ", el("b", {}, who), "：", m.text));
+  $("chat-log").lastElementChild.scrollIntoView({ block: "nearest" });
+}
+
+function addDocument(doc) {
+  $("documents").hidden = false;
+  const item = el("li", { testid: "document-item", "data-document-id": doc.document_id || "" },
+    el("span", {}, doc.title || t("Document")),
+    el("button", { class: "btn primary big", type: "button", testid: "document-print", onclick: () => printDocument(doc.url) }, t("Print")));
+  $("documents-list").append(item);
+  say(t("A document has arrived: {title}", { title: doc.title || "" }));
+}
+
+/** Fetch the PDF with our join token and print it from a blob: frame. */
+async function printDocument(url) {
+  try {
+    const response = await fetch(url, { headers: { Authorization: `Bearer ${root.dataset.token}` } });
+    if (!response.ok) throw new Error(`${response.status}`);
+    const blob = URL.createObjectURL(await response.blob());
+    const frame = el("iframe", { class: "print-frame", src: blob, title: t("Print") });
+    frame.addEventListener("load", () => { frame.contentWindow.print(); });
+    document.body.append(frame);
+    say(t("Sent to the printer"));
+  } catch (e) {
+    say(t("The document could not be printed: {error}", { error: e.message }), "error");
+  }
+}
+
+function ended(text, closed = false) {
+  clearInterval(heartbeat);
+  room?.close();
+  $("ended-text").textContent = text;
+  stage("ended");
+  if (closed) record.start(); // removed or replaced: the token no longer opens anything
+  if (kiosk) {
+    $("kiosk-restart").hidden = false;
+    // A villager who must still sign the record keeps the kiosk until they have.
+    setTimeout(async () => {
+      if (!record.pendingForMe()) { location.replace("/kiosk"); return; }
+      $("kiosk-restart").hidden = true;
+      await record.settled();
+      $("kiosk-restart").hidden = false;
+      setTimeout(() => location.replace("/kiosk"), 15000);
+    }, 10000);
+  }
+}
+
+// ---- heartbeat (WebRTC stats) -------------------------------------------------
+async function beat() {
+  if (!socket?.connected || !room || you?.standing === "held") return;
+  try {
+    const stats = await room.stats();
+    const ack = await call(socket, "heartbeat", stats);
+    const node = $("quality-indicator");
+    node.dataset.level = ack.level;
+    node.textContent = `${t("Connection")}: ${label(QUALITY, ack.level)}`;
+    if (ack.level === "bad" && !audioOnly && !suggestionDismissed) $("audio-only-suggestion").hidden = false;
+  } catch (e) { /* the next beat tries again */ }
+}
+
+// ---- controls -----------------------------------------------------------------
+async function act(event, payload) {
+  try { return await call(socket, event, payload); } catch (e) { say(errorText(e), "error"); return null; }
+}
+
+$("self-mute").addEventListener("click", async () => {
+  const ack = await act("self.mute", { muted: !muted });
+  if (ack) { muted = ack.muted; locked = ack.locked; room.setMuted(muted); showMute(); }
+});
+$("raise-hand").addEventListener("click", async () => {
+  const ack = await act(hand ? "hand.lower" : "hand.raise", {});
+  if (ack) { hand = ack.raised; showHand(); }
+});
+$("audio-only").addEventListener("click", () => setAudioOnly(!audioOnly));
+$("audio-only-accept").addEventListener("click", () => setAudioOnly(true));
+$("audio-only-dismiss").addEventListener("click", () => { suggestionDismissed = true; $("audio-only-suggestion").hidden = true; });
+$("chat-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const text = $("chat-input").value.trim();
+  if (!text) return;
+  if (await act("chat.send", { text })) $("chat-input").value = "";
+});
+$("help-request").addEventListener("click", async () => {
+  if (await act("help.request", {})) say(t("The clerk has been asked to help you."));
+});
+$("consultation-request").addEventListener("click", async () => {
+  const target = $("consultation-target").value;
+  if (target && await act("consultation.request", { participant_id: target })) say(t("Consultation requested; waiting for an answer."));
+});
+$("consultation-accept").addEventListener("click", async () => {
+  $("consultation-incoming").hidden = true;
+  if (pendingRequest) await act("consultation.accept", { request_id: pendingRequest });
+});
+$("consultation-reject").addEventListener("click", async () => {
+  $("consultation-incoming").hidden = true;
+  if (pendingRequest) await act("consultation.reject", { request_id: pendingRequest });
+});
+$("consultation-leave").addEventListener("click", () => act("consultation.leave", {}));
+
+setInterval(() => {
+  $("waiting-clock").textContent = localTime();
+  if (root.dataset.stage === "waiting") showHearing();
+}, 1000);

@@ -1,0 +1,330 @@
+// WebRTC of a hearing room: a mesh of peer connections between the participants
+// inside (each pair negotiates once: the smaller id offers; seatless staff always
+// offer, nobody else knows them), plus one send-only connection to the server's
+// media peer (`"to": "media"`), which records. docs/protocol.md §5, docs/media.md.
+//
+// What the recorder receives are clones of the local tracks: during a consultation,
+// in the lobby or in audio-only mode a clone is disabled, so it sends black frames and
+// silence — nothing private is recorded and the recorder's watchdog sees no gap.
+//
+// Audio-only mode stops the camera on the wire to the other participants: each mesh
+// connection's video sender is given no track (`replaceTrack(null)`), so no video RTP is
+// sent at all (only the recorder still gets the disabled clone's black frames).
+
+const INSIDE = new Set(["host", "staff", "party", "consulting"]);
+
+export class Room {
+  constructor({ socket, me, grid, iceServers = [], names = () => null }) {
+    this.socket = socket;
+    this.me = me;
+    this.grid = grid;
+    this.iceServers = iceServers;
+    this.names = names;
+    this.localStream = null;
+    this.localTile = null;
+    this.peers = new Map(); // participant id → { pc, pending: [], tile }
+    this.media = null; // { pc, audio, video } clones sent to the recorder
+    this.standing = "waiting";
+    this.consultation = null;
+    this.people = [];
+    this.muted = false;
+    this.audioOnly = false;
+    this.lastStats = null;
+    if (socket) this.attach();
+  }
+
+  /** Listen for the rtc.* events of `this.socket` (set it first if it was not given). */
+  attach() {
+    const socket = this.socket;
+    socket.on("rtc.offer", (m) => this.#onOffer(m).catch((e) => console.warn("offer", e)));
+    socket.on("rtc.answer", (m) => this.#onAnswer(m).catch((e) => console.warn("answer", e)));
+    socket.on("rtc.candidate", (m) => this.#onCandidate(m).catch(() => {}));
+  }
+
+  /** Camera and microphone; falls back to audio only when there is no camera. */
+  async open(stream = null) {
+    if (!stream) {
+      try {
+        stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 360 }, audio: true });
+      } catch (e) {
+        stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      }
+    }
+    this.localStream = stream;
+    if (this.grid) {
+      this.localTile = this.localTile || this.#tile(this.me, true);
+      this.localTile.video.srcObject = stream;
+    }
+    this.#applyTrackState();
+    return stream;
+  }
+
+  /** From a snapshot: who I am now, who is inside, which consultation I am in. */
+  update({ standing, participants, consultation }) {
+    if (standing !== undefined) this.standing = standing;
+    if (participants !== undefined) this.people = participants;
+    if (consultation !== undefined) this.consultation = consultation;
+    this.#sync();
+  }
+
+  setMuted(muted) { this.muted = muted; this.#applyTrackState(); }
+  setAudioOnly(on) { this.audioOnly = on; this.#applyTrackState(); this.grid?.classList.toggle("audio-only", on); }
+
+  #inside() { return INSIDE.has(this.standing); }
+  #private() { return this.standing === "consulting" || !!this.consultation || !this.#inside(); }
+
+  #applyTrackState() {
+    const stream = this.localStream;
+    if (!stream) return;
+    for (const t of stream.getAudioTracks()) t.enabled = !this.muted;
+    for (const t of stream.getVideoTracks()) t.enabled = !this.audioOnly;
+    for (const peer of this.peers.values()) this.#applyVideoSender(peer);
+    if (this.media) {
+      const hidden = this.#private();
+      if (this.media.audio) this.media.audio.enabled = !hidden && !this.muted;
+      if (this.media.video) this.media.video.enabled = !hidden && !this.audioOnly;
+    }
+  }
+
+  /** Audio only: the mesh sender of my camera sends nothing; back on: the camera again. */
+  #applyVideoSender(peer) {
+    const camera = this.localStream?.getVideoTracks()[0] || null;
+    const sender = peer.videoSender;
+    if (!sender || !camera) return;
+    const want = this.audioOnly ? null : camera;
+    if (sender.track === want) return;
+    sender.replaceTrack(want).catch((e) => console.warn("video sender", e));
+  }
+
+  /** Whom I should be connected to, given the wall of a consultation. */
+  #wanted() {
+    if (!this.#inside()) return new Set();
+    const members = this.consultation ? new Set(this.consultation.members || []) : null;
+    const ids = this.people.filter((p) => p.id !== this.me && p.online !== false && (
+      members ? members.has(p.id) : p.state === "in_hearing")).map((p) => p.id);
+    return new Set(ids);
+  }
+
+  #sync() {
+    const wanted = this.#wanted();
+    for (const id of [...this.peers.keys()]) if (!wanted.has(id)) this.#hangUp(id);
+    for (const id of wanted) {
+      if (!this.peers.has(id) && this.#offersTo(id)) this.#call(id).catch((e) => console.warn("call", e));
+    }
+    for (const [id, peer] of this.peers) this.#label(peer.tile, id);
+    this.#label(this.localTile, this.me);
+    if (this.#inside() && !this.media && this.localStream) {
+      this.#publish().catch((e) => console.warn("media peer", e));
+    }
+    this.#applyTrackState();
+  }
+
+  #offersTo(id) { return this.me.startsWith("staff:") || this.me < id; }
+
+  #peer(id) {
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    const peer = { pc, pending: [], tile: null, stream: new MediaStream(), videoSender: null };
+    this.peers.set(id, peer);
+    pc.onicecandidate = (e) => {
+      this.socket.emit("rtc.candidate", e.candidate
+        ? { to: id, candidate: e.candidate.candidate, sdp_mid: e.candidate.sdpMid, sdp_mline_index: e.candidate.sdpMLineIndex }
+        : { to: id, candidate: "" });
+    };
+    pc.ontrack = (e) => {
+      peer.stream.addTrack(e.track);
+      if (!this.grid) return;
+      peer.tile = peer.tile || this.#tile(id, false);
+      const video = peer.tile.video;
+      if (video.srcObject !== peer.stream) video.srcObject = peer.stream;
+      video.play().catch(() => peer.tile.el.classList.add("needs-click"));
+    };
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === "failed" && this.peers.get(id)?.pc === pc) {
+        this.#hangUp(id);
+        if (this.#offersTo(id)) this.#sync();
+      }
+    };
+    return peer;
+  }
+
+  async #call(id) {
+    const peer = this.#peer(id);
+    this.#addLocalTracks(peer);
+    if (!this.localStream) {
+      peer.pc.addTransceiver("audio", { direction: "recvonly" });
+      peer.pc.addTransceiver("video", { direction: "recvonly" });
+    }
+    await peer.pc.setLocalDescription(await peer.pc.createOffer());
+    this.socket.emit("rtc.offer", { to: id, sdp: peer.pc.localDescription.sdp });
+  }
+
+  async #onOffer({ from, sdp }) {
+    if (from === "media") return;
+    if (this.peers.has(from)) this.#hangUp(from); // they started over (reload, restart)
+    const peer = this.#peer(from);
+    await peer.pc.setRemoteDescription({ type: "offer", sdp });
+    this.#addLocalTracks(peer);
+    await peer.pc.setLocalDescription(await peer.pc.createAnswer());
+    this.socket.emit("rtc.answer", { to: from, sdp: peer.pc.localDescription.sdp });
+    await this.#flush(peer);
+  }
+
+  #addLocalTracks(peer) {
+    for (const track of this.localStream?.getTracks() || []) {
+      const sender = peer.pc.addTrack(track, this.localStream);
+      if (track.kind === "video") peer.videoSender = sender;
+    }
+    this.#applyVideoSender(peer);
+  }
+
+  async #onAnswer({ from, sdp }) {
+    const peer = from === "media" ? this.media : this.peers.get(from);
+    if (!peer || peer.pc.signalingState !== "have-local-offer") return;
+    await peer.pc.setRemoteDescription({ type: "answer", sdp });
+    await this.#flush(peer);
+  }
+
+  async #onCandidate({ from, candidate, sdp_mid: sdpMid, sdp_mline_index: sdpMLineIndex }) {
+    const peer = from === "media" ? this.media : this.peers.get(from);
+    if (!peer) return;
+    const init = candidate ? { candidate, sdpMid, sdpMLineIndex } : null;
+    if (!peer.pc.remoteDescription) peer.pending.push(init);
+    else if (init) await peer.pc.addIceCandidate(init);
+  }
+
+  async #flush(peer) {
+    for (const init of peer.pending.splice(0)) if (init) await peer.pc.addIceCandidate(init).catch(() => {});
+  }
+
+  /** The send-only connection to the server's recorder: a full offer (aiortc does not trickle). */
+  async #publish() {
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    const audio = this.localStream.getAudioTracks()[0]?.clone() || null;
+    const video = this.localStream.getVideoTracks()[0]?.clone() || null;
+    this.media = { pc, audio, video, pending: [] };
+    this.#applyTrackState();
+    if (audio) pc.addTransceiver(audio, { direction: "sendonly" });
+    if (video) pc.addTransceiver(video, { direction: "sendonly" });
+    await pc.setLocalDescription(await pc.createOffer());
+    await gathered(pc, 3000);
+    this.socket.emit("rtc.offer", { to: "media", sdp: pc.localDescription.sdp });
+  }
+
+  /** Reconnected: the server's peer for us is gone, publish again. */
+  restartMedia() {
+    if (this.media) {
+      this.media.pc.close();
+      this.media.audio?.stop();
+      this.media.video?.stop();
+      this.media = null;
+    }
+    for (const id of [...this.peers.keys()]) this.#hangUp(id);
+  }
+
+  #hangUp(id) {
+    const peer = this.peers.get(id);
+    if (!peer) return;
+    peer.pc.close();
+    peer.tile?.el.remove();
+    this.peers.delete(id);
+  }
+
+  #tile(id, local) {
+    const el = document.createElement("figure");
+    el.className = local ? "tile local" : "tile";
+    el.dataset.testid = local ? "video-local" : "video-remote";
+    el.dataset.participantId = id;
+    const video = document.createElement("video");
+    video.autoplay = true;
+    video.playsInline = true;
+    video.muted = local;
+    const caption = document.createElement("figcaption");
+    el.append(video, caption);
+    if (local) this.grid.prepend(el); else this.grid.append(el);
+    el.addEventListener("click", () => video.play().then(() => el.classList.remove("needs-click")).catch(() => {}));
+    const tile = { el, video, caption };
+    this.#label(tile, id);
+    return tile;
+  }
+
+  #label(tile, id) {
+    if (!tile) return;
+    const label = this.names(id);
+    if (label) tile.caption.textContent = label;
+  }
+
+  /** Loss %, RTT and bitrate of what I send to the recorder (or receive in the mesh). */
+  async stats() {
+    const now = performance.now();
+    let bytes = 0;
+    let lost = 0;
+    let packets = 0;
+    let rtt = null;
+    const pcs = [this.media?.pc, ...[...this.peers.values()].map((p) => p.pc)].filter(Boolean);
+    for (const pc of pcs) {
+      const report = await pc.getStats();
+      report.forEach((s) => {
+        if (s.type === "outbound-rtp" && pc === this.media?.pc) bytes += s.bytesSent || 0;
+        if (s.type === "remote-inbound-rtp") {
+          lost += Math.max(0, s.packetsLost || 0);
+          if (s.roundTripTime) rtt = Math.max(rtt || 0, s.roundTripTime * 1000);
+        }
+        if (s.type === "inbound-rtp") {
+          lost += Math.max(0, s.packetsLost || 0);
+          packets += s.packetsReceived || 0;
+        }
+        if (s.type === "outbound-rtp") packets += s.packetsSent || 0;
+        if (s.type === "candidate-pair" && s.nominated && s.currentRoundTripTime && rtt === null) {
+          rtt = s.currentRoundTripTime * 1000;
+        }
+      });
+    }
+    const previous = this.lastStats || { at: now, bytes, lost, packets };
+    this.lastStats = { at: now, bytes, lost, packets };
+    const seconds = Math.max(0.001, (now - previous.at) / 1000);
+    const dLost = Math.max(0, lost - previous.lost);
+    const dPackets = Math.max(0, packets - previous.packets);
+    return {
+      loss_pct: dPackets + dLost > 0 ? Math.min(100, (100 * dLost) / (dPackets + dLost)) : 0,
+      rtt_ms: Math.min(60000, Math.round(rtt || 0)),
+      bitrate_kbps: Math.min(1e6, Math.max(0, Math.round(((bytes - previous.bytes) * 8) / 1000 / seconds))),
+    };
+  }
+
+  close() {
+    this.restartMedia();
+    for (const t of this.localStream?.getTracks() || []) t.stop();
+  }
+}
+
+/** Resolves when ICE gathering is complete (or after `ms`: the offer then has what it has). */
+export function gathered(pc, ms) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    pc.addEventListener("icegatheringstatechange", () => {
+      if (pc.iceGatheringState === "complete") { clearTimeout(timer); resolve(); }
+    });
+  });
+}
+
+/**
+ * For other pages (the mediation room): a Room that follows the socket's snapshots by
+ * itself. Returns the Room; `room.localStream` is the camera for signature snapshots.
+ */
+export async function joinRoom({ socket, grid, me, iceServers = [], names }) {
+  const known = new Map();
+  const room = new Room({ socket, me, grid, iceServers, names: names || ((id) => known.get(id) || null) });
+  const remember = (list) => { for (const p of list || []) known.set(p.id, p.name); };
+  socket.on("snapshot", (s) => {
+    remember(s.participants);
+    room.update({ standing: s.you?.standing, participants: s.participants || [], consultation: s.consultation || null });
+  });
+  socket.on("participants", (m) => { remember(m.participants); room.update({ participants: m.participants }); });
+  socket.on("participant.state", (p) => { if (p.id === me) socket.emit("snapshot.request", {}); });
+  socket.on("mute", (m) => { if (m.participant_id === me) room.setMuted(m.muted); });
+  socket.io.on("reconnect", () => room.restartMedia());
+  await room.open();
+  socket.emit("snapshot.request", {});
+  return room;
+}

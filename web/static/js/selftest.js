@@ -1,0 +1,176 @@
+// Device self-test before the waiting room: camera preview, microphone level meter
+// (WebAudio), a speaker test tone, and a network check (round trips to /healthz and a
+// loopback WebRTC connection) ending in one verdict: good | poor | bad | failed.
+import { t } from "/static/js/i18n.js";
+import { byTestId } from "/static/js/ui.js";
+
+function mark(node, state, text) {
+  node.dataset.state = state;
+  node.textContent = text;
+}
+
+export class SelfTest {
+  constructor(root) {
+    this.root = root;
+    this.stream = null;
+    this.audio = null;
+    this.results = {};
+    this.stopMeter = null;
+    byTestId(root, "speaker-test").addEventListener("click", () => this.tone());
+    byTestId(root, "speaker-confirm").addEventListener("click", () => {
+      mark(byTestId(root, "selftest-speaker"), "ok", t("Speaker works"));
+      byTestId(root, "speaker-confirm").hidden = true;
+    });
+    // Browsers start audio only after a gesture: any click resumes the meter.
+    root.addEventListener("click", () => this.audio?.resume().catch(() => {}));
+  }
+
+  /** Run every check; resolves with { verdict, stream }. */
+  async run() {
+    this.stopMeter?.();
+    const [devices, network] = await Promise.all([this.devices(), this.network()]);
+    const verdict = !devices.audio ? "failed" : network;
+    const line = byTestId(this.root, "selftest-verdict");
+    const texts = {
+      good: t("Everything works. You can continue."),
+      poor: t("Your connection is weak: the picture may be poor. Audio only is recommended."),
+      bad: t("Your connection is bad: please use audio only, or ask for help."),
+      failed: t("No microphone was found. Please check the device or ask for help."),
+    };
+    line.dataset.verdict = verdict;
+    line.textContent = texts[verdict];
+    byTestId(this.root, "selftest-continue").disabled = verdict === "failed";
+    return { verdict, stream: this.stream, video: devices.video };
+  }
+
+  async devices() {
+    const camera = byTestId(this.root, "selftest-camera");
+    const mic = byTestId(this.root, "selftest-mic");
+    let video = false;
+    try {
+      this.stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 360 }, audio: true });
+    } catch (e) {
+      try {
+        this.stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      } catch (e2) {
+        mark(camera, "failed", t("No camera"));
+        mark(mic, "failed", t("No microphone"));
+        return { audio: false, video: false };
+      }
+    }
+    const preview = byTestId(this.root, "selftest-preview");
+    if (this.stream.getVideoTracks().length) {
+      preview.srcObject = this.stream;
+      video = await new Promise((resolve) => {
+        const done = () => resolve(preview.videoWidth > 0);
+        preview.addEventListener("loadeddata", done, { once: true });
+        setTimeout(done, 4000);
+      });
+    }
+    mark(camera, video ? "ok" : "failed", video ? t("Camera works") : t("No camera: you can join with audio only"));
+    const heard = await this.meter();
+    mark(mic, heard ? "ok" : "warn", heard ? t("Microphone works") : t("No sound yet: please say something"));
+    return { audio: true, video };
+  }
+
+  /** Level meter from an AnalyserNode; resolves true once a sound is heard (or false after 5 s). */
+  meter() {
+    const AudioContext = window.AudioContext || window.webkitAudioContext;
+    this.audio = this.audio || new AudioContext();
+    this.audio.resume().catch(() => {});
+    const source = this.audio.createMediaStreamSource(this.stream);
+    const analyser = this.audio.createAnalyser();
+    analyser.fftSize = 512;
+    source.connect(analyser);
+    const samples = new Float32Array(analyser.fftSize);
+    const meter = byTestId(this.root, "mic-level");
+    let running = true;
+    this.stopMeter = () => { running = false; source.disconnect(); };
+    return new Promise((resolve) => {
+      let heard = false;
+      const started = performance.now();
+      const tick = () => {
+        if (!running) return;
+        analyser.getFloatTimeDomainData(samples);
+        let sum = 0;
+        for (const s of samples) sum += s * s;
+        const level = Math.min(1, Math.sqrt(sum / samples.length) * 4);
+        meter.value = level;
+        if (!heard && level > 0.02) { heard = true; resolve(true); }
+        if (!heard && performance.now() - started > 5000) { heard = true; resolve(false); }
+        requestAnimationFrame(tick);
+      };
+      tick();
+      // requestAnimationFrame stops in background tabs: decide anyway.
+      setTimeout(() => resolve(heard), 5500);
+    });
+  }
+
+  tone() {
+    const AudioContext = window.AudioContext || window.webkitAudioContext;
+    this.audio = this.audio || new AudioContext();
+    const osc = this.audio.createOscillator();
+    const gain = this.audio.createGain();
+    osc.frequency.value = 660;
+    gain.gain.value = 0.2;
+    osc.connect(gain).connect(this.audio.destination);
+    this.audio.resume().catch(() => {});
+    osc.start();
+    osc.stop(this.audio.currentTime + 1.2);
+    byTestId(this.root, "speaker-confirm").hidden = false;
+    mark(byTestId(this.root, "selftest-speaker"), "pending", t("Did you hear a tone?"));
+  }
+
+  /** Round trips to the server and a loopback WebRTC connection → good | poor | bad. */
+  async network() {
+    const node = byTestId(this.root, "selftest-network");
+    const rtts = [];
+    for (let i = 0; i < 3; i += 1) {
+      const started = performance.now();
+      try {
+        const r = await fetch(`/healthz?probe=${i}`, { cache: "no-store" });
+        if (r.ok) rtts.push(performance.now() - started);
+      } catch (e) { /* counted as lost */ }
+    }
+    const webrtc = await loopback();
+    if (!rtts.length) {
+      mark(node, "failed", t("The court's server cannot be reached"));
+      return "bad";
+    }
+    const rtt = Math.round(rtts.reduce((a, b) => a + b, 0) / rtts.length);
+    const lost = 3 - rtts.length;
+    let verdict = rtt < 300 && lost === 0 ? "good" : rtt < 1000 && lost <= 1 ? "poor" : "bad";
+    if (!webrtc) verdict = "bad";
+    const texts = { good: t("Good ({rtt} ms)", { rtt }), poor: t("Weak ({rtt} ms)", { rtt }), bad: t("Bad ({rtt} ms)", { rtt }) };
+    mark(node, verdict === "good" ? "ok" : verdict === "poor" ? "warn" : "failed",
+      webrtc ? texts[verdict] : t("Video calls are blocked on this network"));
+    node.dataset.rttMs = String(rtt);
+    return verdict;
+  }
+
+  stop() { this.stopMeter?.(); }
+}
+
+/** Two local RTCPeerConnections with a data channel: does WebRTC connect here at all? */
+async function loopback() {
+  const a = new RTCPeerConnection({ iceServers: [] });
+  const b = new RTCPeerConnection({ iceServers: [] });
+  try {
+    a.onicecandidate = (e) => e.candidate && b.addIceCandidate(e.candidate).catch(() => {});
+    b.onicecandidate = (e) => e.candidate && a.addIceCandidate(e.candidate).catch(() => {});
+    const channel = a.createDataChannel("probe");
+    const open = new Promise((resolve) => {
+      channel.onopen = () => resolve(true);
+      setTimeout(() => resolve(false), 4000);
+    });
+    await a.setLocalDescription(await a.createOffer());
+    await b.setRemoteDescription(a.localDescription);
+    await b.setLocalDescription(await b.createAnswer());
+    await a.setRemoteDescription(b.localDescription);
+    return await open;
+  } catch (e) {
+    return false;
+  } finally {
+    setTimeout(() => { a.close(); b.close(); }, 100);
+  }
+}
