@@ -1,3 +1,9 @@
+# Browser assets (socket.io-client, signature_pad) from npm, pinned by package-lock.json.
+FROM node:20-bookworm-slim AS assets
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+
 FROM python:3.11-slim-bookworm
 # WeasyPrint's Pango, CJK fonts for documents, poppler for pdfsig checks.
 RUN apt-get update && apt-get install -y --no-install-recommends \
@@ -10,6 +16,8 @@ COPY signaling signaling
 COPY media media
 COPY docforge docforge
 COPY web web
+COPY --from=assets /build/node_modules/socket.io-client/dist/socket.io.esm.min.js \
+     /build/node_modules/signature_pad/dist/signature_pad.js web/static/vendor/
 RUN pip install --no-cache-dir . && useradd --system --home /var/lib/yunting yunting \
     && mkdir -p /var/lib/yunting && chown yunting /var/lib/yunting
 USER yunting

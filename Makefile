@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # Reinstall whenever pyproject.toml changes.
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: install run test quick check bench clean
+.PHONY: install vendor messages run test quick check bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,11 +14,32 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
 	rm -f $(VENV)/.installed-* && touch $@
 
-install: $(STAMP)
+install: $(STAMP) vendor
+
+# Browser assets come from npm (package-lock.json) and are copied into a git-ignored
+# folder at build time; nothing is fetched from a CDN at run time.
+VENDOR := web/static/vendor
+VENDOR_FILES := $(VENDOR)/socket.io.esm.min.js $(VENDOR)/signature_pad.js
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+$(VENDOR)/socket.io.esm.min.js: node_modules/.package-lock.json
+	mkdir -p $(VENDOR) && cp node_modules/socket.io-client/dist/socket.io.esm.min.js $@
+$(VENDOR)/signature_pad.js: node_modules/.package-lock.json
+	mkdir -p $(VENDOR) && cp node_modules/signature_pad/dist/signature_pad.js $@
+vendor: $(VENDOR_FILES)
+
+## Extract translatable messages (templates, Python, JS) into build/messages.pot and list
+## the msgids web/locale/zh_CN/LC_MESSAGES/messages.po lacks (append them by hand: others
+## append too, so the catalog is never re-sorted).
+messages: install
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k t -o build/messages.pot web
+	$(PY) -m web.i18n missing build/messages.pot
 
 ## Serve on http://127.0.0.1:8080 with the embedded defaults and demo data.
 run: install
 	$(BIN)/yunting db upgrade
+	$(BIN)/yunting pki init
 	$(BIN)/yunting demo
 	$(BIN)/yunting serve
 
