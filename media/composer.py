@@ -80,7 +80,8 @@ def _load(hearing_dir: Path) -> list[_Participant]:
         if not segment.exists():
             continue
         pid = sidecar["participant_id"]
-        label = " · ".join(x for x in (sidecar.get("display_name"), sidecar.get("role")) if x)
+        label = " · ".join(x for x in (sidecar.get("display_name"),
+                                           sidecar.get("role_label") or sidecar.get("role")) if x)
         who = participants.setdefault(pid, _Participant(pid, label or pid))
         kinds = frozenset(s["kind"] for s in sidecar["streams"] if s["packets"])
         start = float(sidecar["start_wall_clock"])

@@ -20,6 +20,7 @@ class ParticipantInfo:
     role: str = ""
     site: str = ""
     display_name: str = ""
+    role_label: str = ""  # the role as the archive's name plate shows it ("被告人")
 
     def __post_init__(self) -> None:
         for name in ("hearing_id", "participant_id"):

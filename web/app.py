@@ -17,6 +17,7 @@ from web.api import ROUTES
 from web.bootstrap import Services, bootstrap
 from web.documents import ForgeDocuments
 from web.errors import error_middleware
+from web.i18n import DEFAULT_LOCALE, translations
 from web.keys import (
     DATABASE,
     FORGE,
@@ -27,6 +28,7 @@ from web.keys import (
     SETTINGS,
     SIGNALING,
 )
+from web.labels import ROLES
 from web.notifiers import notifier_from_settings, outbox_ctx
 from web.pages import PAGES, STATIC_DIR, TEMPLATES, make_environment
 from web.pages_mediation import MEDIATION_PAGES
@@ -111,8 +113,10 @@ async def _describe(services: Services, hearing_id: str, identity: str) -> Parti
         for p in hearing.participants:
             if p.id == identity:
                 site = await uow.sites.get(p.site_id) if p.site_id else None
+                # The plate on the archive reads "张三 · 被告人": the record's language.
+                label = translations(DEFAULT_LOCALE).gettext(ROLES[p.role])
                 return ParticipantInfo(hearing_id, media_id(identity), p.role.value,
-                                       site.name if site else "", p.name)
+                                       site.name if site else "", p.name, label)
     return ParticipantInfo(hearing_id, media_id(identity), "staff", "", identity)
 
 

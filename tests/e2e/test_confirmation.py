@@ -237,6 +237,11 @@ def test_mediation_to_confirmed_ruling_in_the_room(server: Server, browser: Any,
     for page in (mediator, kiosk, respondent):
         expect(page.get_by_test_id("ruling")).to_have_attribute("data-loaded", "1")
     expect(mediator.get_by_test_id("mediation-state")).to_have_attribute("data-state", "confirmed")
+    # Screenshots first: a full-page screenshot re-lays out the page, and with the print
+    # frame's PDF viewer live that once crashed Playwright's driver ("Frame has been
+    # detached" in its lifecycle handler) under a loaded machine.
+    _shot(kiosk, "kiosk-ruling")
+    _shot(respondent, "respondent-ruling")
     big = kiosk.get_by_test_id("ruling-print")
     assert "huge" in (big.get_attribute("class") or "")
     big.click()
@@ -249,8 +254,6 @@ def test_mediation_to_confirmed_ruling_in_the_room(server: Server, browser: Any,
     kiosk.wait_for_function("""() => {
       const f = document.querySelector("iframe.print-frame");
       return f && f.contentDocument && f.contentDocument.contentType === "application/pdf"; }""")
-    _shot(kiosk, "kiosk-ruling")
-    _shot(respondent, "respondent-ruling")
     with mediator.expect_download() as download:
         mediator.get_by_test_id("ruling-download").click()
     pdf = tmp_path / "ruling.pdf"

@@ -164,6 +164,17 @@ def test_record_typed_live_signed_on_pads_and_recording_plays(
         until(lambda p=page: p.get_by_test_id("record-document").get_attribute("data-loaded")
               == "1", 20, f"the sealed record shown on {page.url}")
     screenshot(witness, "record-villager-signed")
+    # The clinic prints the sealed record on the spot: the kiosk's big button prints the
+    # PDF itself, and the print is recorded as a way the document reached the villager.
+    big = witness.get_by_test_id("record-document-print")
+    assert "huge" in (big.get_attribute("class") or "")
+    big.click()
+    until(lambda: "print" in (witness.get_by_test_id("record-document")
+                              .get_attribute("data-receipts") or "").split(), 20,
+          "the kiosk's print recorded")
+    witness.wait_for_function("""() => {
+      const f = document.querySelector("iframe.print-frame");
+      return f && f.contentDocument && f.contentDocument.contentType === "application/pdf"; }""")
     # Reopened after the close, the defendant's link shows the sealed record only.
     again = page_for("defendant")
     until(lambda: again.get_by_test_id("record-panel").get_attribute("data-state") == "signed"

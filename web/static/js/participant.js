@@ -15,6 +15,10 @@ const me = root.dataset.me;
 const kiosk = root.dataset.kiosk === "1";
 const scheduled = new Date(root.dataset.scheduled);
 const HEARTBEAT_MS = 5000;
+// The clerk and the judge sign right after the persons recorded; a kiosk waits that long
+// for the sealed record, then keeps it on screen (with its print button) a while.
+const KIOSK_WAIT_FOR_SEAL_MS = 10 * 60 * 1000;
+const KIOSK_KEEP_SEALED_MS = 2 * 60 * 1000;
 const COUNSEL = new Set(["defence_lawyer", "agent_ad_litem"]);
 const CLIENTS = new Set(["defendant", "plaintiff", "party"]);
 
@@ -253,13 +257,16 @@ function ended(text, closed = false) {
   if (closed) record.start(); // removed or replaced: the token no longer opens anything
   if (kiosk) {
     $("kiosk-restart").hidden = false;
-    // A villager who must still sign the record keeps the kiosk until they have.
+    // A villager who must still sign the record keeps the kiosk until they have, and
+    // then until the record is sealed and can be printed here; the restart button
+    // (shown whenever nothing is left to sign) returns at once.
     setTimeout(async () => {
-      if (!record.pendingForMe()) { location.replace("/kiosk"); return; }
+      if (!record.pendingForMe() && !record.mySlot()) { location.replace("/kiosk"); return; }
       $("kiosk-restart").hidden = true;
       await record.settled();
       $("kiosk-restart").hidden = false;
-      setTimeout(() => location.replace("/kiosk"), 15000);
+      const sealed = await record.sealed(KIOSK_WAIT_FOR_SEAL_MS);
+      setTimeout(() => location.replace("/kiosk"), sealed ? KIOSK_KEEP_SEALED_MS : 15000);
     }, 10000);
   }
 }

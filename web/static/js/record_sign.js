@@ -28,6 +28,7 @@ export class RecordSigning {
     this.shown = null;
     this.poller = null;
     this.waiters = [];
+    this.sealWaiters = [];
     this.$("signature-clear").addEventListener("click", () => {
       this.pad?.clear();
       this.$("signature-points").textContent = "0";
@@ -73,6 +74,16 @@ export class RecordSigning {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
+  // Resolves once the record is sealed, or after `ms` (false then): a kiosk whose
+  // villager signed keeps the screen until the sealed record can be printed there.
+  sealed(ms) {
+    if (this.record?.state === "signed") return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      this.sealWaiters.push(() => { clearTimeout(timer); resolve(true); });
+    });
+  }
+
   update(r) {
     this.record = { ...(this.record || {}), ...r };
     r = this.record;
@@ -104,6 +115,7 @@ export class RecordSigning {
         .catch((e) => console.warn("record document", e));
     }
     if (!this.pendingForMe()) this.waiters.splice(0).forEach((resolve) => resolve());
+    if (r.state === "signed") this.sealWaiters.splice(0).forEach((resolve) => resolve());
   }
 
   async openPad(slot) {
