@@ -24,6 +24,8 @@ from urllib.request import urlopen
 
 import pytest
 
+from tests.e2e.conftest import NO_PRINT_DIALOG
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,6 +109,7 @@ def _context(browser: Any, server: Server, login: tuple[str, str] | None = None)
     ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN",
                               accept_downloads=True, permissions=["camera", "microphone"])
     ctx.set_default_timeout(SLOW)
+    ctx.add_init_script(NO_PRINT_DIALOG)
     if login:
         r = ctx.request.post(f"{server.url}/api/session",
                              data={"username": login[0], "password": login[1]})
@@ -237,9 +240,6 @@ def test_mediation_to_confirmed_ruling_in_the_room(server: Server, browser: Any,
     for page in (mediator, kiosk, respondent):
         expect(page.get_by_test_id("ruling")).to_have_attribute("data-loaded", "1")
     expect(mediator.get_by_test_id("mediation-state")).to_have_attribute("data-state", "confirmed")
-    # Screenshots first: a full-page screenshot re-lays out the page, and with the print
-    # frame's PDF viewer live that once crashed Playwright's driver ("Frame has been
-    # detached" in its lifecycle handler) under a loaded machine.
     _shot(kiosk, "kiosk-ruling")
     _shot(respondent, "respondent-ruling")
     big = kiosk.get_by_test_id("ruling-print")
@@ -254,6 +254,7 @@ def test_mediation_to_confirmed_ruling_in_the_room(server: Server, browser: Any,
     kiosk.wait_for_function("""() => {
       const f = document.querySelector("iframe.print-frame");
       return f && f.contentDocument && f.contentDocument.contentType === "application/pdf"; }""")
+    kiosk.wait_for_function("() => (window.__printed || []).includes('application/pdf')")
     with mediator.expect_download() as download:
         mediator.get_by_test_id("ruling-download").click()
     pdf = tmp_path / "ruling.pdf"

@@ -175,6 +175,12 @@ def test_record_typed_live_signed_on_pads_and_recording_plays(
     witness.wait_for_function("""() => {
       const f = document.querySelector("iframe.print-frame");
       return f && f.contentDocument && f.contentDocument.contentType === "application/pdf"; }""")
+    witness.wait_for_function("() => (window.__printed || []).includes('application/pdf')")
+    # The kiosk keeps the sealed record on screen, with a way back to its start screen.
+    until(lambda: witness.get_by_test_id("kiosk-home").is_visible(), 20, "the kiosk's way back")
+    assert "两分钟" in witness.get_by_test_id("kiosk-restart").inner_text()
+    witness.get_by_test_id("kiosk-home").click()
+    witness.get_by_test_id("kiosk-code").wait_for()
     # Reopened after the close, the defendant's link shows the sealed record only.
     again = page_for("defendant")
     until(lambda: again.get_by_test_id("record-panel").get_attribute("data-state") == "signed"

@@ -262,10 +262,19 @@ function ended(text, closed = false) {
     // (shown whenever nothing is left to sign) returns at once.
     setTimeout(async () => {
       if (!record.pendingForMe() && !record.mySlot()) { location.replace("/kiosk"); return; }
-      $("kiosk-restart").hidden = true;
+      const restart = $("kiosk-restart");
+      restart.hidden = true;
       await record.settled();
-      $("kiosk-restart").hidden = false;
+      $("kiosk-home").hidden = false;
+      if (record.record?.state !== "signed") {
+        restart.textContent = t("The clerk and the judge are signing the record; it will be shown here to print.");
+        restart.hidden = false;
+      }
       const sealed = await record.sealed(KIOSK_WAIT_FOR_SEAL_MS);
+      restart.textContent = sealed
+        ? t("Print the hearing record below if you need it; this screen returns to the start in two minutes.")
+        : t("This screen returns to the start in a few seconds.");
+      restart.hidden = false;
       setTimeout(() => location.replace("/kiosk"), sealed ? KIOSK_KEEP_SEALED_MS : 15000);
     }, 10000);
   }
