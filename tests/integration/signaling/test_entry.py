@@ -124,6 +124,15 @@ async def test_clerk_joins_with_session_in_auth(room: Room_) -> None:
     assert "quality" in snap
 
 
+async def test_another_courts_clerk_is_refused(room: Room_) -> None:
+    other = await make_trial(room.services)  # a second court, with its own clerk
+    secret = (await room.services.access.login(other.clerk.username, "clerk-password-1")).secret
+    why = await refused(room, {"session": secret, "hearing_id": room.trial.hearing.id})
+    assert why["data"]["code"] == "wrong_hearing"
+    entries = await audit_actions(room, room.trial.hearing.id)
+    assert entries[-1][0] == "signaling.refused" and entries[-1][1]["reason"] == "wrong_hearing"
+
+
 async def test_foreign_origin_refused(room: Room_) -> None:
     c = room.client("evil")
     with pytest.raises(socketio.exceptions.ConnectionError):
