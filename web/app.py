@@ -35,7 +35,7 @@ from web.pages_mediation import MEDIATION_PAGES
 from web.recording import RecordingDriver, media_id
 from web.security import security_headers
 from web.settings import Settings
-from web.throttle import FailureWindow
+from web.throttle import FailureWindow, LoginFailures, RedisFailureWindow
 from web.wiring import docforge_config, media_settings, signaling_config
 
 __all__ = ["create_app"]
@@ -55,8 +55,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> web.A
     )
     app[SETTINGS] = settings
     app[TEMPLATES] = make_environment()
-    app[LOGIN_FAILURES] = FailureWindow(settings.login_max_failures,
-                                        settings.login_window_seconds)
+    app[LOGIN_FAILURES] = _login_failures(settings)
     driver = RecordingDriver(settings.archive_dir)
     app[RECORDING] = driver
     app[FORGE] = DocumentForge(docforge_config(settings))
@@ -72,6 +71,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> web.A
     app.cleanup_ctx.append(outbox_ctx)
     signaling.attach(app)
     app.cleanup_ctx.append(_media_ctx)
+    app.on_cleanup.append(_close_login_failures)
     for routes in ROUTES:
         app.add_routes(routes.table)
     app.add_routes(PAGES)
@@ -118,6 +118,18 @@ async def _describe(services: Services, hearing_id: str, identity: str) -> Parti
                 return ParticipantInfo(hearing_id, media_id(identity), p.role.value,
                                        site.name if site else "", p.name, label)
     return ParticipantInfo(hearing_id, media_id(identity), "staff", "", identity)
+
+
+def _login_failures(settings: Settings) -> LoginFailures:
+    """Shared by every process through Redis when there is one; else this process's own."""
+    if settings.redis_url:
+        return RedisFailureWindow(settings.redis_url, settings.login_max_failures,
+                                  settings.login_window_seconds)
+    return FailureWindow(settings.login_max_failures, settings.login_window_seconds)
+
+
+async def _close_login_failures(app: web.Application) -> None:
+    await app[LOGIN_FAILURES].close()
 
 
 def _database_ctx(given: Database | None):  # type: ignore[no-untyped-def]

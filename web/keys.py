@@ -11,7 +11,7 @@ from signaling import Signaling
 from web.bootstrap import Services
 from web.recording import RecordingDriver
 from web.settings import Settings
-from web.throttle import FailureWindow
+from web.throttle import LoginFailures
 
 __all__ = ["DATABASE", "FORGE", "LOGIN_FAILURES", "MEDIA", "RECORDING", "SERVICES", "SETTINGS",
            "SIGNALING"]
@@ -23,4 +23,4 @@ SIGNALING = web.AppKey("signaling", Signaling)
 MEDIA = web.AppKey("media", MediaService)
 FORGE = web.AppKey("forge", DocumentForge)
 RECORDING = web.AppKey("recording", RecordingDriver)
-LOGIN_FAILURES = web.AppKey("login_failures", FailureWindow)
+LOGIN_FAILURES = web.AppKey("login_failures", LoginFailures)

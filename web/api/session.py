@@ -27,16 +27,16 @@ async def login(request: web.Request) -> web.Response:
     username = body.text("username")
     keys = (f"user:{username.casefold()}", f"addr:{request.remote}")
     failures = request.app[LOGIN_FAILURES]
-    wait = failures.retry_after(*keys)
+    wait = await failures.retry_after(*keys)
     if wait > 0:  # refused before the password is even checked
         raise ApiError(429, "too_many_attempts",
                        f"too many failed logins; try again in {math.ceil(wait)} s")
     try:
         logged = await request.app[SERVICES].access.login(username, body.text("password"))
     except Unauthenticated:
-        failures.failed(*keys)
+        await failures.failed(*keys)
         raise
-    failures.succeeded(keys[0])
+    await failures.succeeded(keys[0])
     response = web.json_response(
         {"user": user_json(logged.user), "csrf_token": logged.session.csrf_token})
     set_session_cookie(request, response, logged)
