@@ -91,15 +91,42 @@ def load_pkcs12_signer(source: Pkcs12Source) -> Any:
 
 
 def load_pkcs11_signer(source: Pkcs11Source) -> Any:
-    """Wiring only: needs a real token (not available in development or CI)."""
+    """The key (and its certificate, by the same label) on a PKCS#11 token.
+
+    EC keys sign with the token's raw ECDSA mechanism over a digest pyHanko computes:
+    CKM_ECDSA is the one EC mechanism every token has (SoftHSM 2.6, many HSMs and
+    smart cards lack CKM_ECDSA_SHA256). The token's other certificates (the chain) are
+    pulled so that the signature carries it. Tested against SoftHSM2.
+    """
     from pyhanko.sign import pkcs11
 
-    session = pkcs11.open_pkcs11_session(
-        str(source.module_path),
-        token_criteria=pkcs11.TokenCriteria(label=source.token_label),
-        user_pin=source.pin.reveal() if source.pin else None,
-    )
-    return pkcs11.PKCS11Signer(session, key_label=source.key_label, cert_label=source.key_label)
+    try:
+        session = _pkcs11_session(source)
+        signer = pkcs11.PKCS11Signer(session, key_label=source.key_label,
+                                     cert_label=source.key_label, other_certs_to_pull=None)
+        algorithm = signer.signing_cert.public_key.algorithm
+    except Exception as exc:  # python-pkcs11 raises its own hierarchy, often without text
+        raise PKIError(f"cannot load key {source.key_label!r} from PKCS#11 token "
+                       f"{source.token_label!r}: {type(exc).__name__} {exc}") from exc
+    signer.use_raw_mechanism = algorithm == "ec"
+    return signer
+
+
+def _pkcs11_session(source: Pkcs11Source) -> Any:
+    from pkcs11.exceptions import UserAlreadyLoggedIn
+    from pyhanko.sign import pkcs11
+
+    def open_session(pin: str | None) -> Any:
+        return pkcs11.open_pkcs11_session(
+            str(source.module_path), token_criteria=pkcs11.TokenCriteria(label=source.token_label),
+            user_pin=pin)
+
+    try:
+        return open_session(source.pin.reveal() if source.pin else None)
+    except UserAlreadyLoggedIn:
+        # PKCS#11 logs in the application, not a session: the seal and the signing service
+        # on one token share the login the first of them made.
+        return open_session(None)
 
 
 def load_signer(source: Pkcs12Source | Pkcs11Source) -> Any:
