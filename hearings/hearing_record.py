@@ -32,7 +32,7 @@ from hearings.participants import Participant, Role
 from hearings.states import RECORD, ParticipantState, RecordState
 
 __all__ = ["MAX_BODY", "RECORDED_ROLES", "ROLE_LABELS", "HearingRecord", "RecordSlot",
-           "recorded_persons", "utterances"]
+           "apply_edit", "edit_between", "recorded_persons", "utterances"]
 
 MAX_BODY = 200_000
 # Who signs the record as a person recorded (see the module docstring).
@@ -64,6 +64,31 @@ def utterances(body: str) -> list[tuple[str, str]]:
         else:
             lines.append(("", raw.strip()))
     return lines
+
+
+def edit_between(old: str, new: str) -> dict[str, object]:
+    """The change from `old` to `new` as one replaced span: `cut` characters at `at`
+    give way to `insert`. The clerk's page saves a second after typing stops, so a
+    version differs from the one before in one place as a rule; edits in two places
+    become one span covering both. Linear in the length, and `apply_edit` undoes it."""
+    limit = min(len(old), len(new))
+    head = 0
+    while head < limit and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    return {"at": head, "cut": len(old) - head - tail, "insert": new[head:len(new) - tail]}
+
+
+def apply_edit(old: str, edit: dict[str, object]) -> str:
+    """The version after `edit` (from `edit_between`): replaying a record's
+    `record.saved` audit entries from an empty text gives every version back."""
+    at, cut, insert = edit["at"], edit["cut"], edit["insert"]
+    if not (isinstance(at, int) and isinstance(cut, int) and isinstance(insert, str)
+            and 0 <= at <= len(old) and 0 <= cut <= len(old) - at):
+        raise InvalidInput(f"not an edit of a text of {len(old)} characters: {edit!r}")
+    return old[:at] + insert + old[at + cut:]
 
 
 @dataclass(frozen=True)

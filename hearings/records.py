@@ -27,6 +27,7 @@ from hearings.hearing_record import (
     ROLE_LABELS,
     HearingRecord,
     RecordSlot,
+    edit_between,
     recorded_persons,
     utterances,
 )
@@ -131,13 +132,14 @@ class Records:
             if record is None:
                 record = HearingRecord(hearing_id=hearing.id, case_id=hearing.case_id)
                 uow.records.add(record)
+            before = record.body
             record.save(body, version, actor.label)
             if actor.kind == "staff" and actor.staff_role is StaffRole.CLERK:
                 record.keeper(actor.id, actor.name)
             await uow.audit.append(actor.label, "record.saved", hearing_id, {
                 "version": record.version, "length": len(record.body),
                 "sha256": hashlib.sha256(record.body.encode()).hexdigest(),
-                "body": record.body})
+                "edit": edit_between(before, record.body)})
             await uow.commit()
             view = self._view(actor, hearing, case, record)
         await self._events.to_hearing(hearing_id, "record.updated", view.event())

@@ -3,11 +3,14 @@ versioned saves, frozen at close, signed in order by the right people, sealed, d
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from hearings.actors import Actor
 from hearings.commands import ChangeHearing
 from hearings.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
+from hearings.hearing_record import apply_edit
 from hearings.states import DocumentState, RecordState
 from tests.integration.confirmation.conftest import CAPTURE
 from tests.integration.records.conftest import World, make_trial
@@ -78,6 +81,15 @@ async def test_saves_then_close_freezes_and_everyone_signs_in_order(world: World
         assert [s["field"] for s in document.signatures] == ["party1", "party2", "clerk", "judge"]
         actions = [e.action for e in await uow.audit.entries(t.hid)]
     assert actions.count("record.saved") == 2 and actions.count("record.signed") == 4
+    # Every version comes back from the audit trail, each checked against its SHA-256.
+    async with world.uow() as uow:
+        saved = [e.payload for e in await uow.audit.entries(t.hid) if e.action == "record.saved"]
+    text = ""
+    for entry in saved:
+        text = apply_edit(text, entry["edit"])
+        assert hashlib.sha256(text.encode()).hexdigest() == entry["sha256"]
+        assert "body" not in entry  # edits, not the whole text every second
+    assert text == done.record.body
     assert "record.frozen" in actions
     delivered = world.events.named("document.delivered")
     assert delivered[-1]["document_id"] == document.id

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hearings.errors import Conflict, IllegalTransition, InvalidInput
-from hearings.hearing_record import HearingRecord, recorded_persons, utterances
+from hearings.hearing_record import (
+    HearingRecord,
+    apply_edit,
+    edit_between,
+    recorded_persons,
+    utterances,
+)
 from hearings.participants import Participant, Role
 from hearings.states import RECORD, ParticipantState, RecordState
 
@@ -80,3 +88,27 @@ def test_the_body_reads_as_speaker_lines() -> None:
                                 ("http", "//x：y")]
     assert utterances("（开庭前）") == [("", "（开庭前）")]
     assert utterances(" \n ") == []
+
+
+TEXTS = st.text(alphabet="审：原告被告人证人问答。\n abc", max_size=80)
+
+
+@given(TEXTS, TEXTS)
+def test_an_edit_turns_one_version_into_the_next(old: str, new: str) -> None:
+    edit = edit_between(old, new)
+    assert apply_edit(old, edit) == new
+    assert len(str(edit["insert"])) <= len(new)
+
+
+def test_typing_in_one_place_is_a_small_edit() -> None:
+    old = "审：现在开庭。\n" * 2000
+    new = old[:9000] + "被告人：没有意见。" + old[9000:]
+    assert edit_between(old, new) == {"at": 9000, "cut": 0, "insert": "被告人：没有意见。"}
+    assert edit_between(new, old) == {"at": 9000, "cut": 9, "insert": ""}
+
+
+def test_an_edit_that_does_not_fit_the_text_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="not an edit"):
+        apply_edit("abc", {"at": 2, "cut": 5, "insert": ""})
+    with pytest.raises(InvalidInput, match="not an edit"):
+        apply_edit("abc", {"at": "0", "cut": 0, "insert": "x"})
