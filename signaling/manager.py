@@ -77,6 +77,8 @@ class HearingChannels(socketio.AsyncRedisManager):
         self.published = 0
         # Messages decoded per hearing (None: the shared channel): for tests and metrics.
         self.decoded: Counter[str | None] = Counter()
+        # Our own publications that Redis echoed back, skipped undecoded, per hearing.
+        self.echoes: Counter[str | None] = Counter()
 
     # -- channels ----------------------------------------------------------------------
     def hearing_channel(self, hearing_id: str) -> str:
@@ -288,8 +290,9 @@ class HearingChannels(socketio.AsyncRedisManager):
 
     async def _thread(self) -> None:
         async for channel, raw in self._messages():
-            if raw.startswith(self._own):
-                continue  # our own publication, echoed back by Redis
+            if raw.startswith(self._own):  # our own publication, echoed back by Redis
+                self.echoes[self._hearing_of_channel(channel)] += 1
+                continue
             if raw[:1] != b"{":
                 raw = raw[len(self._own):]
             try:

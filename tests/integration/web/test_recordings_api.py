@@ -217,7 +217,13 @@ async def test_package_verifies_offline_and_a_tampered_segment_is_named(
     assert r.headers["Content-Disposition"] == f'attachment; filename="yunting-evidence-{hid}.zip"'
     package = tmp_path / "evidence.zip"
     package.write_bytes(await r.read())
-    assert not list((court.app[RECORDING].archive_dir.parent / "packages").iterdir())
+    # The server deletes its copy once sent: just after the last byte, so wait a moment.
+    packages = court.app[RECORDING].archive_dir.parent / "packages"
+    for _ in range(100):
+        if not list(packages.iterdir()):
+            break
+        await asyncio.sleep(0.05)
+    assert not list(packages.iterdir())
 
     report = verify_package(package)
     assert report.ok and report.timestamp == "imprint_ok", report
