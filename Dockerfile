@@ -24,4 +24,6 @@ USER yunting
 ENV YUNTING_HOST=0.0.0.0 YUNTING_DATA_DIR=/var/lib/yunting
 EXPOSE 8080
 HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz')"
-CMD ["yunting", "serve"]
+# The schema is brought up to date before serving (Alembic takes a lock-free, idempotent
+# path when it is current already); run one app container while a migration is new.
+CMD ["sh", "-c", "yunting db upgrade && exec yunting serve"]
