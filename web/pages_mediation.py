@@ -132,6 +132,8 @@ ROOM_MESSAGES = {
     "sealed": "Sealed", "not_sealed": "Not sealed yet", "play": "Play",
     "package": "Evidence package", "verify": "Verify", "files_checked": "Files checked",
     "timestamp": "Timestamp",
+    "field.court_seal": "Court seal", "field.party": "Party {n}", "field.mediator": "Mediator",
+    "field.judge": "Judge", "field.clerk": "Clerk", "field.timestamp": "Document timestamp",
 }
 
 

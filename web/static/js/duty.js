@@ -147,10 +147,18 @@ async function showAgreement(a, hearingId) {
   summary.className = report.ok ? "ok" : "bad";
   $("verification-signatures").replaceChildren(...report.signatures.map((s) => el("tr", {
     testid: "verification-signature", "data-ok": s.ok ? "1" : "0" },
-    el("td", { text: s.field }), el("td", { text: s.signer }),
+    el("td", { text: fieldLabel(s), title: s.field }), el("td", { text: s.signer }),
     el("td", { text: localTime(s.timestamp_time || s.signing_time) }),
     el("td", { text: s.intact && s.valid ? `✔ ${T.valid}` : `✘ ${T.invalid}` }),
     el("td", { text: s.record ? (s.record.ok ? `✔ ${T.valid}` : `✘ ${s.record.summary || T.invalid}`) : "—" }))));
+}
+
+// "party2" → "当事人2", "court_seal" → "法院印章"; the raw field name stays as a tooltip.
+function fieldLabel(s) {
+  if (s.kind === "timestamp") return T["field.timestamp"] || s.field;
+  const party = /^party(\d+)$/.exec(s.field);
+  if (party) return format(T["field.party"] || s.field, { n: party[1] });
+  return T[`field.${s.field}`] || s.field;
 }
 
 async function loadGrounds() {
