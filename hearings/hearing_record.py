@@ -22,6 +22,7 @@ by key. After the last signature the court seal closes the document.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -72,13 +73,23 @@ def edit_between(old: str, new: str) -> dict[str, object]:
     version differs from the one before in one place as a rule; edits in two places
     become one span covering both. Linear in the length, and `apply_edit` undoes it."""
     limit = min(len(old), len(new))
-    head = 0
-    while head < limit and old[head] == new[head]:
-        head += 1
-    tail = 0
-    while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
-        tail += 1
+    head = _shared(lambda n: old[:n] == new[:n], limit)
+    tail = _shared(lambda n: old[len(old) - n:] == new[len(new) - n:], limit - head)
     return {"at": head, "cut": len(old) - head - tail, "insert": new[head:len(new) - tail]}
+
+
+def _shared(same: Callable[[int], bool], limit: int) -> int:
+    """The largest n ≤ limit with same(n), by bisection: slices compare in C, so a 200 kB
+    record costs well under a millisecond, not a Python loop per character on the
+    event loop at every save."""
+    low, high = 0, limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if same(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def apply_edit(old: str, edit: dict[str, object]) -> str:
