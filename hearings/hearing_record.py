@@ -31,6 +31,7 @@ from hearings.errors import Conflict, InvalidInput
 from hearings.identity import new_id, utcnow
 from hearings.participants import Participant, Role
 from hearings.states import RECORD, ParticipantState, RecordState
+from hearings.values import long_text
 
 __all__ = ["MAX_BODY", "RECORDED_ROLES", "ROLE_LABELS", "HearingRecord", "RecordSlot",
            "apply_edit", "edit_between", "recorded_persons", "utterances"]
@@ -152,10 +153,7 @@ class HearingRecord:
 
     def save(self, body: object, version: object, by: str) -> None:
         """Replace the text; `version` is the one the editor started from."""
-        if not isinstance(body, str):
-            raise InvalidInput(f"'body' must be a string (got {type(body).__name__})")
-        if len(body) > MAX_BODY:
-            raise InvalidInput(f"'body' must be at most {MAX_BODY} characters (got {len(body)})")
+        body = long_text(body, "body", max_length=MAX_BODY, required=False)
         if isinstance(version, bool) or not isinstance(version, int):
             raise InvalidInput(f"'version' must be an integer (got {version!r})")
         RECORD.next(self.state, "edit")  # a frozen record is not edited

@@ -16,7 +16,7 @@ from hearings.errors import Conflict, InvalidInput, PermissionDenied
 from hearings.identity import new_id, utcnow
 from hearings.participants import Participant, Role
 from hearings.states import MEDIATION, MediationState
-from hearings.values import text
+from hearings.values import long_text, text
 
 __all__ = ["PARTY_ROLES", "AgreementTerm", "Mediation", "SigningSlot"]
 
@@ -38,8 +38,8 @@ class AgreementTerm:
     def __post_init__(self) -> None:
         object.__setattr__(self, "obligor", text(self.obligor, "obligor"))
         object.__setattr__(self, "obligee", text(self.obligee, "obligee"))
-        object.__setattr__(self, "obligation", text(self.obligation, "obligation",
-                                                    max_length=2000))
+        object.__setattr__(self, "obligation", long_text(self.obligation, "obligation",
+                                                         max_length=2000))
         if self.amount_yuan is not None:
             if not self.amount_yuan.is_finite() or self.amount_yuan < 0:
                 raise InvalidInput(f"'amount_yuan' must be a non-negative amount "
@@ -142,7 +142,7 @@ class Mediation:
         if len(terms) > MAX_TERMS:
             raise InvalidInput(f"'terms' must list at most {MAX_TERMS} obligations "
                                f"(got {len(terms)})")
-        facts = text(facts, "facts", max_length=5000)
+        facts = long_text(facts, "facts", max_length=5000)
         self._move("draft")
         self.facts, self.terms = facts, [t.as_json() for t in terms]
         self.refusal = None
@@ -187,7 +187,7 @@ class Mediation:
         return False
 
     def refuse(self, participant_id: str, reason: str) -> None:
-        reason = text(reason, "reason", max_length=1000)
+        reason = long_text(reason, "reason", max_length=1000)
         if participant_id not in {s.participant_id for s in self.slots if s.role == "party"}:
             raise PermissionDenied("only a party to the agreement may refuse to sign it")
         self._move("refuse")
