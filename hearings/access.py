@@ -1,4 +1,12 @@
-"""Service handlers for getting in: staff login and sessions, join tokens for participants."""
+"""Service handlers for getting in: staff login and sessions, join tokens for participants.
+
+Join codes are guessed from somewhere: the web layer names the `Caller` (the client's
+address, and where its refused tries are counted) for the length of a request or a
+socket.io connect. `limit` unknown codes in a window lock that address out
+(`TooManyAttempts`) before any code is looked up; the audit log gets the window's
+first refusal and, when the lockout starts, one summary with the count — never a row
+per try.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +14,70 @@ import asyncio
 import hashlib
 import secrets
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Protocol
 
 from hearings.actors import Actor
 from hearings.commands import CreateStaffUser
-from hearings.errors import Conflict, InvalidInput, NotFound, TokenRefused, Unauthenticated
+from hearings.errors import (
+    Conflict,
+    HearingsError,
+    InvalidInput,
+    NotFound,
+    TokenRefused,
+    Unauthenticated,
+)
 from hearings.hearing import Hearing
 from hearings.participants import Participant
 from hearings.ports import PasswordHasher, UnitOfWork
 from hearings.staff import StaffRole, StaffSession, StaffUser
 from hearings.tokens import JoinToken, secret_digest
 
-__all__ = ["Access", "Admission", "LoggedIn"]
+__all__ = ["CALLER", "Access", "Admission", "Caller", "LoggedIn", "Refusals", "Tally",
+           "TooManyAttempts"]
+
+
+class TooManyAttempts(HearingsError):
+    """Too many refused tries from one address: wait `retry_after` seconds."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("too many refused join codes from this address; try again later")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Tally:
+    count: int  # refusals of the key in the current window, this one included
+    locked_for: float  # > 0 only for the refusal that reached the limit: seconds locked
+
+
+class Refusals(Protocol):
+    """Refused tries counted per key in a window (web.throttle: in process or in Redis)."""
+
+    async def blocked_for(self, key: str) -> float:
+        """Seconds until `key` may try again; 0 when it may."""
+
+    async def refused(self, key: str) -> Tally: ...
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is trying a code: the client's address, and where its refusals are counted."""
+
+    address: str
+    refusals: Refusals
+
+    @property
+    def key(self) -> str:
+        return f"code:{self.address}"
+
+
+# Set by the web layer around each request (and so each socket.io connect); None in the
+# CLI and in tests of the services alone, where every refusal is audited on its own.
+CALLER: ContextVar[Caller | None] = ContextVar("yunting_caller", default=None)
 
 
 @dataclass(frozen=True)
@@ -52,6 +112,7 @@ class Access:
         self._uow = uow
         self._passwords = passwords
         self._session_hours = session_hours
+        self._dummy_hash: str | None = None
 
     async def create_staff_user(self, actor: Actor, cmd: CreateStaffUser) -> StaffUser:
         if actor.kind != "system" and actor.staff_role is not StaffRole.ADMIN:
@@ -75,9 +136,11 @@ class Access:
     async def login(self, username: str, password: str) -> LoggedIn:
         async with self._uow() as uow:
             user = await uow.staff.by_username(username)
-            # Argon2 is deliberately slow: keep it off the event loop.
-            valid = user is not None and await asyncio.to_thread(
-                self._passwords.verify, user.password_hash, password)
+            # Argon2 is deliberately slow: keep it off the event loop. An unknown username
+            # is checked against a dummy hash, so that it takes as long as a wrong password
+            # (the time must not tell which usernames exist).
+            stored = user.password_hash if user is not None else await self._dummy()
+            valid = await asyncio.to_thread(self._passwords.verify, stored, password)
             if user is None or not valid:
                 await uow.audit.append(f"anonymous:{username[:64]}", "staff.login_failed",
                                        None, {"username": username[:64]})
@@ -92,6 +155,13 @@ class Access:
                                    {"username": user.username})
             await uow.commit()
             return LoggedIn(secret, session, user)
+
+    async def _dummy(self) -> str:
+        """A hash of a password nobody knows, made by the same hasher (same cost)."""
+        if self._dummy_hash is None:
+            self._dummy_hash = await asyncio.to_thread(
+                self._passwords.hash, secrets.token_urlsafe(32))
+        return self._dummy_hash
 
     async def session(self, secret: str) -> tuple[StaffSession, StaffUser]:
         async with self._uow() as uow:
@@ -110,11 +180,17 @@ class Access:
 
     async def admit_token(self, secret: str, hearing_id: str | None = None, *,
                           allow_closed: bool = False) -> Admission:
-        """Check a join token for `hearing_id` (or its own hearing); audit every refusal.
+        """Check a join token for `hearing_id` (or its own hearing); audit refusals.
 
         `allow_closed` admits it after the hearing has closed too (reading the hearing's
-        documents, signing its record) — never into the room.
+        documents, signing its record) — never into the room. A caller's address that
+        was refused too often is turned away before the token is even looked up.
         """
+        caller = CALLER.get()
+        if caller is not None:
+            wait = await caller.refusals.blocked_for(caller.key)
+            if wait > 0:
+                raise TooManyAttempts(wait)
         try:
             digest = secret_digest(secret)
         except InvalidInput:
@@ -131,10 +207,30 @@ class Access:
                     raise TokenRefused("wrong_hearing") from None
                 token.check(target, hearing_over=hearing.is_over and not allow_closed)
             except TokenRefused as refused:
-                await uow.audit.append(
-                    f"token:{token.id}" if token else "anonymous", "token.refused",
-                    hearing_id or (token.hearing_id if token else None),
-                    {"reason": refused.code, "token_hearing": token and token.hearing_id})
-                await uow.commit()
+                await self._audit_refusal(uow, caller, token, hearing_id, refused)
                 raise
             return Admission(hearing, hearing.participant(token.participant_id), token)
+
+    async def _audit_refusal(self, uow: UnitOfWork, caller: Caller | None,
+                             token: JoinToken | None, hearing_id: str | None,
+                             refused: TokenRefused) -> None:
+        """One row per window: its first refusal, then a summary with the count.
+
+        Unknown codes are guesses, tallied per address; the refusal that reaches the
+        limit locks the address out. A real token refused (another hearing, expired,
+        closed) is no guess: it is tallied per token, for the audit only.
+        """
+        details: dict[str, object] = {"reason": refused.code,
+                                      "token_hearing": token and token.hearing_id}
+        if caller is not None:
+            key = caller.key if token is None else f"token:{token.id}"
+            tally = await caller.refusals.refused(key)
+            if tally.count > 1 and tally.locked_for <= 0:
+                return
+            details |= {"address": caller.address, "count": tally.count}
+            if token is None and tally.locked_for > 0:
+                details["locked_for"] = round(tally.locked_for)
+        await uow.audit.append(
+            f"token:{token.id}" if token else "anonymous", "token.refused",
+            hearing_id or (token.hearing_id if token else None), details)
+        await uow.commit()

@@ -1,7 +1,10 @@
 """Getting into a hearing's namespace: a join token, or a staff session (auth or cookie).
 
 Every refusal carries a reason and is audited: token refusals by `Access.admit_token`,
-the rest here through `Room.refuse_connection`.
+the rest here through `Room.refuse_connection`. Tokens are throttled per client address
+by `Access.admit_token` too (the caller is named by the web layer around the engine.io
+request that carries the connect): an address refused too often gets
+`too_many_attempts`.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
+from hearings.access import TooManyAttempts
 from hearings.actors import Actor, require_host
 from hearings.errors import HearingsError, PermissionDenied, TokenRefused
 from hearings.hearing import Hearing
@@ -63,7 +67,7 @@ async def enter(services: RoomServices, environ: dict[str, Any], auth: object) -
 async def _by_token(services: RoomServices, token: str, hearing_id: str | None) -> Entrant:
     try:
         admission = await services.access.admit_token(token, hearing_id)
-    except TokenRefused as refused:  # already audited by Access
+    except (TokenRefused, TooManyAttempts) as refused:  # already audited by Access
         raise Refused(refused.code, refused.message) from None
     p, hearing = admission.participant, admission.hearing
     if p.state is ParticipantState.REMOVED:

@@ -6,10 +6,12 @@ Domain errors are mapped to HTTP statuses here and nowhere else.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from hearings.access import TooManyAttempts
 from hearings.errors import (
     Conflict,
     HearingsError,
@@ -33,19 +35,29 @@ STATUS: list[tuple[type[HearingsError], int]] = [
     (NotFound, 404),
     (IllegalTransition, 409),
     (Conflict, 409),
+    (TooManyAttempts, 429),
 ]
 
 
 class ApiError(Exception):
-    """An error raised by the web layer itself (bad JSON, CSRF, body too large)."""
+    """An error raised by the web layer itself (bad JSON, CSRF, body too large).
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    `retry_after` (seconds) goes out as the Retry-After header of a 429 or 503.
+    """
+
+    def __init__(self, status: int, code: str, message: str, *,
+                 retry_after: float | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.retry_after = retry_after
 
 
-def json_error(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+def json_error(status: int, code: str, message: str, *, retry_after: float | None = None
+               ) -> web.Response:
+    response = web.json_response({"error": {"code": code, "message": message}}, status=status)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
+    return response
 
 
 def _status_of(exc: HearingsError) -> int:
@@ -63,9 +75,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     try:
         return await handler(request)
     except HearingsError as exc:
-        return json_error(_status_of(exc), exc.code, exc.message)
+        return json_error(_status_of(exc), exc.code, exc.message,
+                          retry_after=exc.retry_after if isinstance(exc, TooManyAttempts) else None)
     except ApiError as exc:
-        return json_error(exc.status, exc.code, exc.message)
+        return json_error(exc.status, exc.code, exc.message, retry_after=exc.retry_after)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

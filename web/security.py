@@ -12,6 +12,11 @@ Safari ≥ 16.4), and a `cross-site` or foreign `same-site` write is refused (40
 `Referrer-Policy: no-referrer` a browser sends `Origin: null` with our own form posts, so
 a null origin cannot be told from a foreign one there. Clients that send neither (curl,
 the CLI, server-to-server) are not browsers and carry no ambient credentials to abuse.
+
+Every request also names its caller (`hearings.access.CALLER`): the client's address and
+the shared store where refused join codes are counted, so that each path that takes a
+code — pages, API, Bearer tokens, the socket.io connect inside the engine.io request —
+is throttled by the same rule in `Access.admit_token`.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from web.keys import SETTINGS
+from hearings.access import CALLER, Caller
+from web.keys import LOGIN_FAILURES, SETTINGS
 
 __all__ = ["CSP", "cross_site", "security_headers"]
 
@@ -60,6 +66,11 @@ def cross_site(request: web.Request) -> bool:
     return (origin or "null").rstrip("/") not in allowed
 
 
+def _caller(request: web.Request) -> Caller | None:
+    refusals = request.config_dict.get(LOGIN_FAILURES)
+    return Caller(request.remote or "unknown", refusals) if refusals is not None else None
+
+
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     if cross_site(request):
@@ -68,7 +79,11 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
             "message": "cross-site request refused: this site's pages only write to it"}},
             status=403)
     else:
-        response = await handler(request)
+        caller = CALLER.set(_caller(request))
+        try:
+            response = await handler(request)
+        finally:
+            CALLER.reset(caller)
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")

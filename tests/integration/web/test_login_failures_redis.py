@@ -73,3 +73,25 @@ async def test_a_success_clears_the_username_and_keys_expire(prefix: str) -> Non
     finally:
         await a.close()
         await raw.aclose()
+
+
+async def test_refused_codes_are_tallied_for_every_process(prefix: str) -> None:
+    a = RedisFailureWindow(REDIS_URL, 3, 30.0, prefix=prefix, tally_prefix=prefix)
+    b = RedisFailureWindow(REDIS_URL, 3, 30.0, prefix=prefix, tally_prefix=prefix)
+    raw = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        assert (await a.refused("code:10.0.0.7")).count == 1
+        assert 29 < await raw.pttl(f"{prefix}code:10.0.0.7") / 1000 <= 30
+        assert (await b.refused("code:10.0.0.7")).locked_for == 0
+        assert await a.blocked_for("code:10.0.0.7") == 0
+        third = await a.refused("code:10.0.0.7")
+        assert third.count == 3 and 29 < third.locked_for <= 30
+        assert 29 < await b.blocked_for("code:10.0.0.7") <= 30
+        assert await b.blocked_for("code:10.0.0.8") == 0
+        assert (await b.refused("code:10.0.0.7")).locked_for == 0  # a race past the limit
+        await raw.delete(f"{prefix}code:10.0.0.7")  # the window ends
+        assert await a.blocked_for("code:10.0.0.7") == 0
+    finally:
+        await a.close()
+        await b.close()
+        await raw.aclose()
