@@ -1,5 +1,6 @@
-"""Verify a signed document: every signature (pyHanko, diff analysis always on) and every
-handwritten signature's biometric record (binding, and contents if the court key is given)."""
+"""Verify a signed document: every signature (pyHanko, diff analysis always on), every
+handwritten signature's biometric record (binding, and contents if the court key is given),
+and what its kind requires (the court seal first, then its signers: ``docforge.required``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from .biometric import BiometricRecord, open_record, read_header
 from .errors import BiometricRecordError, VerificationFailed
+from .required import kind_problems
+from .trust import TrustRoots, carried_certificates
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class SignatureReport:
 class VerificationReport:
     signatures: tuple[SignatureReport, ...]
     problems: tuple[str, ...] = field(default=())
+    kind: str | None = None  # from the title the court seal certified; None: not known
 
     @property
     def ok(self) -> bool:
@@ -71,6 +76,12 @@ class VerificationReport:
 
     def text(self) -> str:
         return render_text(self)
+
+    def failures(self) -> list[str]:
+        """Why the document is not valid, one line each (empty when it is)."""
+        lines = list(self.problems)
+        lines += [f"{s.field}: {s.summary}" for s in self.signatures if not s.ok]
+        return lines or ([] if self.ok else ["no signature"])
 
     def as_json(self) -> dict[str, Any]:
         """JSON-ready form (times as ISO 8601) for ``yunting verify --json`` and the web app."""
@@ -84,7 +95,8 @@ class VerificationReport:
             item["ok"] = s.ok
             item["record"]["ok"] = s.record.ok
             signatures.append(item)
-        return {"ok": self.ok, "signatures": signatures, "problems": list(self.problems)}
+        return {"ok": self.ok, "kind": self.kind, "signatures": signatures,
+                "problems": list(self.problems)}
 
 
 def _record_bytes(sig_field: Any) -> bytes | None:
@@ -203,7 +215,9 @@ async def async_verify_pdf(
             reports.append(await _one(data, sig, vc_factory, court_key))
         except Exception as exc:  # a malformed signature must yield a failed report
             problems.append(f"{sig.field_name}: {exc}")
-    return VerificationReport(tuple(reports), tuple(problems))
+    signed = [(r.field, r.kind, r.record.present) for r in reports]
+    kind, missing = kind_problems(data, embedded, signed) if embedded else (None, [])
+    return VerificationReport(tuple(reports), tuple(problems + missing), kind)
 
 
 def _unsigned_fields(reader: Any) -> list[str]:
@@ -228,6 +242,32 @@ def verify_pdf(
 ) -> VerificationReport:
     """Blocking; from async code use ``async_verify_pdf``."""
     return asyncio.run(async_verify_pdf(source, trust_roots, crls, court_key))
+
+
+def carried_pdf_certificates(data: bytes) -> list[asn1_x509.Certificate]:
+    """Every certificate the document's signatures carry (candidates for a pinned root)."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    found = []
+    try:
+        for sig in PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures:
+            found += carried_certificates(sig.signed_data)
+    except Exception:  # an unreadable document fails in verification itself
+        return []
+    return found
+
+
+def verify_pdf_trusting(data: bytes, trust: TrustRoots, pins: Sequence[str] = (),
+                        court_key: ec.EllipticCurvePrivateKey | None = None
+                        ) -> VerificationReport:
+    """Blocking. Verify against exactly ``trust`` plus the carried roots matching ``pins``;
+    with no trust root at all the report fails naming that (fail closed)."""
+    if pins:
+        trust = trust.plus(TrustRoots.pinned(pins, carried_pdf_certificates(data)))
+    if not trust:
+        return VerificationReport((), ("no trust roots: nothing can be trusted (pass --trust "
+                                       "COURT-ROOT.pem or --trust-fingerprint SHA256)",))
+    return verify_pdf(data, list(trust.roots), list(trust.crls), court_key)
 
 
 def open_capture_record(
@@ -256,7 +296,8 @@ def _yes(flag: bool | None) -> str:
 
 
 def render_text(report: VerificationReport) -> str:
-    lines = [f"验证结果 Result: {'通过 OK' if report.ok else '未通过 FAILED'}"]
+    lines = [f"验证结果 Result: {'通过 OK' if report.ok else '未通过 FAILED'}",
+             f"文书种类 Kind: {report.kind or '未知 unknown'}"]
     for i, s in enumerate(report.signatures, 1):
         lines += [
             f"#{i} {s.field} [{s.kind}]",
