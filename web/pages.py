@@ -7,10 +7,11 @@ script; values the module needs travel in data-* attributes or a JSON data block
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -111,10 +112,23 @@ async def login(request: web.Request) -> web.Response:
 
 
 def _safe_next(target: str) -> str:
-    """Only a path on this site: never an open redirect."""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/hearings"
+    """Only a path on this site: never an open redirect.
+
+    Parsed and rebuilt from its path and query. Refused, as a browser could read another
+    origin into them: control characters and whitespace (a browser drops a tab or a
+    newline, so `/<TAB>/evil` is `//evil`), backslashes (read as `/`), a scheme or a host,
+    and a path that starts with `//` — checked before and after percent-decoding.
+    """
+    home, decoded = "/hearings", unquote(target)
+    if any(c == "\\" or c.isspace() or unicodedata.category(c)[0] in "CZ"
+           for c in target + decoded):
+        return home
+    if not all(t.startswith("/") and not t.startswith("//") for t in (target, decoded)):
+        return home
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or unquote(parts.path)[:2] == "//":
+        return home
+    return urlunsplit(("", "", parts.path, parts.query, ""))
 
 
 @PAGES.get("/hearings")

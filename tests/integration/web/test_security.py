@@ -163,3 +163,19 @@ async def test_forms_and_writes_refuse_cross_site_requests(site: tuple[Client, T
     ok = await client.post(path, json={"action": "open_doors"},
                            headers={"X-CSRF-Token": csrf, "Origin": own})
     assert ok.status == 200, await ok.text()
+
+
+@pytest.mark.parametrize(("query", "goes_to"), [
+    ("next=%2F%09%2Fevil.example", "/hearings"),  # the issue's report: the tab is dropped
+    ("next=%2F%5Cevil.example", "/hearings"),
+    ("next=%2F%2Fevil.example", "/hearings"),
+    ("next=%252F%252Fevil.example", "/hearings"),
+    ("next=https%3Aevil.example", "/hearings"),
+    ("next=%2Fhearings%3Fdate%3D2026-12-02", "/hearings?date=2026-12-02"),
+])
+async def test_the_login_page_sends_the_browser_only_to_this_site(
+        site: tuple[Client, Trial], query: str, goes_to: str) -> None:
+    client, _ = site
+    page = await client.get(f"/login?{query}")
+    assert page.status == 200
+    assert f'data-next="{goes_to}"' in await page.text()
