@@ -7,11 +7,14 @@ gives back the payload, so that `parse(e, serialise(m)) == m`.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
+from hearings.errors import InvalidInput
+from hearings.values import long_text, text
 from signaling.errors import MessageInvalid, UnknownEvent
 
 __all__ = [
@@ -36,6 +39,7 @@ __all__ = [
     "RtcSdp",
     "SelfMute",
     "SessionResolve",
+    "measure",
     "parse",
     "serialise",
 ]
@@ -68,17 +72,19 @@ def _ident(data: dict[str, Any], name: str, *, required: bool = True) -> str | N
     return value
 
 
-def _text(data: dict[str, Any], name: str, max_length: int, *, required: bool = True
-          ) -> str | None:
+def _text(data: dict[str, Any], name: str, max_length: int, *, required: bool = True,
+          lines: bool = False) -> str | None:
+    """A text field under the domain's one rule for text (hearings/values.py): one line,
+    or with `lines` several (chat)."""
     value = data.get(name)
     if value is None and not required:
         return None
-    if not isinstance(value, str) or not value.strip():
-        raise MessageInvalid(f"'{name}' must be a non-empty string (got {_show(value)})")
-    if len(value) > max_length:
-        raise MessageInvalid(f"'{name}' must be at most {max_length} characters "
-                             f"(got {len(value)})")
-    return value
+    try:
+        if lines:
+            return long_text(value, name, max_length=max_length)
+        return text(value, name, max_length=max_length)
+    except InvalidInput as exc:
+        raise MessageInvalid(exc.message) from None
 
 
 def _flag(data: dict[str, Any], name: str, default: bool) -> bool:
@@ -99,8 +105,22 @@ def _number(data: dict[str, Any], name: str, low: float, high: float) -> float:
 
 
 def _show(value: object) -> str:
+    if isinstance(value, list | dict):  # never the repr of a nested structure: it recurses
+        return f"a {type(value).__name__} of {len(value)}"
     shown = repr(value)
     return shown if len(shown) <= 40 else shown[:37] + "..."
+
+
+def measure(payload: object) -> int:
+    """The payload's size in UTF-8 bytes as JSON, refusing what the JSON and UTF-8 encoders
+    downstream (Redis, the database, other clients) would not take."""
+    try:
+        return len(json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise MessageInvalid(f"payload must be valid Unicode: a string holds a lone surrogate "
+                             f"(U+{ord(exc.object[exc.start]):04X})") from None
+    except RecursionError:
+        raise MessageInvalid("payload nests too deep: an event takes one flat object") from None
 
 
 class Message:
@@ -216,7 +236,7 @@ class ChatSend(Message):
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> ChatSend:
-        return cls(str(_text(data, "text", MAX_TEXT)))
+        return cls(str(_text(data, "text", MAX_TEXT, lines=True)))
 
 
 @dataclass(frozen=True)
@@ -226,7 +246,7 @@ class ChatReply(Message):
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> ChatReply:
-        return cls(str(_ident(data, "to")), str(_text(data, "text", MAX_TEXT)))
+        return cls(str(_ident(data, "to")), str(_text(data, "text", MAX_TEXT, lines=True)))
 
 
 @dataclass(frozen=True)
@@ -235,7 +255,7 @@ class HelpRequest(Message):
 
     @classmethod
     def from_payload(cls, data: dict[str, Any]) -> HelpRequest:
-        return cls(_text(data, "text", 500, required=False))
+        return cls(_text(data, "text", 500, required=False, lines=True))
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ and the connection stays.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
@@ -69,7 +68,7 @@ class HearingNamespace(socketio.AsyncNamespace):
         if len(payload) > 1:
             raise MessageInvalid("send one payload object per event")
         data = payload[0] if payload else None
-        size = len(json.dumps(data, ensure_ascii=False).encode())
+        size = messages.measure(data)
         if size > self.config.max_message_bytes:
             raise MessageTooLarge(f"a message must be at most {self.config.max_message_bytes} "
                                   f"bytes (got {size})")
