@@ -6,8 +6,12 @@ import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
-__all__ = ["ParticipantInfo"]
+__all__ = ["NON_PUBLISHING_ROLES", "ParticipantInfo"]
 
+# Roles whose audio and video the server never takes: the complement of the domain's
+# `hearings.participants.PUBLISHING_ROLES` (media imports no other yunting package; a
+# test holds the two together). web/ passes `Role.value` as `role`.
+NON_PUBLISHING_ROLES = frozenset({"observer"})
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
@@ -30,6 +34,10 @@ class ParticipantInfo:
                     f"'{name}' must be 1-128 of [A-Za-z0-9_.-], not starting with a dot"
                     f" (got {value!r})"
                 )
+
+    @property
+    def may_publish(self) -> bool:
+        return self.role not in NON_PUBLISHING_ROLES
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

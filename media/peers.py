@@ -12,7 +12,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import av
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpTransceiver, RTCSessionDescription
@@ -62,6 +62,16 @@ def negotiated_tracks(answer_sdp: str) -> list[TrackSpec]:
     return specs
 
 
+def _sending_kinds(offer_sdp: str) -> list[str]:
+    """The media an offer would send, as aiortc reads it (a section without direction sends)."""
+    try:
+        media = SessionDescription.parse(offer_sdp).media
+    except (ValueError, KeyError, IndexError, TypeError, AssertionError):
+        return ["unreadable media"]
+    return [m.kind for m in media
+            if m.kind in ("audio", "video") and m.direction in (None, "sendrecv", "sendonly")]
+
+
 def _prefer_recordable_codecs(transceiver: RTCRtpTransceiver) -> None:
     """Answer VP8/Opus only: what the segment writer stores without transcoding."""
     capabilities = RTCRtpReceiver.getCapabilities(transceiver.kind)
@@ -88,25 +98,44 @@ class ServerPeer:
             raise NegotiationError("offer must be an SDP string starting with 'v=0'")
         if len(offer_sdp) > MAX_OFFER_BYTES:
             raise NegotiationError(f"offer larger than {MAX_OFFER_BYTES} bytes")
+        if not self.participant.may_publish:
+            await self._refuse_non_publisher(offer_sdp)
         self.pc.on("connectionstatechange", self._connection_changed)
         try:
             await self.pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
-        # aiortc.sdp signals malformed SDP with bare asserts as well as ValueError.
+            for transceiver in self.pc.getTransceivers():
+                passthrough.enable(transceiver.receiver, sink=self._sink(transceiver.kind))
+                _prefer_recordable_codecs(transceiver)
+            await self.pc.setLocalDescription(await self.pc.createAnswer())
+        # aiortc.sdp signals malformed SDP with bare asserts as well as ValueError (and a
+        # section without a direction only fails when the answer is made).
         except (
             ValueError, KeyError, IndexError, TypeError, AssertionError, OperationError
         ) as exc:
             await self.pc.close()
             raise NegotiationError(f"cannot use this offer: {exc}") from exc
-        for transceiver in self.pc.getTransceivers():
-            passthrough.enable(transceiver.receiver, sink=self._sink(transceiver.kind))
-            _prefer_recordable_codecs(transceiver)
-        await self.pc.setLocalDescription(await self.pc.createAnswer())
         specs = negotiated_tracks(self.pc.localDescription.sdp)
         if not specs:
             await self.pc.close()
             raise NegotiationError("offer sends no audio or video the server can record")
         self.recorder = self._recorder(specs, on_event)
         return str(self.pc.localDescription.sdp)
+
+    async def _refuse_non_publisher(self, offer_sdp: str) -> NoReturn:
+        """An observer's peer is never answered: no transport, no receiver, no recorder.
+
+        Signaling refuses an observer's publishing offer already; this holds even for an
+        offer that slips past it (the server peer has nothing to send an observer either).
+        """
+        info = self.participant
+        await self.pc.close()
+        sending = _sending_kinds(offer_sdp)
+        if sending:
+            logger.warning("participant %s of hearing %s (role %r) may not publish but offered "
+                           "to send %s; refused", info.participant_id, info.hearing_id,
+                           info.role, ", ".join(sending))
+        raise NegotiationError(f"a participant whose role is {info.role!r} does not publish: "
+                               f"the server's media peer takes nothing from it")
 
     def _sink(self, kind: str) -> passthrough.PacketSink:
         """Late-bound: receivers are enrolled before the answer says which codecs they carry."""

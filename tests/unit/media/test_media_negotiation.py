@@ -17,6 +17,10 @@ AUDIO_ONLY_NO_OPUS = (
     "a=fingerprint:sha-256 " + ":".join(["AB"] * 32) + "\r\na=setup:actpass\r\n"
 )
 
+# Opus, but no direction line: RFC 8866's sendrecv, which aiortc only fails on at createAnswer.
+NO_DIRECTION = AUDIO_ONLY_NO_OPUS.replace("a=sendrecv\r\n", "").replace(
+    "ISAC/16000", "opus/48000/2")
+
 
 @pytest.mark.parametrize(
     ("offer", "message"),
@@ -25,6 +29,7 @@ AUDIO_ONLY_NO_OPUS = (
         ("v=0\r\n" + "a=x\r\n" * 20_000, "larger than"),
         ("v=0\r\nm=audio\r\n", "cannot use this offer"),
         (AUDIO_ONLY_NO_OPUS, "cannot use this offer: Failed to set remote audio"),
+        (NO_DIRECTION, "cannot use this offer"),
     ],
 )
 async def test_bad_offers_are_refused(tmp_path: Path, offer: str, message: str) -> None:
