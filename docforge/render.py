@@ -12,7 +12,17 @@ import jinja2
 from .errors import RenderError
 from .labels import LABELS, LANGS, format_amount, format_date
 from .pki import DEV_MARK
+from .printable import isolated
 from .viewmodels import Document, signing_order
+
+
+def _finalize(value: object) -> object:
+    # Every {{ value }} of every template passes here before escaping: one place where
+    # hostile text (bidi overrides, right-to-left runs, controls, lone surrogates) is made
+    # printable (see docforge.printable).
+    if isinstance(value, str) and not isinstance(value, jinja2.utils.markupsafe.Markup):
+        return isolated(value)
+    return value
 
 
 @functools.cache
@@ -21,6 +31,7 @@ def environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("docforge", "templates"),
         autoescape=True,
+        finalize=_finalize,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
