@@ -9,6 +9,10 @@ from web.routing import Operation
 
 __all__ = ["SCHEMAS", "document", "operations"]
 
+def _nullable(name: str) -> dict[str, Any]:
+    return {"oneOf": [{"$ref": f"#/components/schemas/{name}"}, {"type": "null"}]}
+
+
 _ERROR = {"type": "object", "required": ["error"], "properties": {"error": {
     "type": "object", "required": ["code", "message"],
     "properties": {"code": {"type": "string", "example": "hearing_closed"},
@@ -64,10 +68,66 @@ SCHEMAS: dict[str, Any] = {
         "timestamp": {"enum": ["missing", "imprint_mismatch", "imprint_ok", "valid", "invalid",
                                "unchecked"]},
         "errors": {"type": "array", "items": {"type": "string"}}}},
+    "DocumentLink": {"type": "object", "required": ["id", "url"], "properties": {
+        "id": {"type": "string"}, "url": {"type": "string"}}},
+    "Application": {"type": "object", "description": "an application for judicial confirmation",
+                    "properties": {
+        "id": {"type": "string"}, "case_number": {"type": "string"},
+        "state": {"type": "string"}, "mediation_hearing_id": {"type": "string"},
+        "decision": {"type": ["string", "null"]},
+        "grounds": {"type": ["array", "null"], "items": {"type": "string"}},
+        "reasons": {"type": ["string", "null"]}, "taken_by": {"type": ["string", "null"]},
+        "agreement_document": _nullable("DocumentLink"),
+        "application_document": _nullable("DocumentLink"),
+        "ruling_document": _nullable("DocumentLink"),
+        "timings": {"type": "object", "description": "ISO 8601 times of each step"}}},
+    "ApplicationEnvelope": {"type": "object", "required": ["application"], "properties": {
+        "application": {"$ref": "#/components/schemas/Application"}}},
+    "Mediation": {"type": "object", "properties": {
+        "hearing_id": {"type": "string"}, "case_number": {"type": "string"},
+        "state": {"type": "string"},
+        "agreement": {"type": ["object", "null"], "properties": {
+            "facts": {"type": "string"}, "terms": {"type": "array", "items": {"type": "object"}}}},
+        "parties": {"type": "array", "items": {"type": "object", "properties": {
+            "participant_id": {"type": "string"}, "name": {"type": "string"},
+            "role": {"type": "string"}}}},
+        "signing": {"type": ["object", "null"], "properties": {
+            "order": {"type": "array", "items": {"type": "object"}},
+            "next": {"type": ["string", "null"]}}},
+        "document": _nullable("DocumentLink"),
+        "application": _nullable("Application"),
+        "ruling": {"type": ["object", "null"]}}},
+    "DutyQueue": {"type": "object", "required": ["applications"], "properties": {
+        "applications": {"type": "array", "items": {"type": "object"}}}},
+    "Decision": {"type": "object", "properties": {
+        "ruling": {"type": "object", "properties": {
+            "id": {"type": "string"}, "url": {"type": "string"},
+            "decision": {"type": "string"}, "sha256": {"type": "string"}}},
+        "timings": {"type": "object"},
+        "application": {"$ref": "#/components/schemas/Application"}}},
+    "Grounds": {"type": "array", "items": {"type": "object", "properties": {
+        "code": {"type": "string"}, "label": {"type": "string"}, "basis": {"type": "string"}}}},
+    "ConfirmationStats": {"type": "object", "properties": {
+        "count": {"type": "integer"},
+        "median_apply_to_delivery_s": {"type": ["number", "null"]},
+        "median_decide_to_delivery_ms": {"type": ["number", "null"]}}},
+    "Verification": {"type": "object", "description": "docforge's verification of a PDF",
+                     "properties": {
+        "ok": {"type": "boolean"}, "kind": {"type": ["string", "null"]},
+        "signatures": {"type": "array", "items": {"type": "object"}},
+        "problems": {"type": "array", "items": {"type": "string"}}}},
+    "Receipt": {"type": "object", "properties": {
+        "id": {"type": "string"}, "document_id": {"type": "string"},
+        "recipient": {"type": "string"}, "how": {"enum": ["screen", "print", "download"]},
+        "sha256": {"type": "string"}, "at": {"type": "string", "format": "date-time"}}},
 }
 
 _ERRORS = {400: "bad input", 401: "not logged in", 403: "forbidden or token refused",
-           404: "not found", 409: "illegal transition or conflict", 413: "body too large"}
+           404: "not found", 409: "illegal transition or conflict",
+           413: "body too large, or too many items", 415: "body not JSON",
+           429: "too many refused tries from this client: wait Retry-After seconds"}
+_RETRY_AFTER = {"Retry-After": {"description": "seconds to wait",
+                                "schema": {"type": "integer", "minimum": 1}}}
 _PATH_PARAM = re.compile(r"{(\w+)(?::[^{}]+)?}")  # aiohttp's {name} and {name:regex}
 
 
@@ -104,9 +164,11 @@ def _operation(op: Operation) -> dict[str, Any]:
         if op.method == "GET":  # files are served with HTTP Range
             responses["206"] = {"description": "partial content (HTTP Range)",
                                 "content": ok["content"]}
-    for status in op.errors if op.auth != "none" or op.body else (400,):
+    for status in op.errors:
         responses[str(status)] = {"description": _ERRORS[status], "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        if status == 429:
+            responses[str(status)]["headers"] = _RETRY_AFTER
     spec["responses"] = responses
     if op.auth == "staff":
         spec["security"] = [{"session": []}]

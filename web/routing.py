@@ -1,4 +1,18 @@
-"""Routes that describe themselves: each API route carries what the OpenAPI document says of it."""
+"""Routes that describe themselves: each API route carries what the OpenAPI document says of it.
+
+What a route can answer besides success follows from what it takes, so that no route
+has to list it (and none can forget it):
+
+- every route: 400 (a bad parameter);
+- a credential — a session, a join token, or a public body (a password, a join code):
+  401, 403, 404, 409 as the domain's errors map (web/errors.py);
+- a JSON body: 413 (too large, too many items) and 415 (not JSON);
+- a write (not GET/HEAD/OPTIONS): 403, a cross-site request refused (web/security.py);
+- `throttled`: 429 with Retry-After. By default every route that takes a credential
+  without a session is throttled — join tokens per client address
+  (`hearings.access.Access.admit_token`, also for a Bearer token sent to a staff route)
+  and the login per username and address.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +22,24 @@ from typing import Any
 
 from aiohttp import web
 
-__all__ = ["ApiRoutes", "Operation"]
+__all__ = ["AUTHS", "ApiRoutes", "Operation", "error_statuses"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+AUTHS = ("none", "staff", "staff_or_token")
+_SAFE = ("GET", "HEAD", "OPTIONS")
+
+
+def error_statuses(method: str, auth: str, body: bool, throttled: bool) -> tuple[int, ...]:
+    statuses = {400}
+    if auth != "none" or body:
+        statuses |= {401, 403, 404, 409}
+    if body:
+        statuses |= {413, 415}
+    if method.upper() not in _SAFE:
+        statuses.add(403)
+    if throttled:
+        statuses.add(429)
+    return tuple(sorted(statuses))
 
 
 @dataclass(frozen=True)
@@ -28,6 +57,10 @@ class Operation:
     query: tuple[dict[str, Any], ...] = ()
     # A media type for a file (not JSON) result, e.g. "application/zip".
     produces: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.auth not in AUTHS:
+            raise ValueError(f"'auth' must be in {list(AUTHS)} (got {self.auth!r})")
 
 
 class ApiRoutes:
@@ -48,11 +81,16 @@ class ApiRoutes:
         result: str | None = None,
         query: tuple[dict[str, Any], ...] = (),
         produces: str | None = None,
+        throttled: bool | None = None,
     ) -> Callable[[Handler], Handler]:
+        if throttled is None:  # a credential without a session: a token, a password, a code
+            throttled = auth != "none" or body is not None
+        errors = error_statuses(method, auth, body is not None, throttled)
+
         def register(handler: Handler) -> Handler:
             self.table.route(method, path)(handler)
             self.operations.append(
-                Operation(method, path, summary, tag, auth, body, ok, result,
+                Operation(method, path, summary, tag, auth, body, ok, result, errors,
                           query=query, produces=produces))
             return handler
 
