@@ -29,7 +29,7 @@ __all__ = ["MediaSection", "SessionDescription", "parse_sdp", "serialise_sdp"]
 _LINE = re.compile(r"^[a-z]=(?! )")
 # C0/C1 controls and the separators str.splitlines() breaks at (U+2028, U+2029).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_NAME = re.compile(r"[^: ]*")
+_NAME_END = re.compile(r"[: ]")  # aiortc ends a name at ':', Chrome at ':' or ' '
 _DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
 _SETUP = ("actpass", "active", "passive")
 _ONCE = ("mid", "setup", "ice-ufrag", "ice-pwd")  # one value per section (or session)
@@ -166,7 +166,7 @@ def _attributes(lines: Sequence[str], scope: _Scope) -> _Scope:
 
 def _attribute(line: str, scope: _Scope) -> None:
     text = line[2:]
-    name = _NAME.match(text).group()  # type: ignore[union-attr]  # [^: ]* always matches
+    name = _NAME_END.split(text, maxsplit=1)[0]
     if name not in _DECIDING:
         if name.lower() in _DECIDING:
             raise MessageInvalid(f"SDP attribute names are lower case (got {line[:40]!r})")
