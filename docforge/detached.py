@@ -81,7 +81,7 @@ async def async_verify_detached(data: bytes, signature: bytes, trust: TrustRoots
     trust = trust.plus(TrustRoots.pinned(pins, carried_certificates(signed_data))) if pins \
         else trust
     if not trust:
-        return DetachedCheck("", "", None, ("no trust roots: nothing can be trusted",))
+        return DetachedCheck("", "", None, (trust.missing(),))
     embedded_crls = [c.chosen for c in signed_data["crls"] or [] if c.name == "crl"]
 
     def context() -> ValidationContext:

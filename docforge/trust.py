@@ -69,6 +69,14 @@ class TrustRoots:
         return TrustRoots(self.roots + other.roots, self.crls + other.crls,
                           self.origins + other.origins, self.unmatched_pins + other.unmatched_pins)
 
+    def missing(self) -> str:
+        """Why nothing is trusted (for a report that must fail)."""
+        if self.unmatched_pins:
+            return ("no trust roots: no certificate the evidence carries has the pinned "
+                    f"fingerprint {', '.join(self.unmatched_pins)}")
+        return ("no trust roots: nothing can be trusted (pass --trust COURT-ROOT.pem or "
+                "--trust-fingerprint SHA256)")
+
     def describe(self) -> list[str]:
         """One line per root: its subject, its SHA-256 fingerprint and why it is trusted."""
         lines = [f"{_common_name(root)} (SHA-256 {fingerprint(root)}) from {origin}"

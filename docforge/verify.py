@@ -265,8 +265,7 @@ def verify_pdf_trusting(data: bytes, trust: TrustRoots, pins: Sequence[str] = ()
     if pins:
         trust = trust.plus(TrustRoots.pinned(pins, carried_pdf_certificates(data)))
     if not trust:
-        return VerificationReport((), ("no trust roots: nothing can be trusted (pass --trust "
-                                       "COURT-ROOT.pem or --trust-fingerprint SHA256)",))
+        return VerificationReport((), (trust.missing(),))
     return verify_pdf(data, list(trust.roots), list(trust.crls), court_key)
 
 

@@ -1,42 +1,77 @@
-"""Evidence packages: recordings + manifest + timestamp token, verifiable offline.
+"""Evidence packages: a BagIt bag (RFC 8493) whose tag manifest the court signs, verifiable
+offline by yunting and by anyone's own tools (``sha256sum -c``, ``openssl cms -verify``).
 
-Layout (a directory, or the same tree in a stored ZIP):
+    bagit.txt, bag-info.txt          BagIt 1.0; hearing id, bagging date, Payload-Oxum
+    manifest-sha256.txt              SHA-256 of every payload file under data/
+    yunting-manifest.json            each payload file's kind, participant, duration, size
+    tagmanifest-sha256.txt           SHA-256 of the four files above
+    tagmanifest-sha256.txt.p7s       the court's detached CMS signature over the tag manifest,
+                                     with its signature timestamp, chain, roots and CRLs
+    data/recordings/<participant>/seg-00001.mkv, .json   as recorded
+    data/recordings/composite.mp4, gaps.jsonl
+    data/documents/                  signed PDFs handed in by the caller, and index.json:
+                                     the caller's records of them (file, id, kind, state, sha256)
+    data/audit/                      the audit-log extract handed in by the caller
 
-    manifest.json        canonical JSON, every other file with SHA-256 and size
-    manifest.tsr         timestamp token over SHA-256(manifest.json)
-    recordings/<participant>/seg-00001.mkv, .json   as recorded
-    recordings/composite.mp4, gaps.jsonl
-    documents/           signed PDFs handed in by the caller (docforge's), with
-    documents/index.json the caller's records of them: file, id, kind, state, sha256
-    audit/               the audit-log extract handed in by the caller
+A timestamp proves when, not who: anyone can hash forged files and have them timestamped,
+so a package verifies only with a court signature that chains to a root the verifier
+trusts. media never imports docforge: the web layer hands in the signer and the verifiers.
+
+A hearing's own archive directory (``manifest.json`` + ``manifest.tsr``, written when the
+recording is sealed) is checked by the same `verify_package`; it passes only when the
+caller's RFC 3161 check says the token is valid (the server checking its own archive).
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import json
 import shutil
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
+from media import bag
 from media.errors import PackageError
 from media.manifest import Manifest, Timestamper, sha256_file
 
 __all__ = [
-    "PackageReport", "build_package", "build_package_sync", "token_imprint", "verify_package",
+    "DESCRIPTION", "DOCUMENT_INDEX", "MANIFEST", "SIGNATURE", "TOKEN", "ManifestSigner",
+    "PackageReport", "SignatureVerdict", "SignatureVerifier", "build_package",
+    "build_package_sync", "token_imprint", "verify_package",
 ]
 
-MANIFEST = "manifest.json"
+MANIFEST = "manifest.json"  # a hearing's archive directory (and packages before BagIt)
 TOKEN = "manifest.tsr"
-DOCUMENT_INDEX = "documents/index.json"
+DESCRIPTION = "yunting-manifest.json"
+SIGNATURE = bag.TAG_MANIFEST + ".p7s"
+UNSIGNED_TOKEN = bag.TAG_MANIFEST + ".tsr"  # a package built without a signer: fails
+DOCUMENT_INDEX = "data/documents/index.json"
+_DOCUMENTS = "data/documents/"
 # (digest, token) → valid: e.g. docforge's full RFC 3161 validation, injected by the web layer.
 TokenVerifier = Callable[[bytes, bytes], bool]
-# (pdf bytes) → problems, [] when every signature validates (docforge, injected by web), or
-# None when it cannot say (e.g. no trust roots on this machine).
+# (pdf bytes) → problems, [] when the document is valid (docforge, injected by web), or None
+# when it cannot say (e.g. no trust roots): that is not valid either.
 DocumentVerifier = Callable[[bytes], "list[str] | None"]
+# tag manifest bytes → the court's detached signature over them (DER), e.g. docforge's seal.
+ManifestSigner = Callable[[bytes], bytes]
+
+
+@dataclass(frozen=True)
+class SignatureVerdict:
+    """What the injected verifier found about the court's signature on the tag manifest."""
+
+    ok: bool
+    signer: str = ""
+    timestamp: str | None = None  # the signature timestamp's time (ISO 8601)
+    problems: tuple[str, ...] = ()
+
+
+# (tag manifest bytes, signature bytes) → verdict (docforge's CMS validation, via web)
+SignatureVerifier = Callable[[bytes, bytes], SignatureVerdict]
 
 
 def _copy_tree(hearing_dir: Path, target: Path) -> None:
@@ -55,25 +90,57 @@ def _copy_into(files: Iterable[Path], target: Path) -> None:
         shutil.copy2(source, target / source.name)
 
 
+def _write_tags(tree: Path, manifest: Manifest) -> bytes:
+    """bagit.txt, bag-info.txt, the payload manifest, the description, the tag manifest."""
+    payload = [(f"{bag.PAYLOAD}{e.path}", e.sha256) for e in manifest.entries]
+    oxum = bag.Oxum(sum(e.size for e in manifest.entries), len(manifest.entries))
+    tags = {
+        bag.BAGIT: bag.bagit_txt(),
+        bag.BAG_INFO: bag.bag_info([
+            ("Source-Organization", "yunting"),
+            ("External-Identifier", manifest.hearing_id),
+            ("External-Description", "yunting evidence package: hearing recording, "
+                                     "signed documents, audit extract"),
+            ("Bagging-Date", dt.date.today().isoformat()),
+            ("Payload-Oxum", str(oxum)),
+            ("Bag-Software-Agent", "yunting"),
+        ]),
+        bag.MANIFEST: bag.manifest_text(payload),
+        DESCRIPTION: manifest.to_bytes(),
+    }
+    for name, body in tags.items():
+        (tree / name).write_bytes(body)
+    tag_manifest = bag.manifest_text((n, bag.sha256_hex(b)) for n, b in tags.items())
+    (tree / bag.TAG_MANIFEST).write_bytes(tag_manifest)
+    return tag_manifest
+
+
 def build_package_sync(
-    hearing_dir: Path, destination: Path, *, hearing_id: str, timestamp: Timestamper,
+    hearing_dir: Path, destination: Path, *, hearing_id: str,
+    timestamp: Timestamper | None = None, sign: ManifestSigner | None = None,
     documents: Iterable[Path] = (), audit_extract: Iterable[Path] = (), as_zip: bool = False,
 ) -> Path:
-    """Blocking: copies, hashes every file, timestamps the manifest. Prefer `build_package`."""
+    """Blocking: copies, hashes every file, signs the tag manifest. Prefer `build_package`.
+
+    `sign` is the court's signer (docforge's seal, with its own signature timestamp). Without
+    it the tag manifest is only timestamped (`timestamp`), and the package will not verify.
+    """
     if not hearing_dir.is_dir():
         raise PackageError(f"no recordings at {hearing_dir}")
     if destination.exists():
         raise PackageError(f"{destination} already exists")
     tree = destination.with_name(destination.name + ".building") if as_zip else destination
-    tree.mkdir(parents=True)
-    _copy_tree(hearing_dir, tree)
-    _copy_into(documents, tree / "documents")
-    _copy_into(audit_extract, tree / "audit")
-    files = [p for p in sorted(tree.rglob("*")) if p.is_file()]
-    manifest = Manifest.build(hearing_id, tree, files)
-    body = manifest.to_bytes()
-    (tree / MANIFEST).write_bytes(body)
-    (tree / TOKEN).write_bytes(timestamp(hashlib.sha256(body).digest()))
+    payload = tree / "data"
+    payload.mkdir(parents=True)
+    _copy_tree(hearing_dir, payload)
+    _copy_into(documents, payload / "documents")
+    _copy_into(audit_extract, payload / "audit")
+    files = [p for p in sorted(payload.rglob("*")) if p.is_file()]
+    tag_manifest = _write_tags(tree, Manifest.build(hearing_id, payload, files))
+    if sign is not None:
+        (tree / SIGNATURE).write_bytes(sign(tag_manifest))
+    elif timestamp is not None:
+        (tree / UNSIGNED_TOKEN).write_bytes(timestamp(hashlib.sha256(tag_manifest).digest()))
     if not as_zip:
         return destination
     with zipfile.ZipFile(destination, "w", zipfile.ZIP_STORED) as archive:
@@ -85,13 +152,14 @@ def build_package_sync(
 
 
 async def build_package(
-    hearing_dir: Path, destination: Path, *, hearing_id: str, timestamp: Timestamper,
+    hearing_dir: Path, destination: Path, *, hearing_id: str,
+    timestamp: Timestamper | None = None, sign: ManifestSigner | None = None,
     documents: Iterable[Path] = (), audit_extract: Iterable[Path] = (), as_zip: bool = False,
 ) -> Path:
     """Build the package on a worker thread (copying and hashing hours of video blocks)."""
     return await asyncio.to_thread(
         build_package_sync, hearing_dir, destination, hearing_id=hearing_id, timestamp=timestamp,
-        documents=list(documents), audit_extract=list(audit_extract), as_zip=as_zip,
+        sign=sign, documents=list(documents), audit_extract=list(audit_extract), as_zip=as_zip,
     )
 
 
@@ -99,29 +167,51 @@ async def build_package(
 class PackageReport:
     path: str
     hearing_id: str | None = None
+    layout: str = "unknown"  # bagit (an evidence package) | archive (a hearing's directory)
     files_checked: int = 0
     altered: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
-    # missing | imprint_mismatch | imprint_ok | valid | invalid | unchecked
+    # the court's signature over the tag manifest: missing | unchecked | valid | invalid: …
+    signature: str = "missing"
+    signer: str | None = None
+    # archive: missing | imprint_mismatch | imprint_ok | valid | invalid | unchecked;
+    # bagit: the signature timestamp's time once the signature is valid, else "missing"
     timestamp: str = "missing"
+    trust_roots: list[str] = field(default_factory=list)  # what the verifiers trusted, why
     errors: list[str] = field(default_factory=list)
-    # documents/<file>.pdf → "hash_ok" (matches manifest and record), "valid" (and every
-    # signature validates), "unchecked" (signatures not validated here), or a problem:
-    # "altered", "missing", "record_mismatch" (not the bytes its record names), "invalid: …"
+    # data/documents/<file>.pdf → "valid" (bytes match manifest and record, and the document
+    # verifies) or a problem: "altered", "missing", "record_mismatch" (not the bytes its
+    # record names), "unchecked" (no verifier could say), "invalid: …"
     documents: dict[str, str] = field(default_factory=dict)
 
     @property
     def document_problems(self) -> list[str]:
-        return [f"{name}: {state}" for name, state in self.documents.items()
-                if state not in ("hash_ok", "valid", "unchecked")]
+        return [f"{name}: {state}" for name, state in self.documents.items() if state != "valid"]
 
     @property
     def ok(self) -> bool:
-        return not (self.altered or self.missing or self.unexpected or self.errors
-                    or self.document_problems) and (
-            self.timestamp in ("valid", "imprint_ok", "unchecked")
-        )
+        """Fail closed: only what was checked and found good passes."""
+        if (self.altered or self.missing or self.unexpected or self.errors
+                or self.document_problems):
+            return False
+        if self.layout == "bagit":
+            return self.signature == "valid"
+        return self.layout == "archive" and self.timestamp == "valid"
+
+    def problems(self) -> list[str]:
+        """Why the package does not verify, one line each (empty when it does)."""
+        lines = [f"{label}: {name}" for label, names in (
+            ("altered", self.altered), ("missing", self.missing),
+            ("unexpected", self.unexpected), ("error", self.errors)) for name in names]
+        lines += [f"document {p}" for p in self.document_problems]
+        if self.layout == "bagit" and self.signature != "valid":
+            lines.append(f"court signature: {self.signature}")
+        if self.layout == "archive" and self.timestamp != "valid":
+            lines.append(f"timestamp token: {self.timestamp} (a hearing archive passes only "
+                         "with a validated token; an evidence package needs the court's "
+                         "signature)")
+        return lines
 
 
 def token_imprint(token: bytes) -> bytes | None:
@@ -171,23 +261,106 @@ class _Reader:
 
 
 def verify_package(path: Path, verify_token: TokenVerifier | None = None,
-                   verify_document: DocumentVerifier | None = None) -> PackageReport:
-    """Check a package offline; the report names every altered, missing or unexpected file,
-    and every signed document whose bytes or signatures do not hold."""
-    report = PackageReport(str(path))
+                   verify_document: DocumentVerifier | None = None, *,
+                   verify_signature: SignatureVerifier | None = None,
+                   trust_roots: Sequence[str] = ()) -> PackageReport:
+    """Check a package (or a hearing's archive directory) offline; the report names every
+    altered, missing or unexpected file, every signed document that does not hold, and
+    what became of the court's signature. `trust_roots` describes what the verifiers trust
+    (printed with the verdict)."""
+    report = PackageReport(str(path), trust_roots=list(trust_roots))
     try:
         reader = _Reader(path)
         names = reader.names()
-        if MANIFEST not in names:
-            raise PackageError(f"{MANIFEST} is missing")
-        body = reader.read(MANIFEST)
-        manifest = Manifest.from_bytes(body)
-    except (OSError, zipfile.BadZipFile, PackageError) as exc:
+        if bag.BAGIT in names:
+            report.layout = "bagit"
+            _verify_bag(reader, names, report, verify_signature)
+        elif MANIFEST in names:
+            report.layout = "archive"
+            _verify_archive(reader, names, report, verify_token)
+        else:
+            raise PackageError(f"neither an evidence package ({bag.BAGIT}) nor a sealed "
+                               f"recording ({MANIFEST})")
+    except (OSError, zipfile.BadZipFile, PackageError, bag.BagError) as exc:
         report.errors.append(str(exc))
         return report
+    _check_documents(reader, names, report, verify_document)
+    return report
+
+
+def _check_files(reader: _Reader, names: set[str], listed: dict[str, str], report: PackageReport
+                 ) -> int:
+    """Each listed file against its SHA-256; the payload's total size."""
+    total = 0
+    for name, digest in sorted(listed.items()):
+        if name not in names:
+            report.missing.append(name)
+            continue
+        found, size = reader.digest(name)
+        total += size
+        if found != digest:
+            report.altered.append(name)
+    return total
+
+
+def _verify_bag(reader: _Reader, names: set[str], report: PackageReport,
+                verify_signature: SignatureVerifier | None) -> None:
+    if bag.TAG_MANIFEST not in names:
+        raise PackageError(f"{bag.TAG_MANIFEST} is missing: nothing the court signed")
+    tag_manifest = reader.read(bag.TAG_MANIFEST)
+    tags = bag.parse_manifest(tag_manifest, bag.TAG_MANIFEST)
+    uncovered = {bag.BAGIT, bag.BAG_INFO, bag.MANIFEST, DESCRIPTION} - set(tags)
+    if uncovered:
+        report.errors.append(f"{bag.TAG_MANIFEST} does not cover {sorted(uncovered)}")
+    _check_files(reader, names, tags, report)
+    payload = bag.parse_manifest(reader.read(bag.MANIFEST), bag.MANIFEST) \
+        if bag.MANIFEST in names else {}
+    outside = sorted(p for p in payload if not p.startswith(bag.PAYLOAD))
+    if outside:
+        raise PackageError(f"{bag.MANIFEST} names files outside {bag.PAYLOAD}: {outside}")
+    octets = _check_files(reader, names, payload, report)
+    report.files_checked = len(payload)
+    report.unexpected = sorted(names - set(payload) - set(tags)
+                               - {bag.TAG_MANIFEST, SIGNATURE, UNSIGNED_TOKEN})
+    if bag.BAG_INFO in names:
+        oxum = bag.Oxum.parse(bag.parse_bag_info(reader.read(bag.BAG_INFO))
+                              .get("Payload-Oxum", ""))
+        if oxum != bag.Oxum(octets, len(payload)) and not (report.missing or report.altered):
+            report.errors.append(f"Payload-Oxum {oxum} does not match the payload "
+                                 f"({octets} bytes in {len(payload)} files)")
+    if DESCRIPTION in names:
+        description = Manifest.from_bytes(reader.read(DESCRIPTION))
+        report.hearing_id = description.hearing_id
+        described = {f"{bag.PAYLOAD}{e.path}": e.sha256 for e in description.entries}
+        if described != payload:
+            report.errors.append(f"{DESCRIPTION} and {bag.MANIFEST} list different files")
+    _check_signature(reader, names, tag_manifest, report, verify_signature)
+
+
+def _check_signature(reader: _Reader, names: set[str], tag_manifest: bytes,
+                     report: PackageReport, verify_signature: SignatureVerifier | None) -> None:
+    if SIGNATURE not in names:
+        report.signature = "missing: the court did not sign this package"
+        return
+    if verify_signature is None:
+        report.signature = "unchecked: no signature verifier (no trust roots)"
+        return
+    verdict = verify_signature(tag_manifest, reader.read(SIGNATURE))
+    report.signer = verdict.signer or None
+    if verdict.ok:
+        report.signature = "valid"
+        report.timestamp = verdict.timestamp or "missing"
+    else:
+        report.signature = "invalid: " + "; ".join(verdict.problems or ("no reason given",))
+
+
+def _verify_archive(reader: _Reader, names: set[str], report: PackageReport,
+                    verify_token: TokenVerifier | None) -> None:
+    body = reader.read(MANIFEST)
+    manifest = Manifest.from_bytes(body)
     report.hearing_id = manifest.hearing_id
     for entry in manifest.entries:
-        if PurePosixPath(entry.path).is_absolute() or ".." in PurePosixPath(entry.path).parts:
+        if not bag.safe_payload_path(entry.path):
             report.errors.append(f"manifest names a path outside the package: {entry.path}")
         elif entry.path not in names:
             report.missing.append(entry.path)
@@ -197,39 +370,30 @@ def verify_package(path: Path, verify_token: TokenVerifier | None = None,
     listed = {e.path for e in manifest.entries} | {MANIFEST, TOKEN}
     report.unexpected = sorted(names - listed)
     report.timestamp = _check_token(reader, names, hashlib.sha256(body).digest(), verify_token)
-    _check_documents(reader, names, report, verify_document)
-    return report
 
 
 def _check_documents(reader: _Reader, names: set[str], report: PackageReport,
                      verify_document: DocumentVerifier | None) -> None:
-    """Each PDF under documents/: the manifest's hash, the record's hash, its signatures."""
+    """Each PDF under data/documents/: the manifest's hash, the record's hash, its validity."""
     records: dict[str, str] = {}
     if DOCUMENT_INDEX in names:
         try:
             index = json.loads(reader.read(DOCUMENT_INDEX))
-            records = {f"documents/{d['file']}": str(d["sha256"]) for d in index["documents"]}
+            records = {f"{_DOCUMENTS}{d['file']}": str(d["sha256"]) for d in index["documents"]}
         except (ValueError, KeyError, TypeError) as exc:
             report.errors.append(f"{DOCUMENT_INDEX} is unreadable: {exc}")
-    pdfs = sorted(n for n in names if n.startswith("documents/") and n.endswith(".pdf"))
+    pdfs = sorted(n for n in names if n.startswith(_DOCUMENTS) and n.endswith(".pdf"))
     for name in sorted(set(pdfs) | set(records)):
         if name not in names:
             report.documents[name] = "missing"
-            continue
-        if name in report.altered:
+        elif name in report.altered or name in report.unexpected:
             report.documents[name] = "altered"
-            continue
-        if name in records and reader.digest(name)[0] != records[name]:
+        elif name in records and reader.digest(name)[0] != records[name]:
             report.documents[name] = "record_mismatch"
-            continue
-        if verify_document is None:
-            report.documents[name] = "hash_ok"
-            continue
-        problems = verify_document(reader.read(name))
-        if problems is None:
-            report.documents[name] = "unchecked"
         else:
-            report.documents[name] = "valid" if not problems else "invalid: " + "; ".join(problems)
+            problems = verify_document(reader.read(name)) if verify_document else None
+            report.documents[name] = ("unchecked" if problems is None else
+                                      "invalid: " + "; ".join(problems) if problems else "valid")
 
 
 def _check_token(
@@ -242,5 +406,5 @@ def _check_token(
         return "valid" if verify_token(digest, token) else "invalid"
     imprint = token_imprint(token)
     if imprint is None:
-        return "unchecked"  # not RFC 3161 (e.g. a development HMAC token): say so, do not guess
+        return "unchecked"  # not RFC 3161: say so, do not guess (and do not pass)
     return "imprint_ok" if imprint == digest else "imprint_mismatch"

@@ -100,58 +100,102 @@ def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _verify(args: argparse.Namespace, settings: Settings) -> int:
-    """One command for both kinds of evidence: a signed PDF, or a recording package."""
+    """One command for both kinds of evidence: a signed PDF, or an evidence package.
+
+    Trusted are exactly the roots given (``--trust``, ``--trust-fingerprint``), or, when none
+    is given, this installation's; never none silently: no root means nothing verifies."""
+    from docforge.errors import PKIError
+
+    for chatty in ("pyhanko", "pyhanko_certvalidator"):  # tracebacks for what the report says
+        logging.getLogger(chatty).setLevel(logging.CRITICAL)
     path = Path(args.path)
     if not path.exists():
         print(f"yunting: not found: {path}", file=sys.stderr)
         return 2
+    try:
+        trust, pins, court_key = _trust(args, settings)
+    except (PKIError, OSError) as exc:
+        print(f"yunting: {exc}", file=sys.stderr)
+        return 2
+    described = _describe_trust(trust, pins)
     if path.is_dir() or zipfile.is_zipfile(path):
-        verify_token, verify_document = _package_verifiers(settings)
-        return media.cli.verify_package_command(args, settings, verify_token=verify_token,
-                                                verify_document=verify_document)
-    return docforge.cli.verify_pdf_command(args, docforge_config(settings))
+        verify_signature, verify_document = _package_verifiers(trust, pins, court_key)
+        return media.cli.verify_package_command(
+            args, settings, verify_signature=verify_signature, verify_document=verify_document,
+            trust_roots=described)
+    return _verify_pdf(args, path, trust, pins, court_key, described)
 
 
-def _package_verifiers(settings: Settings) -> tuple[Any, Any]:
-    """docforge's checks for what media cannot judge: the signed PDFs' signatures and the
-    manifest's RFC 3161 token, against this installation's trust roots. Without them (no
-    PKI here) both stay hash-only: the documents "unchecked", the token's imprint compared."""
-    from docforge.errors import DocforgeError, PKIError
-    from docforge.forge import DocumentForge
+def _trust(args: argparse.Namespace, settings: Settings) -> tuple[Any, list[str], Any]:
+    """(roots, pinned fingerprints, the court's biometric key if this is its dev install)."""
     from docforge.pki import dev_pki_exists
-    from docforge.signers import validation_context
-    from docforge.timestamps import async_verify_timestamp_token
-    from docforge.verify import verify_pdf
+    from docforge.trust import TrustRoots, installed_trust, normalise_fingerprint
 
     config = docforge_config(settings)
-    if config.signing_backend == "dev" and not dev_pki_exists(config.pki_dir):
-        return None, None
-    try:
-        forge = DocumentForge(config)
-        source = forge.source
-        roots, crls, court_key = source.trust_roots(), source.crls(), forge.court_key()
-    except (PKIError, OSError, ValueError):
-        return None, None
+    pins = [normalise_fingerprint(p) for p in args.trust_fingerprint or []]
+    if args.trust or pins:
+        return TrustRoots.from_files(args.trust or []), pins, None
+    court_key = None
+    if config.signing_backend == "dev" and dev_pki_exists(config.pki_dir):
+        from docforge.forge import DocumentForge
+
+        court_key = DocumentForge(config).court_key()
+    return installed_trust(config), pins, court_key
+
+
+def _describe_trust(trust: Any, pins: list[str]) -> list[str]:
+    lines = trust.describe() if trust or not pins else []
+    return lines + [f"pinned SHA-256 {pin}, looked for among the certificates the evidence "
+                    "carries" for pin in pins]
+
+
+def _verify_pdf(args: argparse.Namespace, path: Path, trust: Any, pins: list[str],
+                court_key: Any, described: list[str]) -> int:
+    from docforge.verify import verify_pdf_trusting
+
+    data = path.read_bytes()
+    if not data.startswith(b"%PDF-"):
+        print(f"yunting: not a PDF file nor an evidence package: {path}", file=sys.stderr)
+        return 2
+    report = verify_pdf_trusting(data, trust, pins, court_key)
+    if args.json:
+        print(json.dumps({**report.as_json(), "trust_roots": described}, ensure_ascii=False,
+                         indent=2))
+    else:
+        print(report.text())
+        print("\n".join(f"信任根 Trust root: {line}" for line in described))
+    return 0 if report.ok else 1
+
+
+def _package_verifiers(trust: Any, pins: list[str], court_key: Any) -> tuple[Any, Any]:
+    """docforge's checks for what media cannot judge: the court's signature over the tag
+    manifest and the signed PDFs, against exactly the given trust roots."""
+    from docforge.detached import verify_detached
+    from docforge.verify import verify_pdf_trusting
+    from media.evidence import SignatureVerdict
+
+    def verify_signature(tag_manifest: bytes, signature: bytes) -> SignatureVerdict:
+        check = verify_detached(tag_manifest, signature, trust, pins)
+        when = check.timestamp_time.isoformat() if check.timestamp_time else None
+        return SignatureVerdict(check.ok, check.signer, when, check.problems)
 
     def verify_document(pdf: bytes) -> list[str]:
-        try:
-            report = verify_pdf(pdf, roots, crls, court_key)
-        except (DocforgeError, ValueError, TypeError, KeyError) as exc:  # not a readable PDF
-            return [f"not a verifiable signed PDF: {exc}"]
-        problems = list(report.problems)
-        problems += [f"{s.field}: {s.summary}" for s in report.signatures if not s.ok]
-        if not report.signatures:
-            problems.append("no signature")
-        return problems
+        return verify_pdf_trusting(pdf, trust, pins, court_key).failures()
 
-    def verify_token(digest: bytes, token: bytes) -> bool:
-        coroutine = async_verify_timestamp_token(token, digest, validation_context(source))
-        try:
-            return bool(asyncio.run(coroutine).ok)
-        except (DocforgeError, ValueError, TypeError, KeyError):  # not an RFC 3161 token
-            return False
+    return verify_signature, verify_document
 
-    return verify_token, verify_document
+
+def add_verify_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", help="signed PDF, or evidence package (folder or .zip)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--trust", "--trust-root", dest="trust", action="append", metavar="ROOT.pem",
+        help="trust this root certificate, e.g. the court's (PEM or DER; repeatable); "
+             "instead of this installation's")
+    parser.add_argument(
+        "--trust-fingerprint", action="append", metavar="SHA256",
+        help="trust the root with this SHA-256 fingerprint among the certificates the "
+             "evidence carries (repeatable); instead of this installation's")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -172,10 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
                      ).set_defaults(func=_audit_verify)
     verify = sub.add_parser("verify", help="verify a signed PDF or an evidence package, offline;"
                             " exit 1 naming what failed")
-    docforge.cli.add_verify_arguments(verify)
+    add_verify_arguments(verify)
     verify.set_defaults(func=_verify)
     docforge.cli.register(sub, docforge_config)
-    media.cli.register(sub)
+    media.cli.register(sub, _verify, add_verify_arguments)
     return parser
 
 

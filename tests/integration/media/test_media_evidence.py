@@ -1,7 +1,8 @@
-"""Evidence packages: manifest with SHA-256 per file, timestamp token, offline verification.
-
-Two timestamp sources: pyHanko's `DummyTimeStamper` (a real RFC 3161 TSA for development,
-since docforge's TSA belongs to another package) and a fake returning HMAC bytes.
+"""Evidence packages as media builds and checks them: a BagIt bag of the recording, with
+SHA-256 per file, and the court's signature over the tag manifest checked by an injected
+verifier. media never imports docforge, so here the signer is an HMAC stand-in (the real
+one, docforge's seal, is in test_evidence_integrity.py); the hearing archive's RFC 3161
+token comes from pyHanko's `DummyTimeStamper`, a real TSA for development.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -23,20 +25,28 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
 
 from media import cli
-from media.evidence import build_package, token_imprint, verify_package
+from media.evidence import (
+    SignatureVerdict,
+    build_package,
+    build_package_sync,
+    token_imprint,
+    verify_package,
+)
 from media.manifest import Manifest
 from media.participant import ParticipantInfo
 from tests.integration.media.streams import remux_as_segments
 
-HMAC_KEY = b"test-only-tsa-key"
+HMAC_KEY = b"test-only-court-key"
 
 
-def hmac_timestamp(digest: bytes) -> bytes:
-    return hmac.new(HMAC_KEY, digest, hashlib.sha256).digest()
+def hmac_sign(data: bytes) -> bytes:
+    return hmac.new(HMAC_KEY, data, hashlib.sha256).digest()
 
 
-def hmac_verify(digest: bytes, token: bytes) -> bool:
-    return hmac.compare_digest(hmac_timestamp(digest), token)
+def hmac_verify(data: bytes, signature: bytes) -> SignatureVerdict:
+    if hmac.compare_digest(hmac_sign(data), signature):
+        return SignatureVerdict(True, "test court", "2026-11-22T10:00:00+00:00")
+    return SignatureVerdict(False, problems=("HMAC mismatch",))
 
 
 def dummy_tsa() -> DummyTimeStamper:
@@ -85,59 +95,89 @@ def extras(tmp_path: Path) -> tuple[Path, Path]:
     return document, audit
 
 
-async def test_package_verifies_with_a_real_rfc3161_token(hearing: Path, tmp_path: Path, extras: tuple[Path, Path]) -> None:
-    package = await build_package(hearing, tmp_path / "pkg", hearing_id="h1", timestamp=rfc3161_timestamp,
-                                  documents=[extras[0]], audit_extract=[extras[1]])
-    report = verify_package(package)
+async def test_a_signed_bag_verifies_and_describes_every_file(
+        hearing: Path, tmp_path: Path, extras: tuple[Path, Path]) -> None:
+    package = await build_package(hearing, tmp_path / "pkg", hearing_id="h1", sign=hmac_sign,
+                                  audit_extract=[extras[1]])
+    report = verify_package(package, verify_signature=hmac_verify)
     assert report.ok, report
-    assert report.timestamp == "imprint_ok"
-    manifest = Manifest.from_bytes((package / "manifest.json").read_bytes())
-    kinds = {e.kind for e in manifest.entries}
-    assert {"segment", "sidecar", "composite", "document", "audit"} <= kinds
+    assert report.layout == "bagit" and report.signature == "valid" and report.signer == "test court"
+    assert report.timestamp == "2026-11-22T10:00:00+00:00"
+    manifest = Manifest.from_bytes((package / "yunting-manifest.json").read_bytes())
+    assert {"segment", "sidecar", "composite", "audit"} <= {e.kind for e in manifest.entries}
     segment = next(e for e in manifest.entries if e.kind == "segment")
     assert segment.participant_id in ("judge", "party") and segment.duration and segment.duration > 1
-    assert token_imprint((package / "manifest.tsr").read_bytes()) == hashlib.sha256(
-        (package / "manifest.json").read_bytes()).digest()
+    listed = (package / "manifest-sha256.txt").read_text().splitlines()
+    assert f"{segment.sha256}  data/{segment.path}" in listed
+    oxum = f"{sum(e.size for e in manifest.entries)}.{len(manifest.entries)}"
+    assert f"Payload-Oxum: {oxum}" in (package / "bag-info.txt").read_text()
+    assert "External-Identifier: h1" in (package / "bag-info.txt").read_text()
+
+
+async def test_without_a_signer_or_verifier_a_package_never_verifies(
+        hearing: Path, tmp_path: Path, extras: tuple[Path, Path]) -> None:
+    unsigned = await build_package(hearing, tmp_path / "unsigned", hearing_id="h1",
+                                   timestamp=rfc3161_timestamp, audit_extract=[extras[1]])
+    report = verify_package(unsigned, verify_signature=hmac_verify)
+    assert not report.altered and not report.missing and not report.unexpected
+    assert not report.ok and report.signature == "missing: the court did not sign this package"
+    token = (unsigned / "tagmanifest-sha256.txt.tsr").read_bytes()
+    assert token_imprint(token) == hashlib.sha256((unsigned / "tagmanifest-sha256.txt").read_bytes()).digest()
+
+    signed = await build_package(hearing, tmp_path / "signed", hearing_id="h1", sign=hmac_sign)
+    report = verify_package(signed)  # no verifier handed in: unchecked is not OK
+    assert not report.ok and report.signature.startswith("unchecked")
+    assert "court signature: unchecked" in report.problems()[0]
 
 
 async def test_tampered_segment_is_named(hearing: Path, tmp_path: Path) -> None:
-    package = await build_package(hearing, tmp_path / "pkg", hearing_id="h1", timestamp=hmac_timestamp)
-    assert verify_package(package, hmac_verify).ok
-    victim = package / "recordings" / "party" / "seg-00002.mkv"
+    package = await build_package(hearing, tmp_path / "pkg", hearing_id="h1", sign=hmac_sign)
+    assert verify_package(package, verify_signature=hmac_verify).ok
+    victim = package / "data" / "recordings" / "party" / "seg-00002.mkv"
     data = bytearray(victim.read_bytes())
     data[len(data) // 2] ^= 0xFF
     victim.write_bytes(bytes(data))
-    (package / "recordings" / "judge" / "seg-00001.json").unlink()
-    (package / "recordings" / "planted.mkv").write_bytes(b"x")
-    report = verify_package(package, hmac_verify)
+    (package / "data" / "recordings" / "judge" / "seg-00001.json").unlink()
+    (package / "data" / "recordings" / "planted.mkv").write_bytes(b"x")
+    (package / "notes.txt").write_text("planted tag file")
+    report = verify_package(package, verify_signature=hmac_verify)
     assert not report.ok
-    assert report.altered == ["recordings/party/seg-00002.mkv"]
-    assert report.missing == ["recordings/judge/seg-00001.json"]
-    assert report.unexpected == ["recordings/planted.mkv"]
-    assert report.timestamp == "valid"
+    assert report.altered == ["data/recordings/party/seg-00002.mkv"]
+    assert report.missing == ["data/recordings/judge/seg-00001.json"]
+    assert report.unexpected == ["data/recordings/planted.mkv", "notes.txt"]
+    assert report.signature == "valid"  # the signed tag manifest is intact; the payload is not
 
 
-async def test_zip_package_and_forged_manifest(hearing: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    package = await build_package(hearing, tmp_path / "pkg.zip", hearing_id="h1", timestamp=rfc3161_timestamp,
+async def test_zip_package_and_forged_manifests(hearing: Path, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    package = await build_package(hearing, tmp_path / "pkg.zip", hearing_id="h1", sign=hmac_sign,
                                   as_zip=True)
+    assert verify_package(package, verify_signature=hmac_verify).ok
     parser = argparse.ArgumentParser()
     cli.register(parser.add_subparsers())
     args = parser.parse_args(["verify-package", str(package)])
-    assert args.func(args) == 0
-    assert "OK: package verifies" in capsys.readouterr().out
+    assert args.func(args) == 1  # on its own media checks hashes only, and never says OK
+    out = capsys.readouterr().out
+    assert "court signature: unchecked" in out and "FAILED" in out
 
-    # Re-hash a changed file into the manifest: the files match, the timestamp no longer does.
+    # Re-hash a changed file into both manifests: the files match, the signature does not.
     forged = tmp_path / "forged.zip"
     with zipfile.ZipFile(package) as source, zipfile.ZipFile(forged, "w") as target:
-        manifest = json.loads(source.read("manifest.json"))
-        manifest["created_at"] += 3600
+        description = json.loads(source.read("yunting-manifest.json"))
+        description["created_at"] += 3600
+        body = json.dumps(description, sort_keys=True, separators=(",", ":")).encode()
+        tags = source.read("tagmanifest-sha256.txt").decode().splitlines()
+        tags = [f"{hashlib.sha256(body).hexdigest()}  yunting-manifest.json"
+                if line.endswith("yunting-manifest.json") else line for line in tags]
         for name in source.namelist():
-            body = source.read(name)
-            target.writestr(name, json.dumps(manifest, sort_keys=True, separators=(",", ":")) if name == "manifest.json" else body)
-    args = parser.parse_args(["verify-package", str(forged), "--json"])
-    assert args.func(args) == 1
-    report = json.loads(capsys.readouterr().out)
-    assert report["timestamp"] == "imprint_mismatch" and report["ok"] is False
+            replaced = {"yunting-manifest.json": body,
+                        "tagmanifest-sha256.txt": ("\n".join(tags) + "\n").encode()}
+            target.writestr(name, replaced.get(name, source.read(name)))
+    report = verify_package(forged, verify_signature=hmac_verify)
+    assert not report.altered and not report.missing
+    assert report.signature == "invalid: HMAC mismatch" and not report.ok
+    assert cli.print_report(report, as_json=True) == 1
+    assert json.loads(capsys.readouterr().out)["ok"] is False
 
 
 async def test_documents_are_checked_against_their_records_and_a_verifier(hearing: Path, tmp_path: Path) -> None:
@@ -152,19 +192,37 @@ async def test_documents_are_checked_against_their_records_and_a_verifier(hearin
         # the record names other bytes than the file carried: a swapped document
         {"file": other.name, "sha256": hashlib.sha256(b"what was signed").hexdigest()},
     ]}))
-    package = await build_package(hearing, tmp_path / "pkg", hearing_id="h1", timestamp=hmac_timestamp,
-                                  documents=[good, other, index])
-    report = verify_package(package, hmac_verify)
-    assert report.documents == {"documents/agreement-2.pdf": "record_mismatch",
-                                "documents/ruling-1.pdf": "hash_ok"}
-    assert not report.ok and report.document_problems == ["documents/agreement-2.pdf: record_mismatch"]
+    package = build_package_sync(hearing, tmp_path / "pkg", hearing_id="h1", sign=hmac_sign,
+                                 documents=[good, other, index])
+    report = verify_package(package, verify_signature=hmac_verify)
+    assert report.documents == {"data/documents/agreement-2.pdf": "record_mismatch",
+                                "data/documents/ruling-1.pdf": "unchecked"}
+    assert not report.ok
 
     def verify_document(pdf: bytes) -> list[str] | None:
         return [] if b"ruling" in pdf else ["judge: signature does not validate"]
 
-    (package / "documents" / "index.json").unlink()  # now only the manifest and the verifier judge
-    report = verify_package(package, hmac_verify, verify_document)
-    assert report.documents == {"documents/agreement-2.pdf": "invalid: judge: signature does not validate",
-                                "documents/ruling-1.pdf": "valid"}
-    assert report.missing == ["documents/index.json"] and not report.ok
-    assert verify_package(package, hmac_verify, lambda pdf: None).documents["documents/ruling-1.pdf"] == "unchecked"
+    (package / "data" / "documents" / "index.json").unlink()  # now only the manifest and the verifier judge
+    report = verify_package(package, verify_document=verify_document, verify_signature=hmac_verify)
+    assert report.documents == {"data/documents/agreement-2.pdf": "invalid: judge: signature does not validate",
+                                "data/documents/ruling-1.pdf": "valid"}
+    assert report.missing == ["data/documents/index.json"] and not report.ok
+    report = verify_package(package, verify_document=lambda pdf: None, verify_signature=hmac_verify)
+    assert report.documents["data/documents/ruling-1.pdf"] == "unchecked"
+
+
+async def test_a_hearing_archive_passes_only_with_a_validated_token(hearing: Path, tmp_path: Path) -> None:
+    """The recording's own directory (manifest.json + manifest.tsr, as the recording driver
+    seals it) is the server's to check, against its TSA."""
+    archive = tmp_path / "h1"
+    shutil.copytree(hearing, archive)
+    files = sorted(p for p in archive.rglob("*") if p.is_file())
+    body = Manifest.build("h1", archive, files).to_bytes()
+    (archive / "manifest.json").write_bytes(body)
+    (archive / "manifest.tsr").write_bytes(rfc3161_timestamp(hashlib.sha256(body).digest()))
+    report = verify_package(archive)
+    assert report.layout == "archive" and report.timestamp == "imprint_ok" and not report.ok
+    assert verify_package(archive, lambda digest, token: token_imprint(token) == digest).ok
+    (archive / "manifest.tsr").write_bytes(b"garbage")
+    report = verify_package(archive)
+    assert report.timestamp == "unchecked" and not report.ok

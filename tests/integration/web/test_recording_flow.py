@@ -11,7 +11,8 @@ from pathlib import Path
 from media.evidence import verify_package
 from tests.integration.signaling.conftest import in_session
 from tests.integration.web.conftest import Court, until
-from web.keys import MEDIA, RECORDING
+from web.archive import RecordingArchive
+from web.keys import FORGE, MEDIA, RECORDING
 
 
 async def test_recording_follows_the_hearing_to_a_sealed_archive(
@@ -51,8 +52,12 @@ async def test_recording_follows_the_hearing_to_a_sealed_archive(
     segments = [p for p, f in listed.items() if f["kind"] == "segment"]
     assert len(segments) >= 3 and all(p.startswith(f"{pid}/") for p in segments)
     assert (archive / "manifest.tsr").stat().st_size > 1000
-    report = verify_package(archive)
-    assert report.ok and report.timestamp == "imprint_ok", report
+    report = verify_package(archive)  # hashes and the token's imprint, but nothing validated
+    assert report.timestamp == "imprint_ok" and not report.ok, report
+    forge = court.app[FORGE]
+    report = await RecordingArchive(archive.parent).verify(court.hearing_id,
+                                                           forge.averify_timestamp)
+    assert report.ok and report.timestamp == "valid", report
     digest = hashlib.sha256((archive / "manifest.json").read_bytes()).hexdigest()
     entries = await court.audit()
     actions = [e.action for e in entries]
