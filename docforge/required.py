@@ -26,28 +26,31 @@ EFILE_TITLE = "电子卷宗"
 @dataclass(frozen=True)
 class Requirement:
     """Beyond the court seal (always the first signature, certifying the document):
-    ``parties`` handwritten party signatures at least (fields ``party1``…, each with its
-    biometric record) and the named fields signed with their signers' own certificates."""
+    ``parties`` party signatures at least (fields ``party1``…; ``handwritten``: each made on
+    the pad, with its biometric record) and the named fields signed."""
 
     parties: int
     people: tuple[str, ...]
+    handwritten: bool = True
     locked: bool = False  # the seal forbids every later change (DocMDP NO_CHANGES)
 
     def describe(self) -> str:
         parts = ["court seal"]
         if self.parties:
-            parts.append(f"≥ {self.parties} party signature(s) on the pad")
+            how = " on the pad" if self.handwritten else ""
+            parts.append(f"≥ {self.parties} party signature(s){how}")
         parts += list(self.people)
         return ", ".join(parts) + (" (sealed against any change)" if self.locked else "")
 
 
 REQUIRED: dict[str, Requirement] = {
     "mediation_agreement": Requirement(2, ("mediator",)),
-    "confirmation_application": Requirement(1, ()),
+    # the applicants applied orally in the room: the signing service signs for them
+    "confirmation_application": Requirement(1, (), handwritten=False),
     "confirmation_ruling": Requirement(0, ("judge",)),
     "hearing_record": Requirement(1, ("clerk", "judge")),
     "interrogation_record": Requirement(1, ("clerk", "judge")),
-    "proof_of_service": Requirement(1, ("server",)),
+    "proof_of_service": Requirement(1, ("server",), handwritten=False),
     EFILE: Requirement(0, (), locked=True),
 }
 
@@ -97,7 +100,7 @@ def kind_problems(data: bytes, embedded: Sequence[Any], signed: Sequence[tuple[s
         problems.append(f"a {kind} needs at least {need.parties} party signature(s) "
                         f"(found {len(parties)})")
     problems += [f"{field}: a party signs by hand on the pad; no biometric record"
-                 for field in parties if not signatures[field][1]]
+                 for field in parties if need.handwritten and not signatures[field][1]]
     problems += [f"missing the {field} signature a {kind} requires" for field in need.people
                  if signatures.get(field, ("", False))[0] != "signature"]
     return kind, problems
