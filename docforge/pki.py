@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import stringprep
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,15 +57,56 @@ class Credential:
         return str(attrs[0].value) if attrs else ""
 
 
+_UB_NAME = 64  # ub-common-name, ub-organizational-unit-name: UTF-8 bytes (RFC 5280)
+_DEV_SUFFIX = "（开发用）"
+_MISSING = "□"  # the mark Chinese print uses for a character it cannot show
+
+
 def _name(common_name: str, role: str) -> x509.Name:
+    """A subject that X.509 libraries accept for any name a court can enter.
+
+    Attribute values are limited in bytes and asn1crypto refuses characters outside its
+    Unicode 3.2 tables (CJK Extension C and later), controls and mixed-direction text: such
+    characters become □ and long values end in …. The exact name is printed in the document
+    and in the signature's /Name; ``serialNumber`` (SHA-256 of the exact name) tells two
+    names apart whose certificate forms agree.
+    """
     return x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, f"yunting {DEV_MARK}"),
-            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, role),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"{common_name}（开发用）"[:64]),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, x509_text(role)),
+            x509.NameAttribute(
+                NameOID.COMMON_NAME, x509_text(common_name, suffix=_DEV_SUFFIX)
+            ),
+            x509.NameAttribute(NameOID.SERIAL_NUMBER, name_digest(common_name)),
         ]
     )
+
+
+def name_digest(name: str) -> str:
+    """The stable identifier of an exact name (hex SHA-256 of its UTF-8)."""
+    return hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _accepted(value: str) -> bool:
+    try:
+        return bool(asn1_x509.Name.build({"common_name": value}).hashable)
+    except ValueError:  # RFC 4518 preparation: unassigned, prohibited or bidi-mixed
+        return False
+
+
+def x509_text(value: str, *, suffix: str = "", limit: int = _UB_NAME) -> str:
+    """``value`` + ``suffix`` in a form asn1crypto accepts, at most ``limit`` UTF-8 bytes."""
+    text = "".join(c if c.isprintable() and _accepted(c) else _MISSING for c in value)
+    if not _accepted(text + suffix):  # right-to-left letters mixed with left-to-right ones
+        text = "".join(_MISSING if stringprep.in_table_d1(c) else c for c in text)
+    room = limit - len(suffix.encode())
+    if len(text.encode()) > room:
+        while len(text.encode()) > room - len("…".encode()):
+            text = text[:-1]
+        text += "…"
+    return text + suffix
 
 
 def _write_pem(path: Path, data: bytes) -> None:

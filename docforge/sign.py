@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import hashlib
 import io
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 from .biometric import SignerIdentity, seal_record, strokes_to_pdf_path
 from .capture import SignatureCapture
 from .errors import SigningError
+from .fonts import drawable, stamp_font
 from .pdf import RenderedPDF
+from .printable import printable
 from .signers import SignerSource, validation_context
 
 RECORD_PREFIX = "biometric-"
@@ -69,6 +72,51 @@ def _drawing_style(drawing: bytes, width: float, height: float, record_spec: Any
     return CaptureStampStyle(background=background, border_width=0, background_opacity=1.0)
 
 
+_STAMP_COLUMNS = 24  # per line of a key signature's stamp; a CJK character takes two
+_STAMP_TIME = "%Y-%m-%d %H:%M:%S %z"
+
+
+def _stamp_lines(text: str, most: int = 2) -> list[str]:
+    """``text`` wrapped to the stamp's width in at most ``most`` lines (cut with …)."""
+    lines, line, width = [], "", 0
+    for char in text:
+        columns = 2 if unicodedata.east_asian_width(char) in "WF" else 1
+        if width + columns > _STAMP_COLUMNS:
+            lines.append(line)
+            line, width = "", 0
+        line, width = line + char, width + columns
+    lines.append(line)
+    if len(lines) > most:
+        lines = [*lines[: most - 1], lines[most - 1][:-1] + "…"]
+    return lines
+
+
+def _key_stamp_style(name: str, role: str) -> Any:
+    """The appearance of a signature made with a key: the signer's name, role and signing
+    time in the embedded CJK font (pyHanko's default is "Digitally signed by" in Courier,
+    which is not embedded — no longer PDF/A — and cannot draw Chinese)."""
+    from pyhanko.pdf_utils.font.api import FontEngineFactory
+    from pyhanko.pdf_utils.font.opentype import GlyphAccumulator
+    from pyhanko.pdf_utils.text import TextBoxStyle
+    from pyhanko.stamp import TextStampStyle
+
+    text = drawable("\n".join([*_stamp_lines(name), *_stamp_lines(role)]))
+    font = stamp_font(text + "0123456789-:+ ")
+
+    class EmbeddedCJKFont(FontEngineFactory):
+        def create_font_engine(self, writer: Any, obj_stream: Any = None) -> Any:
+            if obj_stream is None and writer.stream_xrefs:
+                obj_stream = writer.prepare_object_stream()
+            return GlyphAccumulator(writer, io.BytesIO(font), 10, obj_stream=obj_stream)
+
+    return TextStampStyle(
+        stamp_text=text.replace("%", "%%") + "\n%(ts)s",
+        timestamp_format=_STAMP_TIME,
+        text_box_style=TextBoxStyle(font=EmbeddedCJKFont(), font_size=10, leading=13),
+        border_width=1,
+    )
+
+
 def _sign(
     data: bytes,
     *,
@@ -77,15 +125,24 @@ def _sign(
     source: SignerSource,
     name: str | None,
     reason: str,
+    role: str | None = None,
     location: str | None = None,
     style: Any = None,
     certify: bool = False,
     lock: bool = False,
     writer: Any = None,
 ) -> bytes:
+    """Sign ``field``; without a ``style`` the stamp shows ``name`` over ``role`` (or the
+    reason) and the time. Texts from people are made printable first (docforge.printable):
+    a lone surrogate cannot be written, a bidi override would spoof a viewer's panel."""
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
+    name = printable(name) if name is not None else None
+    reason = printable(reason)
+    location = printable(location) if location is not None else None
+    if style is None:
+        style = _key_stamp_style(name or "", printable(role) if role else reason)
     w = writer or IncrementalPdfFileWriter(io.BytesIO(data))
     meta = signers.PdfSignatureMetadata(
         field_name=field,
