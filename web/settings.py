@@ -78,7 +78,7 @@ class Settings:
     cookie_secure: bool | None = None  # None: secure when public_url is https
     audit_key: Secret | None = None  # None: generated once into data_dir/audit.key
     max_request_bytes: int = 1_000_000
-    max_json_items: int = 500
+    max_json_items: int = 20_000  # per list or object; a signature's points are the longest
     log_level: str = "INFO"
     login_max_failures: int = 5  # per username and per client address, within the window
     login_window_seconds: float = 300.0
