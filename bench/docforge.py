@@ -80,7 +80,7 @@ def serve_tsa(forge: DocumentForge) -> tuple[str, Callable[[], None]]:
 
 def sign_ruling(forge: DocumentForge, document: Any) -> bytes:
     pdf = forge.render_and_seal(document)
-    pdf = forge.sign_as(pdf, "judge", document.judge, "judge")
+    pdf = forge.sign_as(pdf, "judge", document.judge, "judge", user_id="bench-judge")
     return forge.finish(pdf)
 
 

@@ -65,8 +65,9 @@ class DocforgeConfig:
     """``pki_dir`` holds the development PKI (created on demand) and the CRL/trust roots.
 
     ``tsa_url`` None means the in-process development TSA. For ``pkcs12``/``pkcs11`` the
-    court seal and signing service come from the matching sources; judges' certificates
-    are looked up by name in ``judge_sources``.
+    court seal and signing service come from the matching sources; judges' and mediators'
+    keys are looked up in ``judge_sources`` by the staff user id of the signer (the
+    authenticated account, never a display name someone can type).
     """
 
     pki_dir: Path
@@ -74,7 +75,7 @@ class DocforgeConfig:
     signing_backend: SigningBackend = "dev"
     seal_source: Pkcs12Source | Pkcs11Source | None = None
     service_source: Pkcs12Source | Pkcs11Source | None = None
-    judge_sources: dict[str, Pkcs12Source | Pkcs11Source] = field(default_factory=dict)
+    judge_sources: dict[str, Pkcs12Source | Pkcs11Source] = field(default_factory=dict)  # user id
     capture_limits: CaptureLimits = field(default_factory=CaptureLimits)
 
     def __post_init__(self) -> None:

@@ -57,8 +57,9 @@ class DocumentForge:
             capture = parse_capture(capture, self.config.capture_limits)
         return sign_handwritten(pdf, HandwrittenSignature(field, signer, capture), self.source)
 
-    def sign_as(self, pdf: bytes, field: str, name: str, role: str) -> bytes:
-        return sign_as(pdf, field, name, role, self.source)
+    def sign_as(self, pdf: bytes, field: str, name: str, role: str, *, user_id: str) -> bytes:
+        """Sign with the key of `user_id` in `role`; `name` only goes into the signature."""
+        return sign_as(pdf, field, name, role, self.source, user_id=user_id)
 
     def finish(self, pdf: bytes) -> bytes:
         return timestamp_document(pdf, self.source)
@@ -101,8 +102,10 @@ class DocumentForge:
     ) -> bytes:
         return await asyncio.to_thread(self.sign_handwritten, pdf, field, signer, capture)
 
-    async def asign_as(self, pdf: bytes, field: str, name: str, role: str) -> bytes:
-        return await asyncio.to_thread(self.sign_as, pdf, field, name, role)
+    async def asign_as(self, pdf: bytes, field: str, name: str, role: str, *,
+                       user_id: str) -> bytes:
+        sign = functools.partial(self.sign_as, user_id=user_id)
+        return await asyncio.to_thread(sign, pdf, field, name, role)
 
     async def afinish(self, pdf: bytes) -> bytes:
         return await asyncio.to_thread(self.finish, pdf)

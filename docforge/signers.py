@@ -22,7 +22,7 @@ from .timestamps import dev_timestamper, http_timestamper
 class SignerSource(Protocol):
     def seal_signer(self) -> Any: ...
     def service_signer(self) -> Any: ...
-    def person_signer(self, name: str, role: str) -> Any: ...
+    def person_signer(self, user_id: str, role: str, name: str) -> Any: ...
     def court_encryption_cert(self) -> x509.Certificate: ...
     def trust_roots(self) -> list[asn1_x509.Certificate]: ...
     def crls(self) -> list[asn1_crl.CertificateList]: ...
@@ -58,8 +58,9 @@ class DevSignerSource:
     def service_signer(self) -> Any:
         return self._signer(("service", ""), self.pki.service)
 
-    def person_signer(self, name: str, role: str) -> Any:
-        return self._signer((role, name), self.pki.issue_person_cert(name, role))
+    def person_signer(self, user_id: str, role: str, name: str) -> Any:
+        """The key of `user_id` in `role`; `name` only goes into a new certificate's subject."""
+        return self._signer((role, user_id), self.pki.issue_person_cert(user_id, role, name))
 
     def court_encryption_cert(self) -> x509.Certificate:
         return self.pki.seal.cert
@@ -152,10 +153,12 @@ class ProductionSignerSource:
     def service_signer(self) -> Any:
         return self._service
 
-    def person_signer(self, name: str, role: str) -> Any:
-        source = self.config.judge_sources.get(name)
+    def person_signer(self, user_id: str, role: str, name: str) -> Any:
+        """The key configured for the staff account `user_id` (never looked up by name)."""
+        source = self.config.judge_sources.get(user_id)
         if source is None:
-            raise PKIError(f"no signing key configured for {role} {name!r}")
+            raise PKIError(f"no signing key configured for {role} {name!r} "
+                           f"(staff user {user_id!r})")
         return load_signer(source)
 
     def court_encryption_cert(self) -> x509.Certificate:

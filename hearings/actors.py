@@ -1,4 +1,7 @@
-"""Who is acting, and what each kind of actor may do (enforced in one place)."""
+"""Who is acting, and how an actor stands to a hearing (host, mediator).
+
+What each actor may do is one table: hearings/policy.py.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,9 @@ from hearings.errors import PermissionDenied
 from hearings.hearing import Hearing, HearingKind
 from hearings.participants import HOST_ROLES, Role
 from hearings.staff import StaffRole, StaffUser
+from hearings.states import ParticipantState
 
-__all__ = [
-    "SYSTEM", "Actor", "require_host", "require_scheduler", "require_staff", "require_viewer",
-]
+__all__ = ["SYSTEM", "Actor", "is_host", "is_mediator", "require_host", "require_staff"]
 
 
 @dataclass(frozen=True)
@@ -44,50 +46,40 @@ class Actor:
 SYSTEM = Actor("system", "yunting", "yunting")
 
 
-def require_scheduler(actor: Actor) -> None:
-    """Clerks (and administrators) schedule hearings and invite participants."""
-    if actor.kind == "system":
-        return
-    if actor.kind != "staff" or actor.staff_role not in (StaffRole.CLERK, StaffRole.ADMIN):
-        raise PermissionDenied("only a clerk or an administrator may schedule and invite")
-
-
 def require_staff(actor: Actor) -> None:
     if actor.kind not in ("staff", "system"):
         raise PermissionDenied("only court staff may do that")
 
 
-def require_court(actor: Actor, court_id: str) -> None:
-    """Staff act within their own court; an administrator without a court acts in all."""
-    if actor.kind == "staff" and actor.court_id is not None and actor.court_id != court_id:
-        raise PermissionDenied("that belongs to another court")
+def is_host(actor: Actor, hearing: Hearing) -> bool:
+    """The presiding judge, a judge seated by taking a judicial-confirmation application, or
+    in the room a judge (or, in a mediation, a mediator) by join token."""
+    if actor.kind == "system":
+        return True
+    if actor.kind == "staff":
+        return actor.id == hearing.presiding_user_id or any(
+            p.staff_user_id == actor.id and p.role is Role.JUDGE
+            and p.state is not ParticipantState.REMOVED for p in hearing.participants)
+    return (actor.kind == "participant" and actor.hearing_id == hearing.id
+            and actor.role in HOST_ROLES
+            and (actor.role is Role.JUDGE or hearing.kind is HearingKind.MEDIATION))
+
+
+def is_mediator(actor: Actor, hearing: Hearing) -> bool:
+    """The mediator of a mediation: by staff session (presiding or seated) or join token."""
+    if hearing.kind is not HearingKind.MEDIATION:
+        return False
+    if actor.kind == "system":
+        return True
+    if actor.kind == "staff":
+        return actor.id == hearing.presiding_user_id or any(
+            p.staff_user_id == actor.id and p.role is Role.MEDIATOR
+            and p.state is not ParticipantState.REMOVED for p in hearing.participants)
+    return (actor.kind == "participant" and actor.hearing_id == hearing.id
+            and actor.role is Role.MEDIATOR)
 
 
 def require_host(actor: Actor, hearing: Hearing) -> None:
-    """Only the presiding judge (or the mediator of a mediation) controls a hearing."""
-    if actor.kind == "system":
-        return
-    if actor.kind == "staff" and actor.id == hearing.presiding_user_id:
-        return
-    # A judge seated by taking a judicial-confirmation application hosts the mediation too.
-    if actor.kind == "staff" and any(p.staff_user_id == actor.id and p.role is Role.JUDGE
-                                     and p.state.value != "removed" for p in hearing.participants):
-        return
-    in_room = actor.kind == "participant" and actor.hearing_id == hearing.id
-    # A mediator hosts a mediation; only a judge hosts anything else.
-    if in_room and actor.role in HOST_ROLES and (
-        actor.role is Role.JUDGE or hearing.kind is HearingKind.MEDIATION
-    ):
-        return
-    raise PermissionDenied("only the presiding judge of this hearing may do that")
-
-
-def require_viewer(actor: Actor, hearing: Hearing) -> None:
-    """Court staff see their court's hearings; a participant sees only their own."""
-    if actor.kind == "system":
-        return
-    if actor.kind == "staff" and actor.staff_role is not None:
-        return
-    if actor.kind == "participant" and actor.hearing_id == hearing.id:
-        return
-    raise PermissionDenied("you may only see your own hearing")
+    """Only the host controls a hearing (the full table is hearings/policy.py)."""
+    if not is_host(actor, hearing):
+        raise PermissionDenied("only the presiding judge of this hearing may do that")

@@ -51,6 +51,7 @@ from hearings.mediating import (
 from hearings.mediation import PARTY_ROLES
 from hearings.notify import Notification
 from hearings.participants import Participant, Role
+from hearings.policy import document_action, require
 from hearings.ports import Documents, RoomEvents, UnitOfWork
 from hearings.staff import StaffRole
 from hearings.states import MEDIATION, MediationState, ParticipantState
@@ -101,7 +102,7 @@ class Confirmations:
         """One click: a 民特 case in the court's sequence, the application document, queued."""
         async with self._uow() as uow:
             hearing = await uow.hearings.get(hearing_id)
-            require_mediator(actor, hearing)
+            await require_mediator(uow, actor, hearing)
             mediation = await uow.mediations.of_hearing(hearing_id)
             MEDIATION.next(mediation.state if mediation else MediationState.OPEN,
                            "request_confirmation")
@@ -140,7 +141,8 @@ class Confirmations:
         for i, p in enumerate(parties, 1):
             # The parties applied orally in the room; the signing service signs each
             # applicant's field naming them and saying so (their own hands signed the agreement).
-            sha = await self._documents.sign_as(document, f"party{i}", p.name, APPLICATION_ROLE)
+            sha = await self._documents.sign_as(document, f"party{i}", p.name, APPLICATION_ROLE,
+                                                user_id=f"participant:{p.id}")
             document.signed(f"party{i}", p.name, "as", sha)
         document.seal(await self._documents.finish(document))
         async with self._uow() as uow:
@@ -162,7 +164,7 @@ class Confirmations:
         async with self._locks[application_id], self._uow() as uow:
             app = await uow.confirmations.get(application_id)
             hearing = await uow.hearings.get(app.mediation_hearing_id)
-            require_mediator(actor, hearing)
+            await require_mediator(uow, actor, hearing)
             mediation = await uow.mediations.of_hearing(hearing.id)
             app.withdraw(reason)
             if mediation is not None:
@@ -183,10 +185,9 @@ class Confirmations:
 
     async def add_shift(self, actor: Actor, court_id: str, judge_user_id: str,
                         starts_at: datetime, ends_at: datetime | None) -> DutyShift:
-        if actor.kind != "system" and actor.staff_role not in (StaffRole.CLERK, StaffRole.ADMIN):
-            raise PermissionDenied("only a clerk or an administrator keeps the duty roster")
         async with self._uow() as uow:
             await uow.courts.get(court_id)
+            require(actor, "confirmation.roster", court_id=court_id)
             judge = await uow.staff.get(judge_user_id)
             if judge.role is not StaffRole.JUDGE or judge.court_id != court_id:
                 raise PermissionDenied(f"{judge.display_name} is not a judge of this court")
@@ -258,7 +259,8 @@ class Confirmations:
             document = Document(kind=DocumentKind.CONFIRMATION_RULING, hearing_id=hearing.id,
                                 case_id=app.case_id, sha256="")
             document.start_signing(await self._documents.draft_ruling(document, context))
-            sha = await self._documents.sign_as(document, "judge", actor.name, "审判员")
+            sha = await self._documents.sign_as(document, "judge", actor.name, "审判员",
+                                                user_id=actor.id)
             document.signed("judge", actor.name, "as", sha)
             document.seal(await self._documents.finish(document))
             async with self._uow() as uow:
@@ -325,10 +327,8 @@ class Confirmations:
     async def application(self, actor: Actor, application_id: str) -> JudicialConfirmation:
         async with self._uow() as uow:
             app = await uow.confirmations.get(application_id)
-            if not (actor.kind == "system" or (actor.court_id == app.court_id and actor.kind ==
-                    "staff") or (actor.kind == "participant"
-                    and actor.hearing_id == app.mediation_hearing_id)):
-                raise PermissionDenied("you may only see your own court's applications")
+            hearing = await uow.hearings.get(app.mediation_hearing_id)
+            require(actor, "confirmation.read", court_id=app.court_id, hearing=hearing)
             return app
 
     async def stats(self, actor: Actor) -> dict[str, Any]:
@@ -343,9 +343,19 @@ class Confirmations:
                 "median_decide_to_delivery_ms": (statistics.median(system_ms)
                                                  if system_ms else None)}
 
-    async def document(self, actor: Actor, document_id: str) -> tuple[Document, bytes]:
+    async def document(self, actor: Actor, document_id: str, reason: str | None = None
+                       ) -> tuple[Document, bytes]:
+        """The document's bytes; staff reads are audited with the grounds and the reason."""
         document = await self._readable(actor, document_id)
-        return document, await self._documents.read(document)
+        data = await self._documents.read(document)
+        if actor.kind == "staff":
+            async with self._uow() as uow:
+                await uow.audit.append(actor.label, "document.read", document.hearing_id, {
+                    "document_id": document.id, "kind": document.kind.value,
+                    "grounds": f"{document_action(document.kind)} as {actor.staff_role}",
+                    "reason": reason, "sha256": document.sha256})
+                await uow.commit()
+        return document, data
 
     async def verification(self, actor: Actor, document_id: str) -> dict[str, Any]:
         return await self._documents.verify(await self._readable(actor, document_id))
@@ -372,17 +382,15 @@ class Confirmations:
             return delivery
 
     async def _readable(self, actor: Actor, document_id: str) -> Document:
+        """Trial documents (the hearing record) for trial staff, mediation documents for all
+        staff of the court, any document of their hearing for its participants."""
         async with self._uow() as uow:
             document = await uow.documents.get(document_id)
-            if actor.kind == "participant" and actor.hearing_id == document.hearing_id:
-                return document
-            if actor.kind == "staff":
-                case = await uow.cases.get(document.case_id)
-                if actor.court_id == case.court_id:
-                    return document
-            if actor.kind == "system":
-                return document
-        raise PermissionDenied("you may only read the documents of your own hearing or court")
+            hearing = await uow.hearings.get(document.hearing_id)
+            case = await uow.cases.get(document.case_id)
+            require(actor, document_action(document.kind), court_id=case.court_id,
+                    hearing=hearing)
+            return document
 
     async def _queue_entry(self, uow: UnitOfWork, app: JudicialConfirmation) -> dict[str, Any]:
         hearing = await uow.hearings.get(app.mediation_hearing_id)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from hearings.actors import Actor, require_host, require_scheduler
+from hearings.actors import Actor
 from hearings.commands import ChangeHearing, ChangeParticipant, ChangeRecording
 from hearings.errors import PermissionDenied
 from hearings.events import Listener, RecordingChanged, ignore
 from hearings.hearing import Hearing
 from hearings.participants import Participant
+from hearings.policy import RULES, require_in
 from hearings.ports import UnitOfWork
 from hearings.states import HEARING, ParticipantState, RecordingState
 
@@ -31,14 +32,10 @@ class Control:
     async def change_hearing(self, actor: Actor, cmd: ChangeHearing) -> Hearing:
         async with self._uow() as uow:
             hearing = await uow.hearings.get(cmd.hearing_id)
-            if cmd.action in ("open_doors", "cancel") and actor.kind == "staff":
-                # The clerk opens the doors or cancels; so may the presiding judge.
-                try:
-                    require_scheduler(actor)
-                except PermissionDenied:
-                    require_host(actor, hearing)
-            else:
-                require_host(actor, hearing)
+            action = f"hearing.{cmd.action}"
+            if action not in RULES:  # the state table names it: 409, not 403
+                HEARING.next(hearing.state, cmd.action)
+            await require_in(uow, actor, action, hearing)
             HEARING.next(hearing.state, cmd.action)  # refuse before touching anything
             recording_before = hearing.recording_state
             hearing.apply(cmd.action, reason=cmd.reason)
@@ -62,7 +59,10 @@ class Control:
         async with self._uow() as uow:
             hearing = await uow.hearings.get(cmd.hearing_id)
             participant = hearing.participant(cmd.participant_id)
-            self._authorise(actor, hearing, participant, cmd.action)
+            if cmd.action in HOST_PARTICIPANT_ACTIONS:
+                await require_in(uow, actor, "participant.control", hearing)
+            else:
+                self._authorise(actor, participant, cmd.action)
             if cmd.action == "drop":
                 participant.drop()
             elif cmd.action == "rejoin":
@@ -88,7 +88,7 @@ class Control:
             if own and (participant.mute_locked and not muted):
                 raise PermissionDenied("the judge has locked your microphone")
             if not own:
-                require_host(actor, hearing)
+                await require_in(uow, actor, "participant.control", hearing)
             participant.set_mute(muted, locked=locked and not own)
             await uow.audit.append(actor.label, "participant.mute", hearing.id, {
                 "participant_id": participant.id, "muted": muted,
@@ -105,8 +105,7 @@ class Control:
         """
         async with self._uow() as uow:
             hearing = await uow.hearings.get(cmd.hearing_id)
-            if actor.kind != "system":
-                require_host(actor, hearing)
+            await require_in(uow, actor, "recording.control", hearing)
             before = hearing.recording_state
             if only_from is not None and before is not only_from:
                 return hearing
@@ -122,10 +121,8 @@ class Control:
         return hearing
 
     @staticmethod
-    def _authorise(actor: Actor, hearing: Hearing, participant: Participant, action: str) -> None:
-        if action in HOST_PARTICIPANT_ACTIONS:
-            require_host(actor, hearing)
-        elif action in SELF_PARTICIPANT_ACTIONS:
+    def _authorise(actor: Actor, participant: Participant, action: str) -> None:
+        if action in SELF_PARTICIPANT_ACTIONS:
             if actor.kind == "system":
                 return
             if actor.kind != "participant" or actor.id != participant.id:

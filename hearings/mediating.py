@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
-from hearings.actors import Actor, require_viewer
+from hearings.actors import Actor
 from hearings.cases import Case
 from hearings.confirmation import ApplicationState, JudicialConfirmation
 from hearings.documents import AgreementContext, Document, DocumentKind, PartyInfo
@@ -23,6 +23,7 @@ from hearings.hearing import Hearing, HearingKind
 from hearings.identity import utcnow
 from hearings.mediation import PARTY_ROLES, AgreementTerm, Mediation, SigningSlot
 from hearings.participants import Participant, Role
+from hearings.policy import require_in, require_seat
 from hearings.ports import Documents, RoomEvents, UnitOfWork
 from hearings.states import MEDIATION, MediationState, ParticipantState
 
@@ -44,20 +45,11 @@ def mediator_of(hearing: Hearing) -> Participant | None:
                  and p.state is not ParticipantState.REMOVED), None)
 
 
-def require_mediator(actor: Actor, hearing: Hearing) -> None:
+async def require_mediator(uow: UnitOfWork, actor: Actor, hearing: Hearing) -> None:
     """The mediator runs the mediation: by staff session (presiding or seated) or join token."""
     if hearing.kind is not HearingKind.MEDIATION:
         raise InvalidInput(f"hearing {hearing.id!r} is a {hearing.kind.value}, not a mediation")
-    if actor.kind == "system":
-        return
-    if actor.kind == "staff" and (actor.id == hearing.presiding_user_id or any(
-            p.staff_user_id == actor.id for p in hearing.participants
-            if p.role is Role.MEDIATOR and p.state is not ParticipantState.REMOVED)):
-        return
-    in_room = actor.kind == "participant" and actor.hearing_id == hearing.id
-    if in_room and actor.role is Role.MEDIATOR:
-        return
-    raise PermissionDenied("only the mediator of this mediation may do that")
+    await require_in(uow, actor, "mediation.conduct", hearing)
 
 
 @dataclass(frozen=True)
@@ -138,13 +130,10 @@ class Mediations:
     async def view(self, actor: Actor, hearing_id: str) -> MediationView:
         async with self._uow() as uow:
             hearing = await uow.hearings.get(hearing_id)
-            require_viewer(actor, hearing)
+            await require_in(uow, actor, "mediation.read", hearing)
             if hearing.kind is not HearingKind.MEDIATION:
                 raise InvalidInput(f"hearing {hearing_id!r} is not a mediation")
-            view = await load_view(uow, hearing_id)
-            if actor.kind == "staff" and actor.court_id not in (None, view.case.court_id):
-                raise PermissionDenied("this mediation belongs to another court")
-            return view
+            return await load_view(uow, hearing_id)
 
     async def publish(self, view: MediationView) -> None:
         await self._events.to_hearing(view.hearing.id, "mediation.state", view.as_json())
@@ -154,7 +143,7 @@ class Mediations:
         parsed = [AgreementTerm.from_json(t) for t in terms]
         async with self._locks[hearing_id], self._uow() as uow:
             hearing = await uow.hearings.get(hearing_id)
-            require_mediator(actor, hearing)
+            await require_mediator(uow, actor, hearing)
             mediation = await uow.mediations.of_hearing(hearing_id)
             if mediation is None:
                 mediation = Mediation(hearing_id=hearing.id, case_id=hearing.case_id)
@@ -171,7 +160,7 @@ class Mediations:
         async with self._locks[hearing_id]:
             async with self._uow() as uow:
                 hearing = await uow.hearings.get(hearing_id)
-                require_mediator(actor, hearing)
+                await require_mediator(uow, actor, hearing)
                 mediation = await uow.mediations.of_hearing(hearing_id)
                 MEDIATION.next(mediation.state if mediation else MediationState.OPEN,
                                "start_signing")
@@ -221,7 +210,7 @@ class Mediations:
                     MEDIATION.next(MediationState.OPEN, "sign")
                 assert mediation is not None
                 slot = mediation.check_turn(field_name)
-                _require_signer(actor, hearing, slot)
+                key_holder = _signing_key(actor, hearing, slot)
                 assert mediation.document_id is not None
                 document = await uow.documents.get(mediation.document_id)
                 before = document.sha256
@@ -232,8 +221,9 @@ class Mediations:
                 sha = await self._documents.sign_by_hand(document, slot.field, slot.signer,
                                                          role, capture)
             else:
+                assert key_holder is not None  # only the mediator's field is signed by key
                 sha = await self._documents.sign_as(document, slot.field, slot.signer,
-                                                     "人民调解员")
+                                                     "人民调解员", user_id=key_holder)
             document.sha256 = sha
             last = slot.field == mediation.slots[-1].field
             if last:
@@ -261,6 +251,7 @@ class Mediations:
             hearing = await uow.hearings.get(hearing_id)
             if actor.kind != "participant" or actor.hearing_id != hearing.id:
                 raise PermissionDenied("only a party in the room may refuse to sign")
+            await require_in(uow, actor, "mediation.refuse", hearing)
             mediation = await uow.mediations.of_hearing(hearing_id)
             if mediation is None:
                 MEDIATION.next(MediationState.OPEN, "refuse")
@@ -285,10 +276,18 @@ async def organisation_of(uow: UnitOfWork, hearing: Hearing) -> str:
     return "人民调解委员会"
 
 
-def _require_signer(actor: Actor, hearing: Hearing, slot: SigningSlot) -> None:
-    if slot.role == "mediator":
-        require_mediator(actor, hearing)
-        return
-    if actor.kind == "participant" and actor.id == slot.participant_id:
-        return
-    raise PermissionDenied(f"only {slot.signer} may sign field {slot.field!r}")
+def _signing_key(actor: Actor, hearing: Hearing, slot: SigningSlot) -> str | None:
+    """Check that `actor` is the one identity the field belongs to; for the mediator's field
+    return whose key signs it (the seat's staff account, else the seat itself)."""
+    if slot.role != "mediator":
+        require_seat(actor, staff_user_id=None, participant_id=slot.participant_id,
+                     hearing=hearing, what=f"field {slot.field!r}")
+        return None
+    seat = mediator_of(hearing)
+    staff_user_id = (seat.staff_user_id if seat else None) or hearing.presiding_user_id
+    require_seat(actor, staff_user_id=staff_user_id, participant_id=seat.id if seat else None,
+                 hearing=hearing, what=f"field {slot.field!r}")
+    if staff_user_id is not None:
+        return staff_user_id
+    assert seat is not None  # require_seat refused a mediator field with no identity at all
+    return f"participant:{seat.id}"

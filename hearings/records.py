@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
-from hearings.actors import SYSTEM, Actor, require_host
+from hearings.actors import SYSTEM, Actor
 from hearings.cases import Case
 from hearings.documents import Document, DocumentKind, PartyInfo, RecordContext
-from hearings.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from hearings.errors import Conflict, InvalidInput, NotFound
 from hearings.hearing import Hearing
 from hearings.hearing_record import (
     ROLE_LABELS,
@@ -31,14 +31,14 @@ from hearings.hearing_record import (
     recorded_persons,
     utterances,
 )
-from hearings.participants import Role
+from hearings.participants import Participant, Role
+from hearings.policy import require, require_seat
 from hearings.ports import Documents, RoomEvents, UnitOfWork
 from hearings.staff import StaffRole
 from hearings.states import ParticipantState, RecordState
 
 __all__ = ["RecordView", "Records"]
 
-STAFF_ROLES = (StaffRole.CLERK, StaffRole.JUDGE, StaffRole.ADMIN)
 SIGNING_ROLES = {"person": None, "clerk": "书记员", "judge": "审判员"}
 
 
@@ -104,7 +104,7 @@ class Records:
         async with self._uow() as uow:
             hearing = await uow.hearings.get(hearing_id)
             case = await uow.cases.get(hearing.case_id)
-            _require_reader(actor, hearing, case)
+            require(actor, "record.read", court_id=case.court_id, hearing=hearing)
             record = await uow.records.of_hearing(hearing_id)
             return self._view(actor, hearing, case, record)
 
@@ -112,7 +112,7 @@ class Records:
         async with self._uow() as uow:
             hearing = await uow.hearings.get(hearing_id)
             case = await uow.cases.get(hearing.case_id)
-            _require_reader(actor, hearing, case)
+            require(actor, "record.read", court_id=case.court_id, hearing=hearing)
             record = await uow.records.of_hearing(hearing_id)
             if record is None or record.document_id is None:
                 raise NotFound("hearing record document", hearing_id)
@@ -125,7 +125,7 @@ class Records:
         async with self._locks[hearing_id], self._uow() as uow:
             hearing = await uow.hearings.get(hearing_id)
             case = await uow.cases.get(hearing.case_id)
-            _require_editor(actor, hearing, case)
+            require(actor, "record.edit", court_id=case.court_id, hearing=hearing)
             if hearing.state.value == "cancelled":
                 raise InvalidInput("a cancelled hearing has no record")
             record = await uow.records.of_hearing(hearing_id)
@@ -151,7 +151,7 @@ class Records:
             async with self._uow() as uow:
                 hearing = await uow.hearings.get(hearing_id)
                 case = await uow.cases.get(hearing.case_id)
-                _require_editor(actor, hearing, case)
+                require(actor, "record.edit", court_id=case.court_id, hearing=hearing)
                 record = await uow.records.of_hearing(hearing_id)
                 if record is None:
                     raise InvalidInput("the record is empty: there is nothing to sign")
@@ -227,7 +227,7 @@ class Records:
                 if record is None:
                     raise InvalidInput("the record has not been sent for signature")
                 slot = record.check_turn(field_name)
-                _require_signer(actor, hearing, case, slot)
+                _require_signer(actor, hearing, slot)
                 assert record.document_id is not None
                 document = await uow.documents.get(record.document_id)
                 before = document.sha256
@@ -238,7 +238,9 @@ class Records:
                 sha = await self._documents.sign_by_hand(document, slot.field, slot.signer, role,
                                                          capture)
             else:
-                sha = await self._documents.sign_as(document, slot.field, slot.signer, role)
+                assert slot.staff_user_id is not None  # a staff field: _require_signer
+                sha = await self._documents.sign_as(document, slot.field, slot.signer, role,
+                                                    user_id=slot.staff_user_id)
             how = "hand" if capture is not None else "key"
             last = slot.field == record.slots[-1].field
             if last:
@@ -287,7 +289,7 @@ async def _clerk(uow: UnitOfWork, hearing: Hearing, record: HearingRecord, court
     seat = next((p for p in hearing.participants if p.role is Role.CLERK
                  and p.state is not ParticipantState.REMOVED), None)
     if seat is not None:
-        return seat.staff_user_id, seat.name
+        return await _seated(uow, seat)
     clerks = await uow.staff.of_court(court_id, StaffRole.CLERK)
     if clerks:
         return clerks[0].id, clerks[0].display_name
@@ -302,43 +304,21 @@ async def _judge(uow: UnitOfWork, hearing: Hearing) -> tuple[str | None, str]:
                  and p.state is not ParticipantState.REMOVED), None)
     if seat is None:
         raise InvalidInput("the hearing has no presiding judge to sign the record")
-    return seat.staff_user_id, seat.name
+    return await _seated(uow, seat)
 
 
-def _require_reader(actor: Actor, hearing: Hearing, case: Case) -> None:
-    if actor.kind == "system":
-        return
-    if actor.kind == "participant" and actor.hearing_id == hearing.id:
-        return
-    if actor.kind == "staff" and actor.staff_role in STAFF_ROLES \
-            and actor.court_id in (None, case.court_id):
-        return
-    raise PermissionDenied("you may only read the record of your own hearing or court")
+async def _seated(uow: UnitOfWork, seat: Participant) -> tuple[str | None, str]:
+    """Who signs for a staff seat: the account bound to it, under the account's own name."""
+    if seat.staff_user_id is None:
+        return None, seat.name
+    user = await uow.staff.get(seat.staff_user_id)
+    return user.id, user.display_name
 
 
-def _require_editor(actor: Actor, hearing: Hearing, case: Case) -> None:
-    """The court's clerks keep the record; the presiding judge may correct it."""
-    if actor.kind == "system":
-        return
-    if actor.kind == "staff" and actor.court_id in (None, case.court_id) \
-            and actor.staff_role in (StaffRole.CLERK, StaffRole.ADMIN):
-        return
-    if actor.kind == "staff":
-        require_host(actor, hearing)
-        return
-    raise PermissionDenied("only the clerk or the presiding judge edits the hearing record")
-
-
-def _require_signer(actor: Actor, hearing: Hearing, case: Case, slot: RecordSlot) -> None:
-    if slot.role == "person":
-        if actor.kind == "participant" and actor.id == slot.participant_id \
-                and actor.hearing_id == hearing.id:
-            return
-    elif slot.role == "clerk":
-        if actor.kind == "staff" and (actor.id == slot.staff_user_id or (
-                actor.staff_role is StaffRole.CLERK and actor.court_id == case.court_id)):
-            return
-    elif actor.kind == "staff" and (actor.id == slot.staff_user_id
-                                    or actor.id == hearing.presiding_user_id):
-        return
-    raise PermissionDenied(f"only {slot.signer} may sign field {slot.field!r}")
+def _require_signer(actor: Actor, hearing: Hearing, slot: RecordSlot) -> None:
+    """A field belongs to one identity: the person recorded (their own join token) or the
+    staff account bound to the clerk's or judge's seat (its own session); that account's
+    key signs, so nobody signs with someone else's key."""
+    require_seat(actor, staff_user_id=slot.staff_user_id,
+                 participant_id=slot.participant_id if slot.role == "person" else None,
+                 hearing=hearing, what=f"field {slot.field!r} ({slot.signer})")

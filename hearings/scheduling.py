@@ -6,13 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from hearings.actors import (
-    Actor,
-    require_court,
-    require_scheduler,
-    require_staff,
-    require_viewer,
-)
+from hearings.actors import Actor
 from hearings.cases import Case, CaseNumber
 from hearings.commands import (
     CreateCourt,
@@ -24,14 +18,24 @@ from hearings.commands import (
     ScheduleHearing,
 )
 from hearings.courts import Court, Site
-from hearings.errors import Conflict, InvalidInput
-from hearings.hearing import Hearing
+from hearings.errors import Conflict, InvalidInput, PermissionDenied
+from hearings.hearing import Hearing, HearingKind
 from hearings.identity import utcnow
-from hearings.participants import Participant
+from hearings.participants import Participant, Role
+from hearings.policy import court_filter, require
 from hearings.ports import UnitOfWork
+from hearings.staff import StaffRole, StaffUser
 from hearings.tokens import issue_join_token
 
-__all__ = ["IssuedLink", "Scheduling"]
+__all__ = ["SEAT_STAFF_ROLES", "IssuedLink", "Scheduling"]
+
+# A seat bound to a staff account must fit the account: that account's key signs for it.
+SEAT_STAFF_ROLES: dict[Role, frozenset[StaffRole]] = {
+    Role.JUDGE: frozenset({StaffRole.JUDGE}),
+    Role.ASSESSOR: frozenset({StaffRole.JUDGE}),
+    Role.CLERK: frozenset({StaffRole.CLERK}),
+    Role.MEDIATOR: frozenset({StaffRole.MEDIATOR, StaffRole.JUDGE}),
+}
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,7 @@ class Scheduling:
         self._court_tz = court_tz
 
     async def create_court(self, actor: Actor, cmd: CreateCourt) -> Court:
-        require_scheduler(actor)
+        require(actor, "court.create")
         async with self._uow() as uow:
             if await uow.courts.by_code(cmd.code) is not None:
                 raise Conflict(f"a court with code {cmd.code!r} exists already")
@@ -61,11 +65,16 @@ class Scheduling:
             await uow.commit()
             return court
 
+    async def courts(self, actor: Actor) -> list[Court]:
+        require(actor, "court.list")
+        only = court_filter(actor)
+        async with self._uow() as uow:
+            return [c for c in await uow.courts.list() if only in (None, c.id)]
+
     async def create_site(self, actor: Actor, cmd: CreateSite) -> Site:
-        require_scheduler(actor)
         async with self._uow() as uow:
             await uow.courts.get(cmd.court_id)
-            require_court(actor, cmd.court_id)
+            require(actor, "site.create", court_id=cmd.court_id)
             site = Site(court_id=cmd.court_id, name=cmd.name, kind=cmd.kind,
                         device_profile=cmd.device_profile)
             uow.sites.add(site)
@@ -74,11 +83,23 @@ class Scheduling:
             await uow.commit()
             return site
 
+    async def sites(self, actor: Actor, court_id: str) -> list[Site]:
+        async with self._uow() as uow:
+            court = await uow.courts.get(court_id)
+            require(actor, "site.list", court_id=court.id)
+            return await uow.sites.of_court(court.id)
+
+    async def case(self, actor: Actor, case_id: str) -> tuple[Case, list[Hearing]]:
+        """A case and its hearings."""
+        async with self._uow() as uow:
+            case = await uow.cases.get(case_id)
+            require(actor, "case.read", court_id=case.court_id)
+            return case, await uow.hearings.of_case(case.id)
+
     async def open_case(self, actor: Actor, cmd: OpenCase) -> Case:
-        require_scheduler(actor)
         async with self._uow() as uow:
             court = await uow.courts.get(cmd.court_id)
-            require_court(actor, court.id)
+            require(actor, "case.open", court_id=court.id)
             if cmd.number is not None:
                 number = str(CaseNumber.parse(cmd.number))
             else:
@@ -98,14 +119,18 @@ class Scheduling:
             return case
 
     async def schedule_hearing(self, actor: Actor, cmd: ScheduleHearing) -> Hearing:
-        require_scheduler(actor)
         async with self._uow() as uow:
             case = await uow.cases.get(cmd.case_id)
-            require_court(actor, case.court_id)
+            require(actor, "hearing.schedule", court_id=case.court_id)
             if cmd.presiding_user_id is not None:
                 judge = await uow.staff.get(cmd.presiding_user_id)
-                if judge.court_id not in (None, case.court_id):
+                if judge.court_id != case.court_id:
                     raise InvalidInput("the presiding judge belongs to another court")
+                seat = Role.MEDIATOR if cmd.kind == HearingKind.MEDIATION else Role.JUDGE
+                if judge.role not in SEAT_STAFF_ROLES[seat]:
+                    raise InvalidInput(f"the presiding {seat.value} must be a staff account of "
+                                       f"role {sorted(r.value for r in SEAT_STAFF_ROLES[seat])}"
+                                       f" (got {judge.role.value!r})")
             hearing = Hearing(case_id=case.id, kind=cmd.kind, title=cmd.title,
                               scheduled_at=cmd.scheduled_at,
                               presiding_user_id=cmd.presiding_user_id)
@@ -117,27 +142,28 @@ class Scheduling:
             return hearing
 
     async def invite(self, actor: Actor, cmd: InviteParticipant) -> Participant:
-        require_scheduler(actor)
         async with self._uow() as uow:
             hearing = await uow.hearings.get(cmd.hearing_id)
-            await _require_court_of(uow, actor, hearing)
+            court_id = await _court_of(uow, hearing)
+            require(actor, "participant.invite", court_id=court_id, hearing=hearing)
             if cmd.site_id is not None:
                 await uow.sites.get(cmd.site_id)
             if cmd.staff_user_id is not None:
-                await uow.staff.get(cmd.staff_user_id)
+                _check_seat(actor, cmd.role, await uow.staff.get(cmd.staff_user_id), court_id)
             participant = hearing.invite(cmd.name, cmd.role, site_id=cmd.site_id,
                                          staff_user_id=cmd.staff_user_id)
             await uow.audit.append(actor.label, "participant.invited", hearing.id, {
                 "participant_id": participant.id, "name": participant.name,
-                "role": participant.role, "site_id": participant.site_id})
+                "role": participant.role, "site_id": participant.site_id,
+                "staff_user_id": participant.staff_user_id})
             await uow.commit()
             return participant
 
     async def issue_join_link(self, actor: Actor, cmd: IssueJoinLink) -> IssuedLink:
-        require_scheduler(actor)
         async with self._uow() as uow:
             hearing = await uow.hearings.get(cmd.hearing_id)
-            await _require_court_of(uow, actor, hearing)
+            require(actor, "join_link.issue", court_id=await _court_of(uow, hearing),
+                    hearing=hearing)
             participant = hearing.participant(cmd.participant_id)
             if hearing.is_over:
                 raise Conflict("the hearing is over: no new join links")
@@ -151,10 +177,10 @@ class Scheduling:
             return IssuedLink(secret, participant, token.expires_at)
 
     async def revoke_join_links(self, actor: Actor, cmd: RevokeJoinLinks) -> int:
-        require_scheduler(actor)
         async with self._uow() as uow:
             hearing = await uow.hearings.get(cmd.hearing_id)
-            await _require_court_of(uow, actor, hearing)
+            require(actor, "join_link.revoke", court_id=await _court_of(uow, hearing),
+                    hearing=hearing)
             participant = hearing.participant(cmd.participant_id)
             revoked = 0
             for token in await uow.tokens.of_participant(participant.id):
@@ -168,20 +194,35 @@ class Scheduling:
 
     async def hearings_of_day(self, actor: Actor, day: date) -> list[Hearing]:
         """The hearings scheduled on `day` as the court's calendar reckons it."""
-        require_staff(actor)
+        require(actor, "hearing.list")
         start = datetime.combine(day, time.min, tzinfo=self._court_tz)
         async with self._uow() as uow:
             return await uow.hearings.scheduled_between(start, start + timedelta(days=1),
-                                                        court_id=actor.court_id)
+                                                        court_id=court_filter(actor))
 
-    async def hearing(self, actor: Actor, hearing_id: str) -> Hearing:
+    async def hearing(self, actor: Actor, hearing_id: str,
+                      action: str | Callable[[Hearing], str] = "hearing.read") -> Hearing:
+        """One hearing, if the policy lets `actor` do `action` to it (reading, by default;
+        a callable names the action by the hearing, e.g. `policy.recording_action`)."""
         async with self._uow() as uow:
             hearing = await uow.hearings.get(hearing_id)
-            require_viewer(actor, hearing)
-            await _require_court_of(uow, actor, hearing)
+            name = action if isinstance(action, str) else action(hearing)
+            require(actor, name, court_id=await _court_of(uow, hearing), hearing=hearing)
             return hearing
 
 
-async def _require_court_of(uow: UnitOfWork, actor: Actor, hearing: Hearing) -> None:
-    if actor.kind == "staff" and actor.court_id is not None:
-        require_court(actor, (await uow.cases.get(hearing.case_id)).court_id)
+async def _court_of(uow: UnitOfWork, hearing: Hearing) -> str:
+    return (await uow.cases.get(hearing.case_id)).court_id
+
+
+def _check_seat(actor: Actor, role: Role, user: StaffUser, court_id: str) -> None:
+    """A seat bound to a staff account is signed for with that account's key: the account must
+    be of this court and fit the seat, and nobody binds a judge's seat to themselves."""
+    if role is Role.JUDGE and actor.kind == "staff" and actor.id == user.id:
+        raise PermissionDenied("you may not bind a judge's seat to your own account")
+    fits = SEAT_STAFF_ROLES.get(role, frozenset())
+    if user.role not in fits:
+        raise InvalidInput(f"a {role.value} seat cannot be bound to a staff account of role "
+                           f"{user.role.value!r} (must be in {sorted(f.value for f in fits)})")
+    if user.court_id != court_id:
+        raise InvalidInput("the staff account bound to the seat belongs to another court")

@@ -24,6 +24,7 @@ from hearings.audit import AuditEntry
 from hearings.documents import Document
 from hearings.errors import Conflict, InvalidInput, NotFound
 from hearings.hearing import Hearing
+from hearings.policy import may, recording_action, require
 from hearings.states import DocumentState, RecordingState
 from media.evidence import (
     DOCUMENT_INDEX,
@@ -239,6 +240,7 @@ async def find_hearings(services: Services, actor: Actor, archive: RecordingArch
                         case_number: str | None, day: date | None, party: str | None
                         ) -> list[tuple[Hearing, str]]:
     """Hearings with a recording (state past standby, or files on disk), with case numbers."""
+    require(actor, "recording.search")
     if not (case_number or day or party):
         raise InvalidInput("give at least one of 'case_number', 'date' or 'party'")
     candidates: dict[str, Hearing] | None = None
@@ -268,7 +270,8 @@ async def find_hearings(services: Services, actor: Actor, archive: RecordingArch
             if wanted and not any(wanted in p.name.casefold() for p in hearing.participants):
                 continue
             case = await uow.cases.get(hearing.case_id)
-            if actor.court_id not in (None, case.court_id):  # another court's recording
+            if not may(actor, recording_action(hearing), court_id=case.court_id,
+                       hearing=hearing):  # another court's, or trial material for a mediator
                 continue
             found.append((hearing, case.number))
     return found

@@ -62,9 +62,11 @@ class ForgeDocuments:
             raise InvalidInput(f"signature capture refused: {exc}") from None
         return await self._store(document, signed)
 
-    async def sign_as(self, document: Document, field: str, name: str, role: str) -> str:
+    async def sign_as(self, document: Document, field: str, name: str, role: str, *,
+                      user_id: str) -> str:
         pdf = await self.read(document)
-        return await self._store(document, await self._forge.asign_as(pdf, field, name, role))
+        return await self._store(document, await self._forge.asign_as(pdf, field, name, role,
+                                                                      user_id=user_id))
 
     async def finish(self, document: Document) -> str:
         return await self._store(document, await self._forge.afinish(await self.read(document)))

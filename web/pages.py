@@ -19,7 +19,13 @@ from aiohttp import web
 
 from hearings.access import Admission
 from hearings.actors import Actor
-from hearings.errors import HearingsError, InvalidInput, TokenRefused, Unauthenticated
+from hearings.errors import (
+    HearingsError,
+    InvalidInput,
+    PermissionDenied,
+    TokenRefused,
+    Unauthenticated,
+)
 from hearings.hearing import Hearing, HearingKind
 from hearings.participants import Role
 from hearings.staff import StaffRole, StaffUser
@@ -157,14 +163,13 @@ async def console(request: web.Request) -> web.StreamResponse:
         raise _to_login(request)
     if user.role not in CONSOLE_ROLES:
         return _refused(request, 403, "forbidden")
-    try:
-        async with request.app[SERVICES].uow() as uow:
-            hearing = await uow.hearings.get(request.match_info["hearing_id"])
-            court_id = (await uow.cases.get(hearing.case_id)).court_id
+    try:  # the policy decides (another court's hearing is refused)
+        hearing = await request.app[SERVICES].scheduling.hearing(
+            Actor.staff(user), request.match_info["hearing_id"])
+    except PermissionDenied:
+        return _refused(request, 403, "forbidden")
     except HearingsError:
         return _refused(request, 404, "not_found")
-    if user.court_id not in (None, court_id):
-        return _refused(request, 403, "forbidden")
     seat = next((p for p in hearing.participants if p.staff_user_id == user.id), None)
     return await _console(request, hearing, seat.id if seat else f"staff:{user.id}", token="",
                           me_name=seat.name if seat else user.display_name)

@@ -13,7 +13,8 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from hearings.errors import HearingsError, TokenRefused, Unauthenticated
+from hearings.actors import Actor
+from hearings.errors import HearingsError, PermissionDenied, TokenRefused, Unauthenticated
 from hearings.hearing import Hearing, HearingKind
 from hearings.participants import Participant, Role
 from hearings.staff import StaffRole, StaffUser
@@ -73,10 +74,14 @@ def _refused(request: web.Request, status: int, code: str, reason: str) -> web.R
     return render(request, "refused.html", status=status, code=code, reason=gettext(reason))
 
 
-async def _mediation(request: web.Request, hearing_id: str) -> Hearing:
+async def _mediation(request: web.Request, hearing_id: str, user: StaffUser) -> Hearing:
+    """The mediation, if the policy lets `user` read it (another court's is refused)."""
     try:
-        async with request.app[SERVICES].uow() as uow:
-            hearing = await uow.hearings.get(hearing_id)
+        hearing: Hearing | None = await request.app[SERVICES].scheduling.hearing(
+            Actor.staff(user), hearing_id, "mediation.read")
+    except PermissionDenied:
+        raise _Refused(_refused(request, 403, "forbidden",
+                                "This page is not for your role.")) from None
     except HearingsError:
         hearing = None
     if hearing is None or hearing.kind is not HearingKind.MEDIATION:
@@ -139,7 +144,7 @@ ROOM_MESSAGES = {
 
 @staff_page("/mediations/{hearing_id}/console", MEDIATORS)
 async def console(request: web.Request, user: StaffUser) -> web.Response:
-    hearing = await _mediation(request, request.match_info["hearing_id"])
+    hearing = await _mediation(request, request.match_info["hearing_id"], user)
     seat = _seat_of(hearing, user)
     return render(request, "mediation_console.html", hearing=hearing, user=user,
                   seat_id=seat.id if seat else "", strings=_strings(request, ROOM_MESSAGES),
@@ -212,14 +217,14 @@ async def clerk_stats(request: web.Request, user: StaffUser) -> web.Response:
                                                      StaffRole.ADMIN))
 async def clerk_record(request: web.Request, user: StaffUser) -> web.Response:
     """The hearing record (笔录), kept live by the clerk; the judge reads, corrects, signs."""
-    try:
-        async with request.app[SERVICES].uow() as uow:
-            hearing = await uow.hearings.get(request.match_info["hearing_id"])
-            case = await uow.cases.get(hearing.case_id)
+    try:  # the policy decides: trial staff of the hearing's court
+        view = await request.app[SERVICES].records.view(Actor.staff(user),
+                                                        request.match_info["hearing_id"])
+    except PermissionDenied:
+        return _refused(request, 403, "forbidden", "This page is not for your role.")
     except HearingsError:
         return _refused(request, 404, "not_found", "There is no such hearing.")
-    if user.court_id not in (None, case.court_id):
-        return _refused(request, 403, "forbidden", "This page is not for your role.")
+    hearing, case = view.hearing, view.case
     return render(request, "clerk_record.html", user=user, hearing=hearing,
                   case_number=case.number, **_clerk_nav("record"))
 

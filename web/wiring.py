@@ -55,7 +55,8 @@ def docforge_config(settings: Settings) -> DocforgeConfig:
                                settings.pkcs11_service_key or "service", pin)
     people: dict[str, Pkcs12Source | Pkcs11Source] = {}
     if backend != "dev" and settings.judge_pkcs12_dir is not None:
-        # A judge's (or mediator's) own key, looked up by the name they sign with.
+        # A judge's (or mediator's) own key, <staff user id>.p12: chosen by the authenticated
+        # account that signs, never by a display name.
         passphrase = _secret(settings.pkcs12_passphrase)
         people = {p.stem: Pkcs12Source(p, passphrase)
                   for p in sorted(settings.judge_pkcs12_dir.glob("*.p12"))}

@@ -82,7 +82,7 @@ def test_verify_reads_a_signed_pdf_and_names_tampering(tmp_path: Path) -> None:
     forge = DocumentForge(docforge_config(Settings(data_dir=tmp_path)))
     data = sample("confirmation_ruling")
     pdf = forge.render_and_seal(from_json("confirmation_ruling", data))
-    pdf = forge.finish(forge.sign_as(pdf, "judge", data["judge"], "审判员"))
+    pdf = forge.finish(forge.sign_as(pdf, "judge", data["judge"], "审判员", user_id="judge-1"))
     signed = tmp_path / "ruling.pdf"
     signed.write_bytes(pdf)
     good = yunting(tmp_path, "verify", str(signed), "--json")

@@ -16,11 +16,15 @@ RECEIPT = {"type": "object", "required": ["how"], "properties": {
 
 
 @routes.route("GET", "/api/documents/{document_id}/pdf", summary="The document as signed "
-              "(application/pdf)", tag="documents", auth="staff_or_token")
+              "(application/pdf); trial documents for trial staff only, staff reads audited "
+              "with ?reason=", tag="documents", auth="staff_or_token",
+              query=({"name": "reason", "schema": {"type": "string", "maxLength": 500},
+                      "description": "why staff read the document (audited)"},))
 async def pdf(request: web.Request) -> web.Response:
     actor = await actor_for(request, allow_closed=True)
+    reason = request.query.get("reason", "").strip()[:500] or None
     document, data = await request.app[SERVICES].confirmations.document(
-        actor, request.match_info["document_id"])
+        actor, request.match_info["document_id"], reason)
     return web.Response(body=data, content_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="{document.kind.value}-{document.id}.pdf"',
         "X-Document-SHA256": document.sha256, "Cache-Control": "private, no-store"})

@@ -10,6 +10,7 @@ from aiohttp import web
 from hearings.confirmation import GROUNDS
 from hearings.mediating import application_json
 from web.auth import actor_for, staff_for
+from web.errors import ApiError
 from web.i18n import negotiate, translations
 from web.keys import SERVICES, SETTINGS
 from web.payloads import Body, read_body
@@ -37,6 +38,8 @@ DECISION = {"type": "object", "required": ["decision"], "properties": {
     "grounds": {"type": "array", "items": {"enum": sorted(GROUNDS)}},
     "reasons": {"type": "string"}}}
 SHIFT = {"type": "object", "required": ["judge_user_id", "starts_at"], "properties": {
+    "court_id": {"type": "string", "description": "only for an administrator without a court; "
+                 "staff of a court keep their own court's roster"},
     "judge_user_id": {"type": "string"}, "starts_at": {"type": "string", "format": "date-time"},
     "ends_at": {"type": "string", "format": "date-time"}}}
 
@@ -136,9 +139,11 @@ async def add_shift(request: web.Request) -> web.Response:
     actor = await staff_for(request)
     body = await _body(request)
     ends = body.time("ends_at") if body.opt_text("ends_at") else None
-    assert actor.court_id is not None or actor.kind == "system"
+    court_id = actor.court_id or body.opt_text("court_id")
+    if court_id is None:
+        raise ApiError(400, "invalid_input", "'court_id' is required: you belong to no court")
     shift = await request.app[SERVICES].confirmations.add_shift(
-        actor, actor.court_id or "", body.text("judge_user_id"), body.time("starts_at"), ends)
+        actor, court_id, body.text("judge_user_id"), body.time("starts_at"), ends)
     return web.json_response({"id": shift.id, "judge_user_id": shift.judge_user_id,
                               "starts_at": shift.starts_at.isoformat(),
                               "ends_at": shift.ends_at.isoformat() if shift.ends_at else None},

@@ -21,6 +21,7 @@ from aiohttp import web
 from hearings.actors import Actor
 from hearings.errors import NotFound
 from hearings.hearing import Hearing
+from hearings.policy import recording_action
 from hearings.states import RecordingState
 from media.errors import PackageError
 from web.archive import RecordingArchive, audit_extract, find_hearings, signed_documents
@@ -79,7 +80,9 @@ async def _audit(request: web.Request, actor: Actor, action: str, hearing_id: st
 
 
 async def _hearing(request: web.Request, actor: Actor) -> Hearing:
-    return await request.app[SERVICES].scheduling.hearing(actor, request.match_info["hearing_id"])
+    """The hearing whose recording is accessed, if the policy lets `actor` (by its kind)."""
+    return await request.app[SERVICES].scheduling.hearing(
+        actor, request.match_info["hearing_id"], recording_action)
 
 
 async def _recording_json(archive: RecordingArchive, hearing: Hearing, case_number: str

@@ -31,8 +31,8 @@ CASE = {"type": "object", "required": ["court_id", "case_type", "title"], "prope
     "year": {"type": "integer"}}}
 
 
-@routes.route("POST", "/api/courts", summary="Register a court", tag="scheduling", body=COURT,
-              ok=201, result="Court")
+@routes.route("POST", "/api/courts", summary="Register a court (an administrator without a "
+              "court)", tag="scheduling", body=COURT, ok=201, result="Court")
 async def create_court(request: web.Request) -> web.Response:
     actor = await staff_for(request)
     body = await read_body(request, request.app[SETTINGS].max_request_bytes)
@@ -41,11 +41,11 @@ async def create_court(request: web.Request) -> web.Response:
     return web.json_response(court_json(court), status=201)
 
 
-@routes.route("GET", "/api/courts", summary="List courts", tag="scheduling", result="Court[]")
+@routes.route("GET", "/api/courts", summary="List courts (staff see their own)",
+              tag="scheduling", result="Court[]")
 async def list_courts(request: web.Request) -> web.Response:
-    await staff_for(request)
-    async with request.app[SERVICES].uow() as uow:
-        courts = await uow.courts.list()
+    actor = await staff_for(request)
+    courts = await request.app[SERVICES].scheduling.courts(actor)
     return web.json_response([court_json(c) for c in courts])
 
 
@@ -64,10 +64,8 @@ async def create_site(request: web.Request) -> web.Response:
 @routes.route("GET", "/api/courts/{court_id}/sites", summary="List a court's sites",
               tag="scheduling", result="Site[]")
 async def list_sites(request: web.Request) -> web.Response:
-    await staff_for(request)
-    async with request.app[SERVICES].uow() as uow:
-        court = await uow.courts.get(request.match_info["court_id"])
-        sites = await uow.sites.of_court(court.id)
+    actor = await staff_for(request)
+    sites = await request.app[SERVICES].scheduling.sites(actor, request.match_info["court_id"])
     return web.json_response([site_json(s) for s in sites])
 
 
@@ -87,8 +85,7 @@ async def open_case(request: web.Request) -> web.Response:
 @routes.route("GET", "/api/cases/{case_id}", summary="A case and its hearings",
               tag="scheduling", result="Case")
 async def get_case(request: web.Request) -> web.Response:
-    await staff_for(request)
-    async with request.app[SERVICES].uow() as uow:
-        case = await uow.cases.get(request.match_info["case_id"])
-        hearings = await uow.hearings.of_case(case.id)
+    actor = await staff_for(request)
+    case, hearings = await request.app[SERVICES].scheduling.case(
+        actor, request.match_info["case_id"])
     return web.json_response({**case_json(case), "hearing_ids": [h.id for h in hearings]})

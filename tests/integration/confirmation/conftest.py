@@ -51,6 +51,7 @@ class FakeDocuments:
         self.files: dict[str, bytes] = {}
         self.calls: list[tuple[str, str]] = []
         self.contexts: list[Any] = []
+        self.keys: list[tuple[str, str]] = []
 
     def _put(self, document: Document, op: str, extra: str) -> str:
         data = self.files.get(document.id, b"%PDF-fake\n") + f"{op}:{extra}\n".encode()
@@ -77,7 +78,9 @@ class FakeDocuments:
             raise InvalidInput("signature capture refused: no strokes")
         return self._put(document, "hand", field)
 
-    async def sign_as(self, document: Document, field: str, name: str, role: str) -> str:
+    async def sign_as(self, document: Document, field: str, name: str, role: str, *,
+                      user_id: str) -> str:
+        self.keys.append((field, user_id))  # whose key signed: an identity, never a name
         return self._put(document, "as", field)
 
     async def finish(self, document: Document) -> str:

@@ -156,6 +156,9 @@ async def test_several_applications_at_once(world: World) -> None:
             case.court_id = (await uow.cases.get(court_scene.hearing.case_id)).court_id
             for judge_id in (j.id for j in scene.judges):
                 (await uow.staff.get(judge_id)).court_id = case.court_id
+            # The mediator acts in the court of the case (hearings/policy.py).
+            (await uow.staff.get(scene.mediator.id)).court_id = case.court_id
+            scene.mediator.court_id = case.court_id
             await uow.commit()
     for scene in scenes:
         await signed(world, scene)

@@ -32,6 +32,7 @@ from web.wiring import docforge_config
 SOFTHSM = Path("/usr/lib/softhsm/libsofthsm2.so")
 TOKEN, PIN, SO_PIN, PASSPHRASE = "yunting-court", "1234", "5678", "p12-pass-1"
 JUDGE = "张审判"
+JUDGE_ID = "5f1c0de0a11ce0000000000000000001"  # the staff user id names the judge's key file
 
 
 @dataclass
@@ -114,9 +115,9 @@ def court(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Court]:
     shutil.copy(base / "issuer" / "root.crl", data / "pki" / "court.crl")
     judges = base / "judges"
     judges.mkdir()
-    judge = issuer.issue_person_cert(JUDGE, "judge")
-    for name, cred in ((JUDGE, judge), ("seal", issuer.seal), ("service", issuer.service)):
-        target = judges if name == JUDGE else base
+    judge = issuer.issue_person_cert(JUDGE_ID, "judge", JUDGE)
+    for name, cred in ((JUDGE_ID, judge), ("seal", issuer.seal), ("service", issuer.service)):
+        target = judges if name == JUDGE_ID else base
         (target / f"{name}.p12").write_bytes(pkcs12.serialize_key_and_certificates(
             name.encode(), cred.key, cred.cert, [issuer.root.cert],
             BestAvailableEncryption(PASSPHRASE.encode())))
@@ -138,7 +139,7 @@ def court(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Court]:
 def _ruling(forge: DocumentForge) -> bytes:
     document = from_json("confirmation_ruling", sample("confirmation_ruling"))
     pdf = forge.render_and_seal(document)
-    pdf = forge.sign_as(pdf, "judge", JUDGE, "judge")
+    pdf = forge.sign_as(pdf, "judge", JUDGE, "judge", user_id=JUDGE_ID)
     return forge.finish(pdf)
 
 

@@ -64,7 +64,9 @@ async def test_saves_then_close_freezes_and_everyone_signs_in_order(world: World
     await recs.sign(t.as_("witness"), t.hid, "party2", CAPTURE)
     with pytest.raises(PermissionDenied):  # the judge is not the clerk
         await recs.sign(t.judge_actor, t.hid, "clerk", None)
-    await recs.sign(Actor.staff(t.other_clerk), t.hid, "clerk", None)  # any clerk of the court
+    with pytest.raises(PermissionDenied):  # another clerk would sign with someone's key
+        await recs.sign(Actor.staff(t.other_clerk), t.hid, "clerk", None)
+    await recs.sign(t.clerk_actor, t.hid, "clerk", None)  # the clerk's own account, own key
     with pytest.raises(PermissionDenied):
         await recs.sign(t.clerk_actor, t.hid, "judge", None)
     done = await recs.sign(t.judge_actor, t.hid, "judge", None)

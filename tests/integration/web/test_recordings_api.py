@@ -177,7 +177,7 @@ async def sealed_agreement(court: Court) -> Document:
     await services.documents.draft_agreement(document, context)
     signers = [(p.name, "当事人") for p in context.parties] + [("调解员", "调解员")]
     for field, (name, role) in zip(("party1", "party2", "mediator"), signers, strict=True):
-        await services.documents.sign_as(document, field, name, role)
+        await services.documents.sign_as(document, field, name, role, user_id=f"test:{field}")
     document.seal(await services.documents.finish(document))
     async with services.uow() as uow:
         uow.documents.add(document)

@@ -52,7 +52,7 @@ def signed_agreement(forge: DocumentForge) -> bytes:
     pdf = forge.render_and_seal(document)
     for i, party in enumerate(document.parties, 1):  # type: ignore[attr-defined]
         pdf = forge.sign_handwritten(pdf, f"party{i}", SignerIdentity(party.name, party.role), capture_json(i))
-    pdf = forge.sign_as(pdf, "mediator", "王调解", "mediator")
+    pdf = forge.sign_as(pdf, "mediator", "王调解", "mediator", user_id="mediator-1")
     return forge.finish(pdf)
 
 
@@ -60,5 +60,5 @@ def signed_agreement(forge: DocumentForge) -> bytes:
 def signed_ruling(forge: DocumentForge) -> bytes:
     document = from_json("confirmation_ruling", sample("confirmation_ruling"))
     pdf = forge.render_and_seal(document)
-    pdf = forge.sign_as(pdf, "judge", "张审判", "judge")
+    pdf = forge.sign_as(pdf, "judge", "张审判", "judge", user_id="judge-1")
     return forge.finish(pdf)

@@ -1,0 +1,210 @@
+"""The access policy: who may do what, in one table that every service handler asks.
+
+An action is allowed to
+  - staff whose role the rule lists, within their own court (an administrator without a
+    court acts in every court; any other staff user without a court acts in none);
+  - participants of the hearing concerned whose seat role the rule lists;
+  - the hearing's host (presiding judge, a judge seated by a judicial confirmation, the
+    mediator of a mediation) when the rule says `host`;
+  - the mediator of a mediation when the rule says `mediator`;
+  - the system, always.
+THREAT_MODEL.md prints this table; tests/unit/hearings/test_policy_doc.py keeps them equal.
+Signing a document field is not a role question: it belongs to the identity bound to the
+field (`require_seat`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from hearings.actors import Actor, is_host, is_mediator
+from hearings.documents import DocumentKind
+from hearings.errors import PermissionDenied
+from hearings.hearing import Hearing, HearingKind
+from hearings.participants import Role
+from hearings.ports import UnitOfWork
+from hearings.staff import StaffRole
+
+__all__ = [
+    "RULES", "Rule", "Scope", "court_filter", "document_action", "in_court", "is_host",
+    "is_mediator", "may", "recording_action", "require", "require_in", "require_seat",
+]
+
+A, C, J, M = StaffRole.ADMIN, StaffRole.CLERK, StaffRole.JUDGE, StaffRole.MEDIATOR
+ANY_STAFF = frozenset(StaffRole)
+EVERY_SEAT = frozenset(Role)
+
+
+class Scope(StrEnum):
+    COURT = "court"  # the court the thing belongs to (given as court_id)
+    OWN = "own"  # the actor's own court (lists, filtered to it); all for a court-less admin
+    ALL = "all"  # the whole installation: only an administrator without a court
+
+
+@dataclass(frozen=True)
+class Rule:
+    staff: frozenset[StaffRole] = frozenset()
+    participants: frozenset[Role] = frozenset()
+    host: bool = False
+    mediator: bool = False
+    scope: Scope = Scope.COURT
+
+
+def _r(staff: set[StaffRole] | frozenset[StaffRole] = frozenset(), *,
+       participants: frozenset[Role] = frozenset(), host: bool = False,
+       mediator: bool = False, scope: Scope = Scope.COURT) -> Rule:
+    return Rule(frozenset(staff), participants, host, mediator, scope)
+
+
+HOST_ONLY = _r(host=True)
+SCHEDULERS = {A, C}
+TRIAL_STAFF = {A, C, J}  # trial material: records, transcripts, recordings
+
+RULES: dict[str, Rule] = {
+    "court.create": _r({A}, scope=Scope.ALL),
+    "court.list": _r(ANY_STAFF, scope=Scope.OWN),
+    "site.create": _r(SCHEDULERS),
+    "site.list": _r(ANY_STAFF),
+    "case.open": _r(SCHEDULERS),
+    "case.read": _r(ANY_STAFF),
+    "hearing.schedule": _r(SCHEDULERS),
+    "hearing.list": _r(ANY_STAFF, scope=Scope.OWN),
+    "hearing.read": _r(ANY_STAFF, participants=EVERY_SEAT),
+    "hearing.open_doors": _r(SCHEDULERS, host=True),
+    "hearing.cancel": _r(SCHEDULERS, host=True),
+    "hearing.start": HOST_ONLY,
+    "hearing.pause": HOST_ONLY,
+    "hearing.suspend": HOST_ONLY,
+    "hearing.resume": HOST_ONLY,
+    "hearing.close": HOST_ONLY,
+    "hearing.join": _r(ANY_STAFF, participants=EVERY_SEAT),  # the socket.io room
+    "participant.invite": _r(SCHEDULERS),
+    "participant.control": HOST_ONLY,  # admit, deny, send back, remove, mute, call witness
+    "join_link.issue": _r(SCHEDULERS),
+    "join_link.revoke": _r(SCHEDULERS),
+    "recording.control": HOST_ONLY,
+    "record.read": _r(TRIAL_STAFF, participants=EVERY_SEAT),
+    "record.edit": _r(SCHEDULERS, host=True),
+    "document.read.trial": _r(TRIAL_STAFF, participants=EVERY_SEAT),
+    "document.read.mediation": _r(ANY_STAFF, participants=EVERY_SEAT),
+    "recording.search": _r(ANY_STAFF, scope=Scope.OWN),  # results: recording.read.* each
+    "recording.read.trial": _r(TRIAL_STAFF),  # stream, verify, package
+    "recording.read.mediation": _r(ANY_STAFF),
+    "notification.read": _r(ANY_STAFF),
+    "mediation.read": _r(ANY_STAFF, participants=EVERY_SEAT),
+    "mediation.conduct": _r(mediator=True),  # draft, start signing, apply, withdraw
+    "mediation.refuse": _r(participants=frozenset({Role.PARTY, Role.PLAINTIFF,
+                                                   Role.DEFENDANT})),
+    "confirmation.read": _r(ANY_STAFF, participants=EVERY_SEAT),
+    "confirmation.queue": _r({A, C, J}),
+    "confirmation.roster": _r(SCHEDULERS),
+    "confirmation.take": _r({J}),  # and on the duty roster (Confirmations.take)
+    "confirmation.stats": _r(SCHEDULERS),
+    "court.console": _r(ANY_STAFF),  # the /court socket.io namespace (duty events)
+}
+
+
+def in_court(actor: Actor, court_id: str | None) -> bool:
+    """Staff act in their own court; only an administrator without a court acts in all."""
+    if actor.kind == "system":
+        return True
+    if actor.kind != "staff":
+        return False
+    if actor.court_id is None:
+        return actor.staff_role is StaffRole.ADMIN
+    return court_id is not None and actor.court_id == court_id
+
+
+def court_filter(actor: Actor) -> str | None:
+    """The court a list is filtered to for `actor` (None: every court)."""
+    if actor.kind == "system" or (actor.kind == "staff" and actor.court_id is None
+                                  and actor.staff_role is StaffRole.ADMIN):
+        return None
+    if actor.kind == "staff" and actor.court_id is not None:
+        return actor.court_id
+    raise PermissionDenied("you belong to no court")
+
+
+def may(actor: Actor, action: str, *, court_id: str | None = None,
+        hearing: Hearing | None = None) -> bool:
+    """Whether `actor` may do `action` to something of `court_id` (and `hearing`)."""
+    rule = RULES[action]  # an unknown action is a programming error, not a refusal
+    if actor.kind == "system":
+        return True
+    if actor.kind == "staff":
+        if rule.scope is Scope.ALL:
+            placed = actor.court_id is None and actor.staff_role is StaffRole.ADMIN
+        elif rule.scope is Scope.OWN:
+            placed = actor.court_id is not None or actor.staff_role is StaffRole.ADMIN
+        else:
+            placed = in_court(actor, court_id)
+        if not placed:
+            return False
+        if actor.staff_role in rule.staff:
+            return True
+    elif actor.kind == "participant":
+        if hearing is None or actor.hearing_id != hearing.id:
+            return False
+        if actor.role in rule.participants:
+            return True
+    if hearing is not None and rule.host and is_host(actor, hearing):
+        return True
+    return hearing is not None and rule.mediator and is_mediator(actor, hearing)
+
+
+def require(actor: Actor, action: str, *, court_id: str | None = None,
+            hearing: Hearing | None = None) -> None:
+    """Refuse with PermissionDenied unless the policy allows `action`."""
+    if not may(actor, action, court_id=court_id, hearing=hearing):
+        raise PermissionDenied(_refusal(actor, action, court_id))
+
+
+async def require_in(uow: UnitOfWork, actor: Actor, action: str, hearing: Hearing) -> str:
+    """`require` for an action on `hearing`, whose court is its case's; returns the court."""
+    court_id = (await uow.cases.get(hearing.case_id)).court_id
+    require(actor, action, court_id=court_id, hearing=hearing)
+    return court_id
+
+
+def _refusal(actor: Actor, action: str, court_id: str | None) -> str:
+    rule = RULES[action]
+    if actor.kind == "staff" and rule.scope is Scope.COURT and not in_court(actor, court_id):
+        return f"{action}: that belongs to another court"
+    if actor.kind == "staff" and rule.scope is Scope.ALL:
+        return f"{action}: only an administrator without a court may do that"
+    who = [r.value for r in sorted(rule.staff)]
+    if rule.host:
+        who.append("the host of the hearing")
+    if rule.mediator:
+        who.append("the mediator of the mediation")
+    if rule.participants:
+        who.append("participants of the hearing")
+    return f"{action}: only {', '.join(who) or 'the system'} may do that"
+
+
+def document_action(kind: DocumentKind) -> str:
+    """Trial documents (the hearing record) are read by trial staff; mediation ones by all."""
+    return "document.read.trial" if kind is DocumentKind.HEARING_RECORD \
+        else "document.read.mediation"
+
+
+def recording_action(hearing: Hearing) -> str:
+    return "recording.read.mediation" if hearing.kind is HearingKind.MEDIATION \
+        else "recording.read.trial"
+
+
+def require_seat(actor: Actor, *, staff_user_id: str | None, participant_id: str | None,
+                 hearing: Hearing, what: str) -> None:
+    """A signature field belongs to one identity: the staff user bound to the seat (by
+    session), or the participant (by their own join token). Nobody signs for someone else."""
+    if actor.kind == "system":
+        return
+    if staff_user_id is not None:
+        if actor.kind == "staff" and actor.id == staff_user_id:
+            return
+        raise PermissionDenied(f"only the staff user of that seat may sign {what}")
+    if participant_id is not None and actor.kind == "participant" \
+            and actor.id == participant_id and actor.hearing_id == hearing.id:
+        return
+    raise PermissionDenied(f"only the person of that seat may sign {what}")
