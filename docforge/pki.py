@@ -142,9 +142,11 @@ class DevPKI:
     def asn1_crl(self) -> asn1_crl.CertificateList:
         return asn1_crl.CertificateList.load(self.crl_der)
 
-    def issue_person_cert(self, name: str, role: str) -> Credential:
-        """A judge's/mediator's signing certificate, created once and reused by name+role."""
-        slug = hashlib.sha256(f"{role}\0{name}".encode()).hexdigest()[:16]
+    def issue_person_cert(self, user_id: str, role: str, name: str) -> Credential:
+        """A judge's/mediator's signing certificate, created once and reused by the signer's
+        authenticated identity (user id + role); the name only goes into the subject, so
+        someone named like a judge never gets the judge's key."""
+        slug = hashlib.sha256(f"{role}\0{user_id}".encode()).hexdigest()[:16]
         return _load_or_issue(self.directory, f"person-{slug}", self.root, name, role, "person")
 
 

@@ -288,12 +288,15 @@ def sign_handwritten(data: bytes, signature: HandwrittenSignature, source: Signe
     )
 
 
-def sign_as(data: bytes, field: str, name: str, role: str, source: SignerSource) -> bytes:
-    """Judge/mediator/clerk signs with their own certificate."""
+def sign_as(
+    data: bytes, field: str, name: str, role: str, source: SignerSource, *, user_id: str
+) -> bytes:
+    """Judge/mediator/clerk signs with their own certificate: the key is the one of the
+    authenticated identity `user_id` in `role`, never looked up by the display `name`."""
     return _sign(
         data,
         field=field,
-        signer=source.person_signer(name, role),
+        signer=source.person_signer(user_id, role, name),
         source=source,
         name=name,
         reason=f"{role} {name}",

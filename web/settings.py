@@ -97,7 +97,7 @@ class Settings:
     seal_pkcs12: Path | None = None
     service_pkcs12: Path | None = None
     pkcs12_passphrase: Secret | None = None
-    judge_pkcs12_dir: Path | None = None  # <judge or mediator name>.p12 files
+    judge_pkcs12_dir: Path | None = None  # <staff user id>.p12 per judge or mediator
     pkcs11_module: Path | None = None
     pkcs11_token: str = ""
     pkcs11_seal_key: str = ""
