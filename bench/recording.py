@@ -104,7 +104,7 @@ async def run_floor(archive: Path) -> None:
         pc = RTCPeerConnection(ice_configuration([]))
         await pc.setRemoteDescription(RTCSessionDescription(sdp, "offer"))
         for transceiver in pc.getTransceivers():
-            passthrough.enable(transceiver.receiver, sink=lambda packet: None)
+            passthrough.enable(transceiver.receiver, sink=lambda packet, mime_type: None)
         await pc.setLocalDescription(await pc.createAnswer())
         peers.append(pc)
         return str(pc.localDescription.sdp)

@@ -8,12 +8,17 @@ global `get_decoder(codec)` for a decoder. Two ways in:
 
 * `enable(receiver, sink)` (the recorder's): the receiver's decoder queue is replaced,
   before it starts, by a `_FrameTap` whose `put()` turns each complete frame into an
-  `av.Packet` and hands it to `sink` right there, on the event loop. No frame crosses to
+  `av.Packet` and hands it, with the negotiated codec's mime type, to `sink` right there,
+  on the event loop. No frame crosses to
   aiortc's decoder thread (which idles until the stop sentinel, then ends the track as
   before): that cross-thread wake-up per frame cost more than the muxing itself.
 * `enable(receiver)` without a sink: `get_decoder` is replaced (once, explicitly) by a
   dispatcher handing a pass-through decoder to this receiver's decoder thread, so its
   track's `recv()` yields the encoded `av.Packet`s; other receivers keep aiortc's decoders.
+
+The codec travels beside the packet, never in `packet.opaque`: PyAV keys opaque objects
+by `id()`, so once the writer thread muxes one packet tagged with a mime-type string, every
+other packet tagged with that same string reads `None`.
 
 aiortc is pinned (==1.16.0); `check_seam()` fails loudly if an upgrade moves either seam.
 """
@@ -46,7 +51,9 @@ logger = logging.getLogger(__name__)
 
 _THREAD_ATTRIBUTE = "_RTCRtpReceiver__decoder_thread"
 _QUEUE_ATTRIBUTE = "_RTCRtpReceiver__decoder_queue"
-PacketSink = Callable[[av.Packet], None]  # called on the event loop; must be quick
+# sink(packet, mime_type): called on the event loop; must be quick. The mime type is the
+# codec aiortc depacketised the frame with, as negotiated (e.g. "video/VP8").
+PacketSink = Callable[[av.Packet, str], None]
 _enrolled: weakref.WeakKeyDictionary[threading.Thread, PacketSink | None] = (
     weakref.WeakKeyDictionary()
 )
@@ -87,10 +94,8 @@ class EncodedPacketDecoder(Decoder):
         packet.pts = packet.dts = encoded_frame.timestamp
         packet.time_base = self.time_base
         packet.is_keyframe = is_keyframe(self.mime_type, encoded_frame.data)
-        # The recorder checks each packet against the negotiated codec.
-        packet.opaque = self.mime_type
         if self.sink is not None:
-            self.sink(packet)
+            self.sink(packet, self.mime_type)
             return []
         return [packet]
 
@@ -174,7 +179,7 @@ def install() -> None:
 def enable(receiver: RTCRtpReceiver, sink: PacketSink | None = None) -> None:
     """Make this receiver deliver encoded `av.Packet`s instead of decoded frames.
 
-    With `sink`, `sink(packet)` is called on the event loop as each frame completes (the
+    With `sink`, `sink(packet, mime_type)` is called on the event loop as each frame completes (the
     frame tap) and the track yields nothing; without one, its track's `recv()` yields the
     packets (through the `get_decoder` dispatcher on the decoder thread).
 

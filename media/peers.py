@@ -141,13 +141,13 @@ class ServerPeer:
         """Late-bound: receivers are enrolled before the answer says which codecs they carry."""
         deliver: passthrough.PacketSink | None = None
 
-        def sink(packet: av.Packet) -> None:
+        def sink(packet: av.Packet, mime_type: str) -> None:
             nonlocal deliver
             if deliver is None:
                 if self.recorder is None:
                     return
                 deliver = self.recorder.sink(kind)
-            deliver(packet)
+            deliver(packet, mime_type)
 
         return sink
 

@@ -228,19 +228,19 @@ class ParticipantRecorder:
     def segments(self) -> list[Path]:
         return list(self._series.closed)
 
-    def sink(self, kind: str) -> Callable[[av.Packet], None]:
-        """The callable the frame tap hands each of this `kind`'s packets to, on the loop."""
+    def sink(self, kind: str) -> Callable[[av.Packet, str], None]:
+        """The callable the frame tap hands each of this `kind`'s packets to, on the loop,
+        with the codec the tap depacketised it with (never read from `packet.opaque`)."""
         spec, clock = self.specs.get(kind), self._clocks.get(kind)
         tick = 1.0 / spec.clock_rate if spec is not None else 0.0
         mime = spec.mime_type if spec is not None else ""
 
-        def deliver(packet: av.Packet) -> None:
+        def deliver(packet: av.Packet, mime_type: str) -> None:
             if spec is None or clock is None:
                 return
             clock.last_arrival = time.monotonic()
-            opaque = packet.opaque  # the negotiated codec's mime type, from the frame tap
-            if opaque != mime and str(opaque).lower() != mime.lower():
-                self._reject_codec(str(packet.opaque))
+            if mime_type != mime and mime_type.lower() != mime.lower():
+                self._reject_codec(mime_type)
                 return
             state, reason = self.state, self.reason
             if state == "failed" and reason == "media_timeout":

@@ -74,7 +74,7 @@ async def test_real_vp8_stream_yields_packets_that_decode_to_the_sent_size(sourc
 async def test_the_frame_tap_hands_packets_to_the_sink_on_the_event_loop(source_webm: Path) -> None:
     """enable(receiver, sink): frames go to the sink as they complete, on the loop's thread,
     never through aiortc's decoder thread; closing still ends the track."""
-    got: list[tuple[av.Packet, threading.Thread]] = []
+    got: list[tuple[av.Packet, str, threading.Thread]] = []
     with pinned_host_addresses(["127.0.0.1"]):
         sender = Sender(source_webm)
         receiver = RTCPeerConnection(ice_configuration([]))
@@ -84,7 +84,7 @@ async def test_the_frame_tap_hands_packets_to_the_sink_on_the_event_loop(source_
         for transceiver in receiver.getTransceivers():
             if transceiver.kind == "video":
                 passthrough.enable(transceiver.receiver,
-                                   sink=lambda p: got.append((p, threading.current_thread())))
+                                   sink=lambda p, mime: got.append((p, mime, threading.current_thread())))
                 assert isinstance(transceiver.receiver._RTCRtpReceiver__decoder_queue,  # type: ignore[attr-defined]
                                   passthrough._FrameTap)
         await receiver.setLocalDescription(await receiver.createAnswer())
@@ -99,9 +99,10 @@ async def test_the_frame_tap_hands_packets_to_the_sink_on_the_event_loop(source_
         await receiver.close()
         await sender.close()
     assert len(got) >= 30
-    assert {thread for _, thread in got} == {threading.main_thread()}
-    packets = [p for p, _ in got]
-    assert packets[0].is_keyframe and packets[0].opaque == "video/VP8"
+    assert {thread for _, _, thread in got} == {threading.main_thread()}
+    assert {mime for _, mime, _ in got} == {"video/VP8"}
+    packets = [p for p, _, _ in got]
+    assert packets[0].is_keyframe
     assert [p.pts for p in packets] == sorted(p.pts for p in packets)
     codec = av.CodecContext.create("vp8", "r")
     assert sum(len(codec.decode(p)) for p in packets) >= len(packets) - 1
