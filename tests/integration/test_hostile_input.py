@@ -164,3 +164,14 @@ async def test_max_json_items_is_read_from_the_settings(
             "message": f"a list or object in the request body has more than 3 items (got {got})"}
     r = await client.post("/api/session", json={"username": [[1, 2, 3]], "password": "x"})
     assert (await r.json())["error"]["code"] == "invalid_input"
+
+
+async def test_a_large_honest_body_is_read_to_the_end(client: Client, app: web.Application) -> None:
+    """A long record (450 kB of CJK) arrives in several chunks: all of them are read."""
+    trial = await make_trial(app[SERVICES])
+    headers = await login(client, trial.clerk.username, "clerk-password-1")
+    url = f"/api/hearings/{trial.hearing.id}/record"
+    body = "审：现在开庭。\n" * 18_750
+    r = await client.put(url, headers=headers, json={"body": body, "version": 0})
+    assert r.status == 200, await r.text()
+    assert (await (await client.get(url, headers=headers)).json())["body"] == body
