@@ -11,6 +11,7 @@ from typing import Any
 
 from .config import CaptureLimits
 from .errors import InvalidSignatureCapture
+from .printable import printable
 
 _KEYS = ("strokes", "pad", "device", "site", "signed_at", "snapshot_jpeg_b64")
 _POINT_KEYS = ("x", "y", "time", "pressure")
@@ -62,6 +63,8 @@ def _text(data: dict[str, Any], key: str) -> str:
     value = data[key]
     if not isinstance(value, str) or not value.strip() or len(value) > 200:
         raise _fail(f"'{key}' must be a non-empty string of at most 200 characters")
+    if printable(value) != value:
+        raise _fail(f"'{key}' must not contain control or bidi characters or lone surrogates")
     return value
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .biometric import SignerIdentity, seal_record, strokes_to_pdf_path
@@ -250,12 +250,14 @@ def sign_handwritten(data: bytes, signature: HandwrittenSignature, source: Signe
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
     _field_box(data, signature.field)  # fail early, before sealing a record
-    who = signature.signer
+    # The record names the signer exactly as the signature's /Name will (docforge.printable).
+    who = replace(signature.signer, name=printable(signature.signer.name),
+                  role=printable(signature.signer.role))
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
     envelope = seal_record(
         signature.capture,
         field=signature.field,
-        signer=signature.signer,
+        signer=who,
         document=data,
         court_cert=source.court_encryption_cert(),
     )
@@ -281,7 +283,7 @@ def sign_handwritten(data: bytes, signature: HandwrittenSignature, source: Signe
         field=signature.field,
         signer=source.service_signer(),
         source=source,
-        name=signature.signer.name,
+        name=who.name,
         reason=f"手写签名 handwritten signature: {who.name}（{who.role}）",
         location=capture.site,
         style=style,

@@ -98,3 +98,12 @@ def test_arbitrary_json_is_rejected_cleanly(value: Any) -> None:
 def test_any_field_replaced_by_garbage_never_crashes(key: str, value: Any) -> None:
     with contextlib.suppress(InvalidSignatureCapture):
         parse_capture(_with({key: value}))
+
+
+@pytest.mark.parametrize("text", ["洛碛镇\u202e法官e站", "kiosk\udfff", "kiosk\x1b[2J"])
+@pytest.mark.parametrize("key", ["site", "device"])
+def test_texts_with_bidi_or_control_characters_are_refused(key: str, text: str) -> None:
+    data = capture_json()
+    data[key] = text
+    with pytest.raises(InvalidSignatureCapture, match=f"^'{key}' must not contain"):
+        parse_capture(data, CaptureLimits())

@@ -79,3 +79,17 @@ def test_a_long_hostile_name_still_stamps(forge: DocumentForge, tmp_path: Path) 
     assert "Courier" not in fonts and all(r.split()[-5] == "yes" for r in fonts.splitlines()[2:])
     report = forge.verify(forge.finish(pdf))
     assert all(s.intact and s.valid for s in report.signatures), report
+
+
+def test_a_handwritten_signer_with_a_bidi_control_stays_bound_to_the_record(
+        forge: DocumentForge) -> None:
+    document = from_json("mediation_agreement", sample("mediation_agreement"))
+    pdf = forge.render_and_seal(document)
+    names = ["李\u202e明", "陈芳\udfff"]  # imported data from before the domain refused these
+    for i, name in enumerate(names, 1):
+        pdf = forge.sign_handwritten(pdf, f"party{i}", SignerIdentity(name, "申请人"),
+                                     capture_json(i))
+    report = forge.verify(forge.finish(pdf))
+    parties = [s for s in report.signatures if s.field.startswith("party")]
+    assert [s.signer for s in parties] == ["李明", "陈芳\ufffd"]
+    assert all(s.record.bound and s.intact and s.valid for s in parties), report
