@@ -74,6 +74,13 @@ def _ref(name: str, target: str, nullable: bool = False) -> sa.Column[str]:
     return sa.Column(name, sa.String(32), sa.ForeignKey(target), nullable=nullable, index=True)
 
 
+def _row_version() -> sa.Column[int]:
+    """The optimistic version of a row that concurrent commands change: every UPDATE says
+    `WHERE row_version = <what was read>` and counts it up, so a writer that read before
+    another's commit matches no row and its whole unit of work fails as a Conflict."""
+    return sa.Column("row_version", sa.Integer(), nullable=False, server_default=sa.text("1"))
+
+
 courts = sa.Table(
     "courts", metadata, _id(),
     sa.Column("name", sa.String(200), nullable=False),
@@ -118,6 +125,7 @@ hearings = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("started_at", UTCDateTime()),
     sa.Column("closed_at", UTCDateTime()),
+    _row_version(),
 )
 participants = sa.Table(
     "participants", metadata, _id(), _ref("hearing_id", "hearings.id"),
@@ -130,6 +138,7 @@ participants = sa.Table(
     sa.Column("muted", sa.Boolean(), nullable=False),
     sa.Column("mute_locked", sa.Boolean(), nullable=False),
     sa.Column("invited_at", UTCDateTime(), nullable=False),
+    _row_version(),
 )
 join_tokens = sa.Table(
     "join_tokens", metadata, _id(), _ref("hearing_id", "hearings.id"),
@@ -167,6 +176,7 @@ mediations = sa.Table(
     sa.Column("application_id", sa.String(32)),
     sa.Column("refusal", sa.String(1000)),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
+    _row_version(),
 )
 documents = sa.Table(
     "documents", metadata, _id(), _ref("hearing_id", "hearings.id"), _ref("case_id", "cases.id"),
@@ -176,6 +186,7 @@ documents = sa.Table(
     sa.Column("signatures", sa.JSON(), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("sealed_at", UTCDateTime()),
+    _row_version(),
 )
 document_deliveries = sa.Table(
     "document_deliveries", metadata, _id(), _ref("document_id", "documents.id"),
@@ -205,6 +216,7 @@ confirmations = sa.Table(
     sa.Column("decided_at", UTCDateTime()),
     sa.Column("delivered_at", UTCDateTime()),
     sa.Column("decide_to_delivered_ms", sa.Float()),
+    _row_version(),
 )
 duty_shifts = sa.Table(
     "duty_shifts", metadata, _id(), _ref("court_id", "courts.id"),
@@ -240,6 +252,7 @@ hearing_records = sa.Table(
     sa.Column("updated_by", sa.String(80)),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.Column("frozen_at", UTCDateTime()),
+    _row_version(),
 )
 
 _started = False
@@ -257,18 +270,21 @@ def start_mappers() -> None:
     m(Case, cases)
     m(StaffUser, staff_users)
     m(StaffSession, staff_sessions)
-    m(Participant, participants)
-    m(Hearing, hearings, properties={
+    # Rows that concurrent commands change carry an optimistic version (see _row_version):
+    # the hearing row (its state and the recording state that follows it), each
+    # participant, the mediation, the application, each document, the hearing record.
+    m(Participant, participants, version_id_col=participants.c.row_version)
+    m(Hearing, hearings, version_id_col=hearings.c.row_version, properties={
         "participants": relationship(Participant, lazy="selectin",
                                      order_by=participants.c.invited_at,
                                      cascade="all, delete-orphan"),
     })
     m(JoinToken, join_tokens)
     m(AuditEntry, audit_log)
-    m(Mediation, mediations)
-    m(Document, documents)
+    m(Mediation, mediations, version_id_col=mediations.c.row_version)
+    m(Document, documents, version_id_col=documents.c.row_version)
     m(Delivery, document_deliveries)
-    m(JudicialConfirmation, confirmations)
+    m(JudicialConfirmation, confirmations, version_id_col=confirmations.c.row_version)
     m(DutyShift, duty_shifts)
     m(Notification, notifications)
-    m(HearingRecord, hearing_records)
+    m(HearingRecord, hearing_records, version_id_col=hearing_records.c.row_version)

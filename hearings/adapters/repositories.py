@@ -75,7 +75,8 @@ class CourtRepo(_Repo[Court]):
     async def hold(self, court_id: str) -> Court:
         """Lock the court's row until commit: its case-number sequence is allotted one at a
         time (PostgreSQL row lock; SQLite already has a single writer)."""
-        stmt = sa.select(Court).where(orm.courts.c.id == court_id).with_for_update()
+        stmt = sa.select(Court).where(orm.courts.c.id == court_id).with_for_update(
+            key_share=True)
         court = (await self._session.execute(stmt)).scalars().first()
         if court is None:
             raise NotFound("court", court_id)
@@ -101,6 +102,15 @@ class CaseRepo(_Repo[Case]):
         return await self._one(orm.cases.c.number == canonical)
 
     async def last_sequence(self, court_code: str, year: int, procedure: str) -> int:
+        """The highest number allotted so far, read under the court's row lock.
+
+        The lock (FOR NO KEY UPDATE, so rows that merely refer to the court are not held
+        up) lasts until the unit of work ends: the next allotter in the court waits for
+        this one's commit and then counts its number too. SQLite has a single writer.
+        """
+        await self._session.execute(
+            sa.select(orm.courts.c.id).where(orm.courts.c.code == court_code)
+            .with_for_update(key_share=True))
         prefix = f"({year}){court_code}{procedure}"
         number = orm.cases.c.number
         stmt = sa.select(number).where(number.startswith(prefix, autoescape=True))

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from sqlalchemy.exc import IntegrityError
-
 from hearings.adapters.audit_store import SqlAuditLog
+from hearings.adapters.collisions import as_conflict
 from hearings.adapters.database import Database
 from hearings.adapters.record_repo import RecordRepo
 from hearings.adapters.repositories import (
@@ -24,13 +23,19 @@ from hearings.adapters.repositories import (
     StaffRepo,
     TokenRepo,
 )
-from hearings.errors import Conflict
 
 __all__ = ["SqlUnitOfWork"]
 
 
 class SqlUnitOfWork:
-    """`async with uow:` opens a transaction; leaving without `commit()` rolls it back."""
+    """`async with uow:` opens a transaction; leaving without `commit()` rolls it back.
+
+    A collision with a concurrent writer — at the commit, or at any flush before it (the
+    audit append flushes, and so does every query) — rolls the whole unit back, audit
+    entries included, and leaves as the domain's `Conflict` naming what collided.
+    Nothing is retried here: the handler's side effects (documents made, events pushed)
+    happen outside the unit of work, so only the caller can tell whether to try again.
+    """
 
     def __init__(self, database: Database, audit_key: bytes) -> None:
         self._db = database
@@ -70,15 +75,19 @@ class SqlUnitOfWork:
         finally:
             if self._db.writer_lock is not None:
                 self._db.writer_lock.release()
+        conflict = as_conflict(exc) if exc is not None else None
+        if conflict is not None:
+            raise conflict from exc
 
     async def commit(self) -> None:
         try:
             await self.session.commit()
-        except IntegrityError as exc:
-            # Two writers raced for one unique value (a case number in the court's
-            # sequence, say): the domain sees a conflict and may retry.
+        except Exception as exc:
+            conflict = as_conflict(exc)
+            if conflict is None:
+                raise
             await self.session.rollback()
-            raise Conflict("a concurrent change collided with this one; retry") from exc
+            raise conflict from exc
 
     async def rollback(self) -> None:
         await self.session.rollback()
