@@ -4,11 +4,16 @@ Runs ffmpeg (imageio-ffmpeg's binary, graph built with ffmpeg-python) at low pri
 as a subprocess, so the event loop only waits. Every segment is placed on the hearing's
 timeline by its sidecar's wall-clock start: video by `setpts` offsets overlaid onto a
 black cell, audio by `adelay`, so gaps (pauses, crashes) stay gaps.
+
+ffmpeg writes `composite.mp4.tmp`, renamed into place only when it succeeded: a failed
+composition (a full disk) leaves no composite at all — never an empty or cut one — and its
+ComposeError says why.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import shutil
@@ -26,6 +31,7 @@ from media.errors import ComposeError
 __all__ = ["COMPOSITE_NAME", "CompositeResult", "SegmentEntry", "compose_hearing", "plan_grid"]
 
 COMPOSITE_NAME = "composite.mp4"
+_PARTIAL_SUFFIX = ".tmp"  # the archive lists and manifests skip *.tmp
 FONT_CANDIDATES = (
     Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
     Path("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc"),
@@ -155,7 +161,8 @@ def build_command(hearing_dir: Path, output: Path, work: Path) -> tuple[list[str
         # Bounded padding: an unbounded apad once kept ffmpeg spinning after the video ended.
         streams.append(mixed.filter("apad", whole_dur=f"{duration:.3f}"))
     out = ffmpeg.output(
-        *streams, str(output), t=f"{duration:.3f}", vcodec="libx264", preset="ultrafast",
+        *streams, str(output), format="mp4", t=f"{duration:.3f}", vcodec="libx264",
+        preset="ultrafast",
         tune="zerolatency", crf=30, pix_fmt="yuv420p", acodec="aac", audio_bitrate="96k",
         movflags="+faststart",
     )
@@ -170,11 +177,23 @@ async def compose_hearing(
 ) -> CompositeResult:
     """Compose `<hearing>/composite.mp4` (H.264/AAC, plays in browsers with HTTP Range).
 
-    ffmpeg is killed (ComposeError) if it runs slower than `min_speed` × real time.
+    ffmpeg is killed (ComposeError) if it runs slower than `min_speed` × real time. On any
+    failure no composite is left behind (an earlier one too is gone: it is being redone).
     """
     output = output or hearing_dir / COMPOSITE_NAME
+    partial = output.with_name(output.name + _PARTIAL_SUFFIX)
+    try:
+        result = await _compose(hearing_dir, output, partial, niceness, min_speed)
+    except BaseException:
+        await asyncio.to_thread(_discard, output, partial)
+        raise
+    return result
+
+
+async def _compose(hearing_dir: Path, output: Path, partial: Path, niceness: int,
+                   min_speed: float) -> CompositeResult:
     with tempfile.TemporaryDirectory(prefix="compose-") as work:
-        args, duration = await asyncio.to_thread(build_command, hearing_dir, output, Path(work))
+        args, duration = await asyncio.to_thread(build_command, hearing_dir, partial, Path(work))
         nice = shutil.which("nice")
         if nice and niceness:
             args = [nice, "-n", str(niceness), *args]
@@ -189,8 +208,27 @@ async def compose_hearing(
             process.kill()
             await process.wait()
             raise ComposeError(f"ffmpeg took more than {limit:.0f} s; killed") from None
+        finally:
+            if process.returncode is None:  # cancelled: ffmpeg must not outlive the request
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await process.wait()
         elapsed = time.monotonic() - started
     if process.returncode != 0:
         tail = stderr.decode(errors="replace")[-800:]
-        raise ComposeError(f"ffmpeg exited {process.returncode}: {tail}")
+        raise ComposeError(f"{_why(tail)}ffmpeg exited {process.returncode}: {tail}")
+    await asyncio.to_thread(partial.replace, output)
     return CompositeResult(output, duration, elapsed, len(_load(hearing_dir)))
+
+
+def _why(stderr: str) -> str:
+    """The cause an operator acts on, ahead of ffmpeg's own words."""
+    if "No space left on device" in stderr or "Disk quota exceeded" in stderr:
+        return "no space left for the composite: "
+    return ""
+
+
+def _discard(*paths: Path) -> None:
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()

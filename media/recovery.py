@@ -1,25 +1,29 @@
-"""Recovery after a crash: find each participant's last segment, record the gap, continue.
+"""Recovery after a crash: close every interrupted segment, record the gap, continue.
 
-A killed recorder leaves a playable segment whose sidecar says `"complete": false`.
-`recover_participant` probes the file for its real last timestamp, marks the sidecar
-recovered, appends a gap record to `<hearing>/gaps.jsonl`, and recording then goes on
-in the next segment index (`next_segment_index`).
+A killed recorder (or one whose last sidecar write failed) leaves a playable segment whose
+sidecar says `"complete": false` and whose file has no Duration. `recover_participant`
+reads each such file back with PyAV (`read_segment`: its packets and last timestamp),
+writes the Duration into the file (`matroska.write_duration`, in place), makes the sidecar
+final with what the file holds, appends a gap record to `<hearing>/gaps.jsonl`, and
+recording then goes on in the next segment index (`next_segment_index`).
 """
 
 from __future__ import annotations
 
 import json
-import os
+import logging
 import re
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import av
+from media.matroska import write_duration
+from media.segments import SIDECAR_VERSION, read_segment, segment_path, write_sidecar
 
 __all__ = ["Gap", "last_timestamp", "next_segment_index", "recover_hearing", "recover_participant"]
 
+logger = logging.getLogger(__name__)
 _SEGMENT = re.compile(r"^seg-(\d{5})\.mkv$")
 GAPS_FILE = "gaps.jsonl"
 
@@ -45,38 +49,56 @@ def next_segment_index(directory: Path) -> int:
 
 def last_timestamp(path: Path) -> float:
     """Seconds from the segment's start to its last readable packet (0.0 if unreadable)."""
-    last = 0.0
-    try:
-        with av.open(str(path)) as container:
-            for packet in container.demux():
-                if packet.pts is not None and packet.time_base is not None:
-                    last = max(last, float(packet.pts * packet.time_base))
-    except (OSError, av.FFmpegError):
-        pass  # a truncated tail is expected after a crash: keep what was read
-    return last
+    return read_segment(path).duration
 
 
-def recover_participant(directory: Path) -> Gap | None:
-    """Close out an interrupted last segment, if any, and note the gap it leaves."""
-    indexes = segment_indexes(directory)
-    if not indexes:
-        return None
-    segment = directory / f"seg-{indexes[-1]:05d}.mkv"
+def _close_out(segment: Path) -> float | None:
+    """Make an incomplete segment final; its last media moment (wall clock), or None if its
+    sidecar is complete already."""
     sidecar_path = segment.with_suffix(".json")
     sidecar: dict[str, Any] = {}
     if sidecar_path.exists():
         sidecar = json.loads(sidecar_path.read_text(encoding="utf-8"))
     if sidecar.get("complete"):
         return None
-    start = float(sidecar.get("start_wall_clock") or segment.stat().st_mtime)
-    end = start + last_timestamp(segment)
-    sidecar.update(complete=True, recovered=True, end_wall_clock=end, file=segment.name)
-    temporary = sidecar_path.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(sidecar, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(temporary, sidecar_path)
-    gap = Gap(directory.name, segment.name, end, time.time())
-    with (directory.parent / GAPS_FILE).open("a", encoding="utf-8") as gaps:
-        gaps.write(json.dumps(asdict(gap)) + "\n")
+    found = read_segment(segment)
+    if not sidecar:  # cut before its first sidecar: only the file says what it holds
+        if not found.packets:
+            return None
+        sidecar = {"version": SIDECAR_VERSION, "hearing_id": segment.parent.parent.name,
+                   "participant_id": segment.parent.name,
+                   "streams": [{"kind": kind} for kind in sorted(found.packets)]}
+    # Without a sidecar's start, the file's last write is about when its last packet came.
+    start = float(sidecar.get("start_wall_clock") or segment.stat().st_mtime - found.duration)
+    try:
+        repaired = write_duration(segment, found.duration)
+    except (OSError, ValueError) as exc:  # the sidecar still carries the duration
+        logger.warning("cannot write the duration into %s: %s", segment, exc)
+        repaired = False
+    for stream in sidecar.get("streams", []):
+        kind = stream.get("kind")
+        stream.update(packets=found.packets.get(kind, 0), keyframes=found.keyframes.get(kind, 0),
+                      bytes=found.bytes.get(kind, 0))
+        if kind in found.last:
+            stream["last_wall_clock"] = start + found.last[kind]
+    end = start + found.duration
+    sidecar.update(complete=True, recovered=True, start_wall_clock=start, end_wall_clock=end,
+                   duration=found.duration, file=segment.name, duration_written=repaired)
+    write_sidecar(sidecar_path, sidecar)
+    return end
+
+
+def recover_participant(directory: Path) -> Gap | None:
+    """Close out every interrupted segment; the gap after the last one, if any."""
+    gap: Gap | None = None
+    for index in segment_indexes(directory):
+        segment = segment_path(directory, index)
+        end = _close_out(segment)
+        if end is None:
+            continue
+        gap = Gap(directory.name, segment.name, end, time.time())
+        with (directory.parent / GAPS_FILE).open("a", encoding="utf-8") as gaps:
+            gaps.write(json.dumps(asdict(gap)) + "\n")
     return gap
 
 

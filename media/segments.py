@@ -4,10 +4,16 @@ One participant's tracks go into `<archive>/<hearing>/<participant>/seg-00001.mk
 with a JSON sidecar beside it. Clusters of ~1 s are flushed as they close, so a killed
 writer leaves a playable file; the sidecar is rewritten about once a second for the
 same reason. A new segment starts every `segment_seconds` at a video keyframe.
+
+A segment whose writing failed (disk full) is still closed: its final sidecar describes
+what the file really holds (`read_segment`, read back with PyAV) and why it ends early,
+and is overwritten in place when the disk has no room for a new copy.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import struct
@@ -24,11 +30,14 @@ from media.participant import ParticipantInfo
 
 __all__ = [
     "SIDECAR_VERSION",
+    "SegmentContents",
     "SegmentSeries",
     "SegmentWriter",
     "TrackSpec",
+    "read_segment",
     "segment_path",
     "vp8_dimensions",
+    "write_sidecar",
 ]
 
 SIDECAR_VERSION = 1
@@ -64,6 +73,60 @@ def vp8_dimensions(data: bytes) -> tuple[int, int] | None:
         return None
     width, height = struct.unpack("<HH", data[6:10])
     return width & 0x3FFF, height & 0x3FFF
+
+
+@dataclass(frozen=True)
+class SegmentContents:
+    """What a segment file holds, read back packet by packet (a cut tail is no error)."""
+
+    duration: float  # seconds from the segment's start to its last readable packet
+    packets: dict[str, int]  # per kind: "audio" | "video"
+    keyframes: dict[str, int]
+    bytes: dict[str, int]
+    last: dict[str, float]  # per kind: seconds from the start to its last packet
+
+
+def read_segment(path: Path) -> SegmentContents:
+    """Count a segment's readable packets and find its last timestamp, with PyAV only."""
+    packets: dict[str, int] = {}
+    keyframes: dict[str, int] = {}
+    sizes: dict[str, int] = {}
+    last: dict[str, float] = {}
+    try:
+        with av.open(str(path)) as container:
+            for packet in container.demux():
+                if packet.pts is None or packet.time_base is None or not packet.size:
+                    continue  # the demuxer's empty flush packet
+                kind = packet.stream.type
+                packets[kind] = packets.get(kind, 0) + 1
+                keyframes[kind] = keyframes.get(kind, 0) + bool(packet.is_keyframe)
+                sizes[kind] = sizes.get(kind, 0) + packet.size
+                last[kind] = max(last.get(kind, 0.0), float(packet.pts * packet.time_base))
+    except (OSError, av.FFmpegError):
+        pass  # a truncated tail is expected after a crash or a full disk: keep what was read
+    return SegmentContents(round(max(last.values(), default=0.0), 3), packets, keyframes,
+                           sizes, last)
+
+
+def write_sidecar(path: Path, body: dict[str, Any]) -> None:
+    """Replace a sidecar atomically; on a full disk, overwrite the existing one in place.
+
+    A sidecar is under 4 KiB: rewriting it in place needs no block the file does not
+    already have, so the final state of a segment can be written when nothing else can.
+    """
+    data = json.dumps(body, ensure_ascii=False, indent=1).encode()
+    temporary = path.with_suffix(".json.tmp")
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+        return
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT) or not path.exists():
+            raise
+    with path.open("r+b") as stream:
+        stream.write(data)
+        stream.truncate()
 
 
 @dataclass
@@ -115,6 +178,7 @@ class SegmentWriter:
     _container: Any = None
     _streams: dict[str, Any] = field(default_factory=dict)
     _sidecar_due: float = 0.0
+    error: str | None = None  # why the file ends early: the first failed write
 
     def open(self) -> None:
         try:
@@ -127,6 +191,10 @@ class SegmentWriter:
             self._container.metadata["title"] = f"{info.hearing_id}/{info.participant_id}"
             self._write_sidecar(complete=False)
         except (OSError, av.FFmpegError) as exc:
+            if self._container is not None:
+                with contextlib.suppress(OSError, av.FFmpegError):
+                    self._container.close()
+                self._container = None
             raise SegmentWriteError(f"cannot open segment {self.path}: {exc}") from exc
 
     def _add_stream(self, spec: TrackSpec) -> Any:
@@ -159,6 +227,7 @@ class SegmentWriter:
         try:
             self._container.mux(packet)
         except (OSError, av.FFmpegError) as exc:
+            self.error = self.error or f"cannot write: {exc}"
             raise SegmentWriteError(f"cannot write to {self.path}: {exc}") from exc
         log.note(rtp, wall, data_size, key)
         now = time.monotonic()
@@ -171,31 +240,48 @@ class SegmentWriter:
         return sum(log.packets for log in self._logs.values())
 
     def close(self) -> None:
+        """Finish the file and write the final sidecar — also after a failed write, when the
+        sidecar describes what the file holds and carries the `error`."""
+        container, self._container = self._container, None
+        if container is not None:
+            try:
+                container.close()
+            except (OSError, av.FFmpegError) as exc:
+                self.error = self.error or f"cannot finish: {exc}"
         try:
-            if self._container is not None:
-                self._container.close()
-                self._container = None
             self._write_sidecar(complete=True)
-        except (OSError, av.FFmpegError) as exc:
+        except OSError as exc:
             raise SegmentWriteError(f"cannot close segment {self.path}: {exc}") from exc
 
     def _write_sidecar(self, *, complete: bool) -> None:
         walls = [log.last_wall for log in self._logs.values() if log.last_wall is not None]
+        end = max(walls, default=self.start_wall)
+        duration = max((log.last_ms for log in self._logs.values()), default=-1) / 1000
+        streams = [log.as_dict() for log in self._logs.values()]
+        if complete and self.error is not None:
+            found = read_segment(self.path)  # what reached the disk, not what was handed over
+            duration, end = found.duration, self.start_wall + found.duration
+            for stream in streams:
+                kind = stream["kind"]
+                stream.update(packets=found.packets.get(kind, 0),
+                              keyframes=found.keyframes.get(kind, 0),
+                              bytes=found.bytes.get(kind, 0))
+                if kind in found.last:
+                    stream["last_wall_clock"] = self.start_wall + found.last[kind]
         body = {
             "version": SIDECAR_VERSION,
             **self.participant.as_dict(),
             "segment_index": self.index,
             "file": self.path.name,
             "start_wall_clock": self.start_wall,
-            "end_wall_clock": max(walls, default=self.start_wall),
+            "end_wall_clock": end,
+            "duration": round(max(duration, 0.0), 3),
             "clock_source": "arrival",
             "complete": complete,
-            "streams": [log.as_dict() for log in self._logs.values()],
+            **({"error": self.error} if complete and self.error is not None else {}),
+            "streams": streams,
         }
-        sidecar = self.path.with_suffix(".json")
-        temporary = sidecar.with_suffix(".json.tmp")
-        temporary.write_text(json.dumps(body, ensure_ascii=False, indent=1), encoding="utf-8")
-        os.replace(temporary, sidecar)
+        write_sidecar(self.path.with_suffix(".json"), body)
 
 
 class SegmentSeries:
@@ -284,6 +370,8 @@ class SegmentSeries:
         self._waiting_audio = []
         if writer is None:
             return None
-        writer.close()
-        self.closed.append(writer.path)
+        try:
+            writer.close()
+        finally:  # the file exists whatever became of its sidecar
+            self.closed.append(writer.path)
         return writer.path
