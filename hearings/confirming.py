@@ -200,14 +200,17 @@ class Confirmations:
             await uow.commit()
             return shift
 
-    async def queue(self, actor: Actor) -> list[dict[str, Any]]:
-        court_id = _court_staff(actor, (StaffRole.JUDGE, StaffRole.CLERK, StaffRole.ADMIN))
+    async def queue(self, actor: Actor, court_id: str | None = None) -> list[dict[str, Any]]:
+        """The court's open applications (`court_id`: only for an admin without a court)."""
+        court_id = _court_of(actor, court_id)
+        require(actor, "confirmation.queue", court_id=court_id)
         async with self._uow() as uow:
             apps = await uow.confirmations.of_court(court_id, _OPEN)
             return [await self._queue_entry(uow, a) for a in apps]
 
     async def take(self, actor: Actor, application_id: str) -> JudicialConfirmation:
-        court_id = _court_staff(actor, (StaffRole.JUDGE,))
+        court_id = _court_of(actor, None)
+        require(actor, "confirmation.take", court_id=court_id)
         roster = await self.roster(court_id)
         if not roster.on_duty(actor.id):
             raise PermissionDenied("only a judge on the duty roster takes applications")
@@ -331,8 +334,9 @@ class Confirmations:
             require(actor, "confirmation.read", court_id=app.court_id, hearing=hearing)
             return app
 
-    async def stats(self, actor: Actor) -> dict[str, Any]:
-        court_id = _court_staff(actor, (StaffRole.CLERK, StaffRole.ADMIN))
+    async def stats(self, actor: Actor, court_id: str | None = None) -> dict[str, Any]:
+        court_id = _court_of(actor, court_id)
+        require(actor, "confirmation.stats", court_id=court_id)
         async with self._uow() as uow:
             done = await uow.confirmations.delivered(court_id)
         apply_s = [(a.delivered_at - a.applied_at).total_seconds() for a in done
@@ -419,11 +423,14 @@ class Confirmations:
             reasons=reasons, legal_basis=basis, judge=judge, clerk=clerk)
 
 
-def _court_staff(actor: Actor, roles: tuple[StaffRole, ...]) -> str:
-    if actor.kind != "staff" or actor.staff_role not in roles or actor.court_id is None:
-        names = ", ".join(r.value for r in roles)
-        raise PermissionDenied(f"only court staff ({names}) may do that")
-    return actor.court_id
+def _court_of(actor: Actor, court_id: str | None) -> str:
+    """The court a per-court list is about: the actor's own; an administrator without a
+    court names one."""
+    if actor.court_id is not None:
+        return actor.court_id
+    if court_id is None:
+        raise InvalidInput("'court_id' is required: you belong to no court")
+    return court_id
 
 
 def _require_taker(actor: Actor, app: JudicialConfirmation, action: str) -> None:

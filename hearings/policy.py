@@ -22,6 +22,7 @@ from hearings.actors import Actor, is_host, is_mediator
 from hearings.documents import DocumentKind
 from hearings.errors import PermissionDenied
 from hearings.hearing import Hearing, HearingKind
+from hearings.mediation import PARTY_ROLES
 from hearings.participants import Role
 from hearings.ports import UnitOfWork
 from hearings.staff import StaffRole
@@ -78,7 +79,6 @@ RULES: dict[str, Rule] = {
     "hearing.suspend": HOST_ONLY,
     "hearing.resume": HOST_ONLY,
     "hearing.close": HOST_ONLY,
-    "hearing.join": _r(ANY_STAFF, participants=EVERY_SEAT),  # the socket.io room
     "participant.invite": _r(SCHEDULERS),
     "participant.control": HOST_ONLY,  # admit, deny, send back, remove, mute, call witness
     "join_link.issue": _r(SCHEDULERS),
@@ -94,14 +94,12 @@ RULES: dict[str, Rule] = {
     "notification.read": _r(ANY_STAFF),
     "mediation.read": _r(ANY_STAFF, participants=EVERY_SEAT),
     "mediation.conduct": _r(mediator=True),  # draft, start signing, apply, withdraw
-    "mediation.refuse": _r(participants=frozenset({Role.PARTY, Role.PLAINTIFF,
-                                                   Role.DEFENDANT})),
+    "mediation.refuse": _r(participants=PARTY_ROLES),
     "confirmation.read": _r(ANY_STAFF, participants=EVERY_SEAT),
     "confirmation.queue": _r({A, C, J}),
     "confirmation.roster": _r(SCHEDULERS),
     "confirmation.take": _r({J}),  # and on the duty roster (Confirmations.take)
     "confirmation.stats": _r(SCHEDULERS),
-    "court.console": _r(ANY_STAFF),  # the /court socket.io namespace (duty events)
 }
 
 

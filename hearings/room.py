@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from hearings.actors import SYSTEM, Actor, require_host
+from hearings.actors import SYSTEM, Actor
 from hearings.confirming import record_judge_arrival
 from hearings.errors import InvalidInput, PermissionDenied
 from hearings.hearing import Hearing
 from hearings.participants import Participant, Role
+from hearings.policy import require_in
 from hearings.ports import UnitOfWork
 from hearings.states import ParticipantState
 
@@ -81,7 +82,7 @@ class Room:
                        ) -> Participant:
         async with self._uow() as uow:
             hearing = await uow.hearings.get(hearing_id)
-            require_host(actor, hearing)
+            await require_in(uow, actor, "participant.control", hearing)
             p = hearing.participant(participant_id)
             if p.role is not Role.WITNESS:
                 raise InvalidInput(f"participant {p.id!r} is a {p.role.value}, not a witness")

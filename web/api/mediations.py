@@ -125,11 +125,13 @@ async def withdraw(request: web.Request) -> web.Response:
     return web.json_response({"application": application_json(app)})
 
 
-@routes.route("GET", "/api/duty/queue", summary="The duty judges' queue of applications",
-              tag="confirmation", result="DutyQueue")
+@routes.route("GET", "/api/duty/queue", summary="The duty judges' queue of applications "
+              "(?court_id= only for an administrator without a court)", tag="confirmation",
+              result="DutyQueue")
 async def queue(request: web.Request) -> web.Response:
     actor = await staff_for(request)
-    entries = await request.app[SERVICES].confirmations.queue(actor)
+    entries = await request.app[SERVICES].confirmations.queue(
+        actor, request.query.get("court_id") or None)
     return web.json_response({"applications": entries})
 
 
@@ -195,8 +197,10 @@ async def grounds(request: web.Request) -> web.Response:
 
 
 @routes.route("GET", "/api/confirmation/stats", summary="Median application → delivery and "
-              "decision → delivery (clerk or administrator)", tag="confirmation",
+              "decision → delivery (clerk or administrator; ?court_id= only for an administrator "
+              "without a court)", tag="confirmation",
               result="ConfirmationStats")
 async def stats(request: web.Request) -> web.Response:
     actor = await staff_for(request)
-    return web.json_response(await request.app[SERVICES].confirmations.stats(actor))
+    return web.json_response(await request.app[SERVICES].confirmations.stats(
+        actor, request.query.get("court_id") or None))
