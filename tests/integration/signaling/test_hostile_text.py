@@ -70,3 +70,13 @@ async def test_a_deeply_nested_payload_is_an_invalid_message(room: Room_) -> Non
         "event": "chat.send", "code": "invalid_message",
         "message": "payload nests too deep: an event takes one flat object"}}
     assert (await lawyer.call("hand.raise"))["ok"]
+
+
+async def test_a_deep_packet_on_the_wire_leaves_the_connection_working(room: Room_) -> None:
+    """socket.io decodes the packet before our gate: 2,000 levels exceed json's recursion
+    guard, socket.io logs and drops the packet, and the connection carries on."""
+    _judge, people = await in_session(room, "lawyer")
+    lawyer = people["lawyer"]
+    await lawyer.sio.eio.send('2/hearing,["chat.send",' + "[" * 2_000 + "]" * 2_000 + "]")
+    assert (await lawyer.call("hand.raise"))["ok"]
+    assert lawyer.sio.connected
