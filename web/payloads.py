@@ -147,7 +147,7 @@ def _check_shape(data: dict[str, Any], max_items: int, strings: list[str] | None
 
 def _too_deep() -> ApiError:
     return ApiError(400, "invalid_json",
-                    f"request body is not valid JSON: nested deeper than {MAX_DEPTH} levels")
+                    f"request body is nested deeper than {MAX_DEPTH} levels")
 
 
 def _check_strings(joined: str) -> None:
