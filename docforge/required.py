@@ -48,8 +48,8 @@ REQUIRED: dict[str, Requirement] = {
     # the applicants applied orally in the room: the signing service signs for them
     "confirmation_application": Requirement(1, (), handwritten=False),
     "confirmation_ruling": Requirement(0, ("judge",)),
-    "hearing_record": Requirement(1, ("clerk", "judge")),
-    "interrogation_record": Requirement(1, ("clerk", "judge")),
+    "hearing_record": Requirement(0, ("clerk", "judge")),
+    "interrogation_record": Requirement(0, ("clerk", "judge")),
     "proof_of_service": Requirement(1, ("server",), handwritten=False),
     EFILE: Requirement(0, (), locked=True),
 }

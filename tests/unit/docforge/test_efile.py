@@ -121,7 +121,10 @@ def test_embedded_originals_still_verify(forge: DocumentForge, efile: CompiledEf
     assert reports["调解协议书.pdf"].ok and reports["ruling.pdf"].ok
     service = reports["service.pdf"]  # sealed, but the recipient and server have not signed
     assert all(s.ok for s in service.signatures)
-    assert service.problems == ("unsigned field(s): ['party1', 'server']",)
+    assert service.kind == "proof_of_service"
+    assert service.problems == ("unsigned field(s): ['party1', 'server']",
+                                "a proof_of_service needs at least 1 party signature(s) (found 0)",
+                                "missing the server signature a proof_of_service requires")
 
 
 def test_pdfsig_says_the_bundle_seal_is_valid(efile_path: Path) -> None:
