@@ -10,11 +10,14 @@
      ├── TokenRefused        a join token was refused; code is the reason  (token_expired,
      │                       wrong_hearing, revoked, hearing_closed, unknown_token)
      └── Conflict            collides with existing data                   (conflict)
+          └── ConcurrentChange   someone else changed it meanwhile: read it   (conflict)
+                                 again and retry (a system caller may do so itself)
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "ConcurrentChange",
     "Conflict",
     "HearingsError",
     "IllegalTransition",
@@ -77,3 +80,8 @@ class TokenRefused(HearingsError):
 
 class Conflict(HearingsError):
     code = "conflict"
+
+
+class ConcurrentChange(Conflict):
+    """A concurrent writer committed first (a version check or a deadlock): unlike a
+    duplicate, the same command may succeed when it is read and tried again."""

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from hearings.adapters import orm
-from hearings.errors import Conflict
+from hearings.errors import ConcurrentChange, Conflict
 
 __all__ = ["as_conflict"]
 
@@ -53,15 +53,20 @@ def _constraints() -> dict[str, tuple[str, str]]:
 
 
 def as_conflict(exc: BaseException) -> Conflict | None:
-    """The domain's Conflict for a collision, or None when `exc` is something else."""
+    """The domain's Conflict for a collision, or None when `exc` is something else.
+
+    A lost race (version mismatch, deadlock, serialisation failure) is a ConcurrentChange,
+    which is worth retrying; a duplicate is a plain Conflict, which is not.
+    """
     if isinstance(exc, StaleDataError):
         match = _STALE_TABLE.search(str(exc))
         noun = _NOUN.get(match.group(1), "record") if match else "record"
-        return Conflict(f"the {noun} was changed by someone else meanwhile; reload and retry")
+        return ConcurrentChange(
+            f"the {noun} was changed by someone else meanwhile; reload and retry")
     if isinstance(exc, IntegrityError):
         return _integrity(exc)
     if isinstance(exc, DBAPIError) and _sqlstate(exc) in _RACES:
-        return Conflict("a concurrent change collided with this one; retry")
+        return ConcurrentChange("a concurrent change collided with this one; retry")
     return None
 
 

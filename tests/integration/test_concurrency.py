@@ -19,7 +19,7 @@ from hearings.adapters.database import Database
 from hearings.audit import verify_chain
 from hearings.cases import Case, CaseType
 from hearings.commands import ChangeHearing, ChangeParticipant, CreateCourt, OpenCase
-from hearings.errors import Conflict, IllegalTransition
+from hearings.errors import ConcurrentChange, Conflict, IllegalTransition
 from hearings.hearing import Hearing
 from hearings.states import HEARING, PARTICIPANT, HearingState, ParticipantState
 from tests.conftest import AUDIT_KEY, Services
@@ -118,7 +118,7 @@ async def test_a_stale_write_is_a_conflict_and_takes_its_audit_entry_back(
     await services.control.change_hearing(trial.clerk_actor, ChangeHearing(hid, "open_doors"))
     await services.control.change_hearing(judge, ChangeHearing(hid, "start"))
     async with another_engine(services) as other:
-        with pytest.raises(Conflict) as err:
+        with pytest.raises(ConcurrentChange) as err:
             async with services.uow() as uow:
                 hearing = await uow.hearings.get(hid)  # in session, as read
                 await other.control.change_hearing(judge, ChangeHearing(hid, "pause"))
@@ -143,6 +143,7 @@ async def test_a_duplicate_at_the_audit_appends_flush_is_a_conflict_naming_it(
             await uow.audit.append("staff:test", "case.opened", None, {})
             await uow.commit()
     assert err.value.message == f"case {trial.case.number} exists already"
+    assert not isinstance(err.value, ConcurrentChange)  # a duplicate stays one on retry
     async with services.uow() as uow:
         assert [e for e in await uow.audit.entries() if e.actor == "staff:test"] == []
 
