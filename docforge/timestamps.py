@@ -1,6 +1,7 @@
 """RFC 3161 timestamps: the development TSA (in process, and as a DER request → DER response
-function the web layer can mount at ``/tsa``), the production HTTP client, and stand-alone
-tokens over a SHA-256 digest (e.g. the media package's recording manifest)."""
+function the benchmarks serve on 127.0.0.1 — the application serves no TSA: a token proves
+when, not who), the production HTTP client, and stand-alone tokens over a SHA-256 digest
+(e.g. a hearing's recording manifest)."""
 
 from __future__ import annotations
 
