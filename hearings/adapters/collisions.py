@@ -8,6 +8,7 @@ that matched no row, a deadlock or serialisation failure — into the domain's 4
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -26,7 +27,6 @@ _DUPLICATE = {
     ("join_tokens", "digest"): "that join secret is in use already; issue the link again",
     ("mediations", "hearing_id"): "this hearing has its mediation already",
     ("hearing_records", "hearing_id"): "this hearing has its record already",
-    ("audit_log", "seq"): "the audit log moved on meanwhile; retry",
 }
 _NOUN = {
     "hearings": "hearing", "participants": "participant", "mediations": "mediation",
@@ -41,6 +41,7 @@ _STALE_TABLE = re.compile(r"on table '(\w+)'")
 _INSERT = re.compile(r"\s*INSERT INTO \S+ \(([^)]*)\) VALUES", re.I)
 
 
+@cache
 def _constraints() -> dict[str, tuple[str, str]]:
     """Constraint name (the metadata's naming convention) → (table, first column)."""
     names: dict[str, tuple[str, str]] = {}
@@ -78,6 +79,8 @@ def _integrity(exc: IntegrityError) -> Conflict | None:
     if where is None:
         return None  # NOT NULL, CHECK: a bug, not a race — let it surface
     table, column = where
+    if where == ("audit_log", "seq"):  # two appenders raced for the chain's next entry
+        return ConcurrentChange("the audit log moved on meanwhile; retry")
     template = _DUPLICATE.get(where, f"that {table} exists already")
     value = _duplicate_value(exc, column, text)
     if "{value" in template and value is None:
@@ -90,12 +93,8 @@ def _unique_column(exc: IntegrityError, state: str | None, text: str) -> tuple[s
         name = getattr(exc.orig, "constraint_name", None) or getattr(
             _driver_error(exc), "constraint_name", None)
         return _constraints().get(str(name), ("record", ""))
-    match = _SQLITE_UNIQUE.search(text)
-    if match:
-        return match.group(1), match.group(2)
-    if "PRIMARY KEY" in getattr(exc.orig, "sqlite_errorname", ""):
-        return "record", "id"
-    return None
+    match = _SQLITE_UNIQUE.search(text)  # SQLite says this of primary keys too
+    return (match.group(1), match.group(2)) if match else None
 
 
 def _duplicate_value(exc: IntegrityError, column: str, text: str) -> str | None:
