@@ -266,3 +266,24 @@ def test_others_check_the_bag_with_their_own_tools(honest: Path, court_root: Pat
     forged = copy(honest, tmp_path, "forged")
     forge_contents(forged, hearing)
     assert openssl_verify(forged).returncode != 0
+
+
+def test_yunting_verify_a_pdf_with_only_the_court_root(
+        application: Path, court: DocumentForge, court_root: Path, tmp_path: Path,
+        verify: Verify) -> None:
+    code, out = verify(str(application), "--trust", str(court_root))
+    assert code == 0 and "通过 OK" in out and "confirmation_application" in out, out
+    assert "信任根 Trust root: 云庭开发根证书 yunting dev root（开发用） (SHA-256 " in out
+    code, out = verify(str(application))
+    assert code == 1 and "no trust roots" in out, out
+
+    from docforge.pdf import render_pdf
+
+    ruling = from_json("confirmation_ruling", sample("confirmation_ruling"))
+    unsealed = tmp_path / "unsealed.pdf"  # `docs render` without --sign, then a timestamp
+    unsealed.write_bytes(court.finish(render_pdf(ruling).data))
+    code, out = verify(str(unsealed), "--json", data_dir=court_data_dir(court))
+    report = json.loads(out)
+    assert code == 1 and not report["ok"], report
+    assert report["problems"][0].startswith("no court seal: the first signature must be the "
+                                            "court's certification in field 'court_seal'")
