@@ -7,6 +7,7 @@ An action is allowed to
   - the hearing's host (presiding judge, a judge seated by a judicial confirmation, the
     mediator of a mediation) when the rule says `host`;
   - the mediator of a mediation when the rule says `mediator`;
+  - but never by a join token when the rule says `sessions_only` (staff sessions only);
   - the system, always.
 THREAT_MODEL.md prints this table; tests/unit/hearings/test_policy_doc.py keeps them equal.
 Signing a document field is not a role question: it belongs to the identity bound to the
@@ -50,12 +51,14 @@ class Rule:
     host: bool = False
     mediator: bool = False
     scope: Scope = Scope.COURT
+    sessions_only: bool = False  # a join token never does it, even a host's
 
 
 def _r(staff: set[StaffRole] | frozenset[StaffRole] = frozenset(), *,
        participants: frozenset[Role] = frozenset(), host: bool = False,
-       mediator: bool = False, scope: Scope = Scope.COURT) -> Rule:
-    return Rule(frozenset(staff), participants, host, mediator, scope)
+       mediator: bool = False, scope: Scope = Scope.COURT, sessions_only: bool = False
+       ) -> Rule:
+    return Rule(frozenset(staff), participants, host, mediator, scope, sessions_only)
 
 
 HOST_ONLY = _r(host=True)
@@ -85,7 +88,7 @@ RULES: dict[str, Rule] = {
     "join_link.revoke": _r(SCHEDULERS),
     "recording.control": HOST_ONLY,
     "record.read": _r(TRIAL_STAFF, participants=EVERY_SEAT),
-    "record.edit": _r(SCHEDULERS, host=True),
+    "record.edit": _r(SCHEDULERS, host=True, sessions_only=True),
     "document.read.trial": _r(TRIAL_STAFF, participants=EVERY_SEAT),
     "document.read.mediation": _r(ANY_STAFF, participants=EVERY_SEAT),
     "recording.search": _r(ANY_STAFF, scope=Scope.OWN),  # results: recording.read.* each
@@ -142,7 +145,7 @@ def may(actor: Actor, action: str, *, court_id: str | None = None,
         if actor.staff_role in rule.staff:
             return True
     elif actor.kind == "participant":
-        if hearing is None or actor.hearing_id != hearing.id:
+        if hearing is None or actor.hearing_id != hearing.id or rule.sessions_only:
             return False
         if actor.role in rule.participants:
             return True

@@ -26,6 +26,8 @@ def cells(rule: Rule) -> tuple[str, ...]:
         seats = ", ".join(sorted(r.value for r in rule.participants)) or "–"
     relation = ", ".join(n for n, on in (("host", rule.host), ("mediator", rule.mediator))
                          if on) or "–"
+    if rule.sessions_only:
+        relation += " (staff session only)"
     return ("all courts" if StaffRole.ADMIN in rule.staff else "–",
             *(of_court(r) for r in (StaffRole.ADMIN, StaffRole.CLERK, StaffRole.JUDGE,
                                     StaffRole.MEDIATOR)),
