@@ -1,5 +1,9 @@
 """Recordings for court staff: search, stream with HTTP Range, verify, download evidence.
 
+Who may is hearings/policy.py's: a trial's recording for the court's administrators,
+clerks and judges (`recording.read.trial`), a mediation's for all its staff; a search
+answers only the hearings whose recording the caller may read.
+
 Every access is audited with who and why (`reason`): a search as `recording.searched`,
 each file request as `recording.streamed`, a package as `recording.packaged`, a check as
 `recording.verified`.
