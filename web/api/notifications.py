@@ -27,5 +27,7 @@ def _json(note: Notification) -> dict[str, object]:
               "parties outside the room, sent or waiting (staff of the court)", tag="hearings")
 async def notifications(request: web.Request) -> web.Response:
     actor = await staff_for(request)
-    notes = await request.app[SERVICES].outbox.of_hearing(actor, request.match_info["hearing_id"])
+    services, hearing_id = request.app[SERVICES], request.match_info["hearing_id"]
+    await services.scheduling.hearing(actor, hearing_id, "notification.read")  # the policy
+    notes = await services.outbox.of_hearing(actor, hearing_id)
     return web.json_response({"notifications": [_json(n) for n in notes]})
