@@ -8,6 +8,12 @@ I/O never blocks the loop, and there is no thread wake-up per frame (which cost 
 CPU than the muxing). The watchdog on the loop reports a track that stops delivering
 (aiortc's "ended" may never fire, aiortc#1129), rotates segments on time, and re-requests
 keyframes while a rotation waits for one.
+
+Nothing stops a recording for good but the hearing: a participant whose media returns
+records again ("media_resumed"), and a writer that failed (disk full) closes its segment
+as far as it got, then tries the disk again with backoff and opens a new segment when
+there is room ("writer_recovered"). Whatever its own state, the recorder records only
+while the hearing's switch (`start`/`pause`/`resume`) says so.
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ RecordingState = Literal["standby", "recording", "paused", "stopped", "failed"]
 _RESYNC_SECONDS = 2.0
 _WATCH_INTERVAL = 0.5
 BATCH_SECONDS = 0.1  # what a crash can lose on top of the page cache: well inside ~2 s
+WRITER_RETRY_SECONDS = (2.0, 30.0)  # a failed writer's first and longest wait before retrying
+_SETTLED_PACKETS = 500  # a retried segment this long (~5 s) shows the disk has room again
 
 
 @dataclass(frozen=True)
@@ -150,30 +158,45 @@ _writer = _BatchWriter()
 
 class _Sink:
     """The writer side: takes packets from the loop, owns the `SegmentSeries`; everything
-    touching the series runs on the writer thread, in the order it was submitted."""
+    touching the series runs on the writer thread, in the order it was submitted.
+
+    After a write fails, the open segment is closed at once (its sidecar says what the file
+    holds and why it ends) and packets are dropped until the retry time; the packet after it
+    goes to the disk again, which opens a new segment, or fails and doubles the wait.
+    """
 
     def __init__(
         self, series: SegmentSeries, loop: asyncio.AbstractEventLoop,
         on_opened: Callable[[Path], None], on_error: Callable[[str, str], None],
     ) -> None:
         self.series = series
-        self.failed = False
+        self.failed = False  # written on the writer thread, read on the loop
+        self._retry_at = 0.0  # monotonic
+        self._retry_wait = WRITER_RETRY_SECONDS[0]
         self._loop = loop
         self._on_opened = on_opened
         self._on_error = on_error
 
+    @property
+    def retry_due(self) -> bool:
+        return self.failed and time.monotonic() >= self._retry_at
+
     def write(self, kind: str, packet: av.Packet, wall: float) -> None:
-        if not self.failed:
+        if not self.failed or self.retry_due:
             _writer.submit(self._write, kind, packet, wall)
 
     def _write(self, kind: str, packet: av.Packet, wall: float) -> None:
         if self.failed:
-            return
+            if not self.retry_due:
+                return
+            self.failed = False
         before = self.series.current
         self._guarded(self.series.add, kind, packet, wall)
         current = self.series.current
         if current is not None and current is not before:
             self._loop.call_soon_threadsafe(self._on_opened, current.path)
+        elif current is not None and current.packets == _SETTLED_PACKETS:
+            self._retry_wait = WRITER_RETRY_SECONDS[0]
 
     async def finish(self) -> None:
         """Finish the open segment once the packets queued before have been written."""
@@ -183,12 +206,20 @@ class _Sink:
         try:
             function(*args)
         except SegmentWriteError as exc:
-            self.failed = True
-            self._loop.call_soon_threadsafe(self._on_error, "writer_error", str(exc)[:200])
+            self._failed(str(exc))
         except Exception as exc:  # a writer bug must surface as "failed", not kill aiortc's thread
             logger.exception("segment writer crashed")
-            self.failed = True
-            self._loop.call_soon_threadsafe(self._on_error, "writer_error", repr(exc)[:200])
+            self._failed(repr(exc))
+
+    def _failed(self, detail: str) -> None:
+        self.failed = True
+        self._retry_at = time.monotonic() + self._retry_wait
+        self._retry_wait = min(self._retry_wait * 2, WRITER_RETRY_SECONDS[1])
+        self._loop.call_soon_threadsafe(self._on_error, "writer_error", detail[:200])
+        try:
+            self.series.finish()  # seal what reached the disk now, not at the hearing's end
+        except Exception as exc:  # recovery closes it later from the file alone
+            logger.warning("cannot close the failed segment: %s", exc)
 
 
 class ParticipantRecorder:
@@ -209,6 +240,7 @@ class ParticipantRecorder:
         self.participant = participant
         self.specs = {spec.kind: spec for spec in specs}
         self.state: RecordingState = "standby"
+        self._switch: Literal["standby", "recording", "paused"] = "standby"  # the hearing's
         self.reason: str | None = None
         self.segment_seconds = segment_seconds
         self.media_timeout = media_timeout
@@ -242,9 +274,14 @@ class ParticipantRecorder:
             if mime_type != mime and mime_type.lower() != mime.lower():
                 self._reject_codec(mime_type)
                 return
+            if self._switch != "recording":
+                return
             state, reason = self.state, self.reason
-            if state == "failed" and reason == "media_timeout":
-                self._loop.call_soon(self._media_resumed)
+            if state == "failed":
+                if reason == "media_timeout":
+                    self._loop.call_soon(self._media_resumed)
+                elif reason != "writer_error":  # the sink knows when to try the disk again
+                    return
             elif state != "recording":
                 return
             wall = clock.wall(int(packet.pts or 0), tick, time.time())
@@ -253,17 +290,25 @@ class ParticipantRecorder:
         return deliver
 
     def start(self) -> None:
+        self._switch = "recording"
         if not self._tasks:
             self._tasks.append(asyncio.create_task(self._watch(), name="recording-watchdog"))
         if self.state in ("standby", "paused"):
             self._enter_recording()
 
     def pause(self) -> None:
+        """Whatever the recorder's state, nothing is recorded until `resume`."""
+        if self._switch != "recording":
+            return
+        self._switch = "paused"
         if self.state == "recording":
             self._set("paused")
+        if self.state in ("paused", "failed"):
             self._tasks.append(asyncio.create_task(self._sink.finish()))
 
     def resume(self) -> None:
+        if self._switch == "paused":
+            self._switch = "recording"
         if self.state == "paused":
             self._enter_recording()
 
@@ -308,12 +353,17 @@ class ParticipantRecorder:
             self._loop.call_soon(self._fail, "unexpected_codec", mime_type)
 
     def _media_resumed(self) -> None:
-        if self.state == "failed" and self.reason == "media_timeout":
+        if self.state == "failed" and self.reason == "media_timeout" and (
+                self._switch == "recording"):
             self._set("recording", "media_resumed")
 
     async def _watch(self) -> None:
         while True:
             await asyncio.sleep(_WATCH_INTERVAL)
+            if self.state == "failed" and self.reason == "writer_error" and self._sink.retry_due:
+                if time.monotonic() - self._last_keyframe_request > 1.0:
+                    self._ask_keyframe()  # the retried segment opens at a keyframe
+                continue
             if self.state != "recording":
                 continue
             now = time.monotonic()
@@ -349,7 +399,11 @@ class ParticipantRecorder:
             self._set("failed", reason, detail=detail)
 
     def _segment_opened(self, path: Path) -> None:
-        if self.state == "recording" and self._announce_segment:
+        if self.state == "failed" and self.reason == "writer_error" and (
+                self._switch == "recording"):
+            self._announce_segment = False
+            self._set("recording", "writer_recovered", path)
+        elif self.state == "recording" and self._announce_segment:
             self._announce_segment = False
             self._set("recording", None, path)
 

@@ -241,13 +241,18 @@ class SegmentWriter:
 
     def close(self) -> None:
         """Finish the file and write the final sidecar — also after a failed write, when the
-        sidecar describes what the file holds and carries the `error`."""
+        sidecar describes what the file holds and carries the `error`; a failed segment that
+        holds no packet at all is removed, sidecar and all."""
         container, self._container = self._container, None
         if container is not None:
             try:
                 container.close()
             except (OSError, av.FFmpegError) as exc:
                 self.error = self.error or f"cannot finish: {exc}"
+        if self.error is not None and not read_segment(self.path).packets:
+            self.path.unlink(missing_ok=True)
+            self.path.with_suffix(".json").unlink(missing_ok=True)
+            return
         try:
             self._write_sidecar(complete=True)
         except OSError as exc:
@@ -372,6 +377,7 @@ class SegmentSeries:
             return None
         try:
             writer.close()
-        finally:  # the file exists whatever became of its sidecar
-            self.closed.append(writer.path)
+        finally:  # the file exists whatever became of its sidecar (unless it held nothing)
+            if writer.path.exists():
+                self.closed.append(writer.path)
         return writer.path

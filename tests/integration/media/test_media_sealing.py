@@ -187,3 +187,37 @@ def test_the_duration_goes_only_where_the_muxer_reserved_it(tmp_path: Path,
     other.write_text("{}")
     with pytest.raises(ValueError, match="EBML"):
         write_duration(other, 1.0)
+
+
+@pytest.mark.slow
+async def test_recording_resumes_in_a_new_segment_once_the_disk_has_room_again(
+    small_disk: Path, source_webm: Path,
+) -> None:
+    """A full disk fails the recording loudly, but not for good: when space returns (an
+    operator cleaned up) the next keyframe opens a new segment and the recording says so."""
+    ballast = small_disk / "ballast"
+    ballast.write_bytes(b"\0" * 200 * 1024)  # leaves under 1 s of the stream
+    events: list[RecordingEvent] = []
+
+    def operator(event: RecordingEvent) -> None:  # cleans up when the alert comes
+        events.append(event)
+        if event.state == "failed":
+            ballast.unlink(missing_ok=True)
+
+    hearing = small_disk / "h1"
+    recorder = ParticipantRecorder(WHO, SPECS, hearing / "p1", on_event=operator,
+                                   media_timeout=10)
+    recorder.start()
+    await play_into(recorder, source_webm, seconds=6)  # retried after ~3 s: 2 s in a new segment
+    assert not ballast.exists()
+    await recorder.stop("hearing_stopped")
+
+    states = [(e.state, e.reason) for e in events]
+    assert ("failed", "writer_error") in states
+    assert states.index(("recording", "writer_recovered")) > states.index(("failed", "writer_error"))
+    assert recorder.state == "stopped"
+    first, second = sorted((hearing / "p1").glob("seg-*.mkv"))[:2]
+    assert "No space left" in str(sidecar(first)["error"])
+    assert sidecar(second)["complete"] is True and "error" not in sidecar(second)
+    assert read_segment(second).packets["video"] > 40
+    assert sidecar(second)["start_wall_clock"] > sidecar(first)["end_wall_clock"]  # a gap
