@@ -58,7 +58,10 @@ def _close_out(segment: Path) -> float | None:
     sidecar_path = segment.with_suffix(".json")
     sidecar: dict[str, Any] = {}
     if sidecar_path.exists():
-        sidecar = json.loads(sidecar_path.read_text(encoding="utf-8"))
+        try:
+            sidecar = json.loads(sidecar_path.read_text(encoding="utf-8"))
+        except ValueError:  # cut while rewritten in place (a full disk, then a kill)
+            logger.warning("sidecar %s is unreadable; rebuilt from the segment", sidecar_path)
     if sidecar.get("complete"):
         return None
     found = read_segment(segment)
@@ -89,16 +92,28 @@ def _close_out(segment: Path) -> float | None:
 
 
 def recover_participant(directory: Path) -> Gap | None:
-    """Close out every interrupted segment; the gap after the last one, if any."""
+    """Close out every interrupted segment; the gap after the last one, if any.
+
+    Never raises for a full or failing disk: a participant must be able to join (and be
+    recorded again when there is room) even when the archive cannot be updated; what
+    cannot be written is logged, and a segment left incomplete is closed next time.
+    """
     gap: Gap | None = None
     for index in segment_indexes(directory):
         segment = segment_path(directory, index)
-        end = _close_out(segment)
+        try:
+            end = _close_out(segment)
+        except OSError as exc:
+            logger.error("cannot close out %s: %s", segment, exc)
+            continue
         if end is None:
             continue
         gap = Gap(directory.name, segment.name, end, time.time())
-        with (directory.parent / GAPS_FILE).open("a", encoding="utf-8") as gaps:
-            gaps.write(json.dumps(asdict(gap)) + "\n")
+        try:
+            with (directory.parent / GAPS_FILE).open("a", encoding="utf-8") as gaps:
+                gaps.write(json.dumps(asdict(gap)) + "\n")
+        except OSError as exc:
+            logger.error("cannot note the gap after %s in %s: %s", segment, GAPS_FILE, exc)
     return gap
 
 

@@ -5,8 +5,10 @@ kill carries its duration once recovered. Real PyAV and ffmpeg, a real full file
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -134,7 +136,7 @@ with av.open(sys.argv[1]) as container:
         if packet.pts is None or not packet.size:
             continue
         offset = float(packet.pts * packet.time_base)
-        if offset > 4:
+        if offset > float(sys.argv[3]):
             os.kill(os.getpid(), signal.SIGKILL)
         kind = packet.stream.type
         copy = av.Packet(bytes(packet))
@@ -144,14 +146,19 @@ with av.open(sys.argv[1]) as container:
 """
 
 
+def killed_segment(source: Path, directory: Path, seconds: float = 4) -> Path:
+    """A segment whose writer was SIGKILLed `seconds` in."""
+    child = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(source), str(directory),
+                            str(seconds)],
+                           cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+    assert child.returncode == -signal.SIGKILL
+    return directory / "seg-00001.mkv"
+
+
 def test_a_segment_cut_by_a_kill_carries_its_duration_once_recovered(
     tmp_path: Path, source_webm: Path,
 ) -> None:
-    directory = tmp_path / "h1" / "p1"
-    child = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(source_webm), str(directory)],
-                           cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
-    assert child.returncode == -signal.SIGKILL
-    segment = directory / "seg-00001.mkv"
+    segment = killed_segment(source_webm, tmp_path / "h1" / "p1")
     with av.open(str(segment)) as container:
         assert container.duration is None  # what players showed: no duration
     before = read_segment(segment)
@@ -221,3 +228,27 @@ async def test_recording_resumes_in_a_new_segment_once_the_disk_has_room_again(
     assert sidecar(second)["complete"] is True and "error" not in sidecar(second)
     assert read_segment(second).packets["video"] > 40
     assert sidecar(second)["start_wall_clock"] > sidecar(first)["end_wall_clock"]  # a gap
+
+
+def test_recovery_on_a_full_disk_closes_what_it_can_and_never_raises(
+    tmp_path: Path, small_disk: Path, source_webm: Path,
+) -> None:
+    """A participant joining after a kill, the disk still full: their media must be
+    answered (recovery runs first), and the cut segment is still closed out in place."""
+    killed = killed_segment(source_webm, tmp_path / "h1" / "p1", seconds=2)
+    directory = small_disk / "h1" / "p1"
+    directory.mkdir(parents=True)
+    for name in ("seg-00001.mkv", "seg-00001.json"):
+        (directory / name).write_bytes((killed.parent / name).read_bytes())
+    with (small_disk / "ballast").open("wb", buffering=0) as ballast, contextlib.suppress(OSError):
+        while True:
+            ballast.write(b"\0" * 4096)
+    assert shutil.disk_usage(small_disk).free == 0
+
+    gaps = recover_hearing(small_disk / "h1")
+
+    assert [g.after_segment for g in gaps] == ["seg-00001.mkv"]  # the caller audits it
+    recovered = sidecar(directory / "seg-00001.mkv")
+    assert recovered["complete"] is True and recovered["duration_written"] is True
+    gaps_file = small_disk / "h1" / GAPS_FILE  # no room for the line: logged, not raised
+    assert not gaps_file.exists() or gaps_file.read_text() == ""
