@@ -73,7 +73,6 @@ async def play_into(recorder: ParticipantRecorder, source: Path, seconds: float)
             sinks[kind](copy, mime[kind])
 
 
-@pytest.mark.slow
 async def test_a_full_disk_leaves_final_sidecars_and_no_composite(
     small_disk: Path, source_webm: Path,
 ) -> None:
@@ -196,7 +195,6 @@ def test_the_duration_goes_only_where_the_muxer_reserved_it(tmp_path: Path,
         write_duration(other, 1.0)
 
 
-@pytest.mark.slow
 async def test_recording_resumes_in_a_new_segment_once_the_disk_has_room_again(
     small_disk: Path, source_webm: Path,
 ) -> None:
