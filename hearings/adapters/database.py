@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 
 from hearings.adapters import orm
 
@@ -45,7 +46,8 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             sa.event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False,
+                                           sync_session_class=_AggregateSession)
         # SQLite has a single writer: units of work take turns in this process rather
         # than failing with "database is locked". PostgreSQL needs no such lock.
         self.writer_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
@@ -64,6 +66,13 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class _AggregateSession(Session):
+    """yunting's sessions: they keep an aggregate's version when only a member changed."""
+
+
+sa.event.listen(_AggregateSession, "before_flush", orm.touch_aggregate_roots)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -8,7 +8,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import registry, relationship
+from sqlalchemy.orm import Session, registry, relationship
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.util import identity_key
 
 from hearings.audit import AuditEntry
 from hearings.cases import Case, CaseType
@@ -31,7 +33,7 @@ from hearings.states import (
 )
 from hearings.tokens import JoinToken
 
-__all__ = ["mapper_registry", "metadata", "start_mappers"]
+__all__ = ["mapper_registry", "metadata", "start_mappers", "touch_aggregate_roots"]
 
 metadata = sa.MetaData(
     naming_convention={
@@ -288,3 +290,15 @@ def start_mappers() -> None:
     m(DutyShift, duty_shifts)
     m(Notification, notifications)
     m(HearingRecord, hearing_records, version_id_col=hearing_records.c.row_version)
+
+
+def touch_aggregate_roots(session: Session, _context: object, _instances: object) -> None:
+    """Before a flush: a participant added to a hearing changes the hearing aggregate, so
+    the hearing's row is written too and its version checked and counted up. An
+    invitation that read the hearing before a concurrent close then fails as a conflict
+    instead of seating someone in a closed hearing."""
+    for obj in list(session.new):
+        if isinstance(obj, Participant):
+            hearing = session.identity_map.get(identity_key(Hearing, obj.hearing_id))
+            if hearing is not None and hearing not in session.new:
+                flag_modified(hearing, "state")

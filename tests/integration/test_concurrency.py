@@ -21,6 +21,7 @@ from hearings.cases import Case, CaseType
 from hearings.commands import ChangeHearing, ChangeParticipant, CreateCourt, OpenCase
 from hearings.errors import ConcurrentChange, Conflict, IllegalTransition
 from hearings.hearing import Hearing
+from hearings.participants import Role
 from hearings.states import HEARING, PARTICIPANT, HearingState, ParticipantState
 from tests.conftest import AUDIT_KEY, Services
 from tests.factories import make_trial
@@ -130,6 +131,27 @@ async def test_a_stale_write_is_a_conflict_and_takes_its_audit_entry_back(
         pauses = [e for e in await uow.audit.entries(hid) if e.action == "hearing.pause"]
         assert (await uow.hearings.get(hid)).state is HearingState.PAUSED
     assert len(pauses) == 1
+
+
+async def test_an_invitation_racing_the_close_is_refused_not_seated_in_a_closed_hearing(
+    services: Services,
+) -> None:
+    """A new participant changes the hearing aggregate: it counts the hearing's version too."""
+    trial = await make_trial(services)
+    hid, judge = trial.hearing.id, trial.judge_actor
+    await services.control.change_hearing(trial.clerk_actor, ChangeHearing(hid, "open_doors"))
+    async with another_engine(services) as other:
+        with pytest.raises(ConcurrentChange):
+            async with services.uow() as uow:
+                hearing = await uow.hearings.get(hid)  # waiting, as read
+                await other.control.change_hearing(judge, ChangeHearing(hid, "close"))
+                hearing.invite("证人王某", Role.WITNESS)  # legal in the hearing as read
+                await uow.audit.append("staff:test", "participant.invited", hid, {})
+                await uow.commit()
+    async with services.uow() as uow:
+        hearing = await uow.hearings.get(hid)
+    assert hearing.state is HearingState.CLOSED
+    assert "证人王某" not in [p.name for p in hearing.participants]
 
 
 async def test_a_duplicate_at_the_audit_appends_flush_is_a_conflict_naming_it(
