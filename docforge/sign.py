@@ -302,6 +302,7 @@ def sign_as(
         source=source,
         name=name,
         reason=f"{role} {name}",
+        role=role,
     )
 
 

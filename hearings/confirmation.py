@@ -16,7 +16,7 @@ from typing import Any
 from hearings.errors import InvalidInput
 from hearings.identity import new_id, utcnow
 from hearings.states import StateMachine
-from hearings.values import text
+from hearings.values import long_text, text
 
 __all__ = [
     "APPLICATION",
@@ -102,11 +102,8 @@ def check_grounds(decision: str, codes: object, reasons: object) -> tuple[list[s
     unknown = [c for c in codes if c not in GROUNDS]
     if unknown:
         raise InvalidInput(f"'grounds' must be in {sorted(GROUNDS)} (got {unknown!r})")
-    if reasons is not None and not isinstance(reasons, str):
-        raise InvalidInput("'reasons' must be a string")
-    free = (reasons or "").strip()
-    if len(free) > 5000:
-        raise InvalidInput(f"'reasons' must be at most 5000 characters (got {len(free)})")
+    free = "" if reasons is None else long_text(reasons, "reasons", max_length=5000,
+                                                  required=False).strip()
     if decision == "reject" and not codes:
         raise InvalidInput("a rejection must name at least one ground")
     if decision == "confirm" and codes:

@@ -10,9 +10,11 @@ from aiohttp import web
 
 from docforge.forge import DocumentForge
 from hearings.adapters.database import Database
+from media.errors import NegotiationError
 from media.participant import ParticipantInfo
 from media.peers import MediaService
 from signaling import RoomServices, Signaling, create_signaling
+from signaling.errors import MessageInvalid
 from web.api import ROUTES
 from web.bootstrap import Services, bootstrap
 from web.documents import ForgeDocuments
@@ -93,7 +95,10 @@ def _media_answer(app: web.Application, media: MediaService):  # type: ignore[no
     async def answer(hearing_id: str, identity: str, sdp: str, *, ice_restart: bool) -> str:
         info = await _describe(app[SERVICES], hearing_id, identity)
         await app[RECORDING].align(hearing_id)
-        return await media.answer(info, sdp)
+        try:
+            return await media.answer(info, sdp)
+        except NegotiationError as exc:  # the offer's fault, not the server's
+            raise MessageInvalid(str(exc)) from exc
 
     return answer
 

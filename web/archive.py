@@ -30,11 +30,12 @@ from media.evidence import (
     DOCUMENT_INDEX,
     MANIFEST,
     TOKEN,
+    ManifestSigner,
     PackageReport,
     build_package,
     verify_package,
 )
-from media.manifest import Manifest, Timestamper
+from media.manifest import Manifest
 from web.bootstrap import Services
 
 __all__ = [
@@ -156,7 +157,7 @@ class RecordingArchive:
             report.timestamp = "valid" if valid else "invalid"
         return report
 
-    async def package(self, hearing_id: str, work_dir: Path, *, timestamp: Timestamper,
+    async def package(self, hearing_id: str, work_dir: Path, *, sign: ManifestSigner,
                       audit: list[dict[str, Any]], name: str,
                       documents: Sequence[tuple[Document, bytes]] = ()) -> Path:
         """Build the evidence package (ZIP) in a fresh folder under `work_dir`; `documents`
@@ -171,7 +172,7 @@ class RecordingArchive:
                                        list(documents))
         return await build_package(
             self.directory(hearing_id), folder / name, hearing_id=hearing_id,
-            timestamp=timestamp, documents=pdfs, audit_extract=[extract], as_zip=True)
+            sign=sign, documents=pdfs, audit_extract=[extract], as_zip=True)
 
 
 def document_file(document: Document) -> str:

@@ -11,13 +11,16 @@ verifies offline.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from media.evidence import verify_package
 from tests.e2e.conftest import Server
 from tests.e2e.test_trial import _participant_id, self_test, stage, until
 
@@ -148,8 +151,15 @@ def test_schedule_invite_and_recordings_archive(server: Server, page_for: Callab
         row.get_by_test_id("recording-package").click()
     package = tmp_path / "evidence.zip"
     download.value.save_as(package)
-    checked = verify_package(package)
-    assert checked.ok and checked.hearing_id in (None, hearing_id), checked
+    # Verified as the defence would: given only the court's root certificate.
+    checked = subprocess.run(
+        [sys.executable, "-m", "web.cli", "verify", str(package), "--json",
+         "--trust", str(server.data_dir / "pki" / "root.pem")],
+        env={**os.environ, "YUNTING_DATA_DIR": str(tmp_path / "no-yunting-here")},
+        capture_output=True, text=True, timeout=120, check=False)
+    report = json.loads(checked.stdout)
+    assert checked.returncode == 0 and report["ok"], checked.stdout + checked.stderr
+    assert report["hearing_id"] == hearing_id and report["signature"] == "valid"
     screenshot(clerk, "clerk-recordings")
     for page in (judge, defendant, clerk):
         assert not [e for e in page.errors if "favicon" not in e], page.errors

@@ -10,11 +10,10 @@ from web.api import (
     scheduling,
     session,
     system,
-    timestamps,
 )
 
 ROUTES = [system.routes, session.routes, scheduling.routes, hearings.routes,
-          timestamps.routes, recordings.routes, mediations.routes, documents.routes,
+          recordings.routes, mediations.routes, documents.routes,
           notifications.routes, records.routes]
 
 __all__ = ["ROUTES"]

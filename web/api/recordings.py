@@ -12,6 +12,7 @@ each file request as `recording.streamed`, a package as `recording.packaged`, a 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import shutil
 from dataclasses import asdict
@@ -22,11 +23,13 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from docforge.detached import sign_detached
 from hearings.actors import Actor
 from hearings.errors import NotFound
 from hearings.hearing import Hearing
 from hearings.policy import recording_action
 from hearings.states import RecordingState
+from hearings.values import text
 from media.errors import PackageError
 from web.archive import RecordingArchive, audit_extract, find_hearings, signed_documents
 from web.auth import staff_for
@@ -69,10 +72,11 @@ def _reason(raw: str | None, *, required: bool) -> str | None:
                            "'reason' is required: say why you access this recording "
                            "(it is written to the audit log)")
         return None
-    if len(reason) > MAX_REASON:
-        raise ApiError(400, "invalid_input",
-                       f"'reason' must be at most {MAX_REASON} characters (got {len(reason)})")
-    return reason
+    return text(reason, "reason", max_length=MAX_REASON)
+
+
+def _term(raw: str | None, name: str) -> str | None:
+    return text(raw, name) if raw and raw.strip() else None
 
 
 async def _audit(request: web.Request, actor: Actor, action: str, hearing_id: str | None,
@@ -112,13 +116,15 @@ async def search(request: web.Request) -> web.Response:
         raise ApiError(400, "invalid_input",
                        f"'date' must be YYYY-MM-DD (got {raw_day!r})") from None
     reason = _reason(query.get("reason"), required=False)
+    # Search terms follow the text rule too: stored names are NFC, and a NUL or a bidi
+    # control must not reach the database or the audit log.
+    case_number, party = (_term(query.get(name), name) for name in ("case_number", "party"))
     archive = _archive(request)
     found = await find_hearings(request.app[SERVICES], actor, archive,
-                                case_number=query.get("case_number", "").strip() or None,
-                                day=day, party=query.get("party", "").strip() or None)
+                                case_number=case_number, day=day, party=party)
     await _audit(request, actor, "recording.searched", None, {
-        "case_number": query.get("case_number"), "date": raw_day or None,
-        "party": query.get("party"), "reason": reason, "hearings": [h.id for h, _ in found]})
+        "case_number": case_number, "date": raw_day or None,
+        "party": party, "reason": reason, "hearings": [h.id for h, _ in found]})
     return web.json_response([await _recording_json(archive, h, number) for h, number in found])
 
 
@@ -172,7 +178,8 @@ async def package(request: web.Request) -> web.StreamResponse:
     try:
         path = await _archive(request).package(
             hearing.id, settings.data_dir / "packages", name=name, audit=extract,
-            documents=documents, timestamp=request.app[FORGE].timestamp_digest)
+            documents=documents, sign=functools.partial(sign_detached,
+                                                        source=request.app[FORGE].source))
     except PackageError as exc:
         raise NotFound("recording", hearing.id) from exc
     try:

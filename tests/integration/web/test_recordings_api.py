@@ -30,6 +30,7 @@ from media.participant import ParticipantInfo
 from tests.factories import make_trial
 from tests.integration.media.streams import remux_as_segments
 from tests.integration.web.conftest import Court
+from tests.unit.docforge.conftest import capture_json
 from web.archive import RecordingArchive
 from web.keys import RECORDING, SERVICES
 
@@ -175,9 +176,11 @@ async def sealed_agreement(court: Court) -> Document:
         facts="双方就借款达成一致。",
         terms=(AgreementTerm("甲", "乙", "归还借款", Decimal("1000"), dt.date(2026, 12, 1)),))
     await services.documents.draft_agreement(document, context)
-    signers = [(p.name, "当事人") for p in context.parties] + [("调解员", "调解员")]
-    for field, (name, role) in zip(("party1", "party2", "mediator"), signers, strict=True):
-        await services.documents.sign_as(document, field, name, role, user_id=f"test:{field}")
+    for i, party in enumerate(context.parties, 1):  # parties sign an agreement by hand
+        await services.documents.sign_by_hand(document, f"party{i}", party.name, "当事人",
+                                              capture_json(i))
+    await services.documents.sign_as(document, "mediator", "调解员", "调解员",
+                                     user_id="test:mediator")
     document.seal(await services.documents.finish(document))
     async with services.uow() as uow:
         uow.documents.add(document)
@@ -225,14 +228,19 @@ async def test_package_verifies_offline_and_a_tampered_segment_is_named(
         await asyncio.sleep(0.05)
     assert not list(packages.iterdir())
 
-    report = verify_package(package)
-    assert report.ok and report.timestamp == "imprint_ok", report
+    report = verify_package(package)  # hashes only: every file matches, nothing trusted yet
+    assert not (report.altered or report.missing or report.unexpected or report.errors), report
+    assert report.layout == "bagit" and report.signature.startswith("unchecked") and not report.ok
+    ok = await asyncio.to_thread(run_cli, court, "verify", str(package))  # the court's roots
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "court signature by 法院电子印章 court seal（开发用）: valid" in ok.stdout
     with zipfile.ZipFile(package) as z:
         names = set(z.namelist())
-        assert {"manifest.json", "manifest.tsr", "recordings/composite.mp4",
-                "recordings/manifest.json", "recordings/manifest.tsr",
-                "audit/audit-extract.json"} <= names
-        extract = z.read("audit/audit-extract.json").decode()
+        assert {"bagit.txt", "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt",
+                "tagmanifest-sha256.txt.p7s", "yunting-manifest.json",
+                "data/recordings/composite.mp4", "data/recordings/manifest.json",
+                "data/recordings/manifest.tsr", "data/audit/audit-extract.json"} <= names
+        extract = z.read("data/audit/audit-extract.json").decode()
         assert '"recording.finish"' in extract
     packaged = (await court.audit("recording.packaged"))[-1]
     assert packaged.actor == f"staff:{court.trial.clerk.id}"
@@ -270,20 +278,21 @@ async def test_package_carries_the_hearings_signed_documents_and_names_a_tampere
     assert r.status == 200, await r.text()
     package = tmp_path / "evidence.zip"
     package.write_bytes(await r.read())
-    pdf_name = f"documents/mediation_agreement-{document.id}.pdf"
+    pdf_name = f"data/documents/mediation_agreement-{document.id}.pdf"
     with zipfile.ZipFile(package) as z:
         assert hashlib.sha256(z.read(pdf_name)).hexdigest() == document.sha256
-        index = json.loads(z.read("documents/index.json"))
+        index = json.loads(z.read("data/documents/index.json"))
     assert [(d["id"], d["sha256"], d["state"]) for d in index["documents"]] == [
         (document.id, document.sha256, "sealed")]
     assert (await court.audit("recording.packaged"))[-1].payload["documents"] == [document.id]
-    report = verify_package(package)
-    assert report.ok and report.documents == {pdf_name: "hash_ok"}, report
+    report = verify_package(package)  # without docforge's verifiers nothing is vouched for
+    assert report.documents == {pdf_name: "unchecked"} and not report.ok, report
 
-    # `yunting verify` also validates the signatures (docforge, this court's trust roots).
+    # `yunting verify` validates the signatures (docforge, this court's trust roots).
     ok = await asyncio.to_thread(run_cli, court, "verify", str(package))
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert f"document {pdf_name}: valid" in ok.stdout and "timestamp token: valid" in ok.stdout
+    assert f"document {pdf_name}: valid" in ok.stdout
+    assert "court signature by 法院电子印章 court seal（开发用）: valid" in ok.stdout
 
     tampered = tmp_path / "tampered.zip"
     rewrite_zip(package, tampered, pdf_name, 2000)
@@ -301,8 +310,8 @@ async def test_package_carries_the_hearings_signed_documents_and_names_a_tampere
                                 timestamp=lambda digest: b"not a token", documents=[fake_pdf])
     worse = await asyncio.to_thread(run_cli, court, "verify", str(forged))
     assert worse.returncode == 1 and "Traceback" not in worse.stderr, worse.stderr
-    assert "timestamp token: invalid" in worse.stdout
-    assert "document documents/minutes.pdf: invalid: " in worse.stdout
+    assert "court signature: missing: the court did not sign this package" in worse.stdout
+    assert "document data/documents/minutes.pdf: invalid: " in worse.stdout
 
 
 async def test_a_document_whose_stored_bytes_left_its_record_stops_the_package(
