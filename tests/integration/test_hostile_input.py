@@ -181,3 +181,16 @@ async def test_a_large_honest_body_is_read_to_the_end(client: Client, app: web.A
     r = await client.put(url, headers=headers, json={"body": body, "version": 0})
     assert r.status == 200, await r.text()
     assert (await (await client.get(url, headers=headers)).json())["body"] == body
+
+
+@pytest.mark.parametrize("name", ["party", "case_number", "reason"])
+@pytest.mark.parametrize("value", ["张\x00三", "张\u202e三"])
+async def test_recording_search_terms_follow_the_text_rule(
+    client: Client, app: web.Application, name: str, value: str
+) -> None:
+    """Search terms reach the database and the audit log: a NUL was a 500 on PostgreSQL."""
+    trial = await make_trial(app[SERVICES])
+    headers = await login(client, trial.clerk.username, "clerk-password-1")
+    r = await client.get("/api/recordings", params={name: value}, headers=headers)
+    assert r.status == 400, await r.text()
+    assert (await r.json())["error"]["code"] == "invalid_input"

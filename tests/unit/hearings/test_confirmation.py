@@ -80,3 +80,14 @@ def test_the_roster_covers_shifts_and_standing_duty() -> None:
     assert roster.on_duty("b", NOW + timedelta(hours=3))
     with pytest.raises(InvalidInput):
         DutyShift("c", "a", NOW, NOW)
+
+
+@pytest.mark.parametrize("reasons", ["受\u202e胁迫", "受\x00胁迫", "受\udfff胁迫", "受" * 5001])
+def test_free_reasons_follow_the_text_rule(reasons: str) -> None:
+    with pytest.raises(InvalidInput, match="'reasons'"):
+        check_grounds("reject", ["not_voluntary"], reasons)
+
+
+def test_free_reasons_keep_their_lines() -> None:
+    assert check_grounds("reject", ["not_voluntary"], "一、受胁迫\r\n二、未到场")[1] == (
+        "一、受胁迫\n二、未到场")
