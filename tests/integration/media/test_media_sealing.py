@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import av
 import pytest
@@ -49,8 +50,9 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
-def sidecar(segment: Path) -> dict[str, object]:
-    return json.loads(segment.with_suffix(".json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+def sidecar(segment: Path) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(segment.with_suffix(".json").read_text(encoding="utf-8"))
+    return body
 
 
 async def play_into(recorder: ParticipantRecorder, source: Path, seconds: float) -> None:
@@ -92,11 +94,11 @@ async def test_a_full_disk_leaves_final_sidecars_and_no_composite(
     found = read_segment(segment)
     # Final, and true to what reached the disk: not the packets handed to the muxer.
     assert final["complete"] is True and "No space left" in str(final["error"])
-    streams = {s["kind"]: s for s in final["streams"]}  # type: ignore[attr-defined]
+    streams = {s["kind"]: s for s in final["streams"]}
     assert streams["video"]["packets"] == found.packets["video"] > 30
     assert streams["audio"]["packets"] == found.packets["audio"] > 50
-    assert 1.0 < final["duration"] == found.duration < 6.0  # type: ignore[operator]
-    assert final["end_wall_clock"] == pytest.approx(final["start_wall_clock"] + found.duration)  # type: ignore[operator]
+    assert 1.0 < final["duration"] == found.duration < 6.0
+    assert final["end_wall_clock"] == pytest.approx(final["start_wall_clock"] + found.duration)
     assert count_frames(segment)["video"] >= found.packets["video"] - 2
     assert not list((hearing / "p1").glob("*.tmp"))
 
@@ -177,7 +179,7 @@ def test_a_segment_cut_by_a_kill_carries_its_duration_once_recovered(
         assert container.duration / av.time_base == pytest.approx(before.duration, abs=0.002)
     assert read_segment(segment) == before  # not one media byte moved
     assert count_frames(segment) == frames
-    streams = {s["kind"]: s for s in recovered["streams"]}  # type: ignore[attr-defined]
+    streams = {s["kind"]: s for s in recovered["streams"]}
     assert streams["video"]["packets"] == before.packets["video"]
     assert recover_hearing(tmp_path / "h1") == []  # idempotent
 
