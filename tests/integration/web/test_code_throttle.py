@@ -16,6 +16,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from hearings.adapters.database import Database
+from signaling import NAMESPACE
 from tests.conftest import AUDIT_KEY, Services
 from tests.factories import Trial, make_trial
 from tests.integration.signaling.conftest import ORIGIN, Client
@@ -114,6 +115,8 @@ async def test_a_known_code_is_admitted_and_not_counted(
 
 async def test_socket_connects_with_guessed_tokens_are_throttled(
         database: Database, tmp_path: Path, aiohttp_server: Any) -> None:
+    """The connect arrives inside an engine.io request (the WebSocket's here; a polling
+    POST's likewise): the caller that request named is the one throttled."""
     app: web.Application = create_app(_settings(tmp_path), database=database)
     server = await aiohttp_server(app, host="127.0.0.1")
     services = Services(database)
@@ -124,8 +127,9 @@ async def test_socket_connects_with_guessed_tokens_are_throttled(
         c = Client(url, "guess")
         try:
             with pytest.raises(socketio.exceptions.ConnectionError):
-                await c.connect({"token": token, "hearing_id": trial.hearing.id},
-                                {"Origin": ORIGIN})
+                await c.sio.connect(url, namespaces=[NAMESPACE], transports=["websocket"],
+                                    auth={"token": token, "hearing_id": trial.hearing.id},
+                                    headers={"Origin": ORIGIN}, wait_timeout=5)
             codes.append(c.refusal["data"]["code"] if c.refusal else None)
         finally:
             await c.close()
