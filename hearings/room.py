@@ -16,6 +16,7 @@ from hearings.hearing import Hearing
 from hearings.participants import Participant, Role
 from hearings.policy import require_in
 from hearings.ports import UnitOfWork
+from hearings.retry import retried
 from hearings.states import ParticipantState
 
 __all__ = ["CLIENT_ROLES", "COUNSEL_ROLES", "Room"]
@@ -31,6 +32,7 @@ class Room:
     def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
         self._uow = uow
 
+    @retried
     async def arrive(self, actor: Actor, hearing_id: str, participant_id: str) -> Hearing:
         """A participant's connection is up: invited → lobby, disconnected → back where they were.
 
@@ -59,6 +61,7 @@ class Room:
             await uow.commit()
             return hearing
 
+    @retried
     async def depart(self, hearing_id: str, participant_id: str) -> Participant:
         """The last connection of a participant went away (observed by the system)."""
         async with self._uow() as uow:

@@ -268,3 +268,32 @@ async def test_forty_cases_opened_over_http_eight_at_a_time_answer_no_5xx(
     assert all(body["error"]["code"] == "conflict" for status, body in answers if status == 409)
     numbers = [body["number"] for status, body in answers if status == 201]
     assert len(numbers) == len(set(numbers)) and numbers
+
+
+async def test_arrivals_and_departures_the_system_observes_are_never_refused(
+    services: Services,
+) -> None:
+    """A flapping connection's arrive/depart race across two processes: the system has
+    nobody to answer 409 to, so each is read and tried again (hearings/retry.py) — none is
+    refused, and the audit log replays."""
+    from hearings.room import Room
+
+    trial = await make_trial(services)
+    hid, party = trial.hearing.id, trial.people["lawyer"]
+    me = Actor.participant(party.id, party.name, hid, party.role)
+    async with two_processes(services) as (one, two):
+        rooms = (Room(one.uow), Room(two.uow))
+        results = await asyncio.gather(*(
+            rooms[i % 2].arrive(me, hid, party.id) if i % 4 < 2
+            else rooms[i % 2].depart(hid, party.id) for i in range(24)),
+            return_exceptions=True)
+    assert [r for r in results if isinstance(r, BaseException)] == []
+    async with services.uow() as uow:
+        entries = [e for e in await uow.audit.entries(hid)
+                   if e.payload.get("participant_id") == party.id
+                   and e.action.startswith("participant.")
+                   and e.action != "participant.invited"]
+        stored = (await uow.hearings.get(hid)).participant(party.id)
+    # A retried command re-decides: an arrival finding them in already writes nothing, as
+    # does a departure finding them gone. The last entry written is where they are.
+    assert entries and entries[-1].payload["state"] == stored.state.value

@@ -1,0 +1,44 @@
+"""Running a command again when a concurrent writer committed first.
+
+Rows that commands race on carry optimistic versions (hearings/adapters): the loser's
+whole unit of work rolls back and raises `ConcurrentChange`. Commands the system issues
+on its own (a connection came or went, the recorder failed or recovered) have nobody to
+show a 409 to, so they read and try again; a person's command answers 409 instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import random
+from collections.abc import Awaitable, Callable
+from typing import ParamSpec, TypeVar
+
+from hearings.errors import ConcurrentChange
+
+__all__ = ["ATTEMPTS", "retried"]
+
+ATTEMPTS = 5
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def retried(command: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """`command` again (up to ATTEMPTS in all, with a short random backoff) on a lost race.
+
+    Only for commands that push nothing before their commit: a retry re-reads and
+    re-decides, so nothing is done twice.
+    """
+
+    @functools.wraps(command)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return await command(*args, **kwargs)
+            except ConcurrentChange:
+                if attempt == ATTEMPTS:
+                    raise
+                await asyncio.sleep(random.uniform(0, 0.01 * 2 ** attempt))
+        raise AssertionError("unreachable")
+
+    return run
