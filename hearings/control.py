@@ -1,4 +1,9 @@
-"""Service handlers for a live hearing: the judge's controls, participants' moves, recording."""
+"""Service handlers for a live hearing: the judge's controls, participants' moves, recording.
+
+Each handler is retried after a lost race (hearings/retry.py): it re-reads the hearing and
+the state table decides again, so a command that is no longer legal is refused as
+illegal, never applied to a state it was not meant for.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from hearings.hearing import Hearing
 from hearings.participants import Participant
 from hearings.policy import RULES, require_in
 from hearings.ports import UnitOfWork
+from hearings.retry import retried
 from hearings.states import HEARING, ParticipantState, RecordingState
 
 __all__ = ["HOST_PARTICIPANT_ACTIONS", "SELF_PARTICIPANT_ACTIONS", "Control"]
@@ -29,6 +35,7 @@ class Control:
         self._on_recording = on_recording
         self._on_closed = on_closed  # e.g. Records.hearing_closed: the record is frozen
 
+    @retried
     async def change_hearing(self, actor: Actor, cmd: ChangeHearing) -> Hearing:
         async with self._uow() as uow:
             hearing = await uow.hearings.get(cmd.hearing_id)
@@ -55,6 +62,7 @@ class Control:
             await self._on_closed(hearing.id)
         return hearing
 
+    @retried
     async def change_participant(self, actor: Actor, cmd: ChangeParticipant) -> Participant:
         async with self._uow() as uow:
             hearing = await uow.hearings.get(cmd.hearing_id)
@@ -78,6 +86,7 @@ class Control:
             await uow.commit()
             return participant
 
+    @retried
     async def set_mute(
         self, actor: Actor, hearing_id: str, participant_id: str, *, muted: bool, locked: bool
     ) -> Participant:
@@ -96,6 +105,7 @@ class Control:
             await uow.commit()
             return participant
 
+    @retried
     async def change_recording(self, actor: Actor, cmd: ChangeRecording, *,
                                only_from: RecordingState | None = None) -> Hearing:
         """The judge pauses/resumes recording; the recorder reports fail/recover/finish.

@@ -1,9 +1,10 @@
 """Running a command again when a concurrent writer committed first.
 
 Rows that commands race on carry optimistic versions (hearings/adapters): the loser's
-whole unit of work rolls back and raises `ConcurrentChange`. Commands the system issues
-on its own (a connection came or went, the recorder failed or recovered) have nobody to
-show a 409 to, so they read and try again; a person's command answers 409 instead.
+whole unit of work rolls back and raises `ConcurrentChange`. State-machine commands (a
+connection came or went, the recorder failed, the judge paused) are read and tried again:
+the state table re-decides on fresh state, so a lost race is never a spurious 409. Edits
+of free text (the hearing record) are not retried: the clerk must see the other change.
 """
 
 from __future__ import annotations

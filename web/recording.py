@@ -23,7 +23,6 @@ from hearings.control import Control
 from hearings.errors import HearingsError, NotFound
 from hearings.events import RecordingChanged
 from hearings.hearing import Hearing
-from hearings.retry import retried
 from hearings.scheduling import Scheduling
 from hearings.states import ParticipantState, RecordingState
 from media.composer import compose_hearing
@@ -153,7 +152,7 @@ class RecordingDriver:
         if self.control is None:
             return
         try:
-            await retried(self.control.change_recording)(
+            await self.control.change_recording(
                 SYSTEM, ChangeRecording(hearing_id, action, detail), only_from=only_from)
         except HearingsError as exc:  # e.g. already failed, or the hearing moved on
             log.info("recording %s for %s not applied: %s", action, hearing_id, exc)
