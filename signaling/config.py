@@ -49,6 +49,9 @@ class SignalingConfig:
     max_concurrent_joins: int = 8
     ping_interval_s: float = 25.0
     ping_timeout_s: float = 20.0
+    # A process's presence entries count only while it heartbeats (Redis deployment):
+    # it refreshes a key of this TTL every TTL / 4; silent this long, it is dead.
+    process_ttl_s: float = 3.0
     quality: Thresholds = field(default_factory=Thresholds)
 
     def __post_init__(self) -> None:
@@ -62,6 +65,8 @@ class SignalingConfig:
             raise ConfigError("'max_sdp_bytes' must not exceed 'max_message_bytes'")
         if self.max_concurrent_joins < 1:
             raise ConfigError("'max_concurrent_joins' must be at least 1")
+        if not 0.5 <= self.process_ttl_s <= 60:
+            raise ConfigError("'process_ttl_s' must be between 0.5 and 60 seconds")
         if self.rate_per_s <= 0 or self.rate_burst < 1:
             raise ConfigError("'rate_per_s' must be positive and 'rate_burst' at least 1")
 

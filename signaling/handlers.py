@@ -2,7 +2,9 @@
 
 Reached only through `namespace.py`, after size, rate, schema and authorization
 checks. State changes go to `hearings` (database + audit); presence-only things
-(quality, hands, consultation requests) go to `Presence`.
+(quality, hands, consultation requests) go to `Presence`. Messages from one person
+to another (rtc relays, chat) go through `Hub.relay`: delivered, or refused with
+`unavailable` when no process holding the addressee could receive them.
 """
 
 from __future__ import annotations
@@ -253,14 +255,14 @@ class Handlers:
     async def chat(self, conn: Connection, msg: m.ChatSend, st: Standing, event: str
                           ) -> Result:
         said = self._said(conn, msg.text, None)
-        await self.hub.emit(rooms.staff(conn.hearing_id), "chat.message", said)
+        await self.hub.relay(rooms.staff(conn.hearing_id), "chat.message", said)
         await self.hub.emit_person(conn.hearing_id, conn.member.identity, "chat.message", said)
         return {}
 
     async def chat_reply(self, conn: Connection, msg: m.ChatReply, st: Standing, event: str
                           ) -> Result:
         said = self._said(conn, msg.text, msg.to)
-        await self.hub.emit_person(conn.hearing_id, msg.to, "chat.message", said)
+        await self.hub.relay(rooms.person(conn.hearing_id, msg.to), "chat.message", said)
         await self.hub.emit(rooms.staff(conn.hearing_id), "chat.message", said)
         return {}
 
@@ -296,7 +298,7 @@ class Handlers:
         if msg.to == m.MEDIA_PEER:
             return await self._to_media(conn, event, msg, st)
         room = await self._route(conn, msg.to, st)
-        await self.hub.emit(room, event, {
+        await self.hub.relay(room, event, {
             "from": conn.member.identity, "sdp": msg.sdp, "ice_restart": msg.ice_restart})
         return {}
 
@@ -324,7 +326,7 @@ class Handlers:
                                            msg.candidate, msg.sdp_mid, msg.sdp_mline_index)
             return {}
         room = await self._route(conn, msg.to, st)
-        await self.hub.emit(room, "rtc.candidate", payload)
+        await self.hub.relay(room, "rtc.candidate", payload)
         return {}
 
     async def _route(self, conn: Connection, target: str, st: Standing) -> str:

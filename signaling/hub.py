@@ -22,11 +22,12 @@ from hearings.participants import Participant, Role
 from hearings.states import ParticipantState
 from signaling.authz import Standing
 from signaling.config import NAMESPACE, MediaHangup, RoomServices, ServicesSource
+from signaling.errors import SignalingError
 from signaling.presence import Member, Presence, PresenceView
 from signaling.quality import Quality
 from signaling.ratelimit import TokenBucket
 
-__all__ = ["Connection", "Hub", "rooms"]
+__all__ = ["Connection", "Hub", "Undeliverable", "rooms"]
 
 log = logging.getLogger("yunting.signaling")
 BROADCAST_DELAY_S = 0.03
@@ -36,6 +37,12 @@ _STAFF_ROLES = frozenset({Role.CLERK.value, Role.ASSESSOR.value})
 MAIN_SIDE = "in"
 QUALITY_FLUSH_S = 1.0
 QUALITY_REFRESH_S = 30.0
+
+
+class Undeliverable(SignalingError):
+    """A relay that no process holding its addressee could receive (Redis away): refused."""
+
+    code = "unavailable"
 
 
 class rooms:
@@ -361,6 +368,23 @@ class Hub:
     async def emit(self, room: str, event: str, payload: dict[str, Any]) -> None:
         await self.sio.emit(event, payload, room=room, namespace=NAMESPACE)
 
+    async def relay(self, room: str, event: str, payload: dict[str, Any]) -> None:
+        """A message from one person to others: delivered, or refused — never lost silently.
+
+        Members of `room` on this process get it directly. If there are none, it must
+        reach another process through Redis: Redis's count of receivers must include
+        a process besides this one (which is subscribed to the hearing too), else the
+        sender is refused with `unavailable` (Redis away, or the other process not yet
+        subscribed again after a Redis restart) and may send it again.
+        """
+        confirm = getattr(self.sio.manager, "emit_confirmed", None)
+        if confirm is None or self.sio.manager.rooms.get(NAMESPACE, {}).get(room):
+            await self.emit(room, event, payload)
+            return
+        if await confirm(event, payload, NAMESPACE, room) < 2:
+            raise Undeliverable("the message could not be delivered now (the server's "
+                                "link to the other process is down); send it again")
+
     async def emit_person(self, hid: str, identity: str, event: str, payload: dict[str, Any]
                           ) -> None:
         await self.emit(rooms.person(hid, identity), event, payload)
@@ -376,8 +400,12 @@ class Hub:
     async def evict_all(self, hid: str, event: str, payload: dict[str, Any], *,
                         delay: float = 0.0) -> None:
         await asyncio.sleep(delay)
+        # The room first: every process's live connections are in it, whatever the
+        # presence store says; then each connection by sid, the held ones too.
+        await self.emit(rooms.everyone(hid), event, payload)
         for a in await self.presence.attachments(hid):
-            await self.emit(a.sid, event, payload)
+            if a.held:  # not in the hearing's rooms
+                await self.emit(a.sid, event, payload)
             await self.sio.disconnect(a.sid, NAMESPACE)
 
     async def broadcast(self, hid: str) -> None:

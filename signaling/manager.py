@@ -14,6 +14,9 @@ its parent (a JSON object with `method`, `host_id`, ...) and changes where it go
 - an emit to a sid this process holds is sent directly and not published at all;
 - each published message starts with the publisher's host id, so a process skips
   its own echoes without decoding them;
+- `emit_confirmed(...)` publishes in the same order but waits for Redis's answer:
+  how many processes received it (-1: Redis could not take it), so that a relay
+  nobody else can receive is refused instead of acknowledged and lost;
 - `notify(hearing_id)` tells the other processes of a hearing that its routing
   (members, states, consultations) changed: they drop their cached copy.
 
@@ -41,6 +44,10 @@ log = logging.getLogger("yunting.signaling")
 _HEARING_ROOMS = frozenset({"h", "p", "c", "r"})
 _ROUTING = "yt.routing"
 SUBSCRIBE_TIMEOUT_S = 5.0
+CONFIRM_TIMEOUT_S = 5.0
+# The listener retries at most this far apart once Redis is away, so that it is back
+# within seconds of Redis returning.
+RETRY_MAX_S = 2.0
 
 
 def hearing_of_room(room: object) -> str | None:
@@ -69,7 +76,8 @@ class HearingChannels(socketio.AsyncRedisManager):
         self._sub: Any = None  # the listener's PubSub (publishing uses self.redis)
         self._sub_client: Any = None
         self.on_routing_change: Callable[[str], None] | None = None
-        self._outbox: list[tuple[str, bytes]] = []
+        # (channel, payload, future for the number of receivers, or None)
+        self._outbox: list[tuple[str, bytes, asyncio.Future[int] | None]] = []
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -159,6 +167,22 @@ class HearingChannels(socketio.AsyncRedisManager):
                              "skip_sid": skip_sid, "callback": None,
                              "host_id": self.host_id})
 
+    async def emit_confirmed(self, event: str, data: Any, namespace: str, room: str) -> int:
+        """Emit to `room` and wait for Redis: the processes that received it, -1 if none could.
+
+        This process's own members of the room get it directly; the count includes
+        this process when it is subscribed to the hearing (Redis sends it back).
+        """
+        await self._deliver(event, data, namespace, room, None)
+        future = await self._publish({"method": "emit", "event": event, "data": [data],
+                                      "binary": False, "namespace": namespace, "room": room,
+                                      "skip_sid": None, "callback": None,
+                                      "host_id": self.host_id}, confirm=True)
+        try:
+            return int(await asyncio.wait_for(asyncio.shield(future), CONFIRM_TIMEOUT_S))
+        except TimeoutError:
+            return -1
+
     async def _handle_emit(self, message: dict[str, Any]) -> None:
         if message.get("binary") or message.get("callback"):
             await super()._handle_emit(message)
@@ -200,7 +224,7 @@ class HearingChannels(socketio.AsyncRedisManager):
         await self._publish({"method": _ROUTING, "hearing": hearing_id,
                              "namespace": NAMESPACE, "host_id": self.host_id})
 
-    async def _publish(self, data: dict[str, Any]) -> Any:
+    async def _publish(self, data: dict[str, Any], *, confirm: bool = False) -> Any:
         """Queue for the writer, which sends everything queued in one pipeline, in order.
 
         The caller does not wait for Redis: what it published reaches the others in
@@ -208,11 +232,13 @@ class HearingChannels(socketio.AsyncRedisManager):
         busy process sends many messages per system call instead of one.
         """
         payload = self._own + self.json.dumps(data, separators=(",", ":")).encode()
-        self._outbox.append((self._channel_for(data), payload))
+        future = asyncio.get_running_loop().create_future() if confirm else None
+        self._outbox.append((self._channel_for(data), payload, future))
         self._idle.clear()
         if self._writer is None or self._writer.done():
             self._writer = asyncio.ensure_future(self._write())
         self._wake.set()
+        return future
 
     async def _write(self) -> None:
         while True:
@@ -223,16 +249,20 @@ class HearingChannels(socketio.AsyncRedisManager):
                 await self._send(batch)
             self._idle.set()
 
-    async def _send(self, batch: list[tuple[str, bytes]]) -> None:
+    async def _send(self, batch: list[tuple[str, bytes, asyncio.Future[int] | None]]
+                    ) -> None:
         for attempt in range(2):
             try:
                 if not self.connected:
                     self._redis_connect()
                 async with self.redis.pipeline(transaction=False) as pipe:
-                    for channel, payload in batch:
+                    for channel, payload, _ in batch:
                         pipe.publish(channel, payload)
-                    await pipe.execute()
+                    receivers = await pipe.execute()
                 self.published += len(batch)
+                for (_, _, future), n in zip(batch, receivers, strict=True):
+                    if future is not None and not future.done():
+                        future.set_result(int(n))
                 return
             except asyncio.CancelledError:
                 raise
@@ -241,6 +271,9 @@ class HearingChannels(socketio.AsyncRedisManager):
                 if attempt:
                     log.error("cannot publish %d messages to Redis, giving up: %s",
                               len(batch), exc)
+                    for _, _, future in batch:
+                        if future is not None and not future.done():
+                            future.set_result(-1)
                 else:
                     log.error("cannot publish to Redis, retrying: %s", exc)
 
@@ -286,7 +319,7 @@ class HearingChannels(socketio.AsyncRedisManager):
                 log.error("cannot receive from Redis, retrying in %.0f s: %s", retry, exc)
                 await self._close_sub()
                 await asyncio.sleep(retry)
-                retry = min(retry * 2, 60.0)
+                retry = min(retry * 2, RETRY_MAX_S)
 
     async def _thread(self) -> None:
         async for channel, raw in self._messages():

@@ -17,7 +17,7 @@ from hearings.actors import SYSTEM
 from hearings.errors import HearingsError
 from hearings.hearing import Hearing
 from signaling import messages
-from signaling.authz import authorise
+from signaling.authz import Standing, authorise
 from signaling.config import NAMESPACE, SignalingConfig
 from signaling.entry import Entrant, Refused, enter
 from signaling.errors import MessageInvalid, MessageTooLarge, SignalingError
@@ -187,6 +187,39 @@ class HearingNamespace(socketio.AsyncNamespace):
             p = await self.hub.services.room.depart(hid, member.participant_id)
             await self.hub.presence.set_state(hid, p.id, p.state.value)
         await self.hub.broadcast(hid)
+
+    async def reannounce(self) -> None:
+        """The presence store lost what it held (a Redis restart): write again this
+        process's live connections, and their members' states from the database, then
+        send every hearing here its lists again. Each process announces its own."""
+        by_hearing: dict[str, list[Connection]] = {}
+        for conn in list(self.connections.values()):
+            by_hearing.setdefault(conn.hearing_id, []).append(conn)
+        for hid, conns in by_hearing.items():
+            hearing = await self.hub.services.scheduling.hearing(SYSTEM, hid)
+            states = {}
+            for c in conns:
+                pid = c.member.participant_id
+                states[c.member.identity] = (hearing.participant(pid).state.value
+                                             if pid is not None else "in_hearing")
+            await self.hub.presence.announce(
+                hid, [(c.member, c.sid, self.hub.standing(c) is Standing.HELD)
+                      for c in conns if c.sid in self.connections], states)
+            await self.hub.broadcast(hid)
+        log.warning("presence re-announced: %d connections in %d hearings",
+                 sum(map(len, by_hearing.values())), len(by_hearing))
+
+    async def promote_orphans(self) -> None:
+        """A held connection whose live one was on a process that died takes over."""
+        for conn in list(self.connections.values()):
+            if self.hub.standing(conn) is not Standing.HELD:
+                continue
+            hid, identity = conn.hearing_id, conn.member.identity
+            attached = await self.hub.presence.attachments(hid, identity)
+            if attached and not any(not a.held for a in attached) \
+                    and attached[0].sid == conn.sid:
+                await self.hub.promote(hid, conn.sid, identity)
+                await self.hub.broadcast(hid)
 
     def _spawn(self, coro: Any) -> None:
         self.hub.spawn(coro)

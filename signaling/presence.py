@@ -6,11 +6,20 @@ seam is one small interface, `Tables`: per hearing, a few hashes of JSON values.
 `LocalTables` is the embedded default; `RedisTables` shares them between processes
 (JSON only, never pickle). Every write is one HSET/HDEL, so no read-modify-write
 races between processes.
+
+Presence belongs to a live process. Each `Presence` has a process id (new at every
+start: a restarted process never inherits its predecessor's entries) and every
+connection entry (`sids`) is tagged with it. The process refreshes a key of a few
+seconds' TTL (`beat`); entries of a process whose key is gone (killed, frozen) are
+ignored by every reader and deleted by the first one that sees them. When `beat`
+finds its own key missing although it had set it, the store lost what it held (a
+Redis restart): the process re-announces its live connections (`announce`).
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
@@ -35,6 +44,8 @@ class Tables(Protocol):
                        ) -> None: ...
     async def all(self, hearing_id: str, tables: tuple[str, ...]
                   ) -> dict[str, dict[str, dict[str, Any]]]: ...
+    async def beat(self, process: str, ttl_s: float) -> bool: ...
+    async def alive(self, processes: set[str]) -> set[str]: ...
     async def close(self) -> None: ...
 
 
@@ -59,6 +70,12 @@ class LocalTables:
     async def all(self, hearing_id: str, tables: tuple[str, ...]
                   ) -> dict[str, dict[str, dict[str, Any]]]:
         return {t: dict(self._data.get((hearing_id, t), {})) for t in tables}
+
+    async def beat(self, process: str, ttl_s: float) -> bool:
+        return True  # one process, which is alive while it runs
+
+    async def alive(self, processes: set[str]) -> set[str]:
+        return set(processes)
 
     async def close(self) -> None:
         self._data.clear()
@@ -119,6 +136,28 @@ class RedisTables:
         return {t: {k: json.loads(v) for k, v in r.items()} for t, r in zip(tables, results,
                                                                            strict=True)}
 
+    def _process_key(self, process: str) -> str:
+        return f"{self._prefix}:process:{process}"
+
+    async def beat(self, process: str, ttl_s: float) -> bool:
+        """Refresh the process's key; False when it was not there (new, or the store lost it)."""
+        name = self._process_key(process)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.exists(name)
+            pipe.set(name, "1", px=int(ttl_s * 1000))
+            existed, _ = await pipe.execute()
+        return bool(existed)
+
+    async def alive(self, processes: set[str]) -> set[str]:
+        if not processes:
+            return set()
+        ordered = sorted(processes)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for process in ordered:
+                pipe.exists(self._process_key(process))
+            found = await pipe.execute()
+        return {p for p, n in zip(ordered, found, strict=True) if n}
+
     async def close(self) -> None:
         await self._redis.aclose()
         await self._redis.connection_pool.disconnect()
@@ -155,8 +194,9 @@ class Presence:
     raced with a change is not kept.
     """
 
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: Tables, process: str | None = None) -> None:
         self._t = tables
+        self.process = process or secrets.token_hex(8)
         self._routing: dict[str, Routing] = {}
         self._reading: dict[str, object] = {}
         self.on_routing_change: Callable[[str], Awaitable[None]] | None = None
@@ -174,13 +214,31 @@ class Presence:
         if self.on_routing_change is not None:
             await self.on_routing_change(hearing_id)
 
+    async def beat(self, ttl_s: float) -> bool:
+        """This process is alive for `ttl_s` more; False when the store did not know it."""
+        return await self._t.beat(self.process, ttl_s)
+
+    def _sid(self, identity: str, held: bool) -> dict[str, Any]:
+        return {"identity": identity, "held": held, "process": self.process}
+
     async def attach(self, hearing_id: str, member: Member, sid: str, *, held: bool) -> None:
         await self._t.put(hearing_id, "members", member.identity, asdict(member))
-        await self._t.put(hearing_id, "sids", sid, {"identity": member.identity, "held": held})
+        await self._t.put(hearing_id, "sids", sid, self._sid(member.identity, held))
+        await self._changed(hearing_id)
+
+    async def announce(self, hearing_id: str, connections: list[tuple[Member, str, bool]],
+                       states: dict[str, str]) -> None:
+        """Write again what this process holds of a hearing (after the store lost it):
+        its connections (member, sid, held) and those members' states."""
+        for member, sid, held in connections:
+            await self._t.put(hearing_id, "members", member.identity, asdict(member))
+            await self._t.put(hearing_id, "sids", sid, self._sid(member.identity, held))
+        for identity, state in states.items():
+            await self._t.put(hearing_id, "states", identity, {"state": state})
         await self._changed(hearing_id)
 
     async def set_held(self, hearing_id: str, sid: str, identity: str, held: bool) -> None:
-        await self._t.put(hearing_id, "sids", sid, {"identity": identity, "held": held})
+        await self._t.put(hearing_id, "sids", sid, self._sid(identity, held))
 
     async def detach(self, hearing_id: str, sid: str) -> None:
         await self._t.delete(hearing_id, "sids", sid)
@@ -191,10 +249,23 @@ class Presence:
             await self._t.delete(hearing_id, table, identity)
         await self._changed(hearing_id)
 
+    async def _live(self, hearing_id: str, sids: dict[str, dict[str, Any]]
+                    ) -> list[Attachment]:
+        """The connections of live processes; those of dead ones are deleted."""
+        others = {str(v.get("process")) for v in sids.values()} - {self.process}
+        alive = (await self._t.alive(others) if others else set()) | {self.process}
+        live = []
+        for sid, v in sids.items():
+            if v.get("process") in alive:
+                live.append(Attachment(sid, v["identity"], bool(v["held"])))
+            else:
+                await self._t.delete(hearing_id, "sids", sid)
+        return live
+
     async def attachments(self, hearing_id: str, identity: str | None = None
                           ) -> list[Attachment]:
         sids = (await self._t.all(hearing_id, ("sids",)))["sids"]
-        found = [Attachment(sid, v["identity"], bool(v["held"])) for sid, v in sids.items()]
+        found = await self._live(hearing_id, sids)
         return [a for a in found if identity is None or a.identity == identity]
 
     async def set_quality(self, hearing_id: str, identity: str, quality: Quality) -> None:
@@ -261,8 +332,7 @@ class Presence:
         t = await self._t.all(hearing_id, ("members", "sids", "quality", "hands"))
         return PresenceView(
             members={k: Member(**v) for k, v in t["members"].items()},
-            attachments=[Attachment(s, v["identity"], bool(v["held"]))
-                         for s, v in t["sids"].items()],
+            attachments=await self._live(hearing_id, t["sids"]),
             quality={k: Quality.from_json(v) for k, v in t["quality"].items()},
             hands=set(t["hands"]),
         )

@@ -63,13 +63,16 @@ class Signaling:
             logger=False,
             engineio_logger=False,
         )
-        self.presence = Presence(tables)
+        self.presence = Presence(tables)  # a new process id at every start
         if channels is not None:
             # A routing change here drops the cached routing on the hearing's other
             # processes; news of one from them drops ours.
             self.presence.on_routing_change = channels.notify
             channels.on_routing_change = self.presence.invalidate
         self._flusher: asyncio.Task[None] | None = None
+        self._heart: asyncio.Task[None] | None = None
+        self._beats = channels is not None  # in process, presence lives and dies with us
+        self._lost = False  # the store lost our presence and it is not re-announced yet
         self.hub = Hub(self.sio, services, self.presence)
         self.hub.media_hangup = media_hangup
         self.namespace = HearingNamespace(
@@ -95,10 +98,50 @@ class Signaling:
             self.sio.manager.initialize()
         if self._flusher is None:
             self._flusher = asyncio.ensure_future(self.hub.quality.run())
+        if self._beats and self._heart is None:
+            try:  # before any connection, so that no entry of ours looks dead
+                await self._beat(first=True)
+            except Exception as exc:  # Redis away: the heartbeat keeps trying
+                log.error("presence heartbeat failed: %s", exc)
+            self._heart = asyncio.ensure_future(self._heartbeat())
+
+    async def _beat(self, *, first: bool = False) -> None:
+        """Keep this process alive in presence; re-announce what it holds if the store
+        lost it (a Redis restart, or a pause longer than the TTL)."""
+        known = await self.presence.beat(self.config.process_ttl_s)
+        if not known and not first:
+            log.warning("presence store lost this process (Redis restarted?): re-announcing")
+            self._lost = True
+        if self._lost:  # until it succeeds (the database may be away too)
+            await self.namespace.reannounce()
+            self._lost = False
+        await self.namespace.promote_orphans()
+
+    async def _heartbeat(self) -> None:
+        failing = False
+        while True:
+            await asyncio.sleep(self.config.process_ttl_s / 4)
+            try:
+                await self._beat()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis away: beat again; the return re-announces
+                if not failing:
+                    log.error("presence heartbeat failed: %s", exc)
+                failing = True
+            else:
+                if failing:
+                    log.warning("presence heartbeat back")
+                failing = False
 
     async def close(self) -> None:
         await self.sio.shutdown()
         await self.namespace.drain()
+        if self._heart is not None:
+            self._heart.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heart
+            self._heart = None
         if self._flusher is not None:
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
