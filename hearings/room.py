@@ -7,11 +7,14 @@ in the same shape `Control.change_participant` writes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
 
 from hearings.actors import SYSTEM, Actor
 from hearings.confirming import record_judge_arrival
-from hearings.errors import InvalidInput, PermissionDenied
+from hearings.errors import HearingsError, InvalidInput, PermissionDenied
 from hearings.hearing import Hearing
 from hearings.participants import Participant, Role
 from hearings.policy import require_in
@@ -19,18 +22,25 @@ from hearings.ports import UnitOfWork
 from hearings.retry import retried
 from hearings.states import ParticipantState
 
-__all__ = ["CLIENT_ROLES", "COUNSEL_ROLES", "Room"]
+__all__ = ["CLIENT_ROLES", "COUNSEL_ROLES", "DEPARTURE_RETRY", "Room"]
+
+log = logging.getLogger("yunting.hearings")
 
 _P = ParticipantState
 # A consultation is between counsel and the party they represent; the judge is never in one.
 COUNSEL_ROLES = frozenset({Role.DEFENCE_LAWYER, Role.AGENT_AD_LITEM})
 CLIENT_ROLES = frozenset({Role.DEFENDANT, Role.PLAINTIFF, Role.PARTY})
 _PRESENT = frozenset({_P.JOINING, _P.WAITING, _P.IN_HEARING, _P.IN_CONSULTATION})
+# A departure the database did not take (an outage) is tried again: first wait, cap of the
+# doubling wait, and how long before it is given up (logged) — longer than any outage a
+# hearing would sit through.
+DEPARTURE_RETRY = (0.5, 10.0, 900.0)
 
 
 class Room:
     def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
         self._uow = uow
+        self._departures: dict[tuple[str, str], asyncio.Task[None]] = {}
 
     @retried
     async def arrive(self, actor: Actor, hearing_id: str, participant_id: str) -> Hearing:
@@ -41,7 +51,9 @@ class Room:
 
         Court staff and public observers go straight in (observers are admitted by
         the system: they only receive, and the judge does not vet the public gallery).
+        A departure still waiting for the database is called off: the arrival wins.
         """
+        self._call_off_departure(hearing_id, participant_id)
         async with self._uow() as uow:
             hearing = await uow.hearings.get(hearing_id)
             p = hearing.participant(participant_id)
@@ -71,6 +83,68 @@ class Room:
                 await self._apply(uow, hearing, p, "drop", SYSTEM)
                 await uow.commit()
             return p
+
+    def depart_when_possible(
+        self, hearing_id: str, participant_id: str, *,
+        still_gone: Callable[[], Awaitable[bool]],
+        recorded: Callable[[Participant], Awaitable[None]],
+    ) -> None:
+        """`depart` failed for want of the database: try it again in the background,
+        with a doubling wait, until the database takes it.
+
+        One task per participant; an arrival calls it off (this process), and
+        `still_gone` is asked before each attempt (a reconnection on another process).
+        `depart` drops only a present participant, so the drop is audited once however
+        often it is tried. `recorded` gets the participant once it is stored.
+        """
+        self._call_off_departure(hearing_id, participant_id)
+        key = (hearing_id, participant_id)
+        task = asyncio.ensure_future(
+            self._depart_until_stored(hearing_id, participant_id, still_gone, recorded))
+        self._departures[key] = task
+
+        def done(t: asyncio.Task[None]) -> None:
+            if self._departures.get(key) is t:
+                del self._departures[key]
+            if not t.cancelled() and t.exception() is not None:
+                log.error("departure of %s not recorded", participant_id,
+                          exc_info=t.exception())
+
+        task.add_done_callback(done)
+
+    def pending_departures(self) -> list[asyncio.Task[None]]:
+        return list(self._departures.values())
+
+    def _call_off_departure(self, hearing_id: str, participant_id: str) -> None:
+        task = self._departures.pop((hearing_id, participant_id), None)
+        if task is not None:
+            task.cancel()
+
+    async def _depart_until_stored(
+        self, hearing_id: str, participant_id: str,
+        still_gone: Callable[[], Awaitable[bool]],
+        recorded: Callable[[Participant], Awaitable[None]],
+    ) -> None:
+        delay, cap, patience = DEPARTURE_RETRY
+        give_up = time.monotonic() + patience
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                if not await still_gone():
+                    return  # they came back: the arrival decides their state
+                p = await self.depart(hearing_id, participant_id)
+            except HearingsError:
+                raise  # a decision (no such hearing, ...), not an outage
+            except Exception as exc:  # the database (or presence) is not back yet
+                if time.monotonic() > give_up:
+                    log.error("departure of %s in hearing %s given up: %s",
+                              participant_id, hearing_id, exc)
+                    return
+                log.warning("departure of %s waits for the database: %s", participant_id, exc)
+                delay = min(delay * 2, cap)
+                continue
+            await recorded(p)
+            return
 
     async def call_witness(self, actor: Actor, hearing_id: str, participant_id: str
                            ) -> Participant:

@@ -183,10 +183,28 @@ class HearingNamespace(socketio.AsyncNamespace):
         await self.hub.presence.forget(hid, member.identity)
         await self.hub.quality.forget(hid, member.identity)
         self.hub.hang_up(hid, member.identity, "participant_left")
-        if member.participant_id is not None:
-            p = await self.hub.services.room.depart(hid, member.participant_id)
-            await self.hub.presence.set_state(hid, p.id, p.state.value)
-        await self.hub.broadcast(hid)
+        if member.participant_id is None:
+            await self.hub.broadcast(hid)
+            return
+        room, presence = self.hub.services.room, self.hub.presence
+
+        async def recorded(p: Any) -> None:
+            await presence.set_state(hid, p.id, p.state.value)
+            await self.hub.broadcast(hid)
+
+        async def still_gone() -> bool:
+            return not await presence.attachments(hid, member.identity)
+
+        try:
+            p = await room.depart(hid, member.participant_id)
+        except HearingsError:
+            raise
+        except Exception as exc:  # the database is away: the departure waits for it
+            log.warning("departure of %s deferred: %s", member.participant_id, exc)
+            room.depart_when_possible(hid, member.participant_id,
+                                      still_gone=still_gone, recorded=recorded)
+            return
+        await recorded(p)
 
     async def reannounce(self) -> None:
         """The presence store lost what it held (a Redis restart): write again this
