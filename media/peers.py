@@ -118,6 +118,8 @@ class ServerPeer:
         if not specs:
             await self.pc.close()
             raise NegotiationError("offer sends no audio or video the server can record")
+        # Recovery reads (and may rewrite) every earlier segment with PyAV: off the loop.
+        await asyncio.to_thread(recover_participant, self._directory)
         self.recorder = self._recorder(specs, on_event)
         return str(self.pc.localDescription.sdp)
 
@@ -151,10 +153,14 @@ class ServerPeer:
 
         return sink
 
-    def _recorder(self, specs: list[TrackSpec], on_event: OnRecordingEvent) -> ParticipantRecorder:
+    @property
+    def _directory(self) -> Path:
         info = self.participant
-        directory = self.settings.archive_dir / info.hearing_id / info.participant_id
-        recover_participant(directory)
+        return self.settings.archive_dir / info.hearing_id / info.participant_id
+
+    def _recorder(self, specs: list[TrackSpec], on_event: OnRecordingEvent) -> ParticipantRecorder:
+        """The earlier segments are recovered already: numbering continues after them."""
+        info, directory = self.participant, self._directory
         return ParticipantRecorder(
             info, specs, directory, on_event=on_event, request_keyframe=self.request_keyframe,
             segment_seconds=self.settings.segment_seconds,
