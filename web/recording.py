@@ -144,8 +144,19 @@ class RecordingDriver:
         return False
 
     async def _participant_recording(self, event: RecordingEvent) -> None:
+        """One participant's media is back: the hearing is recording again only if no other
+        connected publisher is still failed (a left one's peer is closed, so not counted)."""
+        still_failed = sorted(pid for pid, state in self._states(event.hearing_id).items()
+                              if state == "failed" and pid != event.participant_id)
+        if still_failed:
+            log.info("%s recording again in %s, still failed: %s", event.participant_id,
+                     event.hearing_id, ", ".join(still_failed))
+            return
         await self._change(event.hearing_id, "recover", f"{event.participant_id} recording again",
                            only_from=RecordingState.FAILED)
+
+    def _states(self, hearing_id: str) -> dict[str, str]:
+        return dict(self.media.states(hearing_id)) if self.media is not None else {}
 
     async def _change(self, hearing_id: str, action: str, detail: str,
                       only_from: RecordingState | None = None) -> None:
