@@ -114,7 +114,8 @@ class RecordingState(StrEnum):
     RECORDING = "recording"
     PAUSED = "paused"
     PROCESSING = "processing"
-    AVAILABLE = "available"
+    AVAILABLE = "available"  # sealed and complete
+    INCOMPLETE = "incomplete"  # sealed, with gaps: the manifest says how many seconds
     FAILED = "failed"
 
 
@@ -128,6 +129,7 @@ RECORDING: StateMachine[RecordingState] = StateMachine(
         (_R.RECORDING, "stop"): _R.PROCESSING,
         (_R.PAUSED, "stop"): _R.PROCESSING,
         (_R.PROCESSING, "finish"): _R.AVAILABLE,
+        (_R.PROCESSING, "finish_incomplete"): _R.INCOMPLETE,
         (_R.RECORDING, "fail"): _R.FAILED,
         (_R.PAUSED, "fail"): _R.FAILED,
         (_R.PROCESSING, "fail"): _R.FAILED,

@@ -24,6 +24,7 @@ __all__ = [
     "ManifestEntry",
     "Timestamper",
     "describe_file",
+    "segment_notes",
     "sha256_file",
 ]
 
@@ -86,6 +87,27 @@ def describe_file(root: Path, path: Path) -> ManifestEntry:
     return ManifestEntry(
         relative.as_posix(), sha256_file(path), path.stat().st_size, kind, participant, duration
     )
+
+
+def segment_notes(root: Path, files: Iterable[Path]) -> dict[str, dict[str, Any]]:
+    """Per segment (relative path) what its sidecar says went wrong: the write `error` that
+    closed it, and whether recovery closed it after a crash (`recovered`). Only segments
+    with something to say are named."""
+    notes: dict[str, dict[str, Any]] = {}
+    for path in files:
+        if path.suffix != ".mkv" or not path.name.startswith("seg-"):
+            continue
+        try:
+            sidecar = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            notes[path.relative_to(root).as_posix()] = {"error": "no readable sidecar"}
+            continue
+        if not isinstance(sidecar, dict):
+            continue
+        note = {key: sidecar[key] for key in ("error", "recovered") if sidecar.get(key)}
+        if note:
+            notes[path.relative_to(root).as_posix()] = note
+    return notes
 
 
 @dataclass(frozen=True)

@@ -12,29 +12,33 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hearings.actors import SYSTEM
+from hearings.audit import AuditEntry
 from hearings.commands import ChangeRecording
 from hearings.control import Control
 from hearings.errors import HearingsError, NotFound
 from hearings.events import RecordingChanged
 from hearings.hearing import Hearing
+from hearings.ports import UnitOfWork
 from hearings.scheduling import Scheduling
 from hearings.states import ParticipantState, RecordingState
 from media.composer import compose_hearing
-from media.errors import MediaError
-from media.manifest import Manifest
+from media.coverage import Span, missing_seconds, recorded_spans
+from media.errors import ComposeError, MediaError
+from media.manifest import Manifest, segment_notes
 from media.participant import ParticipantInfo
 from media.peers import MediaService
 from media.recorder import RecordingEvent
 from media.recovery import recover_hearing
 from web.archive import is_hearing_directory
 
-__all__ = ["HEARING_MANIFEST", "HEARING_TOKEN", "RecordingDriver", "media_id"]
+__all__ = ["HEARING_MANIFEST", "HEARING_TOKEN", "RecordingDriver", "media_id",
+           "recording_intervals", "recording_truth"]
 
 log = logging.getLogger("yunting.recording")
 
@@ -60,6 +64,7 @@ class RecordingDriver:
     scheduling: Scheduling | None = None
     publish: Publish | None = None
     timestamp: Timestamp | None = None
+    uow: Callable[[], UnitOfWork] | None = None  # reads the audit log: when it was recording
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     # -- hearings → media -------------------------------------------------------------
@@ -170,30 +175,70 @@ class RecordingDriver:
 
     # -- after the hearing ------------------------------------------------------------
     async def _finish(self, hearing_id: str) -> None:
-        """Compose the archive file, write and timestamp the manifest, then finish or fail."""
+        """Seal what the archive holds, then say what it is: `available` only if complete.
+
+        Whatever a crash or a full disk left open is closed first; a composition that
+        fails (disk full) still gets the manifest of what exists, naming the error, and
+        the recording is failed. Gaps (seconds missing per participant of the time the
+        hearing was being recorded) make it `incomplete`.
+        """
         hearing_dir = self.archive_dir / hearing_id
+        if not hearing_dir.is_dir() or not any(hearing_dir.iterdir()):
+            await self._change(hearing_id, "fail", "processing: no media was received")
+            return
+        await asyncio.to_thread(recover_hearing, hearing_dir)
+        composite_error: str | None = None
         try:
-            if not hearing_dir.is_dir() or not any(hearing_dir.iterdir()):
-                raise MediaError("no media was received for this hearing")
             await compose_hearing(hearing_dir)
-            digest = await asyncio.to_thread(self._write_manifest, hearing_id, hearing_dir)
+        except ComposeError as exc:
+            composite_error = str(exc)
+            log.warning("recording of %s could not be composed: %s", hearing_id, exc)
+        wanted, failed_at_stop = await self._recorded_intervals(hearing_id)
+        try:
+            digest, truth = await asyncio.to_thread(
+                self._write_manifest, hearing_id, hearing_dir, wanted=wanted,
+                composite_error=composite_error, failed_at_stop=failed_at_stop)
             if self.timestamp is not None:
                 token = await self.timestamp(digest)
                 await asyncio.to_thread((hearing_dir / HEARING_TOKEN).write_bytes, token)
         except (MediaError, OSError, ValueError) as exc:
-            log.warning("recording of %s could not be finished: %s", hearing_id, exc)
+            log.warning("recording of %s could not be sealed: %s", hearing_id, exc)
             await self._change(hearing_id, "fail", f"processing: {exc}")
             return
-        await self._change(hearing_id, "finish", f"manifest sha256 {digest.hex()}")
+        if composite_error is not None:
+            await self._change(hearing_id, "fail", f"processing: {composite_error}")
+        elif not truth["complete"]:
+            await self._change(hearing_id, "finish_incomplete",
+                               f"manifest sha256 {digest.hex()}; missing seconds "
+                               + json.dumps(truth["missing_seconds"], sort_keys=True))
+        else:
+            await self._change(hearing_id, "finish", f"manifest sha256 {digest.hex()}")
+
+    async def _recorded_intervals(self, hearing_id: str) -> tuple[list[Span], bool]:
+        """When the hearing was being recorded (or meant to be: failed counts), from the
+        audit log's `recording.*` entries, and whether it was failed when it stopped."""
+        # Until create_app hands the unit of work in, the control service's is the same.
+        uow_factory = self.uow or getattr(self.control, "_uow", None)
+        if uow_factory is None:
+            return [], False
+        async with uow_factory() as uow:
+            entries = await uow.audit.entries(hearing_id)
+        return recording_intervals(entries)
 
     @staticmethod
-    def _write_manifest(hearing_id: str, hearing_dir: Path) -> bytes:
+    def _write_manifest(hearing_id: str, hearing_dir: Path, *, wanted: Sequence[Span] = (),
+                        composite_error: str | None = None, failed_at_stop: bool = False
+                        ) -> tuple[bytes, dict[str, Any]]:
         files = [p for p in sorted(hearing_dir.rglob("*"))
                  if p.is_file() and p.name not in (HEARING_MANIFEST, HEARING_TOKEN)
                  and not p.name.endswith(".tmp")]
-        body = Manifest.build(hearing_id, hearing_dir, files).to_bytes()
+        truth = recording_truth(hearing_dir, list(wanted), composite_error=composite_error,
+                                failed_at_stop=failed_at_stop)
+        notes = segment_notes(hearing_dir, files)
+        body = Manifest.build(hearing_id, hearing_dir, files, **truth,
+                              **({"segments": notes} if notes else {})).to_bytes()
         (hearing_dir / HEARING_MANIFEST).write_bytes(body)
-        return hashlib.sha256(body).digest()
+        return hashlib.sha256(body).digest(), truth
 
     async def recover(self) -> list[str]:
         """After a restart: mark the gaps a killed recorder left, in the archive and the audit
@@ -243,3 +288,60 @@ class RecordingDriver:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+
+
+# Recording states in which the hearing was meant to be recorded (a failure is a gap).
+_WANTED = frozenset({RecordingState.RECORDING.value, RecordingState.FAILED.value})
+
+
+def recording_intervals(entries: list[AuditEntry]) -> tuple[list[Span], bool]:
+    """The wall-clock spans the hearing's recording state was `recording` or `failed`, and
+    whether it was `failed` when it stopped (nothing recorded after that failure)."""
+    spans: list[Span] = []
+    opened: float | None = None
+    state = RecordingState.STANDBY.value
+    failed_at_stop = False
+    for e in sorted(entries, key=lambda e: e.seq):
+        new = _recording_state_after(e)
+        if new is None:
+            continue
+        now = e.at.timestamp()
+        if new == RecordingState.PROCESSING.value:
+            failed_at_stop = state == RecordingState.FAILED.value
+        if new in _WANTED and opened is None:
+            opened = now
+        elif new not in _WANTED and opened is not None:
+            spans.append((opened, now))
+            opened = None
+        state = new
+    return spans, failed_at_stop
+
+
+def _recording_state_after(entry: AuditEntry) -> str | None:
+    """A command's entry names the state it led to (`recording.fail`, state `failed`); a
+    change the hearing caused is named after the state (`recording.processing`)."""
+    if not entry.action.startswith("recording."):
+        return None
+    if "state" in entry.payload:
+        return str(entry.payload["state"])
+    named = entry.action.removeprefix("recording.")
+    return named if named in {s.value for s in RecordingState} else None
+
+
+def recording_truth(hearing_dir: Path, wanted: list[Span], *, composite_error: str | None,
+                    failed_at_stop: bool) -> dict[str, Any]:
+    """What the manifest says of itself: seconds missing per participant (of the wanted time
+    between their first and last recorded moment: a late arrival or an early departure is
+    not a gap), the composition's error, and whether the recording is complete. Blocking."""
+    missing: dict[str, float] = {}
+    for participant, spans in recorded_spans(hearing_dir).items():
+        if not spans or not wanted:
+            continue
+        first, last = spans[0][0], spans[-1][1]
+        theirs = [(max(a, first), min(b, last)) for a, b in wanted if b > first and a < last]
+        seconds = missing_seconds(spans, theirs)
+        if seconds:
+            missing[participant] = seconds
+    complete = not missing and composite_error is None and not failed_at_stop
+    return {"complete": complete, "missing_seconds": missing,
+            "composite_error": composite_error, "failed_at_stop": failed_at_stop}
