@@ -125,7 +125,8 @@ SCHEMAS: dict[str, Any] = {
 _ERRORS = {400: "bad input", 401: "not logged in", 403: "forbidden or token refused",
            404: "not found", 409: "illegal transition or conflict",
            413: "body too large, or too many items", 415: "body not JSON",
-           429: "too many refused tries from this client: wait Retry-After seconds"}
+           429: "too many refused tries from this client: wait Retry-After seconds",
+           503: "a service it depends on is unavailable"}
 _RETRY_AFTER = {"Retry-After": {"description": "seconds to wait",
                                 "schema": {"type": "integer", "minimum": 1}}}
 _PATH_PARAM = re.compile(r"{(\w+)(?::[^{}]+)?}")  # aiohttp's {name} and {name:regex}

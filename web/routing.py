@@ -11,7 +11,8 @@ has to list it (and none can forget it):
 - `throttled`: 429 with Retry-After. By default every route that takes a credential
   without a session is throttled — join tokens per client address
   (`hearings.access.Access.admit_token`, also for a Bearer token sent to a staff route)
-  and the login per username and address.
+  and the login per username and address;
+- `answers`: what else a route itself answers (503 from a readiness check, say).
 """
 
 from __future__ import annotations
@@ -82,10 +83,12 @@ class ApiRoutes:
         query: tuple[dict[str, Any], ...] = (),
         produces: str | None = None,
         throttled: bool | None = None,
+        answers: tuple[int, ...] = (),
     ) -> Callable[[Handler], Handler]:
         if throttled is None:  # a credential without a session: a token, a password, a code
             throttled = auth != "none" or body is not None
-        errors = error_statuses(method, auth, body is not None, throttled)
+        errors = tuple(sorted({*error_statuses(method, auth, body is not None, throttled),
+                               *answers}))
 
         def register(handler: Handler) -> Handler:
             self.table.route(method, path)(handler)

@@ -83,3 +83,16 @@ def test_staff_routes_answer_401_and_403(status: str) -> None:
     for method, path, op in _operations(document()):
         if op.get("security"):
             assert status in op["responses"], (method, path)
+
+
+def test_a_route_adds_what_else_it_answers() -> None:
+    from web.routing import ApiRoutes
+
+    routes = ApiRoutes()
+
+    @routes.route("GET", "/readyz", summary="ready", tag="system", auth="none", answers=(503,))
+    async def ready(request: object) -> object:
+        raise NotImplementedError
+
+    (op,) = routes.operations
+    assert op.errors == (400, 503)
