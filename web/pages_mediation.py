@@ -135,6 +135,8 @@ ROOM_MESSAGES = {
     "app.queued": "Waiting for a duty judge", "app.taken": "Under review",
     "app.decided": "Decided", "app.withdrawn": "Withdrawn",
     "sealed": "Sealed", "not_sealed": "Not sealed yet", "play": "Play",
+    "incomplete": "Sealed, incomplete — missing: {gaps}",
+    "composite_failed": "no composite (processing failed)",
     "package": "Evidence package", "verify": "Verify", "files_checked": "Files checked",
     "timestamp": "Timestamp",
     "field.court_seal": "Court seal", "field.party": "Party {n}", "field.mediator": "Mediator",

@@ -97,10 +97,17 @@ async def _recording_json(archive: RecordingArchive, hearing: Hearing, case_numb
                           ) -> dict[str, Any]:
     files = await asyncio.to_thread(archive.files, hearing.id)
     duration = await asyncio.to_thread(archive.duration, hearing.id, files)
+    found = await asyncio.to_thread(archive.manifest, hearing.id)
+    truth = found[0].extra if found is not None else {}
     base = f"/api/recordings/{hearing.id}/files/"
     return {"hearing": hearing_json(hearing), "case_number": case_number,
             "recording_state": hearing.recording_state.value,
             "sealed": any(f.kind == "manifest" for f in files), "duration": duration,
+            # What the sealed manifest says of itself (None before it is sealed, or for a
+            # manifest sealed before it said so).
+            "complete": truth.get("complete"),
+            "missing_seconds": truth.get("missing_seconds", {}),
+            "composite_error": truth.get("composite_error"),
             "files": [f.as_json() | {"url": base + quote(f.name)} for f in files]}
 
 

@@ -76,6 +76,16 @@ async def test_a_recording_with_a_gap_is_sealed_incomplete_and_says_how_much(
     assert finished.action == "recording.finish_incomplete"
     assert pid in finished.payload["detail"]
 
+    # The clerk's archive listing says so too.
+    await court.login(court.trial.clerk.username, "clerk-password-1")
+    r = await court.http.get("/api/recordings", params={
+        "case_number": court.trial.case.number, "reason": "复核录像完整性"})
+    assert r.status == 200, await r.text()
+    [listed] = await r.json()
+    assert listed["recording_state"] == "incomplete" and listed["sealed"] is True
+    assert listed["complete"] is False
+    assert listed["missing_seconds"] == extra["missing_seconds"]
+
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:

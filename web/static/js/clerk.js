@@ -78,7 +78,8 @@ async function schedulePage() {
 
 // ---- recordings archive ----------------------------------------------------
 // GET /api/recordings answers [{hearing: {id, title, scheduled_at, started_at,
-// participants, ...}, case_number, recording_state, sealed, duration, files: [{name,
+// participants, ...}, case_number, recording_state, sealed, duration, complete,
+// missing_seconds: {participant_id: seconds}, composite_error, files: [{name,
 // kind, size, participant_id, duration, sha256, url}]}] (web/api/recordings.py).
 function duration(s) {
   if (s == null) return "—";
@@ -122,7 +123,8 @@ function recordingRow(r) {
     el("td", { text: r.case_number }), el("td", { text: h.title }),
     el("td", { text: when(h.started_at || h.scheduled_at) }),
     el("td", { text: duration(r.duration), testid: "recording-duration" }), el("td", { text: people }),
-    el("td", { class: r.sealed ? "state ok" : "state", testid: "recording-sealed", text: r.sealed ? T.sealed : T.not_sealed }),
+    el("td", { class: r.sealed && r.complete !== false ? "state ok" : "state", testid: "recording-sealed",
+               "data-complete": r.complete === false ? "0" : "1", text: sealedText(r) }),
     el("td", { class: "actions" },
       el("button", { type: "button", class: "btn small", testid: "recording-play", text: T.play,
                      disabled: !video, onclick: () => play(r) }),
@@ -130,6 +132,17 @@ function recordingRow(r) {
                      disabled: !r.sealed, onclick: () => downloadPackage(r) }),
       el("button", { type: "button", class: "btn small", testid: "recording-verify", text: T.verify,
                      disabled: !r.sealed, onclick: () => verify(r) })));
+}
+
+// A sealed recording with gaps says whose and how much (seconds missing per participant).
+function sealedText(r) {
+  if (!r.sealed) return T.not_sealed;
+  if (r.complete !== false) return T.sealed;
+  const names = new Map((r.hearing.participants || []).map((p) => [p.id, p.name]));
+  const gaps = Object.entries(r.missing_seconds || {})
+    .map(([id, s]) => `${names.get(id) || id} ${Math.round(s)} s`);
+  if (r.composite_error) gaps.push(T.composite_failed);
+  return T.incomplete.replace("{gaps}", gaps.join("、") || "—");
 }
 
 // The composite (everyone in one picture) once sealed; before that, the first segment.

@@ -9,7 +9,8 @@ export const HEARING_STATES = {
 export const RECORDING_STATES = {
   standby: () => t("Recording on standby"), recording: () => t("Recording"),
   paused: () => t("Recording paused"), processing: () => t("Recording being archived"),
-  available: () => t("Recording archived"), failed: () => t("RECORDING FAILED"),
+  available: () => t("Recording archived"), incomplete: () => t("Recording archived with gaps"),
+  failed: () => t("RECORDING FAILED"),
 };
 export const PARTICIPANT_STATES = {
   invited: () => t("invited"), joining: () => t("joining"), waiting: () => t("waiting"),
