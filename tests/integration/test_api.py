@@ -191,6 +191,18 @@ async def test_password_guessing_is_refused_for_a_while(client: Client, services
     refused = await client.post("/api/session", json=right)
     assert refused.status == 429
     assert (await refused.json())["error"]["code"] == "too_many_attempts"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 300
     # The same address guessing another name is refused too.
     other = {"username": trial.judge.username, "password": "judge-password-1"}
     assert (await client.post("/api/session", json=other)).status == 429
+
+
+async def test_a_join_token_has_no_session_to_log_out_of(client: Client, services: Services
+                                                         ) -> None:
+    """A Bearer join token passed actor_for, then the handler read a cookie that was not
+    there: a 500 (found by the schemathesis run)."""
+    trial = await make_trial(services)
+    r = await client.delete("/api/session",
+                            headers={"Authorization": f"Bearer {trial.links['lawyer']}"})
+    assert r.status == 401, await r.text()
+    assert (await r.json())["error"]["code"] == "unauthenticated"

@@ -30,7 +30,8 @@ async def login(request: web.Request) -> web.Response:
     wait = await failures.retry_after(*keys)
     if wait > 0:  # refused before the password is even checked
         raise ApiError(429, "too_many_attempts",
-                       f"too many failed logins; try again in {math.ceil(wait)} s")
+                       f"too many failed logins; try again in {math.ceil(wait)} s",
+                       retry_after=wait)
     try:
         logged = await request.app[SERVICES].access.login(username, body.text("password"))
     except Unauthenticated:
@@ -55,8 +56,12 @@ async def whoami(request: web.Request) -> web.Response:
 
 @routes.route("DELETE", "/api/session", summary="Log out", tag="session", ok=204)
 async def logout(request: web.Request) -> web.Response:
+    secret = request.cookies.get(SESSION_COOKIE)
+    # Only a session logs out (a join token has no session: it was a 500 here).
+    if not secret or request.headers.get("Authorization"):
+        raise Unauthenticated("no staff session to log out of")
     await actor_for(request)  # a cookie-authenticated write: CSRF token required
-    await request.app[SERVICES].access.logout(request.cookies[SESSION_COOKIE])
+    await request.app[SERVICES].access.logout(secret)
     response = web.Response(status=204)
     clear_session_cookie(response)
     return response

@@ -21,7 +21,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 @routes.route("GET", "/readyz", summary="The database and Redis (when configured) answer",
-              tag="system", auth="none")
+              tag="system", auth="none", answers=(503,))
 async def readyz(request: web.Request) -> web.Response:
     """Each dependency with its status; 503 when one is down (the balancer stops sending)."""
     checks = {"database": await _check(request.app[DATABASE].ping)}
