@@ -29,4 +29,6 @@ REFUSALS = {
     "revoked": N_("This link has been withdrawn by the court."),
     "hearing_closed": N_("The hearing has ended."),
     "unknown_token": N_("This link or code is not valid. Please check it and try again."),
+    "too_many_attempts": N_("Too many codes that were not valid were entered here. "
+                            "Please wait a few minutes, or ask the court's staff for help."),
 }

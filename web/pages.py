@@ -7,6 +7,7 @@ script; values the module needs travel in data-* attributes or a JSON data block
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from datetime import date, datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 from aiohttp import web
 
-from hearings.access import Admission
+from hearings.access import Admission, TooManyAttempts
 from hearings.actors import Actor
 from hearings.errors import (
     HearingsError,
@@ -81,6 +82,11 @@ def _refused(request: web.Request, status: int, code: str, kiosk: bool = False
     if kiosk:
         return render(request, "kiosk.html", status=status, refusal=code, reason=gettext(reason))
     return render(request, "refused.html", status=status, code=code, reason=gettext(reason))
+
+
+def throttled_page(response: web.Response, throttled: TooManyAttempts) -> web.Response:
+    response.headers["Retry-After"] = str(max(1, math.ceil(throttled.retry_after)))
+    return response
 
 
 async def _staff(request: web.Request) -> StaffUser | None:
@@ -211,6 +217,8 @@ async def _join(request: web.Request, secret: str, *, kiosk: bool) -> web.Stream
             admission = await access.admit_token(secret)  # refused (and audited): closed
     except TokenRefused as refused:
         return _refused(request, 403, refused.code, kiosk)
+    except TooManyAttempts as throttled:  # a page, in the kiosk's words, not JSON
+        return throttled_page(_refused(request, 429, throttled.code, kiosk), throttled)
     except InvalidInput:
         return _refused(request, 403 if not kiosk else 400, "unknown_token", kiosk)
     hearing, participant = admission.hearing, admission.participant

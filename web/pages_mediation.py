@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from hearings.access import TooManyAttempts
 from hearings.actors import Actor
 from hearings.errors import HearingsError, PermissionDenied, TokenRefused, Unauthenticated
 from hearings.hearing import Hearing, HearingKind
@@ -22,7 +23,7 @@ from web.auth import SESSION_COOKIE
 from web.i18n import negotiate, translations
 from web.keys import SERVICES, SETTINGS
 from web.labels import REFUSALS, ROLES
-from web.pages import render
+from web.pages import render, throttled_page
 
 __all__ = ["MEDIATION_PAGES"]
 
@@ -164,6 +165,9 @@ async def party_view(request: web.Request) -> web.Response:
     except TokenRefused as refused:
         return render(request, "refused.html", status=403, code=refused.code,
                       reason=gettext(REFUSALS[refused.code]))
+    except TooManyAttempts as throttled:
+        return throttled_page(render(request, "refused.html", status=429, code=throttled.code,
+                                     reason=gettext(REFUSALS[throttled.code])), throttled)
     hearing, participant = admission.hearing, admission.participant
     if hearing.kind is not HearingKind.MEDIATION:
         raise web.HTTPFound(f"/join/{secret}")
