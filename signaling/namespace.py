@@ -179,7 +179,12 @@ class HearingNamespace(socketio.AsyncNamespace):
         hid, member = conn.hearing_id, conn.member
         if await self.hub.presence.attachments(hid, member.identity):
             return  # it reconnected meanwhile (perhaps on another process)
-        await self.hub.end_consultation(hid, member.identity, SYSTEM)
+        try:
+            await self.hub.end_consultation(hid, member.identity, SYSTEM)
+        except HearingsError:
+            raise
+        except Exception as exc:  # the database is away: the departure below still waits
+            log.warning("consultation of %s not ended: %s", member.identity, exc)
         await self.hub.presence.forget(hid, member.identity)
         await self.hub.quality.forget(hid, member.identity)
         self.hub.hang_up(hid, member.identity, "participant_left")

@@ -185,3 +185,32 @@ async def test_an_arrival_during_the_outage_calls_the_departure_off(
     assert again.seen("snapshot")[-1]["you"]["state"] == "in_hearing"
     await asyncio.sleep(12)  # longer than any retry wait: the departure must not land
     assert await drops_of(room, pid) == ("in_hearing", 0)
+
+
+async def test_a_departure_from_a_consultation_during_the_outage_is_recorded(
+    pg_room: Room_, cluster: Cluster,
+) -> None:
+    room = pg_room
+    _, people = await in_session(room, "lawyer", "defendant")
+    lawyer, defendant = people["lawyer"], people["defendant"]
+    pid = room.trial.people["defendant"].id
+    request = (await lawyer.call("consultation.request", {"participant_id": pid}))["request_id"]
+    await defendant.wait("consultation.requested", lambda d: d["request_id"] == request)
+    assert (await defendant.call("consultation.accept", {"request_id": request}))["ok"]
+    await lawyer.wait("consultation.started")
+    await asyncio.to_thread(cluster.stop)
+    try:
+        await defendant.close()
+        await asyncio.sleep(3)
+    finally:
+        await asyncio.to_thread(cluster.start)
+    state = "?"
+    for _ in range(60):
+        await asyncio.sleep(0.5)
+        try:
+            state, _ = await drops_of(room, pid)
+        except Exception:  # the pool may still hold a dead connection
+            continue
+        if state == "disconnected":
+            break
+    assert await drops_of(room, pid) == ("disconnected", 1)
