@@ -149,6 +149,7 @@ def _database_ctx(given: Database | None):  # type: ignore[no-untyped-def]
             events=SignalingEvents(app[SIGNALING]), notifier=notifier_from_settings(settings))
         app[SERVICES] = services
         driver.control = services.control
+        driver.uow = services.uow
         driver.scheduling = services.scheduling
         log.info("database: %s", database.engine.url.render_as_string(hide_password=True))
         yield

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from hearings.states import RecordingState
 from web.routing import Operation
 
 __all__ = ["SCHEMAS", "document", "operations"]
@@ -54,9 +55,15 @@ SCHEMAS: dict[str, Any] = {
     "Recording": {"type": "object", "properties": {
         "hearing": {"$ref": "#/components/schemas/Hearing"},
         "case_number": {"type": "string"},
-        "recording_state": {"enum": ["standby", "recording", "paused", "processing",
-                                     "available", "failed"]},
+        "recording_state": {"enum": [s.value for s in RecordingState]},
         "sealed": {"type": "boolean", "description": "manifest written and timestamped"},
+        "complete": {"type": ["boolean", "null"],
+                     "description": "sealed with nothing missing (null until sealed)"},
+        "missing_seconds": {"type": ["object", "null"],
+                            "additionalProperties": {"type": "number"},
+                            "description": "seconds missing per participant"},
+        "composite_error": {"type": ["string", "null"],
+                            "description": "why no composite was made, if it was not"},
         "duration": {"type": ["number", "null"], "description": "seconds"},
         "files": {"type": "array", "items": {"$ref": "#/components/schemas/RecordingFile"}}}},
     "VerificationReport": {"type": "object", "properties": {

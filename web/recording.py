@@ -217,11 +217,9 @@ class RecordingDriver:
     async def _recorded_intervals(self, hearing_id: str) -> tuple[list[Span], bool]:
         """When the hearing was being recorded (or meant to be: failed counts), from the
         audit log's `recording.*` entries, and whether it was failed when it stopped."""
-        # Until create_app hands the unit of work in, the control service's is the same.
-        uow_factory = self.uow or getattr(self.control, "_uow", None)
-        if uow_factory is None:
+        if self.uow is None:  # create_app hands it in with the services
             return [], False
-        async with uow_factory() as uow:
+        async with self.uow() as uow:
             entries = await uow.audit.entries(hearing_id)
         return recording_intervals(entries)
 
