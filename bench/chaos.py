@@ -1,0 +1,406 @@
+"""Chaos benchmark: what a process kill and a Redis restart cost a hearing.
+
+Real `yunting serve` processes (`tests/integration/web/court_proc.py`: create_app from
+YUNTING_* settings) on 127.0.0.1, a participant that joins as the browser does (socket.io
+client + an aiortc peer to the server's media peer, sending a pre-encoded VP8/Opus file).
+
+- kill_gap_s_embedded: one embedded server (SQLite, in-process signaling). The defendant
+  publishes, the server is SIGKILLed mid-recording, restarted on the same data directory,
+  judge and defendant reconnect (retrying, as the page does) and the defendant publishes
+  again. The gap is read from the archive (the sidecars' wall-clock spans, media/coverage.py):
+  the longest hole in the defendant's recording. Worst of --runs.
+- kill_gap_s_redis: the same with two processes over a redis-server of our own and a
+  PostgreSQL database of our own (`yunting_chaos`, dropped and created per run); the judge
+  is on process A, the defendant on B; B is killed, restarted, the defendant reconnects to B.
+- redis_routing_recovery_s: two processes (media off) over our redis-server; judge on A,
+  lawyer on B, in session. Redis is stopped for 3 s and started again (empty: no
+  persistence); the lawyer sends a chat every 200 ms; the figure is the seconds from Redis
+  listening again to the first chat arriving at the judge on the other process.
+
+    .venv/bin/python bench/chaos.py [--runs 3] [--postgres-url postgresql://postgres@127.0.0.1:5432/postgres]
+
+Ends with one JSON line: {"bench": "chaos", "kill_gap_s_embedded": ..., "kill_gap_s_redis": ...,
+"redis_routing_recovery_s": ..., ...}
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from hearings.adapters.database import Database  # noqa: E402
+from media.coverage import recorded_spans  # noqa: E402
+from media.ice import HostAddresses  # noqa: E402
+from tests.conftest import AUDIT_KEY, Services  # noqa: E402
+from tests.factories import Trial, make_trial  # noqa: E402
+from tests.integration.media.streams import Sender, make_source  # noqa: E402
+from tests.integration.signaling.conftest import ORIGIN, Client  # noqa: E402
+
+CHAOS_DB = "yunting_chaos"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+async def until(predicate: Callable[[], bool], within: float, what: str) -> float:
+    started = time.monotonic()
+    while not predicate():
+        if time.monotonic() - started > within:
+            raise AssertionError(f"not within {within} s: {what}")
+        await asyncio.sleep(0.1)
+    return time.monotonic() - started
+
+
+async def listening(port: int, within: float = 30) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            await writer.wait_closed()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"127.0.0.1:{port} never listened") from None
+            await asyncio.sleep(0.05)
+
+
+class RedisServer:
+    """A redis-server of our own, without persistence: a restart loses everything."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self.spawn)
+        await listening(self.port)
+
+    def spawn(self) -> None:
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(10)
+            self.proc = None
+
+
+class Server:
+    """One `court_proc` process (the real app) on a data directory and a fixed port."""
+
+    def __init__(self, data_dir: Path, log_path: Path, **settings: str) -> None:
+        self.data_dir = data_dir
+        self.log_path = log_path
+        self.settings = settings
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    async def start(self) -> float:
+        """Start and wait until /readyz answers 200; the wall clock it did."""
+        await asyncio.to_thread(self.spawn)
+        assert self.proc is not None
+        import aiohttp
+
+        deadline = time.monotonic() + 60
+        async with aiohttp.ClientSession() as http:
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    raise AssertionError(f"server exited; see {self.log_path}")
+                try:
+                    async with http.get(f"{self.url}/readyz") as r:
+                        if r.status == 200:
+                            return time.time()
+                except aiohttp.ClientConnectionError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise AssertionError(f"{self.url} never became ready; see {self.log_path}")
+
+    def spawn(self) -> None:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "YUNTING_DATA_DIR": str(self.data_dir),
+               "YUNTING_AUDIT_KEY": AUDIT_KEY.decode(), "YUNTING_ALLOWED_ORIGINS": ORIGIN,
+               "YUNTING_ICE_HOST_ADDRESSES": "127.0.0.1", "YUNTING_MEDIA_SEGMENT_SECONDS": "2",
+               "YUNTING_MEDIA_TIMEOUT": "1.5", "YUNTING_LOG_LEVEL": "WARNING",
+               **{f"YUNTING_{k.upper()}": v for k, v in self.settings.items()}}
+        with self.log_path.open("ab") as out:  # a file: a full pipe must never block it
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "tests.integration.web.court_proc", str(self.port)],
+                cwd=self.data_dir, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+        self.proc = None
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.proc = None
+
+
+class Participant:
+    """A browser stand-in: socket.io (reconnecting as the page does) and an aiortc sender."""
+
+    def __init__(self, trial: Trial, key: str, source: Path) -> None:
+        self.trial, self.key, self.source = trial, key, source
+        self.client: Client | None = None
+        self.sender: Sender | None = None
+
+    async def join(self, url: str, within: float = 30) -> Client:
+        deadline = time.monotonic() + within
+        while True:
+            client = Client(url, self.key)
+            try:
+                await client.connect({"token": self.trial.links[self.key],
+                                      "hearing_id": self.trial.hearing.id})
+                await client.wait("snapshot")
+                self.client = client
+                return client
+            except Exception:
+                await client.close()
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.5)
+
+    async def publish(self) -> None:
+        assert self.client is not None
+        self.sender = Sender(self.source)
+        ack = await self.client.call("rtc.offer", {"to": "media", "sdp": await self.sender.offer()})
+        assert ack == {"ok": True}, ack
+        answer = await self.client.wait("rtc.answer", lambda d: d["from"] == "media")
+        await self.sender.accept(answer["sdp"])
+
+    def standing(self) -> str:
+        assert self.client is not None
+        return str(self.client.seen("snapshot")[-1]["you"].get("standing", ""))
+
+    async def close(self) -> None:
+        if self.sender is not None:
+            await self.sender.close()
+            self.sender = None
+        if self.client is not None:
+            await self.client.close()
+            self.client = None
+
+
+async def admit_and_start(judge: Client, participant: Client, pid: str) -> None:
+    await judge.wait("lobby", lambda d: any(p["id"] == pid for p in d["waiting"]))
+    ack = await judge.call("lobby.admit", {"participant_id": pid})
+    assert ack["ok"], ack
+    await participant.wait("participant.state", lambda d: d["state"] == "in_hearing")
+    for action in ("open_doors", "start"):
+        ack = await judge.call("hearing.control", {"action": action})
+        assert ack["ok"], ack
+
+
+def longest_hole(hearing_dir: Path, pid: str) -> tuple[float, list[tuple[float, float]]]:
+    spans = recorded_spans(hearing_dir).get(pid, [])
+    holes = [b[0] - a[1] for a, b in itertools.pairwise(spans)]
+    return (max(holes) if holes else 0.0), spans
+
+
+async def kill_run(work: Path, source: Path, *, postgres_url: str | None,
+                   redis: RedisServer | None) -> dict[str, Any]:
+    """One kill mid-recording; the defendant's longest recording hole and what it saw."""
+    await asyncio.to_thread(work.mkdir, parents=True)
+    db_url = postgres_url or f"sqlite:///{work}/yunting.sqlite3"
+    db = Database(db_url)
+    if postgres_url:
+        await db.drop_all()
+    await db.create_all()
+    trial = await make_trial(Services(db))
+    await db.dispose()
+    hid, pid = trial.hearing.id, trial.people["defendant"].id
+    extra = {"database_url": postgres_url or "", "redis_url": redis.url} if redis else {}
+    a = Server(work, work / "server-a.log", **extra)
+    b = Server(work, work / "server-b.log", **extra) if redis else a  # b: the defendant's
+    judge, defendant = Participant(trial, "judge", source), Participant(trial, "defendant", source)
+    try:
+        await asyncio.gather(*(s.start() for s in ({a, b} if redis else {a})))
+        j = await judge.join(a.url)
+        await admit_and_start(j, await defendant.join(b.url), pid)
+        await defendant.publish()
+        segments = work / "archive" / hid / pid
+        await until(lambda: len(list(segments.glob("seg-*.mkv"))) >= 2, 20, "two segments")
+        b.kill()
+        killed = time.time()
+        await defendant.close()  # its peer and socket died with the process
+        if not redis:
+            await judge.close()
+        ready = await b.start()
+        if not redis:
+            await judge.join(a.url)
+        await defendant.join(b.url)
+        standing = defendant.standing()
+        await defendant.publish()
+        count = len(list(segments.glob("seg-*.mkv")))
+        await until(lambda: len(list(segments.glob("seg-*.mkv"))) > count + 1, 20,
+                    "segments after the restart")
+        gap, spans = longest_hole(work / "archive" / hid, pid)
+        resumed = next((s for s, _ in spans if s > killed), None)
+        return {"gap_s": round(gap, 2), "restart_s": round(ready - killed, 2),
+                "media_back_after_ready_s": None if resumed is None else round(resumed - ready, 2),
+                "standing_after_rejoin": standing}
+    finally:
+        await defendant.close()
+        await judge.close()
+        a.stop()
+        b.stop()
+
+
+async def routing_recovery(work: Path, postgres_url: str, redis: RedisServer) -> dict[str, Any]:
+    await asyncio.to_thread(work.mkdir, parents=True)
+    db = Database(postgres_url)
+    await db.drop_all()
+    await db.create_all()
+    trial = await make_trial(Services(db))
+    await db.dispose()
+    settings = {"database_url": postgres_url, "redis_url": redis.url, "media_enabled": "false"}
+    a = Server(work, work / "server-a.log", **settings)
+    b = Server(work, work / "server-b.log", **settings)
+    judge, lawyer = Participant(trial, "judge", Path()), Participant(trial, "lawyer", Path())
+    pending: set[asyncio.Task[Any]] = set()
+    try:
+        await asyncio.gather(a.start(), b.start())
+        j = await judge.join(a.url)
+        lw = await lawyer.join(b.url)
+        await admit_and_start(j, lw, trial.people["lawyer"].id)
+        assert (await lw.call("chat.send", {"text": "before"}))["ok"]
+        await j.wait("chat.message", lambda d: d["text"] == "before")
+
+        redis.stop()
+        await asyncio.sleep(3.0)
+        await redis.start()
+        back = time.monotonic()
+        refused: list[str] = []
+        n = 0
+
+        async def send(text: str) -> None:
+            nonlocal refused
+            try:
+                ack = await lw.call("chat.send", {"text": text})
+                if not ack.get("ok"):
+                    refused.append(text)
+            except Exception:  # no answer at all: counted as refused
+                refused.append(text)
+
+        arrived = lambda: j.seen("chat.message", lambda d: d["text"].startswith("after "))  # noqa: E731
+        while not arrived():
+            if time.monotonic() - back > 60:
+                raise AssertionError("no relay across processes 60 s after Redis returned")
+            n += 1
+            task = asyncio.ensure_future(send(f"after {n}"))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+            await asyncio.sleep(0.2)
+        recovered = time.monotonic() - back
+        for task in list(pending):
+            await task
+        await asyncio.sleep(1.0)  # anything still in flight lands
+        delivered = {d["text"] for d in arrived()}
+        return {"recovery_s": round(recovered, 2), "sent": n, "refused": len(refused),
+                # a refusal tells the page to send again: one that was delivered anyway
+                # would be a duplicate in the record
+                "refused_but_delivered": len(delivered & set(refused))}
+    finally:
+        for task in pending:
+            task.cancel()
+        await lawyer.close()
+        await judge.close()
+        a.stop()
+        b.stop()
+
+
+def ensure_database(admin_url: str) -> str:
+    """Our own database next to the suite's (never the suite's `test`, which it drops)."""
+    base = admin_url.rsplit("/", 1)[0]
+    exists = subprocess.run(
+        ["psql", admin_url, "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{CHAOS_DB}'"],
+        capture_output=True, text=True, check=True).stdout.strip()
+    if not exists:
+        subprocess.run(["psql", admin_url, "-c", f"CREATE DATABASE {CHAOS_DB}"],
+                       capture_output=True, check=True)
+    return f"{base}/{CHAOS_DB}"
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/postgres",
+                        help="an admin connection; the benchmark creates its own database")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    args = parser.parse_args()
+    postgres_url = ensure_database(args.postgres_url)
+    work = Path(tempfile.mkdtemp(prefix="yunting-chaos-"))
+    source = make_source(Path(tempfile.gettempdir()) / "yunting-chaos-source.webm", seconds=90)
+    pin = HostAddresses(("127.0.0.1",))  # our aiortc senders: loopback only
+    pin.install()
+    redis = RedisServer()
+    result: dict[str, Any] = {"bench": "chaos", "runs": args.runs}
+    try:
+        embedded = []
+        for i in range(args.runs):
+            embedded.append(await kill_run(work / f"embedded-{i}", source, postgres_url=None,
+                                           redis=None))
+            log(f"embedded kill {i + 1}: {embedded[-1]}")
+        await redis.start()
+        over_redis = []
+        for i in range(args.runs):
+            over_redis.append(await kill_run(work / f"redis-{i}", source,
+                                             postgres_url=postgres_url, redis=redis))
+            log(f"redis kill {i + 1}: {over_redis[-1]}")
+        routing = []
+        for i in range(args.runs):
+            routing.append(await routing_recovery(work / f"routing-{i}", postgres_url, redis))
+            log(f"redis restart {i + 1}: {routing[-1]}")
+        result |= {
+            "kill_gap_s_embedded": max(r["gap_s"] for r in embedded),
+            "kill_gap_s_redis": max(r["gap_s"] for r in over_redis),
+            "redis_routing_recovery_s": max(r["recovery_s"] for r in routing),
+            "embedded": embedded, "redis": over_redis, "routing": routing,
+        }
+    finally:
+        redis.stop()
+        pin.uninstall()
+        if args.keep:
+            log(f"work directory: {work}")
+        else:
+            await asyncio.to_thread(shutil.rmtree, work, ignore_errors=True)
+    sys.stdout.write(json.dumps(result) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
