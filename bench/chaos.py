@@ -262,8 +262,15 @@ async def kill_run(work: Path, source: Path, *, postgres_url: str | None,
         ready = await b.start()
         if not redis:
             await judge.join(a.url)
-        await defendant.join(b.url)
+        rejoined = await defendant.join(b.url)
         standing = defendant.standing()
+        held_s = 0.0
+        if rejoined.seen("session.held"):
+            # The killed process's entries still count until its heartbeat key expires
+            # (process_ttl_s): the page waits, held, until the server makes it active.
+            started = time.monotonic()
+            await rejoined.wait("session.active", within=30)
+            held_s = time.monotonic() - started
         await defendant.publish()
         count = len(list(segments.glob("seg-*.mkv")))
         await until(lambda: len(list(segments.glob("seg-*.mkv"))) > count + 1, 20,
@@ -272,7 +279,7 @@ async def kill_run(work: Path, source: Path, *, postgres_url: str | None,
         resumed = next((s for s, _ in spans if s > killed), None)
         return {"gap_s": round(gap, 2), "restart_s": round(ready - killed, 2),
                 "media_back_after_ready_s": None if resumed is None else round(resumed - ready, 2),
-                "standing_after_rejoin": standing}
+                "standing_after_rejoin": standing, "held_s": round(held_s, 2)}
     finally:
         await defendant.close()
         await judge.close()
