@@ -232,8 +232,11 @@ def longest_hole(hearing_dir: Path, pid: str) -> tuple[float, list[tuple[float, 
 
 
 async def kill_run(work: Path, source: Path, *, postgres_url: str | None,
-                   redis: RedisServer | None) -> dict[str, Any]:
-    """One kill mid-recording; the defendant's longest recording hole and what it saw."""
+                   redis: RedisServer | None, failover: bool = False) -> dict[str, Any]:
+    """One kill mid-recording; the defendant's longest recording hole and what it saw.
+
+    failover (Redis only): the defendant reconnects to the other, surviving process (what a
+    load balancer without sticky sessions does) while the killed one restarts."""
     await asyncio.to_thread(work.mkdir, parents=True)
     db_url = postgres_url or f"sqlite:///{work}/yunting.sqlite3"
     db = Database(db_url)
@@ -259,10 +262,14 @@ async def kill_run(work: Path, source: Path, *, postgres_url: str | None,
         await defendant.close()  # its peer and socket died with the process
         if not redis:
             await judge.close()
-        ready = await b.start()
-        if not redis:
-            await judge.join(a.url)
-        rejoined = await defendant.join(b.url)
+        if failover:  # the defendant's page lands on the surviving process at once
+            restart = asyncio.ensure_future(b.start())
+            rejoined = await defendant.join(a.url)
+        else:
+            ready = await b.start()
+            if not redis:
+                await judge.join(a.url)
+            rejoined = await defendant.join(b.url)
         standing = defendant.standing()
         held_s = 0.0
         if rejoined.seen("session.held"):
@@ -275,10 +282,13 @@ async def kill_run(work: Path, source: Path, *, postgres_url: str | None,
         count = len(list(segments.glob("seg-*.mkv")))
         await until(lambda: len(list(segments.glob("seg-*.mkv"))) > count + 1, 20,
                     "segments after the restart")
+        if failover:
+            ready = await restart
         gap, spans = longest_hole(work / "archive" / hid, pid)
         resumed = next((s for s, _ in spans if s > killed), None)
         return {"gap_s": round(gap, 2), "restart_s": round(ready - killed, 2),
                 "media_back_after_ready_s": None if resumed is None else round(resumed - ready, 2),
+                "media_back_after_kill_s": None if resumed is None else round(resumed - killed, 2),
                 "standing_after_rejoin": standing, "held_s": round(held_s, 2)}
     finally:
         await defendant.close()
@@ -388,6 +398,11 @@ async def main() -> None:
             over_redis.append(await kill_run(work / f"redis-{i}", source,
                                              postgres_url=postgres_url, redis=redis))
             log(f"redis kill {i + 1}: {over_redis[-1]}")
+        failover = []
+        for i in range(args.runs):
+            failover.append(await kill_run(work / f"failover-{i}", source,
+                                           postgres_url=postgres_url, redis=redis, failover=True))
+            log(f"redis kill, failover {i + 1}: {failover[-1]}")
         routing = []
         for i in range(args.runs):
             routing.append(await routing_recovery(work / f"routing-{i}", postgres_url, redis))
@@ -395,8 +410,9 @@ async def main() -> None:
         result |= {
             "kill_gap_s_embedded": max(r["gap_s"] for r in embedded),
             "kill_gap_s_redis": max(r["gap_s"] for r in over_redis),
+            "kill_gap_s_redis_failover": max(r["gap_s"] for r in failover),
             "redis_routing_recovery_s": max(r["recovery_s"] for r in routing),
-            "embedded": embedded, "redis": over_redis, "routing": routing,
+            "embedded": embedded, "redis": over_redis, "failover": failover, "routing": routing,
         }
     finally:
         redis.stop()
