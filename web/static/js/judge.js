@@ -77,6 +77,7 @@ socket.on("hand", () => socket.emit("snapshot.request", {}));
 socket.on("chat.message", (m) => addChat(m, false));
 socket.on("help.requested", (m) => addChat(m, true));
 socket.on("session.duplicate", (d) => showDuplicates([d]));
+socket.on("session.active", () => socket.emit("snapshot.request", {}));  // a held connection took over
 socket.on("hearing.closed", () => ended());
 socket.on("removed", () => ended());
 socket.on("error", (e) => say(errorText(e), "error"));

@@ -53,6 +53,7 @@ socket.on("snapshot", (snap) => {
   if (hint) hint.hidden = snap.you && snap.you.standing !== "waiting";
   if (snap.participants) showParticipants(snap.participants);
 });
+socket.on("session.active", () => socket.emit("snapshot.request", {}));  // a held connection took over
 socket.on("participant.state", (p) => {
   const hint = $("lobby-hint");
   if (hint && p.id === me) hint.hidden = p.state !== "waiting";

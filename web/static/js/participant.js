@@ -132,6 +132,9 @@ function wire() {
   socket.on("chat.message", (m) => addChat(m));
   socket.on("session.held", () => say(t("You are connected twice; the judge will choose which connection stays."), "warn"));
   socket.on("session.replaced", () => ended(t("This connection was replaced by another one.")));
+  // A held connection took over (its twin went away, e.g. with a crashed server process):
+  // a fresh snapshot says where we stand, and the media start from there.
+  socket.on("session.active", () => socket.emit("snapshot.request", {}));
   socket.on("removed", (m) => ended(m.reason === "deny" ? t("The judge did not admit you.") : t("You have been removed from the hearing.")));
   socket.on("hearing.closed", () => ended(t("The hearing has ended."), true));
   socket.on("consultation.requested", (m) => {
