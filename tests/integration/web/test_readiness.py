@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import socket
 import subprocess
-from collections.abc import AsyncIterator, Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -27,7 +28,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-async def redis_server() -> AsyncIterator[tuple[str, subprocess.Popen[bytes]]]:
+def redis_server() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """A Redis of this test's own, so that it can be stopped."""
     port = free_port()
     proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
@@ -35,12 +36,10 @@ async def redis_server() -> AsyncIterator[tuple[str, subprocess.Popen[bytes]]]:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(50):
         try:
-            _, w = await asyncio.open_connection("127.0.0.1", port)
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
         except OSError:
-            await asyncio.sleep(0.1)
+            time.sleep(0.1)
             continue
-        w.close()
-        await w.wait_closed()
         break
     yield f"redis://127.0.0.1:{port}/0", proc
     proc.terminate()
