@@ -200,18 +200,12 @@ def _trust(config: DocforgeConfig, extra_roots: list[str]) -> tuple[list, list, 
 
 
 def _load_certificate(path: str) -> Any:
-    from asn1crypto import pem
-    from asn1crypto import x509 as asn1_x509
+    from .trust import load_certificate
 
-    data = _read(path, "trust root")
     try:
-        if pem.detect(data):
-            _, _, data = pem.unarmor(data)
-        certificate = asn1_x509.Certificate.load(data)
-        certificate.native  # noqa: B018 — forces a full parse so garbage fails here
-    except ValueError:
-        raise BadInput(f"{path}: not a PEM or DER certificate") from None
-    return certificate
+        return load_certificate(_read(path, "trust root"), path)
+    except PKIError as exc:
+        raise BadInput(str(exc)) from None
 
 
 def verify_pdf_command(args: argparse.Namespace, config: DocforgeConfig) -> int:
