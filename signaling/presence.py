@@ -88,8 +88,15 @@ class RedisTables:
 
         # A blocking pool: under a burst, commands wait for a connection instead of
         # failing with "Too many connections" (redis-py's default pool raises at 100).
+        # A pooled connection broken by a Redis restart is retried once on a fresh one
+        # (the retry belongs to the pool's connections, not to the client).
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
         pool = aioredis.BlockingConnectionPool.from_url(
-            url, max_connections=max_connections, timeout=10, decode_responses=True)
+            url, max_connections=max_connections, timeout=10, decode_responses=True,
+            retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError])
         self._redis = aioredis.Redis(connection_pool=pool)
         self._prefix = prefix
 

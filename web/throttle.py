@@ -25,6 +25,9 @@ from collections.abc import Callable
 from typing import Protocol
 
 from redis import asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from hearings.access import Tally
 
@@ -120,7 +123,10 @@ class RedisFailureWindow:
     def __init__(self, url: str, limit: int, window: float, *, prefix: str = "yt:login:",
                  tally_prefix: str = "yt:refused:",
                  clock: Callable[[], float] = time.time) -> None:
-        self._redis = aioredis.Redis.from_url(url)
+        # A pooled connection broken by a Redis restart is retried once on a fresh one
+        # (redis-py raised "Connection closed by server": the first login after it was a 500).
+        self._redis = aioredis.Redis.from_url(url, retry=Retry(NoBackoff(), 1),
+                                              retry_on_error=[RedisConnectionError])
         self._limit, self._window, self._prefix, self._clock = limit, window, prefix, clock
         self._tally_prefix = tally_prefix
 
