@@ -3,7 +3,8 @@
 Runs ffmpeg (imageio-ffmpeg's binary, graph built with ffmpeg-python) at low priority
 as a subprocess, so the event loop only waits. Every segment is placed on the hearing's
 timeline by its sidecar's wall-clock start: video by `setpts` offsets overlaid onto a
-black cell, audio by `adelay`, so gaps (pauses, crashes) stay gaps.
+black cell, audio by `adelay`, so gaps (pauses, crashes) stay gaps. An original whose
+resolution changes mid-segment is scaled frame by frame into its cell (`-reinit_filter 0`).
 
 ffmpeg writes `composite.mp4.tmp`, renamed into place only when it succeeded: a failed
 composition (a full disk) leaves no composite at all — never an empty or cut one — and its
@@ -108,7 +109,11 @@ def _cell(person: _Participant, origin: float, duration: float, size: tuple[int,
     cell = ffmpeg.input(f"color=c=black:s={width}x{height}:r={FPS}:d={duration:.3f}", f="lavfi")
     cell, audios = cell.video, []
     for segment in person.segments:
-        source = ffmpeg.input(str(segment.path))
+        # An original changes size mid-segment (Chromium lowers its resolution under CPU or
+        # bandwidth pressure). By default ffmpeg then rebuilds the whole filter graph, and
+        # the cell stayed black from the first change to the end; with reinit off, scale
+        # takes each new size in place (aspect kept, padded) and the tile stays filled.
+        source = ffmpeg.input(str(segment.path), reinit_filter=0)
         offset = segment.start - origin
         if "video" in segment.kinds:
             video = (

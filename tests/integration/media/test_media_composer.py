@@ -10,7 +10,8 @@ import pytest
 from media import composer
 from media.composer import FPS, compose_hearing, plan_grid
 from media.participant import ParticipantInfo
-from tests.integration.media.streams import remux_as_segments
+from media.segments import SegmentSeries, TrackSpec
+from tests.integration.media.streams import make_source, remux_as_segments
 
 T0 = 1_790_000_000.0
 
@@ -52,3 +53,65 @@ async def test_composite_has_video_and_audio_for_the_whole_hearing(hearing: Path
         duration = float(container.duration) / av.time_base
     assert duration == pytest.approx(10, abs=0.5)
     print(f"compose: {result.duration:.1f} s of hearing in {result.elapsed:.2f} s = {result.x_realtime:.1f}x real time")
+
+
+# Chromium lowers a camera's resolution under CPU or bandwidth pressure, within one stream.
+RESOLUTIONS = ("640x360", "480x270", "320x180", "480x360", "320x180")
+CLIP_SECONDS = 2.0
+
+
+@pytest.fixture(scope="module")
+def resizing_hearing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One participant whose single segment changes resolution four times (VP8 in Matroska)."""
+    sources = tmp_path_factory.mktemp("resizing-src")
+    clips = [make_source(sources / f"{size}.webm", seconds=CLIP_SECONDS, size=size)
+             for size in sorted(set(RESOLUTIONS))]
+    by_size = dict(zip(sorted(set(RESOLUTIONS)), clips, strict=True))
+    archive = tmp_path_factory.mktemp("resizing-archive")
+    person = ParticipantInfo("h2", "clinic", role="被告", display_name="张被告")
+    specs = [TrackSpec("video", "video/VP8", 90000), TrackSpec("audio", "audio/opus", 48000)]
+    series = SegmentSeries(archive / "h2" / "clinic", person, specs)
+    for number, size in enumerate(RESOLUTIONS):
+        base = number * CLIP_SECONDS
+        with av.open(str(by_size[size])) as container:
+            for packet in container.demux():
+                if packet.pts is None or packet.time_base is None:
+                    continue
+                offset = float(packet.pts * packet.time_base)
+                if offset >= CLIP_SECONDS:
+                    continue
+                kind = packet.stream.type
+                copy = av.Packet(bytes(packet))
+                copy.pts = round((base + offset) * (90000 if kind == "video" else 48000))
+                copy.is_keyframe = packet.is_keyframe
+                series.add(kind, copy, T0 + base + offset)
+    series.finish()
+    assert len(series.closed) == 1  # one stream whose frames change size, as recorded
+    with av.open(str(series.closed[0])) as original:
+        sizes = [(f.width, f.height) for f in original.decode(video=0)]
+    assert len(set(sizes)) == len(set(RESOLUTIONS))
+    return archive / "h2"
+
+
+def _mean_luma(frame: av.VideoFrame) -> float:
+    small = frame.reformat(width=64, height=36, format="gray")
+    plane = small.planes[0]
+    data = bytes(plane)
+    rows = [data[y * plane.line_size:y * plane.line_size + 64] for y in range(36)]
+    return sum(sum(row) for row in rows) / (64 * 36)
+
+
+async def test_a_participant_whose_resolution_changes_never_goes_black(
+    resizing_hearing: Path,
+) -> None:
+    result = await compose_hearing(resizing_hearing)
+    lumas: list[tuple[float, float]] = []
+    with av.open(str(result.path)) as container:
+        for frame in container.decode(video=0):
+            assert frame.time is not None
+            lumas.append((frame.time, _mean_luma(frame)))
+    total = len(RESOLUTIONS) * CLIP_SECONDS
+    sampled = [(t, y) for t, y in lumas if 0.3 < t < total - 0.3]
+    dark = [f"{t:.2f}s" for t, y in sampled if y < 40]
+    assert not dark, f"the cell went black at {dark[:5]}… ({len(dark)} of {len(sampled)} frames)"
+    assert len(sampled) > FPS * (total - 1)  # and no frames were lost at the changes
