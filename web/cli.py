@@ -65,13 +65,14 @@ async def _with_services(settings: Settings, work: Callable[[Any], Any]) -> Any:
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    from web.demo import DEMO_STAFF, seed_demo
+    from web.demo import seed_demo, staff_logins
 
     upgrade(settings.database_url)
     links = asyncio.run(_with_services(
         settings, lambda services: seed_demo(services, settings.public_url)))
-    if args.json:
-        print(json.dumps({link.role_key: link.as_json() for link in links},
+    staff = staff_logins(settings.public_url)
+    if args.json:  # the join links by role, and the staff logins under "staff"
+        print(json.dumps({**{link.role_key: link.as_json() for link in links}, "staff": staff},
                          ensure_ascii=False, indent=2))
         return 0
     print(f"yunting demo data ready — open {settings.public_url}")
@@ -79,8 +80,8 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     for link in links:
         print(f"  {link.role_key:<17} {link.name:<10} {link.url}")
     print("\nStaff logins (development only):")
-    for username, (display, role, password) in DEMO_STAFF.items():
-        print(f"  {username:<11} / {password:<22} {display} ({role})")
+    for username, login in staff.items():
+        print(f"  {username:<11} / {login['password']:<22} {login['name']} ({login['role']})")
     return 0
 
 

@@ -24,7 +24,7 @@ from hearings.participants import Role
 from hearings.staff import StaffRole, StaffUser
 from web.bootstrap import Services
 
-__all__ = ["DEMO_STAFF", "DemoLink", "seed_demo"]
+__all__ = ["DEMO_STAFF", "DemoLink", "seed_demo", "staff_logins"]
 
 COURT_CODE = "渝0112"
 TRIAL_NUMBER = "(2026)渝0112刑初88号"
@@ -58,6 +58,14 @@ class DemoLink:
     def as_json(self) -> dict[str, Any]:
         return {"name": self.name, "role": self.role.value, "hearing_id": self.hearing_id,
                 "url": self.url, "code": self.code}
+
+
+def staff_logins(public_url: str) -> dict[str, dict[str, str]]:
+    """The demo staff accounts by username, as `yunting demo` prints them (text and --json)."""
+    login = f"{public_url.rstrip('/')}/login"
+    return {username: {"name": display, "role": role.value, "password": password,
+                       "login_url": login}
+            for username, (display, role, password) in DEMO_STAFF.items()}
 
 
 async def seed_demo(services: Services, public_url: str) -> list[DemoLink]:

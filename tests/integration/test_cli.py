@@ -31,6 +31,13 @@ async def test_demo_is_idempotent_and_its_links_open(
     first = yunting(tmp_path, "demo", "--json")
     assert first.returncode == 0, first.stderr
     links = json.loads(first.stdout)
+    staff = links.pop("staff")  # the staff logins the text output prints (issue 13.8)
+    text = yunting(tmp_path, "demo")
+    assert text.returncode == 0, text.stderr
+    assert set(staff) == {"admin", "clerk", "judge", "duty_judge", "mediator"}
+    for username, login in staff.items():
+        assert f"{username:<11} / {login['password']:<22} {login['name']}" in text.stdout
+        assert login["login_url"].endswith("/login") and login["role"]
     assert {"judge", "clerk", "prosecutor", "defendant", "defence_lawyer", "witness",
             "mediator", "party_applicant", "party_respondent"} <= set(links)
     second = yunting(tmp_path, "demo", "--json")
@@ -42,7 +49,9 @@ async def test_demo_is_idempotent_and_its_links_open(
     assert counts == {"courts": 1, "sites": 5, "cases": 2, "hearings": 2, "participants": 9,
                       "staff_users": 5}
     client = await aiohttp_client(create_app(Settings(data_dir=tmp_path)))
-    for role, link in [*json.loads(first.stdout).items(), *json.loads(second.stdout).items()]:
+    second_links = json.loads(second.stdout)
+    assert second_links.pop("staff") == staff
+    for role, link in [*links.items(), *second_links.items()]:
         response = await client.get(urlparse(link["url"]).path)
         assert response.status == 200, link
         if role == "mediator":  # staff: the link goes through the login to their console
@@ -50,6 +59,10 @@ async def test_demo_is_idempotent_and_its_links_open(
             assert response.url.query["next"].endswith("/console")
         else:
             assert link["name"] in await response.text()
+    for username, login in staff.items():  # each printed login opens a session
+        response = await client.post("/api/session", json={
+            "username": username, "password": login["password"]})
+        assert response.status == 200, (username, await response.text())
 
 
 def test_audit_verify_names_the_first_bad_entry(tmp_path: Path) -> None:
