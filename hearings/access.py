@@ -101,6 +101,12 @@ class Admission:
         return Actor.participant(p.id, p.name, self.hearing.id, p.role)
 
 
+def _address() -> dict[str, str]:
+    """The client's address for the audit log, when a request names its caller."""
+    caller = CALLER.get()
+    return {"address": caller.address} if caller is not None else {}
+
+
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -143,7 +149,7 @@ class Access:
             valid = await asyncio.to_thread(self._passwords.verify, stored, password)
             if user is None or not valid:
                 await uow.audit.append(f"anonymous:{username[:64]}", "staff.login_failed",
-                                       None, {"username": username[:64]})
+                                       None, {"username": username[:64]} | _address())
                 await uow.commit()
                 raise Unauthenticated("wrong username or password")
             secret = secrets.token_urlsafe(32)
@@ -152,7 +158,7 @@ class Access:
                                    expires_at=StaffSession.lifetime(self._session_hours))
             uow.sessions.add(session)
             await uow.audit.append(f"staff:{user.id}", "staff.login", None,
-                                   {"username": user.username})
+                                   {"username": user.username} | _address())
             await uow.commit()
             return LoggedIn(secret, session, user)
 

@@ -16,7 +16,9 @@ the CLI, server-to-server) are not browsers and carry no ambient credentials to 
 Every request also names its caller (`hearings.access.CALLER`): the client's address and
 the shared store where refused join codes are counted, so that each path that takes a
 code — pages, API, Bearer tokens, the socket.io connect inside the engine.io request —
-is throttled by the same rule in `Access.admit_token`.
+is throttled by the same rule in `Access.admit_token`. Behind a reverse proxy the address
+is the client's as the configured proxies tell it (`web.forwarded`): the handler gets a
+request whose `remote` and `scheme` are the client's.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from hearings.access import CALLER, Caller
+from web.forwarded import forwarded_request
 from web.keys import LOGIN_FAILURES, SETTINGS
 
 __all__ = ["CSP", "cross_site", "security_headers"]
@@ -73,6 +76,9 @@ def _caller(request: web.Request) -> Caller | None:
 
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    settings = request.config_dict.get(SETTINGS)
+    if settings is not None:
+        request = forwarded_request(request, settings.trusted_proxies)
     if cross_site(request):
         response: web.StreamResponse = web.json_response({"error": {
             "code": "csrf_failed",

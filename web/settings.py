@@ -6,6 +6,7 @@ and str never show the value.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -82,6 +83,8 @@ class Settings:
     log_level: str = "INFO"
     login_max_failures: int = 5  # per username and per client address, within the window
     login_window_seconds: float = 300.0
+    # Reverse proxies whose X-Forwarded-For/-Proto are believed (addresses or CIDRs).
+    trusted_proxies: tuple[str, ...] = ()  # empty: the peer's address is the client's
     # Signaling (socket.io): limits per connection.
     signaling_max_message_bytes: int = 64_000
     signaling_max_sdp_bytes: int = 32_000
@@ -141,6 +144,12 @@ class Settings:
         if self.signing_backend not in ("dev", "pkcs12", "pkcs11"):
             raise SettingsError("YUNTING_SIGNING_BACKEND must be dev, pkcs12 or pkcs11"
                                 f" (got {self.signing_backend!r})")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise SettingsError("YUNTING_TRUSTED_PROXIES: not an address or CIDR "
+                                    f"(got {proxy!r})") from None
         if not 0 < self.port < 65536:
             raise SettingsError(f"YUNTING_PORT must be a TCP port (got {self.port})")
 
@@ -185,7 +194,7 @@ class Settings:
         return path.read_text().strip().encode()
 
 
-_LISTS = ("ice_host_addresses", "allowed_origins")
+_LISTS = ("ice_host_addresses", "allowed_origins", "trusted_proxies")
 
 
 def _convert(name: str, raw: str) -> Any:
