@@ -59,6 +59,9 @@ async function runSelfTest() {
 }
 $("selftest-retry").addEventListener("click", () => runSelfTest());
 $("selftest-continue").addEventListener("click", () => enter());
+// No usable microphone (refused or missing): into the waiting room without media, and the
+// clerk is asked for help at once (issue 13.3).
+$("selftest-ask-clerk").addEventListener("click", () => enter({ askForHelp: true }));
 if (root.dataset.closed === "1") {
   // Opened after the close: only the hearing record is left to sign (or to read).
   ended(t("The hearing has ended."), true);
@@ -68,8 +71,9 @@ if (root.dataset.closed === "1") {
 }
 
 // ---- joining ---------------------------------------------------------------
-async function enter() {
+async function enter({ askForHelp = false } = {}) {
   selftest.stop();
+  if (askForHelp && !tested?.stream) tested = { ...tested, stream: new MediaStream(), video: false };
   room = new Room({ socket: null, me, grid: $("video-grid"), iceServers: data("ice-servers", []),
     names: (id) => nameOf(id) });
   if (tested && (tested.verdict === "poor" || tested.verdict === "bad" || !tested.video)) setAudioOnly(true);
@@ -81,6 +85,13 @@ async function enter() {
   await room.open(tested?.stream || null);
   wire();
   heartbeat = setInterval(beat, HEARTBEAT_MS);
+  if (askForHelp) {
+    const problem = tested?.mic === "denied" ? t("Access to the camera or microphone was refused in my browser.")
+      : t("My microphone does not work.");
+    socket.once("snapshot", async () => {
+      if (await act("help.request", { text: problem })) flash($("page-message"), t("The clerk has been asked to help you."), "warn", 0);
+    });
+  }
 }
 
 function connection(state, code, message) {
@@ -109,7 +120,7 @@ function wire() {
     const inside = ["party", "consulting", "host", "staff"].includes(you.standing);
     stage(inside ? "hearing" : you.standing === "held" ? "waiting" : "waiting");
     showConsultation(s.consultation);
-    room.update({ standing: you.standing, participants: people, consultation: s.consultation || null });
+    room.update({ standing: you.standing, participants: people, consultation: s.consultation || null, iceServers: s.ice_servers });
     room.setMuted(muted);
     showConsultTargets();
   });

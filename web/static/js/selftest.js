@@ -9,6 +9,27 @@ function mark(node, state, text) {
   node.textContent = text;
 }
 
+// Why getUserMedia failed, as the self-test tells it: the user (or a site setting)
+// refused access, there is no such device, or another program holds it.
+const REFUSED = new Set(["NotAllowedError", "SecurityError", "PermissionDeniedError"]);
+const BUSY = new Set(["NotReadableError", "TrackStartError", "AbortError"]);
+const why = (error) => (REFUSED.has(error?.name) ? "denied" : BUSY.has(error?.name) ? "busy" : "missing");
+
+async function acquire(constraints) {
+  try {
+    return { stream: await navigator.mediaDevices.getUserMedia(constraints) };
+  } catch (error) {
+    return { error };
+  }
+}
+
+/** Which browser's steps to show first for allowing camera and microphone. */
+export function browserFamily(ua = navigator.userAgent) {
+  if (/Firefox\/|FxiOS\//.test(ua)) return "firefox";
+  if (/iPhone|iPad|iPod/.test(ua) || (/Safari\//.test(ua) && !/Chrome\/|Chromium\/|Edg\//.test(ua))) return "safari";
+  return "chrome";
+}
+
 export class SelfTest {
   constructor(root) {
     this.root = root;
@@ -16,47 +37,108 @@ export class SelfTest {
     this.audio = null;
     this.results = {};
     this.stopMeter = null;
+    this.speakerOk = false;
+    this.verdict = null;
     byTestId(root, "speaker-test").addEventListener("click", () => this.tone());
     byTestId(root, "speaker-confirm").addEventListener("click", () => {
       mark(byTestId(root, "selftest-speaker"), "ok", t("Speaker works"));
       byTestId(root, "speaker-confirm").hidden = true;
+      this.speakerOk = true;
+      this.showVerdict();
     });
     // Browsers start audio only after a gesture: any click resumes the meter.
     root.addEventListener("click", () => this.audio?.resume().catch(() => {}));
   }
 
-  /** Run every check; resolves with { verdict, stream }. */
+  /** Run every check; resolves with { verdict, stream, video, camera, mic }. */
   async run() {
     this.stopMeter?.();
-    const [devices, network] = await Promise.all([this.devices(), this.network()]);
-    const verdict = !devices.audio ? "failed" : network;
+    for (const track of this.stream?.getTracks() || []) track.stop();
+    this.stream = null;
     const line = byTestId(this.root, "selftest-verdict");
+    line.dataset.verdict = "pending";
+    line.textContent = t("Checking your devices…");
+    const [devices, network] = await Promise.all([this.devices(), this.network()]);
+    this.verdict = devices.mic === "denied" ? "denied" : !devices.audio ? "failed" : network;
+    this.devicesState = devices;
+    this.showVerdict();
+    byTestId(this.root, "selftest-continue").disabled = !devices.audio;
+    const help = byTestId(this.root, "permission-help");
+    if (help) {
+      help.hidden = devices.camera !== "denied" && devices.mic !== "denied";
+      help.dataset.browser = browserFamily();
+      for (const item of help.querySelectorAll("[data-browser]")) {
+        item.classList.toggle("current", item.dataset.browser === help.dataset.browser);
+      }
+    }
+    const ask = byTestId(this.root, "selftest-ask-clerk");
+    if (ask) ask.hidden = devices.audio;
+    return { verdict: this.verdict, stream: this.stream, video: devices.video,
+      camera: devices.camera, mic: devices.mic };
+  }
+
+  /** The verdict line: "everything works" only once the speaker was confirmed too. */
+  showVerdict() {
+    if (!this.verdict) return;
+    const line = byTestId(this.root, "selftest-verdict");
+    const cameraRefused = this.devicesState?.camera === "denied";
     const texts = {
-      good: t("Everything works. You can continue."),
+      good: this.speakerOk
+        ? t("Everything works. You can continue.")
+        : t("Camera, microphone and network work. Play the test tone to check your speaker, then continue."),
       poor: t("Your connection is weak: the picture may be poor. Audio only is recommended."),
       bad: t("Your connection is bad: please use audio only, or ask for help."),
-      failed: t("No microphone was found. Please check the device or ask for help."),
+      failed: this.devicesState?.mic === "busy"
+        ? t("The microphone is in use by another program. Close it and test again, or ask the clerk for help.")
+        : t("No microphone was found. Please check the device or ask for help."),
+      denied: t("Access to the microphone was refused. Allow it in your browser (see below) and press Test again, or ask the clerk for help."),
     };
-    line.dataset.verdict = verdict;
-    line.textContent = texts[verdict];
-    byTestId(this.root, "selftest-continue").disabled = verdict === "failed";
-    return { verdict, stream: this.stream, video: devices.video };
+    line.dataset.verdict = this.verdict;
+    line.dataset.speaker = this.speakerOk ? "ok" : "untested";
+    let text = texts[this.verdict];
+    if (cameraRefused && this.verdict !== "denied") {
+      text = `${text} ${t("Camera access was refused: you can continue with audio only, or allow the camera and test again.")}`;
+    }
+    line.textContent = text;
   }
 
   async devices() {
     const camera = byTestId(this.root, "selftest-camera");
     const mic = byTestId(this.root, "selftest-mic");
     let video = false;
-    try {
-      this.stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 360 }, audio: true });
-    } catch (e) {
-      try {
-        this.stream = await navigator.mediaDevices.getUserMedia({ audio: true });
-      } catch (e2) {
-        mark(camera, "failed", t("No camera"));
-        mark(mic, "failed", t("No microphone"));
-        return { audio: false, video: false };
+    let cameraState = "ok";
+    let micState = "ok";
+    const both = await acquire({ video: { width: 640, height: 360 }, audio: true });
+    if (both.stream) {
+      this.stream = both.stream;
+    } else {
+      const audio = await acquire({ audio: true });
+      if (audio.stream) {
+        this.stream = audio.stream;
+        cameraState = why(both.error); // the microphone alone works: the camera failed
+      } else {
+        micState = why(audio.error);
+        const camOnly = await acquire({ video: true });
+        cameraState = camOnly.stream ? "ok" : why(camOnly.error);
+        for (const track of camOnly.stream?.getTracks() || []) track.stop();
       }
+    }
+    const cameraTexts = {
+      denied: t("Camera access refused"),
+      busy: t("The camera is in use by another program"),
+      missing: t("No camera: you can join with audio only"),
+    };
+    const micTexts = {
+      denied: t("Microphone access refused"),
+      busy: t("The microphone is in use by another program"),
+      missing: t("No microphone"),
+    };
+    camera.dataset.reason = cameraState;
+    mic.dataset.reason = micState;
+    if (!this.stream) {
+      mark(camera, cameraState === "ok" ? "ok" : "failed", cameraState === "ok" ? t("Camera works") : cameraTexts[cameraState]);
+      mark(mic, "failed", micTexts[micState]);
+      return { audio: false, video: false, camera: cameraState, mic: micState };
     }
     const preview = byTestId(this.root, "selftest-preview");
     if (this.stream.getVideoTracks().length) {
@@ -66,11 +148,12 @@ export class SelfTest {
         preview.addEventListener("loadeddata", done, { once: true });
         setTimeout(done, 4000);
       });
+      if (!video) cameraState = "missing";
     }
-    mark(camera, video ? "ok" : "failed", video ? t("Camera works") : t("No camera: you can join with audio only"));
+    mark(camera, video ? "ok" : "failed", video ? t("Camera works") : cameraTexts[cameraState]);
     const heard = await this.meter();
     mark(mic, heard ? "ok" : "warn", heard ? t("Microphone works") : t("No sound yet: please say something"));
-    return { audio: true, video };
+    return { audio: true, video, camera: cameraState, mic: micState };
   }
 
   /** Level meter from an AnalyserNode; resolves true once a sound is heard (or false after 5 s). */
