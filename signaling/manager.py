@@ -18,7 +18,10 @@ its parent (a JSON object with `method`, `host_id`, ...) and changes where it go
   how many processes received it (-1: Redis could not take it), so that a relay
   nobody else can receive is refused instead of acknowledged and lost;
 - `notify(hearing_id)` tells the other processes of a hearing that its routing
-  (members, states, consultations) changed: they drop their cached copy.
+  (members, states, consultations) changed: they drop their cached copy;
+- `probe(host_id, sids)` asks one process which of those sids it holds connected; no
+  answer within `PROBE_TIMEOUT_S` means it is gone (killed, before its presence key
+  expires), so a reconnection need not wait for that key to expire.
 
 JSON only, never pickle (the server's json module, as in the parent).
 """
@@ -28,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -43,6 +47,11 @@ log = logging.getLogger("yunting.signaling")
 
 _HEARING_ROOMS = frozenset({"h", "p", "c", "r"})
 _ROUTING = "yt.routing"
+_PROBE = "yt.probe"
+_PROBE_REPLY = "yt.probe.reply"
+# A live process answers a probe in milliseconds (it is one Redis round trip for it);
+# silence this long means it is not there.
+PROBE_TIMEOUT_S = 1.0
 SUBSCRIBE_TIMEOUT_S = 5.0
 CONFIRM_TIMEOUT_S = 5.0
 # The listener retries at most this far apart once Redis is away, so that it is back
@@ -71,6 +80,7 @@ class HearingChannels(socketio.AsyncRedisManager):
         self._own = self.host_id.encode()
         self._refs: dict[str, int] = {}
         self._confirm: dict[str, asyncio.Future[None]] = {}
+        self._probes: dict[str, asyncio.Future[list[str]]] = {}
         self._subscribed: set[str] = set()
         self._subscribing = asyncio.Lock()
         self._sub: Any = None  # the listener's PubSub (publishing uses self.redis)
@@ -224,6 +234,44 @@ class HearingChannels(socketio.AsyncRedisManager):
         await self._publish({"method": _ROUTING, "hearing": hearing_id,
                              "namespace": NAMESPACE, "host_id": self.host_id})
 
+    async def probe(self, host_id: str, sids: list[str]) -> set[str] | None:
+        """Which of `sids` the process `host_id` holds connected; None if it does not answer
+        (gone, or Redis away: the caller decides what silence means)."""
+        if host_id == self.host_id:
+            return {s for s in sids if self.holds(s)}
+        qid = uuid.uuid4().hex
+        future: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
+        self._probes[qid] = future
+        try:
+            await self._publish({"method": _PROBE, "to": host_id, "id": qid, "sids": sids,
+                                 "host_id": self.host_id})
+            return set(await asyncio.wait_for(future, PROBE_TIMEOUT_S))
+        except TimeoutError:
+            return None
+        finally:
+            self._probes.pop(qid, None)
+
+    def holds(self, sid: str) -> bool:
+        """`sid` is a /hearing connection of this process, connecting (its handler running:
+        `is_connected` says no then) or connected."""
+        try:
+            return self.rooms[NAMESPACE][None][sid] is not None
+        except KeyError:
+            return False
+
+    async def _answer_probe(self, data: dict[str, Any]) -> None:
+        sids = data.get("sids")
+        if data.get("to") != self.host_id or not isinstance(sids, list):
+            return
+        await self._publish({"method": _PROBE_REPLY, "to": data.get("host_id"),
+                             "id": data.get("id"), "host_id": self.host_id,
+                             "sids": [s for s in sids if isinstance(s, str) and self.holds(s)]})
+
+    def _probe_answered(self, data: dict[str, Any]) -> None:
+        future = self._probes.get(str(data.get("id")))
+        if data.get("to") == self.host_id and future is not None and not future.done():
+            future.set_result([s for s in data.get("sids") or [] if isinstance(s, str)])
+
     async def _publish(self, data: dict[str, Any], *, confirm: bool = False) -> Any:
         """Queue for the writer, which sends everything queued in one pipeline, in order.
 
@@ -360,6 +408,10 @@ class HearingChannels(socketio.AsyncRedisManager):
             await self._handle_close_room(data)
         elif method == _ROUTING and self.on_routing_change is not None:
             self.on_routing_change(str(data.get("hearing")))
+        elif method == _PROBE:
+            await self._answer_probe(data)
+        elif method == _PROBE_REPLY:
+            self._probe_answered(data)
 
     async def _close_sub(self) -> None:
         sub, client, self._sub, self._sub_client = self._sub, self._sub_client, None, None

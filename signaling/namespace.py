@@ -121,7 +121,10 @@ class HearingNamespace(socketio.AsyncNamespace):
                                                           member.participant_id)
             state = hearing.participant(member.participant_id).state.value
         presence = self.hub.presence
-        live = [a for a in await presence.attachments(hid, member.identity) if not a.held]
+        # A twin on a process that does not answer (killed, its key not yet expired) does
+        # not hold this one back.
+        live = await presence.confirmed(
+            [a for a in await presence.attachments(hid, member.identity) if not a.held])
         held = bool(live)
         await presence.attach(hid, member, sid, held=held)
         await presence.set_state(hid, member.identity, state)
@@ -239,8 +242,9 @@ class HearingNamespace(socketio.AsyncNamespace):
                 continue
             hid, identity = conn.hearing_id, conn.member.identity
             attached = await self.hub.presence.attachments(hid, identity)
-            if attached and not any(not a.held for a in attached) \
-                    and attached[0].sid == conn.sid:
+            first_held = next((a.sid for a in attached if a.held), None)
+            if first_held == conn.sid and not await self.hub.presence.confirmed(
+                    [a for a in attached if not a.held]):
                 await self.hub.promote(hid, conn.sid, identity)
                 await self.hub.broadcast(hid)
 

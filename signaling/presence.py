@@ -18,6 +18,7 @@ Redis restart): the process re-announces its live connections (`announce`).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from collections.abc import Awaitable, Callable
@@ -189,6 +190,7 @@ class Attachment:
     sid: str
     identity: str
     held: bool  # a duplicate connection awaiting the judge's decision
+    process: str = ""  # the process that holds it
 
 
 class Presence:
@@ -207,6 +209,8 @@ class Presence:
         self._routing: dict[str, Routing] = {}
         self._reading: dict[str, object] = {}
         self.on_routing_change: Callable[[str], Awaitable[None]] | None = None
+        # (process, sids) → which of them that process holds; None: it did not answer.
+        self.probe: Callable[[str, list[str]], Awaitable[set[str] | None]] | None = None
 
     async def close(self) -> None:
         await self._t.close()
@@ -264,7 +268,8 @@ class Presence:
         live = []
         for sid, v in sids.items():
             if v.get("process") in alive:
-                live.append(Attachment(sid, v["identity"], bool(v["held"])))
+                live.append(Attachment(sid, v["identity"], bool(v["held"]),
+                                       str(v.get("process"))))
             else:
                 await self._t.delete(hearing_id, "sids", sid)
         return live
@@ -274,6 +279,29 @@ class Presence:
         sids = (await self._t.all(hearing_id, ("sids",)))["sids"]
         found = await self._live(hearing_id, sids)
         return [a for a in found if identity is None or a.identity == identity]
+
+    async def confirmed(self, attachments: list[Attachment]) -> list[Attachment]:
+        """Those of `attachments` that their process, asked now, says it holds.
+
+        A killed process's entries count until its key expires (`process_ttl_s`); a
+        reconnection that found its twin there would be held that long. Asked, a live
+        process answers at once; a killed one does not, and its entries are left out
+        (not deleted: the key's expiry does that). This process's own are taken as they are.
+        """
+        if self.probe is None:
+            return attachments
+        probe = self.probe
+        others: dict[str, list[Attachment]] = {}
+        for a in attachments:
+            if a.process != self.process:
+                others.setdefault(a.process, []).append(a)
+        if not others:
+            return attachments
+        answers = await asyncio.gather(*(probe(p, [a.sid for a in group])
+                                         for p, group in others.items()))
+        held = {p: found for p, found in zip(others, answers, strict=True)}
+        return [a for a in attachments if a.process == self.process
+                or (held[a.process] is not None and a.sid in held[a.process])]  # type: ignore[operator]
 
     async def set_quality(self, hearing_id: str, identity: str, quality: Quality) -> None:
         await self._t.put(hearing_id, "quality", identity, quality.to_json())

@@ -63,11 +63,13 @@ class Signaling:
             logger=False,
             engineio_logger=False,
         )
-        self.presence = Presence(tables)  # a new process id at every start
+        # A new process id at every start (with Redis, the manager's: probes address it).
+        self.presence = Presence(tables, channels.host_id if channels is not None else None)
         if channels is not None:
             # A routing change here drops the cached routing on the hearing's other
             # processes; news of one from them drops ours.
             self.presence.on_routing_change = channels.notify
+            self.presence.probe = channels.probe
             channels.on_routing_change = self.presence.invalidate
         self._flusher: asyncio.Task[None] | None = None
         self._heart: asyncio.Task[None] | None = None
@@ -75,6 +77,7 @@ class Signaling:
         self._lost = False  # the store lost our presence and it is not re-announced yet
         self.hub = Hub(self.sio, services, self.presence)
         self.hub.media_hangup = media_hangup
+        self.hub.ice_servers = config.ice_servers
         self.namespace = HearingNamespace(
             self.hub, Handlers(self.hub, config, media_answer, media_candidate), config)
         self.sio.register_namespace(self.namespace)

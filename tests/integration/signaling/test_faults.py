@@ -249,3 +249,37 @@ async def test_a_redis_restart_loses_nothing_acknowledged(
     for c in (judge, lawyer):
         await c.wait("hearing.closed")
         await asyncio.wait_for(c.disconnected.wait(), 10)
+
+
+async def test_a_reconnection_is_not_held_behind_a_killed_process(
+        trial: Trial, servers: Servers, clients: list[Client]) -> None:
+    """Within the killed process's TTL its presence still counts, but asked, it does not
+    answer: the reconnection (here on the surviving process) takes over at once."""
+    ids = {k: p.id for k, p in trial.people.items()}
+    a, b = servers.url(0), servers.url(1)
+    judge = await join(clients, b, trial, "judge")
+    lawyer = await join(clients, b, trial, "lawyer")
+    assert (await judge.call("lobby.admit", {"participant_id": ids["lawyer"]}))["ok"]
+    await lawyer.wait("participant.state", lambda d: d["state"] == "in_hearing")
+
+    servers.kill(1)
+    judge = await join(clients, a, trial, "judge")  # at once: B's key has not expired
+    lawyer = await join(clients, a, trial, "lawyer")
+    for c in (judge, lawyer):
+        assert not c.seen("session.held"), c.name
+        assert c.seen("snapshot")[-1]["you"]["standing"] != "held", c.name
+    muted = await judge.call("participant.mute", {"participant_id": ids["lawyer"],
+                                                  "muted": True, "locked": False})
+    assert muted["ok"], muted
+    await lawyer.wait("mute", lambda d: d["muted"] is True)
+
+
+async def test_a_twin_on_a_live_process_still_holds_a_second_connection(
+        trial: Trial, servers: Servers, clients: list[Client]) -> None:
+    """The probe answers for a live process: a second connection of the same person on the
+    other process is held, as before, for the judge to decide."""
+    a, b = servers.url(0), servers.url(1)
+    await join(clients, b, trial, "judge")
+    twin = await join(clients, a, trial, "judge")
+    await twin.wait("session.held")
+    assert twin.seen("snapshot")[-1]["you"]["standing"] == "held"
