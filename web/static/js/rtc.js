@@ -30,33 +30,49 @@ export class Room {
     this.muted = false;
     this.audioOnly = false;
     this.lastStats = null;
+    // Negotiation waits for open(): an answer given while the camera is still opening
+    // carries no tracks, and the other side never gets a tile for us (issue 13.5).
+    this.opened = new Promise((resolve) => { this.markOpened = resolve; });
+    this.isOpen = false;
+    this.inbox = Promise.resolve();
     if (socket) this.attach();
   }
 
   /** Listen for the rtc.* events of `this.socket` (set it first if it was not given). */
   attach() {
     const socket = this.socket;
-    socket.on("rtc.offer", (m) => this.#onOffer(m).catch((e) => console.warn("offer", e)));
-    socket.on("rtc.answer", (m) => this.#onAnswer(m).catch((e) => console.warn("answer", e)));
-    socket.on("rtc.candidate", (m) => this.#onCandidate(m).catch(() => {}));
+    // In arrival order (an offer's candidates after the offer), once the camera is open.
+    const queued = (handle, what) => (m) => {
+      this.inbox = this.inbox.then(() => this.opened).then(() => handle(m))
+        .catch((e) => what && console.warn(what, e));
+    };
+    socket.on("rtc.offer", queued((m) => this.#onOffer(m), "offer"));
+    socket.on("rtc.answer", queued((m) => this.#onAnswer(m), "answer"));
+    socket.on("rtc.candidate", queued((m) => this.#onCandidate(m), null));
   }
 
   /** Camera and microphone; falls back to audio only when there is no camera. */
   async open(stream = null) {
-    if (!stream) {
-      try {
-        stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 360 }, audio: true });
-      } catch (e) {
-        stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    try {
+      if (!stream) {
+        try {
+          stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 360 }, audio: true });
+        } catch (e) {
+          stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+        }
       }
+      this.localStream = stream;
+      if (this.grid) {
+        this.localTile = this.localTile || this.#tile(this.me, true);
+        this.localTile.video.srcObject = stream;
+      }
+      this.#applyTrackState();
+      return stream;
+    } finally {  // with a camera or without one (receive only): negotiate from here on
+      this.isOpen = true;
+      this.markOpened();
+      this.#sync();
     }
-    this.localStream = stream;
-    if (this.grid) {
-      this.localTile = this.localTile || this.#tile(this.me, true);
-      this.localTile.video.srcObject = stream;
-    }
-    this.#applyTrackState();
-    return stream;
   }
 
   /** From a snapshot: who I am now, who is inside, which consultation I am in. */
@@ -106,6 +122,7 @@ export class Room {
   }
 
   #sync() {
+    if (!this.isOpen) return;  // open() syncs when the camera is there
     const wanted = this.#wanted();
     for (const id of [...this.peers.keys()]) if (!wanted.has(id)) this.#hangUp(id);
     for (const id of wanted) {
