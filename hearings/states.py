@@ -137,6 +137,9 @@ RECORDING: StateMachine[RecordingState] = StateMachine(
         # into new segments and the gap is recorded in the manifest.
         (_R.FAILED, "recover"): _R.RECORDING,
         (_R.FAILED, "stop"): _R.PROCESSING,
+        # A recess pauses everyone's recording whatever one participant's state; on resume
+        # the recorder says again who is still failing (a failed recess was recorded).
+        (_R.FAILED, "pause"): _R.PAUSED,
     },
 )
 

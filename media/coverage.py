@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-__all__ = ["Span", "missing_seconds", "recorded_spans"]
+__all__ = ["Span", "holes", "missing_seconds", "recorded_spans"]
 
 Span = tuple[float, float]  # wall clock: start, end (seconds since the epoch)
 
@@ -54,23 +54,27 @@ def recorded_spans(hearing_dir: Path) -> dict[str, list[Span]]:
     return {participant: _merged(found) for participant, found in spans.items()}
 
 
-def missing_seconds(recorded: list[Span], wanted: list[Span], *, tolerance: float = 1.0) -> float:
-    """Seconds of `wanted` (when the hearing was being recorded) that `recorded` misses.
+def holes(recorded: list[Span], wanted: list[Span], *, tolerance: float = 1.0) -> list[Span]:
+    """The spans of `wanted` (when the hearing was being recorded) that `recorded` misses.
 
     Holes of at most `tolerance` seconds are not counted: a segment opens at the first
     keyframe, and the arrival clock is only that good.
     """
-    missing = 0.0
+    found: list[Span] = []
     for want_start, want_end in _merged(wanted):
         cursor = want_start
         for start, end in recorded:
             if end <= cursor or start >= want_end:
                 continue
-            hole = min(start, want_end) - cursor
-            if hole > tolerance:
-                missing += hole
+            if min(start, want_end) - cursor > tolerance:
+                found.append((cursor, min(start, want_end)))
             cursor = max(cursor, end)
-        tail = want_end - cursor
-        if tail > tolerance:
-            missing += tail
-    return round(missing, 3)
+        if want_end - cursor > tolerance:
+            found.append((cursor, want_end))
+    return found
+
+
+def missing_seconds(recorded: list[Span], wanted: list[Span], *, tolerance: float = 1.0) -> float:
+    """Seconds of `wanted` that `recorded` misses: the sum of its `holes`."""
+    return round(sum(end - start for start, end in holes(recorded, wanted,
+                                                          tolerance=tolerance)), 3)

@@ -9,6 +9,7 @@ that participant's recording.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from aiortc.sdp import SessionDescription
 
 from media import passthrough
 from media.errors import NegotiationError
-from media.ice import HostAddresses, ice_configuration
+from media.ice import HostAddresses, TurnCredentials, ice_configuration
 from media.participant import ParticipantInfo
 from media.recorder import OnRecordingEvent, ParticipantRecorder, RecordingState
 from media.recovery import next_segment_index, recover_participant
@@ -40,6 +41,9 @@ class MediaSettings:
     ice_servers: tuple[dict[str, Any], ...] = ()
     ice_relay_only: bool = False
     host_addresses: tuple[str, ...] = ()  # empty: aioice's own interface discovery
+    turn: TurnCredentials | None = None  # each server peer gets credentials of its own
+    udp_ports: tuple[int, int] | None = None  # host candidates' port range (None: any)
+    advertised_address: str = ""  # announced in host candidates instead of the bound one
     segment_seconds: float = 600.0
     media_timeout: float = 3.0
 
@@ -88,10 +92,13 @@ class ServerPeer:
     def __init__(self, participant: ParticipantInfo, settings: MediaSettings) -> None:
         self.participant = participant
         self.settings = settings
-        configuration = ice_configuration(settings.ice_servers, relay_only=settings.ice_relay_only)
+        configuration = ice_configuration(settings.ice_servers, relay_only=settings.ice_relay_only,
+                                          turn=settings.turn, user=participant.participant_id)
         self.pc = RTCPeerConnection(configuration)
         self.recorder: ParticipantRecorder | None = None
         self.closed = asyncio.Event()
+        self._closing = False  # our own close(), not a lost connection
+        self._hang_up: asyncio.Task[None] | None = None
 
     async def answer(self, offer_sdp: str, on_event: OnRecordingEvent) -> str:
         if not isinstance(offer_sdp, str) or not offer_sdp.startswith("v=0"):
@@ -176,13 +183,34 @@ class ServerPeer:
     def _connection_changed(self) -> None:
         state = self.pc.connectionState
         logger.info("peer %s connection %s", self.participant.participant_id, state)
-        if self.pc.connectionState in ("failed", "closed"):
-            self.closed.set()
+        if state not in ("failed", "closed"):
+            return
+        self.closed.set()
+        if self._closing:
+            return
+        # Lost under us (aioice: "Consent to send expired"; or closed by a fault): the
+        # recording is failed with that reason and this peer hung up, so that the page's
+        # new offer is answered by a fresh peer as the same participant's next segment.
+        logger.warning("peer %s of hearing %s lost its connection (%s)",
+                       self.participant.participant_id, self.participant.hearing_id, state)
+        if self.recorder is not None:
+            self.recorder.connection_lost(f"server peer {state}")
+        if state == "failed" and self._hang_up is None:
+            self._hang_up = asyncio.ensure_future(self.pc.close())
+
+    @property
+    def lost(self) -> bool:
+        """The connection failed or was closed under us (not by `close`)."""
+        return self.closed.is_set() and not self._closing
 
     async def close(self, reason: str = "participant_left") -> None:
+        self._closing = True
         if self.recorder is not None:
             await self.recorder.stop(reason)
         await self.pc.close()
+        if self._hang_up is not None:
+            with contextlib.suppress(Exception):
+                await self._hang_up
         self.closed.set()
 
 
@@ -209,7 +237,8 @@ class MediaService:
         self.settings = settings
         self._on_event = on_recording_event
         self._hearings: dict[str, HearingRecording] = {}
-        self._host_addresses = HostAddresses(settings.host_addresses)
+        self._host_addresses = HostAddresses(settings.host_addresses, ports=settings.udp_ports,
+                                             advertised=settings.advertised_address)
         self._opened = False
 
     async def __aenter__(self) -> MediaService:
@@ -235,6 +264,12 @@ class MediaService:
 
     def hearing(self, hearing_id: str) -> HearingRecording:
         return self._hearings.setdefault(hearing_id, HearingRecording(hearing_id))
+
+    def participant(self, hearing_id: str, participant_id: str) -> ParticipantInfo | None:
+        """Who a participant's recording belongs to (name, role) while they have a peer."""
+        hearing = self._hearings.get(hearing_id)
+        peer = hearing.peers.get(participant_id) if hearing else None
+        return peer.participant if peer is not None else None
 
     def states(self, hearing_id: str) -> dict[str, RecordingState]:
         return {pid: r.state for pid, r in self._recorders(hearing_id)}

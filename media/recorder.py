@@ -392,8 +392,22 @@ class ParticipantRecorder:
             task = asyncio.create_task(self._request_keyframe())
             task.add_done_callback(_log_failure)
 
+    def connection_lost(self, detail: str | None = None) -> None:
+        """The server's peer for this participant failed (aioice's consent expired) or was
+        closed under it: failed with that reason, its open segment closed now. The page
+        connects again with a new offer, which gets a new recorder (and segment)."""
+        if self.state == "stopped" or self._switch == "standby":
+            return  # before the hearing starts nothing is recorded: nothing is missing
+        self._fail("connection_lost", detail)
+        if self.state == "failed" and self.reason == "connection_lost":
+            self._tasks.append(asyncio.create_task(self._sink.finish()))
+
     def _fail(self, reason: str, detail: str | None = None) -> None:
-        if self.state not in ("failed", "stopped"):
+        # The media timeout usually fires before aioice gives up on the connection: the
+        # lost connection is the better reason, and the judge is told the new one.
+        better = (reason == "connection_lost" and self.state == "failed"
+                  and self.reason == "media_timeout")
+        if self.state not in ("failed", "stopped") or better:
             if reason == "writer_error":
                 logger.error("recording of %s failed: %s", self.participant.participant_id, detail)
             self._set("failed", reason, detail=detail)

@@ -28,7 +28,7 @@ from hearings.ports import UnitOfWork
 from hearings.scheduling import Scheduling
 from hearings.states import ParticipantState, RecordingState
 from media.composer import compose_hearing
-from media.coverage import Span, missing_seconds, recorded_spans
+from media.coverage import Span, holes, missing_seconds, recorded_spans
 from media.errors import ComposeError, MediaError
 from media.manifest import Manifest, segment_notes
 from media.participant import ParticipantInfo
@@ -66,6 +66,8 @@ class RecordingDriver:
     timestamp: Timestamp | None = None
     uow: Callable[[], UnitOfWork] | None = None  # reads the audit log: when it was recording
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    # (hearing, participant) → (since, reason): whose recording is failing, for the judge
+    _failing: dict[tuple[str, str], tuple[float, str]] = field(default_factory=dict)
 
     # -- hearings → media -------------------------------------------------------------
     async def on_recording(self, event: RecordingChanged) -> None:
@@ -74,11 +76,16 @@ class RecordingDriver:
             state = event.state
             if state is RecordingState.RECORDING and event.previous is RecordingState.PAUSED:
                 media.resume(event.hearing_id)
+                # A recess paused a failed recording too: whoever is still failing fails it
+                # again now (after the state change below reached the clients).
+                self._spawn(self._still_failing(event.hearing_id))
             elif state is RecordingState.RECORDING and event.previous is RecordingState.STANDBY:
                 media.start(event.hearing_id)
             elif state is RecordingState.PAUSED:
                 media.pause(event.hearing_id)
             elif state is RecordingState.PROCESSING:
+                for key in [k for k in self._failing if k[0] == event.hearing_id]:
+                    del self._failing[key]
                 await media.stop(event.hearing_id)
                 self._spawn(self._finish(event.hearing_id))
         await self._push(event.hearing_id, "recording.state", {
@@ -120,9 +127,11 @@ class RecordingDriver:
             self._spawn(self._participant_failed(event))
         elif event.state == "recording":
             self._spawn(self._participant_recording(event))
+        elif event.state == "stopped" and event.reason == "participant_left":
+            self._spawn(self._participant_back(event, "left"))
 
     async def _participant_failed(self, event: RecordingEvent) -> None:
-        if event.reason == "media_timeout" and await self._has_left(event):
+        if event.reason in ("media_timeout", "connection_lost") and await self._has_left(event):
             # Closing the tab is leaving, not a recording failure: hang up that peer only.
             log.info("%s left %s; their media peer is closed", event.participant_id,
                      event.hearing_id)
@@ -132,11 +141,50 @@ class RecordingDriver:
         detail = f"{event.participant_id}: {event.reason or 'failed'}"
         if event.detail:
             detail += f" ({event.detail})"
+        key = (event.hearing_id, event.participant_id)
+        first = key not in self._failing
+        since = self._failing[key][0] if not first else event.at
+        self._failing[key] = (since, event.reason or "failed")
         # The alert goes first: the judge must know within seconds even if the database lags.
         await self._push(event.hearing_id, "recording.alert", {
-            "participant_id": event.participant_id, "reason": event.reason,
-            "detail": event.detail, "at": event.at}, "staff")
-        await self._change(event.hearing_id, "fail", detail)
+            "participant_id": event.participant_id, **self._who(event),
+            "reason": event.reason, "detail": event.detail, "at": event.at,
+            "since": since}, "staff")
+        if first:
+            await self._audit(event.hearing_id, "recording.gap", {
+                "participant_id": event.participant_id, "reason": event.reason,
+                "detail": event.detail, "at": event.at})
+        # A failure during a recess is the resume's to report (the recess is not recorded).
+        await self._change(event.hearing_id, "fail", detail, only_from=RecordingState.RECORDING)
+
+    async def _participant_back(self, event: RecordingEvent, because: str) -> None:
+        """A failing participant is recorded again (or left): the judge's banner clears."""
+        failing = self._failing.pop((event.hearing_id, event.participant_id), None)
+        if failing is None:
+            return
+        since, reason = failing
+        gap = round(max(event.at - since, 0.0), 3)
+        await self._push(event.hearing_id, "recording.recovered", {
+            "participant_id": event.participant_id, **self._who(event), "because": because,
+            "reason": reason, "since": since, "at": event.at, "gap_seconds": gap}, "staff")
+        await self._audit(event.hearing_id, "recording.resumed", {
+            "participant_id": event.participant_id, "because": because, "reason": reason,
+            "since": since, "at": event.at, "gap_seconds": gap})
+
+    def _who(self, event: RecordingEvent) -> dict[str, str]:
+        """Name and role of the participant, for the judge's banner (empty if unknown)."""
+        info = (self.media.participant(event.hearing_id, event.participant_id)
+                if self.media is not None else None)
+        if info is None:
+            return {}
+        return {"name": info.display_name, "role": info.role, "role_label": info.role_label}
+
+    async def _still_failing(self, hearing_id: str) -> None:
+        failed = sorted(pid for pid, state in self._states(hearing_id).items()
+                        if state == "failed")
+        if failed:
+            await self._change(hearing_id, "fail", "after the recess, still failed: "
+                               + ", ".join(failed), only_from=RecordingState.RECORDING)
 
     async def _has_left(self, event: RecordingEvent) -> bool:
         hearing = await self._hearing(event.hearing_id)
@@ -151,6 +199,7 @@ class RecordingDriver:
     async def _participant_recording(self, event: RecordingEvent) -> None:
         """One participant's media is back: the hearing is recording again only if no other
         connected publisher is still failed (a left one's peer is closed, so not counted)."""
+        await self._participant_back(event, event.reason or "reconnected")
         still_failed = sorted(pid for pid, state in self._states(event.hearing_id).items()
                               if state == "failed" and pid != event.participant_id)
         if still_failed:
@@ -276,6 +325,17 @@ class RecordingDriver:
         if self.publish is not None:
             await self.publish(hearing_id, event, {"hearing_id": hearing_id, **payload}, audience)
 
+    async def _audit(self, hearing_id: str, action: str, payload: dict[str, Any]) -> None:
+        """A participant's gap and its end, in the hearing's audit log (not a state change)."""
+        if self.uow is None:
+            return
+        try:
+            async with self.uow() as uow:
+                await uow.audit.append(SYSTEM.label, action, hearing_id, payload)
+                await uow.commit()
+        except Exception as exc:  # the alert went out already; the log says what was lost
+            log.warning("audit %s for %s not written: %s", action, hearing_id, exc)
+
     def _spawn(self, work: Awaitable[None]) -> None:
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
@@ -332,6 +392,7 @@ def recording_truth(hearing_dir: Path, wanted: list[Span], *, composite_error: s
     between their first and last recorded moment: a late arrival or an early departure is
     not a gap), the composition's error, and whether the recording is complete. Blocking."""
     missing: dict[str, float] = {}
+    gaps: list[dict[str, Any]] = []
     for participant, spans in recorded_spans(hearing_dir).items():
         if not spans or not wanted:
             continue
@@ -340,6 +401,10 @@ def recording_truth(hearing_dir: Path, wanted: list[Span], *, composite_error: s
         seconds = missing_seconds(spans, theirs)
         if seconds:
             missing[participant] = seconds
+            gaps += [{"participant_id": participant, "from": start, "to": end,
+                      "seconds": round(end - start, 3)} for start, end in holes(spans, theirs)]
     complete = not missing and composite_error is None and not failed_at_stop
     return {"complete": complete, "missing_seconds": missing,
+            **({"gaps": sorted(gaps, key=lambda g: (g["from"], g["participant_id"]))}
+               if gaps else {}),
             "composite_error": composite_error, "failed_at_stop": failed_at_stop}

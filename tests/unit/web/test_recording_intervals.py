@@ -57,6 +57,8 @@ def test_gaps_count_between_a_participants_first_and_last_recorded_moment(
     truth = recording_truth(tmp_path, [(T0, T0 + 40)], composite_error=None,
                             failed_at_stop=False)
     assert truth == {"complete": False, "missing_seconds": {"judge": 8.0},
+                     "gaps": [{"participant_id": "judge", "from": T0 + 10, "to": T0 + 18,
+                               "seconds": 8.0}],
                      "composite_error": None, "failed_at_stop": False}
     whole = recording_truth(tmp_path, [(T0, T0 + 10)], composite_error=None,
                             failed_at_stop=False)
