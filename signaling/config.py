@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from hearings.access import Access
 from hearings.control import Control
@@ -14,7 +14,7 @@ from signaling.errors import ConfigError
 from signaling.quality import Thresholds
 
 __all__ = [
-    "MediaAnswer", "MediaCandidate", "MediaHangup", "RoomServices", "ServicesSource",
+    "IceServers", "MediaAnswer", "MediaCandidate", "MediaHangup", "RoomServices", "ServicesSource",
     "SignalingConfig",
 ]
 
@@ -33,6 +33,9 @@ MediaCandidate = Callable[[str, str, str, str | None, int | None], Awaitable[Non
 # (hearing_id, identity, reason) → hang up that member's server peer: they left (their
 # last connection is gone) or were removed. Idempotent; a member without a peer is a no-op.
 MediaHangup = Callable[[str, str, str], Awaitable[None]]
+# participant id (or identity) → the RTCIceServer list for that member's browser, with TURN
+# credentials minted now: every snapshot (so every (re)connection) carries fresh ones.
+IceServers = Callable[[str], list[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class SignalingConfig:
     # it refreshes a key of this TTL every TTL / 4; silent this long, it is dead.
     process_ttl_s: float = 3.0
     quality: Thresholds = field(default_factory=Thresholds)
+    ice_servers: IceServers | None = None  # None: snapshots carry no ICE servers
 
     def __post_init__(self) -> None:
         origins = tuple(self.allowed_origins)

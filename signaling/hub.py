@@ -21,7 +21,7 @@ from hearings.hearing import Hearing
 from hearings.participants import Participant, Role
 from hearings.states import ParticipantState
 from signaling.authz import Standing
-from signaling.config import NAMESPACE, MediaHangup, RoomServices, ServicesSource
+from signaling.config import NAMESPACE, IceServers, MediaHangup, RoomServices, ServicesSource
 from signaling.errors import SignalingError
 from signaling.presence import Member, Presence, PresenceView
 from signaling.quality import Quality
@@ -173,6 +173,7 @@ class Hub:
         self._local: dict[str, int] = {}  # connections of each hearing on this process
         self.quality = QualityKeeper(presence)
         self.media_hangup: MediaHangup | None = None
+        self.ice_servers: IceServers | None = None
 
     @property
     def services(self) -> RoomServices:
@@ -450,6 +451,8 @@ class Hub:
             "consultation": await self.presence.consultation_of(hid, me.identity),
             "at": time.time(),
         }
+        if self.ice_servers is not None:  # fresh TURN credentials at every (re)connection
+            snap["ice_servers"] = self.ice_servers(me.participant_id or me.identity)
         if staff:
             snap["quality"] = {k: q.to_json() for k, q in view.quality.items()} | {
                 k: q.to_json() for k, q in self.quality.of(hid).items()}

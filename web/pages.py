@@ -37,6 +37,7 @@ from web.labels import REFUSALS, ROLES, STATES
 
 __all__ = ["PAGES", "STATIC_DIR", "TEMPLATES", "make_environment", "render"]
 
+from web.wiring import ice_servers_for
 PAGES = web.RouteTableDef()
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 STATIC_DIR = Path(__file__).parent / "static"
@@ -185,8 +186,85 @@ async def _console(request: web.Request, hearing: Hearing, me: str, token: str,
                    me_name: str) -> web.Response:
     return render(request, "console.html", hearing=hearing, me=me, token=token, me_name=me_name,
                   case_number=await _case_number(request, hearing),
-                  roster=await _roster(request, hearing),
-                  ice_servers=list(request.app[SETTINGS].ice_servers))
+                  roster=await _roster(request, hearing), user=user,
+                  ice_servers=ice_servers_for(request.app[SETTINGS], me))
+
+
+RECORDING_LABELS = {
+    RecordingState.STANDBY: N_("Recording on standby"), RecordingState.RECORDING: N_("Recording"),
+    RecordingState.PAUSED: N_("Recording paused"),
+    RecordingState.PROCESSING: N_("Recording being archived"),
+    RecordingState.AVAILABLE: N_("Recording archived"),
+    RecordingState.INCOMPLETE: N_("Recording archived with gaps"),
+    RecordingState.FAILED: N_("RECORDING FAILED"),
+}
+RECORD_LABELS = {
+    RecordState.DRAFTING: N_("Being written"), RecordState.SIGNING: N_("Being signed"),
+    RecordState.SIGNED: N_("Signed and sealed"),
+}
+# Audit actions that put a participant inside the hearing (the lobby's admit, a witness
+# called in) and that show they connected at all.
+_ADMITTED = frozenset({"participant.admit", "witness.called"})
+_CONNECTED = frozenset({"participant.connect", *_ADMITTED})
+_LIVE_RECORDING = (RecordingState.RECORDING, RecordingState.PAUSED, RecordingState.PROCESSING)
+
+
+async def _closed_console(request: web.Request, hearing: Hearing, actor: Actor, *,
+                          user: StaffUser | None, me_name: str) -> web.Response:
+    """A closed (or cancelled) hearing's console: the hearing record, the recording's state
+    and links, and who attended — read from the record, the archive and the audit log."""
+    services = request.app[SERVICES]
+    gettext = translations(negotiate(request)).gettext
+    tz = ZoneInfo(request.app[SETTINGS].court_timezone)
+
+    def when(moment: datetime | None) -> str:
+        return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+    try:
+        record = (await services.records.view(actor, hearing.id)).record
+    except HearingsError:
+        record = None
+    record_state = record.state if record else RecordState.DRAFTING
+    slots = [{"signer": s.signer, "role": s.role, "signed": bool(s.signed_at)}
+             for s in (record.slots if record and record.state is not RecordState.DRAFTING
+                       else [])]
+    archive = RecordingArchive(request.app[SETTINGS].archive_dir)
+    files = await asyncio.to_thread(archive.files, hearing.id)
+    duration = await asyncio.to_thread(archive.duration, hearing.id, files)
+    async with services.uow() as uow:
+        entries = await uow.audit.entries(hearing.id)
+    first: dict[str, datetime] = {}
+    inside: dict[str, datetime] = {}
+    for entry in entries:
+        pid = entry.payload.get("participant_id")
+        if not isinstance(pid, str):
+            continue
+        if entry.action in _CONNECTED:
+            first.setdefault(pid, entry.at)
+        if entry.action in _ADMITTED:
+            inside.setdefault(pid, entry.at)
+    roster = await _roster(request, hearing)
+    people = [{"id": p.id, "name": p.name, "role": roster[p.id]["role_label"],
+               "site": roster[p.id]["site"],
+               "attended": "in_hearing" if p.id in inside else
+               "lobby" if p.id in first else "absent",
+               "joined_at": when(inside.get(p.id) or first.get(p.id))}
+              for p in hearing.participants]
+    return render(
+        request, "console_closed.html", hearing=hearing, user=user, me_name=me_name,
+        case_number=await _case_number(request, hearing),
+        state_label=gettext(STATES[hearing.state]),
+        started=when(hearing.started_at), closed=when(hearing.closed_at),
+        record_state=record_state.value, record_label=gettext(RECORD_LABELS[record_state]),
+        record_pdf=bool(record and record.document_id), slots=slots,
+        recording_state=hearing.recording_state.value,
+        recording_label=gettext(RECORDING_LABELS[hearing.recording_state]),
+        recording_files=len([f for f in files if f.kind in ("segment", "composite")]),
+        recording_sealed=any(f.kind == "manifest" for f in files),
+        duration=f"{int(duration) // 60}:{int(duration) % 60:02d}" if duration else "",
+        may_package=hearing.recording_state not in _LIVE_RECORDING and bool(files),
+        archive_link=bool(user and user.role in (StaffRole.CLERK, StaffRole.ADMIN)),
+        people=people)
 
 
 @PAGES.get("/join/{secret}")
@@ -263,7 +341,7 @@ async def _participant(request: web.Request, admission: Admission, secret: str, 
         case_number=await _case_number(request, hearing),
         scheduled=hearing.scheduled_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
         scheduled_iso=hearing.scheduled_at.isoformat(), closed=hearing.is_over,
-        ice_servers=list(request.app[SETTINGS].ice_servers))
+        ice_servers=ice_servers_for(request.app[SETTINGS], participant.id))
 
 
 async def _case_number(request: web.Request, hearing: Hearing) -> str:

@@ -24,6 +24,7 @@ from web.i18n import negotiate, translations
 from web.keys import SERVICES, SETTINGS
 from web.labels import REFUSALS, ROLES
 from web.pages import render, throttled_page
+from web.wiring import ice_servers_for
 
 __all__ = ["MEDIATION_PAGES"]
 
@@ -90,9 +91,10 @@ async def _mediation(request: web.Request, hearing_id: str, user: StaffUser) -> 
     return hearing
 
 
-def _ice_servers(request: web.Request) -> list[dict[str, Any]]:
-    """The browser's RTCIceServer list (the same servers the server's peer uses)."""
-    return [dict(server) for server in request.app[SETTINGS].ice_servers]
+def _ice_servers(request: web.Request, user: str) -> list[dict[str, Any]]:
+    """The browser's RTCIceServer list (the same servers the server's peer uses), with TURN
+    credentials of its own for `user`."""
+    return ice_servers_for(request.app[SETTINGS], user)
 
 
 def _strings(request: web.Request, messages: dict[str, str]) -> dict[str, str]:
@@ -151,7 +153,7 @@ async def console(request: web.Request, user: StaffUser) -> web.Response:
     seat = _seat_of(hearing, user)
     return render(request, "mediation_console.html", hearing=hearing, user=user,
                   seat_id=seat.id if seat else "", strings=_strings(request, ROOM_MESSAGES),
-                  ice_servers=_ice_servers(request))
+                  ice_servers=_ice_servers(request, seat.id if seat else f"staff:{user.id}"))
 
 
 @MEDIATION_PAGES.get("/mediations/join/{secret}")
@@ -181,7 +183,8 @@ async def party_view(request: web.Request) -> web.Response:
     return render(request, "mediation_party.html", hearing=hearing, participant=participant,
                   role_label=gettext(ROLES[participant.role]), secret=secret,
                   site_name=site_name or gettext("Remote"), kiosk=kiosk,
-                  strings=_strings(request, ROOM_MESSAGES), ice_servers=_ice_servers(request))
+                  strings=_strings(request, ROOM_MESSAGES),
+                  ice_servers=_ice_servers(request, participant.id))
 
 
 @staff_page("/duty", JUDGES)
@@ -193,7 +196,8 @@ async def duty_queue(request: web.Request, user: StaffUser) -> web.Response:
 async def duty_review(request: web.Request, user: StaffUser) -> web.Response:
     return render(request, "duty_review.html", user=user,
                   application_id=request.match_info["application_id"],
-                  strings=_strings(request, ROOM_MESSAGES), ice_servers=_ice_servers(request))
+                  strings=_strings(request, ROOM_MESSAGES),
+                  ice_servers=_ice_servers(request, f"staff:{user.id}"))
 
 
 @staff_page("/clerk", CLERKS)

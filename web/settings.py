@@ -72,6 +72,14 @@ class Settings:
     ice_servers: tuple[dict[str, Any], ...] = ()
     ice_host_addresses: tuple[str, ...] = ()  # empty: every interface (aioice's default)
     ice_relay_only: bool = False
+    # TURN (coturn, use-auth-secret): each join gets credentials that expire; none is static.
+    turn_urls: tuple[str, ...] = ()  # empty: no TURN server
+    turn_secret: Secret | None = None  # coturn's static-auth-secret
+    turn_ttl_seconds: float = 3600.0
+    # The server's media peer: host candidates on these UDP ports, announcing this address.
+    ice_port_min: int = 0  # 0: any port
+    ice_port_max: int = 0
+    ice_advertised_address: str = ""  # empty: the bound address
     allowed_origins: tuple[str, ...] = ()  # empty: public_url only
     court_timezone: str = "Asia/Shanghai"
     join_link_days: float = 14.0
@@ -141,6 +149,21 @@ class Settings:
         for server in self.ice_servers:
             if not isinstance(server, dict) or "urls" not in server:
                 raise SettingsError(f"each ICE server needs 'urls' (got {server!r})")
+            urls = [server["urls"]] if isinstance(server["urls"], str) else server["urls"]
+            if {"username", "credential"} & set(server) or any(
+                    str(u).startswith("turn") for u in urls):
+                raise SettingsError(
+                    "YUNTING_ICE_SERVERS lists STUN servers only: a TURN credential there would "
+                    "be copied from every page; use YUNTING_TURN_URLS and YUNTING_TURN_SECRET")
+        if self.turn_urls and self.turn_secret is None:
+            raise SettingsError("YUNTING_TURN_URLS needs YUNTING_TURN_SECRET")
+        if self.ice_relay_only and not self.turn_urls:
+            raise SettingsError("YUNTING_ICE_RELAY_ONLY needs YUNTING_TURN_URLS")
+        if (self.ice_port_min or self.ice_port_max) and not (
+                1024 <= self.ice_port_min <= self.ice_port_max <= 65535):
+            raise SettingsError("YUNTING_ICE_PORT_MIN..YUNTING_ICE_PORT_MAX must be a UDP port "
+                                f"range in 1024-65535 (got {self.ice_port_min}-"
+                                f"{self.ice_port_max})")
         if self.signing_backend not in ("dev", "pkcs12", "pkcs11"):
             raise SettingsError("YUNTING_SIGNING_BACKEND must be dev, pkcs12 or pkcs11"
                                 f" (got {self.signing_backend!r})")
@@ -194,7 +217,7 @@ class Settings:
         return path.read_text().strip().encode()
 
 
-_LISTS = ("ice_host_addresses", "allowed_origins", "trusted_proxies")
+_LISTS = ("ice_host_addresses", "allowed_origins", "trusted_proxies", "turn_urls")
 
 
 def _convert(name: str, raw: str) -> Any:

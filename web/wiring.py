@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from docforge.config import DocforgeConfig, Pkcs11Source, Pkcs12Source
 from docforge.config import Secret as DocSecret
+from media.ice import TurnCredentials
 from media.peers import MediaSettings
 from signaling import SignalingConfig
 from web.settings import Settings, SettingsError
 
-__all__ = ["docforge_config", "media_settings", "signaling_config"]
+__all__ = ["docforge_config", "ice_servers_for", "media_settings", "signaling_config",
+           "turn_credentials"]
 
 
 def signaling_config(settings: Settings) -> SignalingConfig:
@@ -19,6 +23,7 @@ def signaling_config(settings: Settings) -> SignalingConfig:
         max_sdp_bytes=settings.signaling_max_sdp_bytes,
         rate_per_s=settings.signaling_rate_per_s,
         rate_burst=settings.signaling_rate_burst,
+        ice_servers=(lambda user: ice_servers_for(settings, user)) if settings.turn_urls else None,
     )
 
 
@@ -28,9 +33,36 @@ def media_settings(settings: Settings) -> MediaSettings:
         ice_servers=settings.ice_servers,
         ice_relay_only=settings.ice_relay_only,
         host_addresses=settings.ice_host_addresses,
+        turn=turn_credentials(settings),
+        udp_ports=((settings.ice_port_min, settings.ice_port_max)
+                   if settings.ice_port_min else None),
+        advertised_address=settings.ice_advertised_address,
         segment_seconds=settings.media_segment_seconds,
         media_timeout=settings.media_timeout,
     )
+
+
+def turn_credentials(settings: Settings) -> TurnCredentials | None:
+    """The TURN servers and coturn's shared secret, or None without TURN."""
+    if not settings.turn_urls or settings.turn_secret is None:
+        return None
+    try:
+        return TurnCredentials(settings.turn_urls, settings.turn_secret.reveal(),
+                               settings.turn_ttl_seconds)
+    except ValueError as exc:
+        raise SettingsError(f"YUNTING_TURN_*: {exc}") from None
+
+
+def ice_servers_for(settings: Settings, user: str) -> list[dict[str, Any]]:
+    """The RTCIceServer list a page hands its browser: the STUN servers and, with TURN,
+    credentials minted now for this participant (username `expiry:user`), which coturn
+    refuses after YUNTING_TURN_TTL_SECONDS. A page rendered again (or a socket that
+    reconnects and gets a new snapshot) gets new ones; none is ever static."""
+    servers = [dict(server) for server in settings.ice_servers]
+    turn = turn_credentials(settings)
+    if turn is not None:
+        servers.append(turn.issue(user))
+    return servers
 
 
 def docforge_config(settings: Settings) -> DocforgeConfig:

@@ -19,7 +19,7 @@ def test_secrets_never_print() -> None:
         "YUNTING_AUDIT_KEY": "top-secret-key",
         "YUNTING_DATABASE_URL": "postgresql://yunting:hunter2@db:5432/yunting",
         "YUNTING_REDIS_URL": "redis://:redispw@redis:6379/0",
-        "YUNTING_ICE_SERVERS": '[{"urls": "turn:t:3478", "username": "u", "credential": "turnpw"}]',
+        "YUNTING_TURN_URLS": "turn:t:3478", "YUNTING_TURN_SECRET": "turnpw",
     }, env_file=None)
     shown = repr(s) + str(s)
     for secret in ("top-secret-key", "hunter2", "redispw", "turnpw"):
@@ -37,6 +37,12 @@ def test_env_file_is_read_and_environment_wins(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("key", "value"), [
     ("YUNTING_PORT", "eighty"), ("YUNTING_PORT", "70000"), ("YUNTING_ICE_SERVERS", "{}"),
     ("YUNTING_ICE_SERVERS", '[{"username": "x"}]'), ("YUNTING_ICE_RELAY_ONLY", "maybe"),
+    # a static TURN credential would be in every page: TURN goes through YUNTING_TURN_*
+    ("YUNTING_ICE_SERVERS", '[{"urls": "turn:t:3478", "username": "u", "credential": "c"}]'),
+    ("YUNTING_ICE_SERVERS", '[{"urls": ["stun:s:3478", "turns:t:443"]}]'),
+    ("YUNTING_TURN_URLS", "turn:t:3478"),  # no secret
+    ("YUNTING_ICE_RELAY_ONLY", "true"),  # no TURN
+    ("YUNTING_ICE_PORT_MIN", "50000"),  # no max
 ])
 def test_bad_settings_are_named(key: str, value: str) -> None:
     with pytest.raises(SettingsError):

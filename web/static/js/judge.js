@@ -55,7 +55,7 @@ socket.on("snapshot", (s) => {
   showRecording(hearing.recording_state);
   showPeople();
   showDuplicates(s.duplicates || []);
-  room.update({ standing: s.you?.standing, participants: people, consultation: s.consultation || null });
+  room.update({ standing: s.you?.standing, participants: people, consultation: s.consultation || null, iceServers: s.ice_servers });
   room.setMuted(muted);
   showSelfMute();
   if (!heartbeat) heartbeat = setInterval(beat, HEARTBEAT_MS);

@@ -75,12 +75,22 @@ export class Room {
     }
   }
 
-  /** From a snapshot: who I am now, who is inside, which consultation I am in. */
-  update({ standing, participants, consultation }) {
+  /** From a snapshot: who I am now, who is inside, which consultation I am in, and fresh
+   * TURN credentials (every snapshot, so every reconnection, carries new ones). */
+  update({ standing, participants, consultation, iceServers }) {
+    if (iceServers !== undefined) this.#renewIce(iceServers);
     if (standing !== undefined) this.standing = standing;
     if (participants !== undefined) this.people = participants;
     if (consultation !== undefined) this.consultation = consultation;
     this.#sync();
+  }
+
+  #renewIce(iceServers) {
+    this.iceServers = iceServers;
+    for (const pc of [this.media?.pc, ...[...this.peers.values()].map((p) => p.pc)]) {
+      if (!pc || pc.signalingState === "closed") continue;
+      try { pc.setConfiguration({ ...pc.getConfiguration(), iceServers }); } catch (e) { console.warn("ice servers", e); }
+    }
   }
 
   setMuted(muted) { this.muted = muted; this.#applyTrackState(); }
@@ -335,7 +345,7 @@ export async function joinRoom({ socket, grid, me, iceServers = [], names }) {
   const remember = (list) => { for (const p of list || []) known.set(p.id, p.name); };
   socket.on("snapshot", (s) => {
     remember(s.participants);
-    room.update({ standing: s.you?.standing, participants: s.participants || [], consultation: s.consultation || null });
+    room.update({ standing: s.you?.standing, participants: s.participants || [], consultation: s.consultation || null, iceServers: s.ice_servers });
   });
   socket.on("participants", (m) => { remember(m.participants); room.update({ participants: m.participants }); });
   socket.on("participant.state", (p) => { if (p.id === me) socket.emit("snapshot.request", {}); });
