@@ -7,6 +7,7 @@ script; values the module needs travel in data-* attributes or a JSON data block
 
 from __future__ import annotations
 
+import asyncio
 import math
 import unicodedata
 from datetime import date, datetime
@@ -30,14 +31,16 @@ from hearings.errors import (
 from hearings.hearing import Hearing, HearingKind
 from hearings.participants import Role
 from hearings.staff import StaffRole, StaffUser
+from hearings.states import RecordingState, RecordState
+from web.archive import RecordingArchive
 from web.auth import SESSION_COOKIE
 from web.i18n import LOCALES, N_, catalog, negotiate, translations
 from web.keys import SERVICES, SETTINGS
 from web.labels import REFUSALS, ROLES, STATES
+from web.wiring import ice_servers_for
 
 __all__ = ["PAGES", "STATIC_DIR", "TEMPLATES", "make_environment", "render"]
 
-from web.wiring import ice_servers_for
 PAGES = web.RouteTableDef()
 TEMPLATES = web.AppKey("templates", jinja2.Environment)
 STATIC_DIR = Path(__file__).parent / "static"
@@ -178,12 +181,15 @@ async def console(request: web.Request) -> web.StreamResponse:
     except HearingsError:
         return _refused(request, 404, "not_found")
     seat = next((p for p in hearing.participants if p.staff_user_id == user.id), None)
+    if hearing.is_over:  # nothing live is left: a read-only summary, no camera, no controls
+        return await _closed_console(request, hearing, Actor.staff(user), user=user,
+                                     me_name=seat.name if seat else user.display_name)
     return await _console(request, hearing, seat.id if seat else f"staff:{user.id}", token="",
-                          me_name=seat.name if seat else user.display_name)
+                          me_name=seat.name if seat else user.display_name, user=user)
 
 
 async def _console(request: web.Request, hearing: Hearing, me: str, token: str,
-                   me_name: str) -> web.Response:
+                   me_name: str, user: StaffUser | None = None) -> web.Response:
     return render(request, "console.html", hearing=hearing, me=me, token=token, me_name=me_name,
                   case_number=await _case_number(request, hearing),
                   roster=await _roster(request, hearing), user=user,
@@ -304,6 +310,10 @@ async def _join(request: web.Request, secret: str, *, kiosk: bool) -> web.Stream
         suffix = "?kiosk=1" if kiosk else ""
         raise web.HTTPSeeOther(f"/mediations/join/{quote(secret)}{suffix}")
     if participant.role in HOSTS and hearing.kind is not HearingKind.MEDIATION:
+        if hearing.is_over:
+            return await _closed_console(request, hearing, Actor.participant(
+                participant.id, participant.name, hearing.id, participant.role), user=None,
+                me_name=participant.name)
         return await _console(request, hearing, participant.id, token=secret,
                               me_name=participant.name)
     return await _participant(request, admission, secret, kiosk)
