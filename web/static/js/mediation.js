@@ -118,7 +118,7 @@ function showAgreement(m) {
     `${t.obligor} → ${t.obligee}: ${t.obligation}` +
     (t.amount_yuan != null ? ` (¥${t.amount_yuan})` : "") +
     (t.deadline ? ` · ${T.deadline} ${t.deadline}` : "")));
-  view.replaceChildren(el("p", { class: "facts", text: m.agreement.facts }), el("ol", {}, ...rows));
+  view.replaceChildren(el("p", { class: "agreement-facts", text: m.agreement.facts }), el("ol", {}, ...rows));
 }
 
 // Editable only while the agreement may still change.
