@@ -25,6 +25,7 @@ from hearings.errors import (
     HearingsError,
     InvalidInput,
     NotFound,
+    PermissionDenied,
     TokenRefused,
     Unauthenticated,
 )
@@ -34,8 +35,17 @@ from hearings.ports import PasswordHasher, UnitOfWork
 from hearings.staff import StaffRole, StaffSession, StaffUser
 from hearings.tokens import JoinToken, secret_digest
 
-__all__ = ["CALLER", "Access", "Admission", "Caller", "LoggedIn", "Refusals", "Tally",
-           "TooManyAttempts"]
+__all__ = ["CALLER", "Access", "Admission", "Caller", "LoggedIn", "PasswordChangeRequired",
+           "Refusals", "Tally", "TooManyAttempts"]
+
+
+class PasswordChangeRequired(PermissionDenied):
+    """The password is a one-time one (a reset): it opens only the change-password form."""
+
+    code = "password_change_required"
+
+    def __init__(self) -> None:
+        super().__init__("change your one-time password first")
 
 
 class TooManyAttempts(HearingsError):
@@ -152,6 +162,12 @@ class Access:
                                        None, {"username": username[:64]} | _address())
                 await uow.commit()
                 raise Unauthenticated("wrong username or password")
+            if not user.active:
+                await uow.audit.append(f"staff:{user.id}", "staff.login_refused", None,
+                                       {"username": user.username, "reason": "disabled"}
+                                       | _address())
+                await uow.commit()
+                raise Unauthenticated("this account is disabled")
             secret = secrets.token_urlsafe(32)
             session = StaffSession(user_id=user.id, digest=_digest(secret),
                                    csrf_token=StaffSession.new_csrf_token(),
@@ -169,12 +185,21 @@ class Access:
                 self._passwords.hash, secrets.token_urlsafe(32))
         return self._dummy_hash
 
-    async def session(self, secret: str) -> tuple[StaffSession, StaffUser]:
+    async def session(self, secret: str, *, changing_password: bool = False
+                      ) -> tuple[StaffSession, StaffUser]:
+        """The session and its user. A user whose password was reset must change it first:
+        until then the session opens nothing else (`changing_password` for the paths
+        that do that: who am I, change password, log out)."""
         async with self._uow() as uow:
             session = await uow.sessions.by_digest(_digest(secret))
             if session is None or session.expired():
                 raise Unauthenticated("not logged in (or the session expired)")
-            return session, await uow.staff.get(session.user_id)
+            user = await uow.staff.get(session.user_id)
+            if not user.active:  # its sessions were deleted when it was disabled
+                raise Unauthenticated("this account is disabled")
+            if user.must_change_password and not changing_password:
+                raise PasswordChangeRequired()
+            return session, user
 
     async def logout(self, secret: str) -> None:
         async with self._uow() as uow:

@@ -103,6 +103,9 @@ RULES: dict[str, Rule] = {
     "confirmation.roster": _r(SCHEDULERS),
     "confirmation.take": _r({J}),  # and on the duty roster (Confirmations.take)
     "confirmation.stats": _r(SCHEDULERS),
+    # Accounts (hearings/accounts.py): a court's administrator manages that court's staff.
+    "staff.list": _r({A}, scope=Scope.OWN),
+    "staff.manage": _r({A}),  # create, reset a password, disable, enable
 }
 
 

@@ -30,6 +30,10 @@ class StaffUser:
     court_id: str | None = None
     # A judge on the court's duty roster takes judicial-confirmation applications.
     on_duty: bool = False
+    # A disabled account logs in no more, and its sessions are ended when it is disabled.
+    active: bool = True
+    # Set by an administrator's reset: the one-time password only opens the change form.
+    must_change_password: bool = False
     id: str = field(default_factory=new_id)
 
     def __post_init__(self) -> None:

@@ -17,7 +17,7 @@ from hearings.errors import HearingsError
 from signaling.config import ServicesSource
 from signaling.entry import _cookie
 
-__all__ = ["COURT_EVENTS", "COURT_NAMESPACE", "CourtNamespace", "court_room"]
+__all__ = ["COURT_EVENTS", "COURT_NAMESPACE", "CourtNamespace", "court_room", "user_room"]
 
 log = logging.getLogger("yunting.signaling")
 COURT_NAMESPACE = "/court"
@@ -26,6 +26,11 @@ COURT_EVENTS = ("duty.application", "duty.taken", "duty.withdrawn")
 
 def court_room(court_id: str) -> str:
     return f"court:{court_id}"
+
+
+def user_room(user_id: str) -> str:
+    """A staff account's consoles on this process."""
+    return f"user:{user_id}"
 
 
 class CourtNamespace(socketio.AsyncNamespace):
@@ -52,6 +57,7 @@ class CourtNamespace(socketio.AsyncNamespace):
             raise socketio.exceptions.ConnectionRefusedError(
                 "your account belongs to no court", {"code": "forbidden"})
         await self.enter_room(sid, court_room(user.court_id))
+        await self.enter_room(sid, user_room(user.id))  # signaling.revocation ends it
         await self.emit("court.ready", {"court_id": user.court_id}, to=sid)
 
     async def trigger_event(self, event: str, *args: Any) -> Any:

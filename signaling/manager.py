@@ -49,6 +49,7 @@ _HEARING_ROOMS = frozenset({"h", "p", "c", "r"})
 _ROUTING = "yt.routing"
 _PROBE = "yt.probe"
 _PROBE_REPLY = "yt.probe.reply"
+_END_USER = "yt.end_user"  # a staff account's connections end on every process
 # A live process answers a probe in milliseconds (it is one Redis round trip for it);
 # silence this long means it is not there.
 PROBE_TIMEOUT_S = 1.0
@@ -86,6 +87,7 @@ class HearingChannels(socketio.AsyncRedisManager):
         self._sub: Any = None  # the listener's PubSub (publishing uses self.redis)
         self._sub_client: Any = None
         self.on_routing_change: Callable[[str], None] | None = None
+        self.on_end_user: Callable[[str], None] | None = None  # signaling.revocation
         # (channel, payload, future for the number of receivers, or None)
         self._outbox: list[tuple[str, bytes, asyncio.Future[int] | None]] = []
         self._wake = asyncio.Event()
@@ -233,6 +235,11 @@ class HearingChannels(socketio.AsyncRedisManager):
         """The hearing's routing changed: other processes drop their cached copy."""
         await self._publish({"method": _ROUTING, "hearing": hearing_id,
                              "namespace": NAMESPACE, "host_id": self.host_id})
+
+    async def end_user(self, user_id: str) -> None:
+        """Ask every other process to end `user_id`'s connections (a disabled account)."""
+        await self._publish({"method": _END_USER, "user_id": user_id,
+                             "host_id": self.host_id})
 
     async def probe(self, host_id: str, sids: list[str]) -> set[str] | None:
         """Which of `sids` the process `host_id` holds connected; None if it does not answer
@@ -406,6 +413,8 @@ class HearingChannels(socketio.AsyncRedisManager):
             await self._handle_leave_room(data)
         elif method == "close_room":
             await self._handle_close_room(data)
+        elif method == _END_USER and self.on_end_user is not None:
+            self.on_end_user(str(data.get("user_id")))
         elif method == _ROUTING and self.on_routing_change is not None:
             self.on_routing_change(str(data.get("hearing")))
         elif method == _PROBE:

@@ -15,6 +15,7 @@ from media.participant import ParticipantInfo
 from media.peers import MediaService
 from signaling import RoomServices, Signaling, create_signaling
 from signaling.errors import MessageInvalid
+from signaling.revocation import SessionEnder
 from web.api import ROUTES
 from web.bootstrap import Services, bootstrap
 from web.documents import ForgeDocuments
@@ -148,6 +149,8 @@ def _database_ctx(given: Database | None):  # type: ignore[no-untyped-def]
             documents=ForgeDocuments(app[FORGE], settings.archive_dir / "documents"),
             events=SignalingEvents(app[SIGNALING]), notifier=notifier_from_settings(settings))
         app[SERVICES] = services
+        # A disabled account's open sockets end with its sessions (signaling.revocation).
+        services.accounts.on_sessions_ended = SessionEnder(app[SIGNALING]).end_user
         driver.control = services.control
         driver.uow = services.uow
         driver.scheduling = services.scheduling

@@ -22,12 +22,15 @@ _SAFE = ("GET", "HEAD", "OPTIONS")
 
 
 async def actor_for(request: web.Request, hearing_id: str | None = None, *,
-                    allow_closed: bool = False) -> Actor:
+                    allow_closed: bool = False, changing_password: bool = False) -> Actor:
     """The staff user behind the cookie, or the participant behind a Bearer join token.
 
     A join token only ever speaks for its own hearing: `hearing_id` is checked
     against it (and a mismatch is refused and audited by the access service).
     `allow_closed` accepts a token after its hearing closed (documents, the record).
+    A session whose password is a one-time one opens only the paths that say
+    `changing_password` (change it, log out); every other path answers 403
+    `password_change_required`.
     """
     services = request.app[SERVICES]
     authorization = request.headers.get("Authorization", "")
@@ -38,7 +41,8 @@ async def actor_for(request: web.Request, hearing_id: str | None = None, *,
     secret = request.cookies.get(SESSION_COOKIE)
     if not secret:
         raise Unauthenticated("log in first, or present a join token")
-    session, user = await services.access.session(secret)
+    session, user = await services.access.session(secret,
+                                                  changing_password=changing_password)
     if request.method not in _SAFE:
         sent = request.headers.get(CSRF_HEADER, "")
         if not secrets.compare_digest(sent, session.csrf_token):

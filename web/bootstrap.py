@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hearings.access import Access
+from hearings.accounts import Accounts
 from hearings.adapters.database import Database
 from hearings.adapters.passwords import Argon2Passwords
 from hearings.adapters.unit_of_work import SqlUnitOfWork
@@ -48,6 +49,7 @@ class Services:
     outbox: Outbox
     records: Records
     documents: Documents  # the PDF store (read a hearing's signed documents for evidence)
+    accounts: Accounts  # staff accounts (web/app.py hooks its sockets' end on disabling)
 
     def uow(self) -> UnitOfWork:
         return SqlUnitOfWork(self.database, self.audit_key)
@@ -85,4 +87,5 @@ def bootstrap(settings: Settings, database: Database, *, on_recording: Listener 
         outbox=Outbox(uow, notifier),
         records=records,
         documents=documents,
+        accounts=Accounts(uow, Argon2Passwords()),
     )

@@ -1,4 +1,5 @@
-"""The `yunting` command: serve, demo, db upgrade, audit verify (and the packages' own)."""
+"""The `yunting` command: serve, demo, db upgrade, audit verify, admin (and the packages'
+own)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from hearings.adapters.audit_store import read_chain
 from hearings.adapters.database import Database
 from hearings.adapters.migrate import upgrade
 from hearings.audit import verify_chain
+from web import admin_cli
 from web.app import create_app
 from web.bootstrap import bootstrap
 from web.settings import Settings, SettingsError
@@ -219,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
                             " exit 1 naming what failed")
     add_verify_arguments(verify)
     verify.set_defaults(func=_verify)
+    admin_cli.register(sub)
     docforge.cli.register(sub, docforge_config)
     media.cli.register(sub, _verify, add_verify_arguments)
     return parser

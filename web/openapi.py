@@ -45,6 +45,15 @@ SCHEMAS: dict[str, Any] = {
         "participant": {"$ref": "#/components/schemas/Participant"}}},
     "Session": {"type": "object", "properties": {"user": {"type": "object"},
                                                  "csrf_token": {"type": "string"}}},
+    "StaffAccount": {"type": "object", "properties": {
+        "id": {"type": "string"}, "username": {"type": "string"},
+        "display_name": {"type": "string"}, "role": {"type": "string"},
+        "court_id": {"type": ["string", "null"]}, "on_duty": {"type": "boolean"},
+        "active": {"type": "boolean"}, "must_change_password": {"type": "boolean"}}},
+    "IssuedPassword": {"type": "object", "properties": {
+        "user": {"$ref": "#/components/schemas/StaffAccount"},
+        "one_time_password": {"type": "string", "description": "shown once; the account "
+                              "must change it at its first login"}}},
     "RecordingFile": {"type": "object", "properties": {
         "name": {"type": "string"}, "size": {"type": "integer"},
         "kind": {"enum": ["segment", "sidecar", "composite", "gaps", "manifest", "token",

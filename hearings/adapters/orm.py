@@ -108,6 +108,8 @@ staff_users = sa.Table(
     sa.Column("role", _enum(StaffRole), nullable=False),
     sa.Column("password_hash", sa.String(200), nullable=False),
     sa.Column("on_duty", sa.Boolean(), nullable=False, default=False),
+    sa.Column("active", sa.Boolean(), nullable=False, default=True),
+    sa.Column("must_change_password", sa.Boolean(), nullable=False, default=False),
 )
 staff_sessions = sa.Table(
     "staff_sessions", metadata, _id(), _ref("user_id", "staff_users.id"),

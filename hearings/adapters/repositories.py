@@ -159,6 +159,13 @@ class StaffRepo(_Repo[StaffUser]):
                                                           u.c.role == role.value)
                                .order_by(u.c.username))
 
+    async def listed(self, court_id: str | None) -> list[StaffUser]:
+        u = orm.staff_users
+        stmt = sa.select(StaffUser).order_by(u.c.username)
+        if court_id is not None:
+            stmt = stmt.where(u.c.court_id == court_id)
+        return await self._all(stmt)
+
 
 class SessionRepo(_Repo[StaffSession]):
     model, noun = StaffSession, "session"
@@ -168,6 +175,10 @@ class SessionRepo(_Repo[StaffSession]):
 
     async def delete(self, session: StaffSession) -> None:
         await self._session.delete(session)
+
+    async def of_user(self, user_id: str) -> list[StaffSession]:
+        s = orm.staff_sessions
+        return await self._all(sa.select(StaffSession).where(s.c.user_id == user_id))
 
 
 class MediationRepo(_Repo[Mediation]):

@@ -1,6 +1,7 @@
 """The JSON API: sessions, scheduling, hearings. Each module registers its own routes."""
 
 from web.api import (
+    accounts,
     documents,
     hearings,
     mediations,
@@ -14,6 +15,6 @@ from web.api import (
 
 ROUTES = [system.routes, session.routes, scheduling.routes, hearings.routes,
           recordings.routes, mediations.routes, documents.routes,
-          notifications.routes, records.routes]
+          notifications.routes, records.routes, accounts.routes]
 
 __all__ = ["ROUTES"]

@@ -1,12 +1,17 @@
-"""Staff log in and out; the session cookie is HttpOnly, SameSite=Strict, Secure over https."""
+"""Staff log in and out; the session cookie is HttpOnly, SameSite=Strict, Secure over https.
+
+A disabled account's login is refused; a one-time password (an administrator's reset)
+logs in to a session that opens only the change-password form (web/api/accounts.py)."""
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from aiohttp import web
 
 from hearings.errors import Unauthenticated
+from hearings.staff import StaffUser
 from web.auth import SESSION_COOKIE, actor_for, clear_session_cookie, set_session_cookie
 from web.errors import ApiError
 from web.keys import LOGIN_FAILURES, SERVICES, SETTINGS
@@ -15,6 +20,11 @@ from web.representations import user_json
 from web.routing import ApiRoutes
 
 routes = ApiRoutes()
+
+def session_user_json(user: StaffUser) -> dict[str, Any]:
+    """The logged-in user, and whether their password must be changed before anything else."""
+    return user_json(user) | {"must_change_password": user.must_change_password}
+
 
 LOGIN = {"type": "object", "required": ["username", "password"],
          "properties": {"username": {"type": "string"}, "password": {"type": "string"}}}
@@ -39,7 +49,7 @@ async def login(request: web.Request) -> web.Response:
         raise
     await failures.succeeded(keys[0])
     response = web.json_response(
-        {"user": user_json(logged.user), "csrf_token": logged.session.csrf_token})
+        {"user": session_user_json(logged.user), "csrf_token": logged.session.csrf_token})
     set_session_cookie(request, response, logged)
     return response
 
@@ -50,8 +60,9 @@ async def whoami(request: web.Request) -> web.Response:
     secret = request.cookies.get(SESSION_COOKIE)
     if not secret:
         raise Unauthenticated("not logged in")
-    session, user = await request.app[SERVICES].access.session(secret)
-    return web.json_response({"user": user_json(user), "csrf_token": session.csrf_token})
+    session, user = await request.app[SERVICES].access.session(secret, changing_password=True)
+    return web.json_response({"user": session_user_json(user),
+                              "csrf_token": session.csrf_token})
 
 
 @routes.route("DELETE", "/api/session", summary="Log out", tag="session", ok=204)
@@ -60,7 +71,9 @@ async def logout(request: web.Request) -> web.Response:
     # Only a session logs out (a join token has no session: it was a 500 here).
     if not secret or request.headers.get("Authorization"):
         raise Unauthenticated("no staff session to log out of")
-    await actor_for(request)  # a cookie-authenticated write: CSRF token required
+    # a cookie-authenticated write: CSRF token required (also before a one-time password
+    # was changed: logging out is always allowed)
+    await actor_for(request, changing_password=True)
     await request.app[SERVICES].access.logout(secret)
     response = web.Response(status=204)
     clear_session_cookie(response)
