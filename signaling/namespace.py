@@ -23,6 +23,7 @@ from signaling.entry import Entrant, Refused, enter
 from signaling.errors import MessageInvalid, MessageTooLarge, SignalingError
 from signaling.handlers import Handlers
 from signaling.hub import Connection, Hub
+from signaling.presence import Member
 from signaling.ratelimit import TokenBucket
 
 __all__ = ["HearingNamespace"]
@@ -175,11 +176,10 @@ class HearingNamespace(socketio.AsyncNamespace):
             await self.hub.promote(hid, remaining[0].sid, identity)
             await self.hub.broadcast(hid)
             return
-        await self._depart(conn)
+        await self._depart(conn.hearing_id, conn.member)
 
-    async def _depart(self, conn: Connection) -> None:
+    async def _depart(self, hid: str, member: Member) -> None:
         """The member's last connection is gone: participant state → disconnected."""
-        hid, member = conn.hearing_id, conn.member
         if await self.hub.presence.attachments(hid, member.identity):
             return  # it reconnected meanwhile (perhaps on another process)
         try:
@@ -234,6 +234,25 @@ class HearingNamespace(socketio.AsyncNamespace):
             await self.hub.broadcast(hid)
         log.warning("presence re-announced: %d connections in %d hearings",
                  sum(map(len, by_hearing.values())), len(by_hearing))
+
+    async def reap(self) -> None:
+        """Reconcile the end of processes that stopped heartbeating (killed, frozen): each
+        of their members with no connection left on a live process departs, as if its last
+        connection had closed. One process does it for each dead one (a claim in the
+        presence store); a failure leaves it to the next attempt after the claim expires."""
+        presence = self.hub.presence
+        for process in await presence.dead_processes():
+            held = await presence.claim_dead(process)
+            if held is None:
+                continue
+            for hid, member in held:
+                try:
+                    await self._depart(hid, member)
+                except HearingsError as exc:  # the hearing is gone, say: nothing to do
+                    log.info("departure of %s from %s not applied: %s", member.identity,
+                             hid, exc)
+            await presence.release_dead(process)
+            log.warning("process %s stopped: %d of its members reconciled", process, len(held))
 
     async def promote_orphans(self) -> None:
         """A held connection whose live one was on a process that died takes over."""

@@ -14,6 +14,11 @@ seconds' TTL (`beat`); entries of a process whose key is gone (killed, frozen) a
 ignored by every reader and deleted by the first one that sees them. When `beat`
 finds its own key missing although it had set it, the store lost what it held (a
 Redis restart): the process re-announces its live connections (`announce`).
+
+What each process holds is also indexed by process (`own`), and every process is
+listed while it heartbeats. When one stops, a living process — exactly one: a claim
+with a TTL (`claim_dead`) — reconciles its end: each of its members with no connection
+left elsewhere departs (the database says disconnected, `participant.drop` audited).
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ __all__ = [
 # Forget a hearing's presence a while after its last write, so a crashed process
 # cannot leave members behind for ever.
 PRESENCE_TTL_S = 12 * 3600
+# How long one process has to reconcile a dead one's end before another may try.
+REAP_CLAIM_S = 30.0
 
 
 class Tables(Protocol):
@@ -47,6 +54,12 @@ class Tables(Protocol):
                   ) -> dict[str, dict[str, dict[str, Any]]]: ...
     async def beat(self, process: str, ttl_s: float) -> bool: ...
     async def alive(self, processes: set[str]) -> set[str]: ...
+    async def own(self, process: str, sid: str, value: dict[str, Any]) -> None: ...
+    async def disown(self, process: str, sid: str) -> None: ...
+    async def processes(self) -> set[str]: ...
+    async def claim(self, process: str, ttl_s: float) -> bool: ...
+    async def owned(self, process: str) -> dict[str, dict[str, Any]]: ...
+    async def release(self, process: str) -> None: ...
     async def close(self) -> None: ...
 
 
@@ -77,6 +90,26 @@ class LocalTables:
 
     async def alive(self, processes: set[str]) -> set[str]:
         return set(processes)
+
+    # One process: nobody outlives it to reconcile what it held (the database does, at
+    # the next arrival), so its connections are not indexed.
+    async def own(self, process: str, sid: str, value: dict[str, Any]) -> None:
+        return None
+
+    async def disown(self, process: str, sid: str) -> None:
+        return None
+
+    async def processes(self) -> set[str]:
+        return set()
+
+    async def claim(self, process: str, ttl_s: float) -> bool:
+        return False
+
+    async def owned(self, process: str) -> dict[str, dict[str, Any]]:
+        return {}
+
+    async def release(self, process: str) -> None:
+        return None
 
     async def close(self) -> None:
         self._data.clear()
@@ -147,14 +180,51 @@ class RedisTables:
     def _process_key(self, process: str) -> str:
         return f"{self._prefix}:process:{process}"
 
+    def _processes_key(self) -> str:
+        return f"{self._prefix}:processes"
+
+    def _owned_key(self, process: str) -> str:
+        return f"{self._prefix}:process:{process}:conns"
+
     async def beat(self, process: str, ttl_s: float) -> bool:
-        """Refresh the process's key; False when it was not there (new, or the store lost it)."""
+        """Refresh the process's key; False when it was not there (new, or the store lost it).
+        The process is also listed (again) among those whose end someone must reconcile."""
         name = self._process_key(process)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.exists(name)
             pipe.set(name, "1", px=int(ttl_s * 1000))
-            existed, _ = await pipe.execute()
+            pipe.sadd(self._processes_key(), process)
+            existed, _, _ = await pipe.execute()
         return bool(existed)
+
+    async def own(self, process: str, sid: str, value: dict[str, Any]) -> None:
+        name = self._owned_key(process)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hset(name, sid, json.dumps(value, separators=(",", ":")))
+            pipe.expire(name, PRESENCE_TTL_S)
+            await pipe.execute()
+
+    async def disown(self, process: str, sid: str) -> None:
+        await self._redis.hdel(self._owned_key(process), sid)
+
+    async def processes(self) -> set[str]:
+        return set(await self._redis.smembers(self._processes_key()))
+
+    async def claim(self, process: str, ttl_s: float) -> bool:
+        """One process, of all that try, gets to reconcile a dead one's end (for `ttl_s`:
+        if it dies meanwhile, another one does it after that)."""
+        return bool(await self._redis.set(f"{self._prefix}:reap:{process}", "1", nx=True,
+                                          px=int(ttl_s * 1000)))
+
+    async def owned(self, process: str) -> dict[str, dict[str, Any]]:
+        found = await self._redis.hgetall(self._owned_key(process))
+        return {k: json.loads(v) for k, v in found.items()}
+
+    async def release(self, process: str) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.srem(self._processes_key(), process)
+            pipe.delete(self._owned_key(process))
+            await pipe.execute()
 
     async def alive(self, processes: set[str]) -> set[str]:
         if not processes:
@@ -233,6 +303,7 @@ class Presence:
         return {"identity": identity, "held": held, "process": self.process}
 
     async def attach(self, hearing_id: str, member: Member, sid: str, *, held: bool) -> None:
+        await self._t.own(self.process, sid, {"hearing": hearing_id, "member": asdict(member)})
         await self._t.put(hearing_id, "members", member.identity, asdict(member))
         await self._t.put(hearing_id, "sids", sid, self._sid(member.identity, held))
         await self._changed(hearing_id)
@@ -242,6 +313,8 @@ class Presence:
         """Write again what this process holds of a hearing (after the store lost it):
         its connections (member, sid, held) and those members' states."""
         for member, sid, held in connections:
+            await self._t.own(self.process, sid, {"hearing": hearing_id,
+                                                  "member": asdict(member)})
             await self._t.put(hearing_id, "members", member.identity, asdict(member))
             await self._t.put(hearing_id, "sids", sid, self._sid(member.identity, held))
         for identity, state in states.items():
@@ -253,6 +326,29 @@ class Presence:
 
     async def detach(self, hearing_id: str, sid: str) -> None:
         await self._t.delete(hearing_id, "sids", sid)
+        await self._t.disown(self.process, sid)
+
+    async def dead_processes(self) -> set[str]:
+        """Processes that held connections and stopped heartbeating (killed, frozen)."""
+        listed = await self._t.processes() - {self.process}
+        return listed - await self._t.alive(listed) if listed else set()
+
+    async def claim_dead(self, process: str, ttl_s: float = REAP_CLAIM_S
+                         ) -> list[tuple[str, Member]] | None:
+        """What a dead process held — (hearing, member) once each — if this process is the
+        one to reconcile it; None if another one is (or was)."""
+        if not await self._t.claim(process, ttl_s):
+            return None
+        held: dict[tuple[str, str], Member] = {}
+        for value in (await self._t.owned(process)).values():
+            member = Member(**value["member"])
+            held[(str(value["hearing"]), member.identity)] = member
+        return [(hid, member) for (hid, _), member in sorted(held.items(),
+                                                             key=lambda kv: kv[0])]
+
+    async def release_dead(self, process: str) -> None:
+        """A dead process's end is reconciled: nobody needs to look at it again."""
+        await self._t.release(process)
 
     async def forget(self, hearing_id: str, identity: str) -> None:
         """The member has no connection left: drop what only lives while connected."""

@@ -119,6 +119,7 @@ class Signaling:
             await self.namespace.reannounce()
             self._lost = False
         await self.namespace.promote_orphans()
+        await self.namespace.reap()
 
     async def _heartbeat(self) -> None:
         failing = False

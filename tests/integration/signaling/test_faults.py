@@ -57,12 +57,12 @@ class RedisServer:
 
 
 class Servers:
-    def __init__(self, postgres_url: str, redis_url: str, log: Path) -> None:
+    def __init__(self, postgres_url: str, redis_url: str, log: Path, count: int = 2) -> None:
         self.postgres_url = postgres_url
         self.redis_url = redis_url
         self.channel = f"yunting-test-{secrets.token_hex(4)}"
-        self.ports = [free_port(), free_port()]
-        self.procs: list[subprocess.Popen[str] | None] = [None, None]
+        self.ports = [free_port() for _ in range(count)]
+        self.procs: list[subprocess.Popen[str] | None] = [None] * count
         # A file, not a pipe: a process logging Redis errors must never block on a full pipe.
         self.log = log
 
@@ -283,3 +283,45 @@ async def test_a_twin_on_a_live_process_still_holds_a_second_connection(
     twin = await join(clients, a, trial, "judge")
     await twin.wait("session.held")
     assert twin.seen("snapshot")[-1]["you"]["standing"] == "held"
+
+
+async def test_the_members_of_a_killed_process_are_dropped_once(
+        trial: Trial, postgres_url: str, redis_server: RedisServer, tmp_path: Path,
+        clients: list[Client]) -> None:
+    """Nobody reconnects after the kill: a living process reconciles the dead one's end —
+    its members depart (disconnected in the database, the list says so) and each drop is
+    audited once, though two processes outlive it."""
+    await redis_server.start()
+    servers = Servers(postgres_url, redis_server.url, tmp_path / "servers.log", count=3)
+    try:
+        await asyncio.gather(*(servers.start(i) for i in range(3)))
+        ids = {k: p.id for k, p in trial.people.items()}
+        judge = await join(clients, servers.url(0), trial, "judge")
+        await join(clients, servers.url(1), trial, "witness")
+        lawyer = await join(clients, servers.url(2), trial, "lawyer")
+        defendant = await join(clients, servers.url(2), trial, "defendant")
+        for key, c in (("lawyer", lawyer), ("defendant", defendant)):
+            assert (await judge.call("lobby.admit", {"participant_id": ids[key]}))["ok"]
+            await c.wait("participant.state", lambda d: d["state"] == "in_hearing")
+
+        servers.kill(2)
+        gone = {ids["lawyer"], ids["defendant"]}
+        await judge.wait("participants", lambda d: all(
+            p["state"] == "disconnected" for p in d["participants"] if p["id"] in gone),
+            within=20)
+        db = Database(postgres_url)
+        try:
+            async with Services(db).uow() as uow:
+                hearing = await uow.hearings.get(trial.hearing.id)
+                assert {p.id: p.state.value for p in hearing.participants
+                        if p.id in gone} == dict.fromkeys(gone, "disconnected")
+            await asyncio.sleep(3 * PROCESS_TTL_S)  # every survivor has beaten since
+            async with Services(db).uow() as uow:
+                drops = [e.payload.get("participant_id") for e in
+                         await uow.audit.entries(trial.hearing.id)
+                         if e.action == "participant.drop"]
+            assert sorted(drops) == sorted(gone), drops
+        finally:
+            await db.dispose()
+    finally:
+        servers.stop_all()
