@@ -208,7 +208,7 @@ class RedisTables:
         await self._redis.hdel(self._owned_key(process), sid)
 
     async def processes(self) -> set[str]:
-        return set(await self._redis.smembers(self._processes_key()))
+        return {str(p) for p in await self._redis.smembers(self._processes_key())}
 
     async def claim(self, process: str, ttl_s: float) -> bool:
         """One process, of all that try, gets to reconcile a dead one's end (for `ttl_s`:
@@ -218,7 +218,7 @@ class RedisTables:
 
     async def owned(self, process: str) -> dict[str, dict[str, Any]]:
         found = await self._redis.hgetall(self._owned_key(process))
-        return {k: json.loads(v) for k, v in found.items()}
+        return {str(k): json.loads(v) for k, v in found.items()}
 
     async def release(self, process: str) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:
