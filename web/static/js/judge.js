@@ -27,6 +27,11 @@ let waiting = [];
 let quality = {};
 let muted = false;
 let heartbeat = null;
+let recordingState = null;
+// Whose recording is failing, and why: participant id → the last recording.alert. The
+// banner names each of them and clears when the last is recorded again (issue 13.8).
+const failing = new Map();
+let acknowledged = false;  // the judge hid the banner: shown again on the next alert
 
 const say = (text, kind = "info") => flash($("page-message"), text, kind);
 const nameOf = (id) => people.find((p) => p.id === id)?.name || waiting.find((p) => p.id === id)?.name || null;
@@ -53,6 +58,7 @@ socket.on("snapshot", (s) => {
   muted = !!s.you?.muted;
   showHearing();
   showRecording(hearing.recording_state);
+  showFailing();
   showPeople();
   showDuplicates(s.duplicates || []);
   room.update({ standing: s.you?.standing, participants: people, consultation: s.consultation || null, iceServers: s.ice_servers });
@@ -65,12 +71,20 @@ socket.on("lobby", (m) => { waiting = m.waiting; showLobby(); });
 socket.on("hearing.state", (h) => { hearing = { ...hearing, ...h }; showHearing(); });
 socket.on("recording.state", (r) => {
   showRecording(r.state);
-  if (r.state === "failed") alarm(t("The recording has failed."));
-  if (r.state === "recording" && r.because === "recording.recover") say(t("Recording has recovered."));
+  if (r.state === "recording" && r.because === "recording.recover") {
+    failing.clear();
+    say(t("Recording has recovered."));
+  }
+  showFailing();
 });
 socket.on("recording.alert", (a) => {
-  const who = nameOf(a.participant_id) || a.participant_id || "";
-  alarm(`${label(ALERTS, a.reason)} ${who} ${a.detail ? `(${a.detail})` : ""} · ${localTime(a.at)}`);
+  failing.set(a.participant_id, a);
+  showFailing(true);
+});
+socket.on("recording.recovered", (a) => {
+  if (!failing.delete(a.participant_id)) return;
+  say(t("{who}: recorded again (missing {seconds} s)", { who: whoIs(a), seconds: Math.round(a.gap_seconds || 0) }));
+  showFailing();
 });
 socket.on("quality", (q) => { quality[q.participant_id] = q; showPeople(); });
 socket.on("hand", () => socket.emit("snapshot.request", {}));
@@ -94,19 +108,53 @@ function showHearing() {
 }
 
 function showRecording(state) {
+  recordingState = state;
   const node = $("recording-indicator");
   node.dataset.state = state;
   node.textContent = label(RECORDING_STATES, state);
-  $("recording-pause").disabled = state !== "recording";
+  // A failed recording pauses too: the others must not be recorded through a recess.
+  $("recording-pause").disabled = state !== "recording" && state !== "failed";
   $("recording-resume").disabled = state !== "paused" || hearing?.state !== "in_session";
 }
 
-function alarm(text) {
-  $("recording-alert-text").textContent = text;
-  $("recording-alert").hidden = false;
-  root.classList.add("alarm");
+const WHY = {
+  connection_lost: () => t("connection to the recorder lost"),
+  media_timeout: () => t("no audio or video arriving"),
+  writer_error: () => t("the recording cannot be written"),
+  unexpected_codec: () => t("unsupported codec"),
+};
+
+function whoIs(a) {
+  const person = people.find((p) => p.id === a.participant_id);
+  const name = a.name || person?.name || a.participant_id;
+  const role = a.role || person?.role;
+  return role ? t("{name} ({role})", { name, role: label(ROLES, role) }) : name;
+}
+
+function why(a) {
+  if (a.reason === "writer_error" && /no space|ENOSPC|quota/i.test(a.detail || "")) return t("the disk is full");
+  return WHY[a.reason] ? WHY[a.reason]() : label(ALERTS, a.reason) || a.reason || "";
+}
+
+/** The banner: who is not being recorded and why, since when; hidden once nobody is. */
+function showFailing(fresh = false) {
+  const entries = [...failing.values()];
+  const banner = $("recording-alert");
+  if (!entries.length && recordingState !== "failed") {
+    banner.hidden = true;
+    root.classList.remove("alarm");
+    return;
+  }
+  const items = entries.map((a) => el("span", { testid: "recording-alert-entry", "data-participant-id": a.participant_id, "data-reason": a.reason || "" },
+    t("{who}: {why}, since {time}", { who: whoIs(a), why: why(a), time: localTime(a.since ? new Date(a.since * 1000) : null) })));
+  $("recording-alert-text").replaceChildren(...(items.length ? items.flatMap((item, i) => (i ? ["；", item] : [item]))
+    : [t("The recording has failed.")]));
+  if (fresh) acknowledged = false;
+  banner.hidden = acknowledged;
+  root.classList.toggle("alarm", !acknowledged);
 }
 $("recording-alert-dismiss").addEventListener("click", () => {
+  acknowledged = true;
   $("recording-alert").hidden = true;
   root.classList.remove("alarm");
 });

@@ -7,11 +7,21 @@
 // in the lobby or in audio-only mode a clone is disabled, so it sends black frames and
 // silence — nothing private is recorded and the recorder's watchdog sees no gap.
 //
+// The connection to the recorder is kept up for as long as the room is: when it goes
+// `failed`, stays `disconnected` for DISCONNECTED_MS, is not connected CONNECT_MS after
+// its offer, or the offer is refused, it is closed and a fresh one offered after a
+// backoff (RETRY_MS: 0.5, 1, 2, 4, 4… s). The server answers the new offer as the same
+// participant's recording (a new segment; the gap is in the manifest). No ICE restart:
+// aiortc cannot restart ICE, and a peer that failed on the server is gone anyway.
+//
 // Audio-only mode stops the camera on the wire to the other participants: each mesh
 // connection's video sender is given no track (`replaceTrack(null)`), so no video RTP is
 // sent at all (only the recorder still gets the disabled clone's black frames).
 
 const INSIDE = new Set(["host", "staff", "party", "consulting"]);
+const RETRY_MS = [500, 1000, 2000, 4000];
+const DISCONNECTED_MS = 3000;
+const CONNECT_MS = 10000;
 
 export class Room {
   constructor({ socket, me, grid, iceServers = [], names = () => null }) {
@@ -35,6 +45,10 @@ export class Room {
     this.opened = new Promise((resolve) => { this.markOpened = resolve; });
     this.isOpen = false;
     this.inbox = Promise.resolve();
+    // `owed`: offers to the recorder not yet answered or refused; an answer that arrives
+    // while a later offer is owed belongs to a connection given up already.
+    this.mediaRetry = { attempt: 0, timer: null, watch: null, owed: 0 };
+    this.closed = false;
     if (socket) this.attach();
   }
 
@@ -140,8 +154,10 @@ export class Room {
     }
     for (const [id, peer] of this.peers) this.#label(peer.tile, id);
     this.#label(this.localTile, this.me);
-    if (this.#inside() && !this.media && this.localStream) {
-      this.#publish().catch((e) => console.warn("media peer", e));
+    // Not while consulting: the server's peer takes nothing from a consultation.
+    if (this.#inside() && this.standing !== "consulting" && !this.media && this.localStream
+        && !this.mediaRetry.timer && !this.closed) {
+      this.#publish().catch((e) => { console.warn("media peer", e); this.#mediaLost(this.media?.pc, "offer"); });
     }
     this.#applyTrackState();
   }
@@ -205,6 +221,10 @@ export class Room {
   }
 
   async #onAnswer({ from, sdp }) {
+    if (from === "media") {
+      this.mediaRetry.owed = Math.max(0, this.mediaRetry.owed - 1);
+      if (this.mediaRetry.owed > 0) return;  // for an earlier connection
+    }
     const peer = from === "media" ? this.media : this.peers.get(from);
     if (!peer || peer.pc.signalingState !== "have-local-offer") return;
     await peer.pc.setRemoteDescription({ type: "answer", sdp });
@@ -230,21 +250,75 @@ export class Room {
     const video = this.localStream.getVideoTracks()[0]?.clone() || null;
     this.media = { pc, audio, video, pending: [] };
     this.#applyTrackState();
+    pc.onconnectionstatechange = () => this.#mediaState(pc);
     if (audio) pc.addTransceiver(audio, { direction: "sendonly" });
     if (video) pc.addTransceiver(video, { direction: "sendonly" });
+    this.#watchMedia(pc, CONNECT_MS);
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc, 3000);
-    this.socket.emit("rtc.offer", { to: "media", sdp: pc.localDescription.sdp });
+    if (this.media?.pc !== pc) return;
+    this.mediaRetry.owed += 1;
+    this.socket.emit("rtc.offer", { to: "media", sdp: pc.localDescription.sdp }, (ack) => {
+      if (!ack || ack.ok !== false) return;
+      this.mediaRetry.owed = Math.max(0, this.mediaRetry.owed - 1);
+      this.#mediaLost(pc, `refused: ${ack.error?.code || ""}`);
+    });
+  }
+
+  /** The recorder connection's state: back (the backoff starts over), or lost. */
+  #mediaState(pc) {
+    if (this.media?.pc !== pc) return;
+    const state = pc.connectionState;
+    if (state === "connected") {
+      this.mediaRetry.attempt = 0;
+      this.#watchMedia(pc, null);
+    } else if (state === "failed") {
+      this.#mediaLost(pc, state);
+    } else if (state === "disconnected") {
+      this.#watchMedia(pc, DISCONNECTED_MS);
+    }
+  }
+
+  /** Unless the connection is `connected` in `ms`, it counts as lost (null: stop watching). */
+  #watchMedia(pc, ms) {
+    clearTimeout(this.mediaRetry.watch);
+    this.mediaRetry.watch = ms === null ? null : setTimeout(() => {
+      if (this.media?.pc === pc && pc.connectionState !== "connected") {
+        this.#mediaLost(pc, `${pc.connectionState} for ${ms} ms`);
+      }
+    }, ms);
+  }
+
+  /** Close the lost connection; a fresh one is offered after the backoff. */
+  #mediaLost(pc, why) {
+    if (!pc || this.media?.pc !== pc) return;
+    const retry = this.mediaRetry;
+    const delay = RETRY_MS[Math.min(retry.attempt, RETRY_MS.length - 1)];
+    retry.attempt += 1;
+    console.info(`recorder connection lost (${why}); a new one in ${delay} ms`);
+    this.#dropMedia();
+    clearTimeout(retry.timer);
+    retry.timer = setTimeout(() => { retry.timer = null; this.#sync(); }, delay);
+  }
+
+  #dropMedia() {
+    clearTimeout(this.mediaRetry.watch);
+    this.mediaRetry.watch = null;
+    if (!this.media) return;
+    this.media.pc.onconnectionstatechange = null;
+    this.media.pc.close();
+    this.media.audio?.stop();
+    this.media.video?.stop();
+    this.media = null;
   }
 
   /** Reconnected: the server's peer for us is gone, publish again. */
   restartMedia() {
-    if (this.media) {
-      this.media.pc.close();
-      this.media.audio?.stop();
-      this.media.video?.stop();
-      this.media = null;
-    }
+    this.#dropMedia();
+    clearTimeout(this.mediaRetry.timer);
+    this.mediaRetry.timer = null;
+    this.mediaRetry.attempt = 0;
+    this.mediaRetry.owed = 0;
     for (const id of [...this.peers.keys()]) this.#hangUp(id);
   }
 
@@ -319,6 +393,7 @@ export class Room {
   }
 
   close() {
+    this.closed = true;
     this.restartMedia();
     for (const t of this.localStream?.getTracks() || []) t.stop();
   }

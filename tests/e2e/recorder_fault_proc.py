@@ -1,0 +1,69 @@
+"""The browser tests' server (tests.e2e.server_proc) with one fault to inject: on SIGUSR1
+the server's media peer of each participant named in DATA_DIR/break.json loses its
+connection the way aioice loses it when consent to send expires — its ICE connection is
+closed under aiortc (sockets and all), so the browser's checks go unanswered.
+
+`python -m tests.e2e.recorder_fault_proc DATA_DIR PORT`
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from tests.e2e.server_proc import prepare, settings_for
+from web.app import create_app
+from web.keys import MEDIA
+
+log = logging.getLogger("recorder_fault_proc")
+
+
+def breaker(data_dir: Path):  # type: ignore[no-untyped-def]
+    async def install(app: web.Application) -> None:
+        loop = asyncio.get_running_loop()
+        tasks: set[asyncio.Task[None]] = set()
+
+        async def break_peers() -> None:
+            wanted = json.loads((data_dir / "break.json").read_text())
+            media = app[MEDIA]
+            for hearing_id, participant_id in wanted:
+                peer = media.hearing(hearing_id).peers.get(participant_id)
+                if peer is None:
+                    log.warning("no server peer for %s in %s", participant_id, hearing_id)
+                    continue
+                transport = peer.pc.getTransceivers()[0].receiver.transport.transport
+                log.warning("breaking the server peer of %s", participant_id)
+                await transport._connection.close()
+
+        def on_signal() -> None:
+            task = asyncio.ensure_future(break_peers())
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+        loop.add_signal_handler(signal.SIGUSR1, on_signal)
+
+    return install
+
+
+def main() -> int:
+    data_dir, port = Path(sys.argv[1]), int(sys.argv[2])
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    settings = settings_for(data_dir, port)
+    links = asyncio.run(prepare(settings))
+    (data_dir / "links.json").write_text(json.dumps(links, ensure_ascii=False, indent=2))
+    app = create_app(settings)
+    app.on_startup.append(breaker(data_dir))
+    print("ready", flush=True)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

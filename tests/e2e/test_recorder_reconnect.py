@@ -1,0 +1,110 @@
+"""The page's connection to the server's media peer breaks mid-hearing (the server's side
+loses it as aioice does when consent expires) and comes back by itself: a new connection,
+the same participant's recording in a new segment, the gap in the manifest; the judge's
+banner names who is not recorded and why, and clears once they are (issue 13.2 / 13.8)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import ROOT, STARTUP_SECONDS, Server, _answers, _free_port
+from tests.e2e.test_trial import self_test, stage, until
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """tests/e2e's server, able to break a server peer on SIGUSR1 (recorder_fault_proc)."""
+    data_dir = tmp_path_factory.mktemp("e2e-recorder-fault")
+    port = _free_port()
+    log_path = data_dir / "server.log"
+    env = {**os.environ, "YUNTING_ICE_HOST_ADDRESSES": "127.0.0.1", "YUNTING_ICE_SERVERS": "[]"}
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.e2e.recorder_fault_proc", str(data_dir), str(port)],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
+    links_file = data_dir / "links.json"
+    deadline = time.monotonic() + STARTUP_SECONDS
+    url = f"http://127.0.0.1:{port}"
+    while not (links_file.exists() and _answers(url)):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"the e2e server did not start:\n{log_path.read_text()[-4000:]}")
+        time.sleep(0.3)
+    try:
+        yield Server(url, json.loads(links_file.read_text()), data_dir, process, log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+def segments(server: Server, hearing_id: str, participant_id: str) -> list[Path]:
+    return sorted((server.data_dir / "archive" / hearing_id / participant_id).glob("seg-*.mkv"))
+
+
+def test_a_broken_recorder_connection_comes_back_and_the_judge_is_told(
+        server: Server, page_for: Callable[..., Any], staff_page: Callable[..., Any],
+        screenshot: Callable[[Any, str], Any]) -> None:
+    links = server.links
+    hearing_id = links["judge"]["hearing_id"]
+    judge = staff_page("judge", f"/hearings/{hearing_id}/console")
+    judge.get_by_test_id("connection-state").and_(
+        judge.locator("[data-state=connected]")).wait_for()
+    defendant = page_for("defendant")
+    self_test(defendant)
+    judge.get_by_test_id("control-open-doors").click()
+    name = links["defendant"]["name"]
+    entry = judge.locator("[data-testid=lobby-entry]", has_text=name)
+    entry.wait_for(timeout=20_000)
+    pid = str(entry.get_attribute("data-participant-id"))
+    entry.get_by_test_id("lobby-admit").click()
+    judge.get_by_test_id("control-start").click()
+    until(lambda: stage(defendant) == "hearing", 15, "the defendant inside")
+    indicator = judge.get_by_test_id("recording-indicator")
+    until(lambda: indicator.get_attribute("data-state") == "recording", 15, "recording")
+    until(lambda: segments(server, hearing_id, pid), 30, "the defendant recorded")
+
+    # The server's side of the defendant's recorder connection is lost.
+    (server.data_dir / "break.json").write_text(json.dumps([[hearing_id, pid]]))
+    server.process.send_signal(signal.SIGUSR1)
+    banner = judge.get_by_test_id("recording-alert")
+    named = judge.locator(f"[data-testid=recording-alert-entry][data-participant-id='{pid}']")
+    until(lambda: banner.is_visible() and named.count() == 1, 30, "the judge's banner")
+    until(lambda: named.get_attribute("data-reason") == "connection_lost", 15, "why")
+    text = named.text_content() or ""
+    assert name in text and "被告人" in text and "连接中断" in text, text
+    screenshot(judge, "recorder-reconnect-banner")
+
+    # The page connects again by itself: a new segment, and the banner clears.
+    until(lambda: len(segments(server, hearing_id, pid)) >= 2, 40, "a new segment")
+    until(lambda: not banner.is_visible(), 30, "the banner cleared")
+    until(lambda: indicator.get_attribute("data-state") == "recording", 15, "recording again")
+    assert named.count() == 0
+    latest = segments(server, hearing_id, pid)[-1]
+    until(lambda: latest.stat().st_size > 20_000, 20, "the new segment grows")
+
+    judge.get_by_test_id("control-close").click()
+    judge.get_by_test_id("close-confirm").click()
+    until(lambda: stage(defendant) == "ended", 15, "the end")
+    manifest = server.data_dir / "archive" / hearing_id / "manifest.json"
+    until(manifest.exists, 60, "the sealed manifest")
+    extra = json.loads(manifest.read_bytes())["extra"]
+    assert extra["missing_seconds"].get(pid, 0) > 0, extra
+    assert pid in {g["participant_id"] for g in extra["gaps"]}, extra
+    for page in (judge, defendant):
+        assert not [e for e in page.errors if "favicon" not in e], page.errors
