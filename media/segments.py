@@ -178,6 +178,9 @@ class SegmentWriter:
     _container: Any = None
     _streams: dict[str, Any] = field(default_factory=dict)
     _sidecar_due: float = 0.0
+    # Each size the video had, from when (seconds into the segment, wall clock): Chromium
+    # lowers a camera's resolution under CPU or bandwidth pressure, always at a keyframe.
+    _resolutions: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None  # why the file ends early: the first failed write
 
     def open(self) -> None:
@@ -221,6 +224,8 @@ class SegmentWriter:
         # reorder what RTP already ordered.
         ms = max(round((wall - self.start_wall) * 1000), log.last_ms + 1, 0)
         log.last_ms = ms
+        if key and log.spec.mime_type.lower() == "video/vp8":
+            self._note_resolution(packet, ms, wall)
         packet.stream = self._streams[kind]
         packet.pts = packet.dts = ms
         packet.time_base = _MS
@@ -234,6 +239,15 @@ class SegmentWriter:
         if now >= self._sidecar_due:
             self._sidecar_due = now + _SIDECAR_INTERVAL
             self._write_sidecar(complete=False)
+
+    def _note_resolution(self, packet: av.Packet, ms: int, wall: float) -> None:
+        size = vp8_dimensions(bytes(packet)) if packet.size >= 10 else None
+        if size is None:
+            return
+        last = self._resolutions[-1] if self._resolutions else None
+        if last is None or (last["width"], last["height"]) != size:
+            self._resolutions.append({"at": ms / 1000, "wall_clock": wall,
+                                      "width": size[0], "height": size[1]})
 
     @property
     def packets(self) -> int:
@@ -285,6 +299,7 @@ class SegmentWriter:
             "complete": complete,
             **({"error": self.error} if complete and self.error is not None else {}),
             "streams": streams,
+            **({"resolutions": list(self._resolutions)} if self._resolutions else {}),
         }
         write_sidecar(self.path.with_suffix(".json"), body)
 

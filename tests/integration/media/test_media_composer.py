@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import av
@@ -91,6 +92,15 @@ def resizing_hearing(tmp_path_factory: pytest.TempPathFactory) -> Path:
         sizes = [(f.width, f.height) for f in original.decode(video=0)]
     assert len(set(sizes)) == len(set(RESOLUTIONS))
     return archive / "h2"
+
+
+def test_the_sidecar_notes_every_resolution_change(resizing_hearing: Path) -> None:
+    sidecar = json.loads((resizing_hearing / "clinic" / "seg-00001.json").read_text())
+    noted = [f"{r['width']}x{r['height']}" for r in sidecar["resolutions"]]
+    assert noted == list(RESOLUTIONS)
+    starts = [r["at"] for r in sidecar["resolutions"]]
+    assert starts == sorted(starts)
+    assert all(abs(a - n * CLIP_SECONDS) < 0.5 for n, a in enumerate(starts))
 
 
 def _mean_luma(frame: av.VideoFrame) -> float:

@@ -17,9 +17,9 @@ SPECS = [TrackSpec("video", "video/VP8", 90000), TrackSpec("audio", "audio/opus"
 WHO = ParticipantInfo("h1", "p1", role="party")
 
 
-def vp8(key: bool) -> av.Packet:
+def vp8(key: bool, size: tuple[int, int] = (640, 360)) -> av.Packet:
     if key:
-        data = b"\x10\x02\x00\x9d\x01\x2a" + struct.pack("<HH", 640, 360) + b"\x00" * 40
+        data = b"\x10\x02\x00\x9d\x01\x2a" + struct.pack("<HH", *size) + b"\x00" * 40
     else:
         data = b"\x31\x02\x00" + b"\x00" * 40
     packet = av.Packet(data)
@@ -88,6 +88,27 @@ def test_rotation_waits_for_a_keyframe(tmp_path: Path) -> None:
     assert next_segment_index(tmp_path) == 3
     with av.open(str(second)) as container:
         assert container.streams.video[0].codec_context.name == "vp8"
+
+
+def test_the_sidecar_notes_each_resolution_change_of_the_original(tmp_path: Path) -> None:
+    """Chromium lowers the camera's resolution under load, at a keyframe (issue 13.1)."""
+    series = SegmentSeries(tmp_path, WHO, SPECS)
+    sizes = [(640, 360), (640, 360), (480, 270), (320, 180), (480, 360)]
+    for n, size in enumerate(sizes):
+        series.add("video", vp8(True, size), 100 + n)
+        series.add("video", vp8(False), 100 + n + 0.5)
+        assert sidecar(series.current.path)["complete"] is False  # type: ignore[union-attr]
+    path = series.finish()
+    assert path is not None
+    assert sidecar(path)["resolutions"] == [
+        {"at": 0.0, "wall_clock": 100, "width": 640, "height": 360},
+        {"at": 2.0, "wall_clock": 102, "width": 480, "height": 270},
+        {"at": 3.0, "wall_clock": 103, "width": 320, "height": 180},
+        {"at": 4.0, "wall_clock": 104, "width": 480, "height": 360},
+    ]
+    audio_only = SegmentSeries(tmp_path / "audio", WHO, [SPECS[1]])
+    audio_only.add("audio", opus(), 100)
+    assert "resolutions" not in sidecar(audio_only.finish())  # type: ignore[arg-type]
 
 
 def test_audio_only_participant_rotates_on_audio(tmp_path: Path) -> None:
