@@ -240,6 +240,8 @@ notifications = sa.Table(
     sa.Column("sent_at", UTCDateTime(), index=True),
     sa.Column("attempts", sa.Integer(), nullable=False),
     sa.Column("last_error", sa.String(500)),
+    sa.Column("claimed_by", sa.String(32)),
+    sa.Column("claimed_until", UTCDateTime()),
 )
 hearing_records = sa.Table(
     "hearing_records", metadata, _id(),

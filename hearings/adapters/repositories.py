@@ -15,6 +15,7 @@ from hearings.courts import Court, Site
 from hearings.documents import Delivery, Document
 from hearings.errors import InvalidInput, NotFound
 from hearings.hearing import Hearing
+from hearings.identity import utcnow
 from hearings.mediation import Mediation
 from hearings.notify import Notification
 from hearings.staff import StaffRole, StaffSession, StaffUser
@@ -268,6 +269,37 @@ class OutboxRepo(_Repo[Notification]):
         t = orm.notifications
         stmt = sa.select(Notification).where(t.c.sent_at.is_(None)).order_by(t.c.created_at)
         return await self._all(stmt.limit(limit))
+
+    async def claim(self, sender: str, until: datetime, limit: int) -> list[Notification]:
+        """Take up to `limit` unsent notifications nobody holds (or whose holder's lease ran
+        out) for `sender` until `until`; commit to make the claim visible to the others.
+
+        PostgreSQL: the rows are locked as they are picked, skipping those another sender
+        is claiming right now; the update checks again that nobody holds them, so two
+        senders never get one row. SQLite has one writer at a time.
+        """
+        t = orm.notifications
+        now = utcnow()
+        free = sa.and_(t.c.sent_at.is_(None),
+                       sa.or_(t.c.claimed_until.is_(None), t.c.claimed_until < now))
+        picked = (sa.select(t.c.id).where(free).order_by(t.c.created_at).limit(limit)
+                  .with_for_update(skip_locked=True))
+        ids = list((await self._session.execute(picked)).scalars().all())
+        if not ids:
+            return []
+        await self._session.execute(
+            sa.update(t).where(t.c.id.in_(ids), free)
+            .values(claimed_by=sender, claimed_until=until)
+            .execution_options(synchronize_session=False))
+        return await self.claimed(sender, ids)
+
+    async def claimed(self, sender: str, ids: list[str]) -> list[Notification]:
+        """Those of `ids` that `sender` holds (still unsent), as they are now."""
+        t = orm.notifications
+        stmt = (sa.select(Notification)
+                .where(t.c.id.in_(ids), t.c.claimed_by == sender, t.c.sent_at.is_(None))
+                .order_by(t.c.created_at).execution_options(populate_existing=True))
+        return await self._all(stmt)
 
     async def of_hearing(self, hearing_id: str) -> list[Notification]:
         t = orm.notifications

@@ -1,7 +1,7 @@
 """staff accounts: disabled users and one-time passwords that must be changed
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-02 09:30:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0006'
-down_revision = '0004'  # TEMP until 0005 lands
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
