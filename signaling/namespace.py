@@ -235,6 +235,11 @@ class HearingNamespace(socketio.AsyncNamespace):
         log.warning("presence re-announced: %d connections in %d hearings",
                  sum(map(len, by_hearing.values())), len(by_hearing))
 
+    async def remember(self) -> None:
+        """Keep a copy of the presence store's hands, requests and consultations of the
+        hearings this process holds (re-announced with the connections after a loss)."""
+        await self.hub.presence.remember({c.hearing_id for c in self.connections.values()})
+
     async def reap(self) -> None:
         """Reconcile the end of processes that stopped heartbeating (killed, frozen): each
         of their members with no connection left on a live process departs, as if its last

@@ -40,6 +40,8 @@ __all__ = [
 # Forget a hearing's presence a while after its last write, so a crashed process
 # cannot leave members behind for ever.
 PRESENCE_TTL_S = 12 * 3600
+# What lives only in the store, copied by each process of a hearing to be re-announced.
+SHADOWED = ("hands", "requests", "consults")
 # How long one process has to reconcile a dead one's end before another may try.
 REAP_CLAIM_S = 30.0
 
@@ -281,6 +283,9 @@ class Presence:
         self.on_routing_change: Callable[[str], Awaitable[None]] | None = None
         # (process, sids) → which of them that process holds; None: it did not answer.
         self.probe: Callable[[str, list[str]], Awaitable[set[str] | None]] | None = None
+        # A copy of what lives only in the store (hands, requests, consultations) of the
+        # hearings this process holds, to write again if the store loses it.
+        self._shadow: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
 
     async def close(self) -> None:
         await self._t.close()
@@ -319,7 +324,20 @@ class Presence:
             await self._t.put(hearing_id, "sids", sid, self._sid(member.identity, held))
         for identity, state in states.items():
             await self._t.put(hearing_id, "states", identity, {"state": state})
+        # What only the store knew, as this process last saw it: every process of the
+        # hearing writes the same copy (a few seconds old at most).
+        for table, rows in self._shadow.get(hearing_id, {}).items():
+            for key, value in rows.items():
+                await self._t.put(hearing_id, table, key, value)
         await self._changed(hearing_id)
+
+    async def remember(self, hearing_ids: set[str]) -> None:
+        """Copy the hands, requests and consultations of these hearings (the ones this
+        process holds connections of) for `announce` after a loss of the store."""
+        shadow = {}
+        for hid in hearing_ids:
+            shadow[hid] = await self._t.all(hid, SHADOWED)
+        self._shadow = shadow
 
     async def set_held(self, hearing_id: str, sid: str, identity: str, held: bool) -> None:
         await self._t.put(hearing_id, "sids", sid, self._sid(identity, held))

@@ -120,6 +120,7 @@ class Signaling:
             self._lost = False
         await self.namespace.promote_orphans()
         await self.namespace.reap()
+        await self.namespace.remember()
 
     async def _heartbeat(self) -> None:
         failing = False

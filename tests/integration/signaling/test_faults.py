@@ -325,3 +325,55 @@ async def test_the_members_of_a_killed_process_are_dropped_once(
             await db.dispose()
     finally:
         servers.stop_all()
+
+
+async def test_hands_and_consultations_are_reannounced_after_a_redis_restart(
+        trial: Trial, servers: Servers, redis_server: RedisServer,
+        clients: list[Client]) -> None:
+    """Raised hands and consultations live only in Redis: each process re-announces its
+    copy with its connections, so after the restart a hand is still shown and the
+    consultation still relays between its two members on different processes."""
+    ids = {k: p.id for k, p in trial.people.items()}
+    a, b = servers.url(0), servers.url(1)
+    judge = await join(clients, a, trial, "judge")
+    defendant = await join(clients, a, trial, "defendant")
+    lawyer = await join(clients, b, trial, "lawyer")
+    witness = await join(clients, b, trial, "witness")
+    for key, c in (("defendant", defendant), ("lawyer", lawyer), ("witness", witness)):
+        assert (await judge.call("lobby.admit", {"participant_id": ids[key]}))["ok"]
+        await c.wait("participant.state", lambda d: d["state"] == "in_hearing")
+    assert (await witness.call("hand.raise", {}))["ok"]
+    request = (await lawyer.call("consultation.request",
+                                 {"participant_id": ids["defendant"]}))["request_id"]
+    await defendant.wait("consultation.requested", lambda d: d["request_id"] == request)
+    assert (await defendant.call("consultation.accept", {"request_id": request}))["ok"]
+    await lawyer.wait("consultation.started")
+    await asyncio.sleep(PROCESS_TTL_S)  # both processes have copied it since
+
+    redis_server.stop()
+    await asyncio.sleep(1.5)
+    await redis_server.start()
+    back = time.monotonic()
+    n = 0
+    while True:  # the consultation relays across processes again
+        n += 1
+        answer = await lawyer.call("rtc.offer", {"to": ids["defendant"],
+                                                 "sdp": SDP.format(n=n)})
+        if answer["ok"]:
+            try:
+                await defendant.wait("rtc.offer", lambda d: f"o=- {n} " in d["sdp"], within=2)  # noqa: B023
+                break
+            except AssertionError:
+                pass
+        assert time.monotonic() - back < 10, f"no relay 10 s after Redis returned: {answer}"
+        await asyncio.sleep(0.3)
+    assert (await lawyer.call("snapshot.request", {}))["ok"]
+    snap = await lawyer.wait("snapshot", lambda d: d["consultation"] is not None)
+    assert snap["consultation"]["id"] == request
+    assert (await judge.call("snapshot.request", {}))["ok"]
+    snap = await judge.wait("snapshot", lambda d: any(
+        p["id"] == ids["witness"] and p["hand"] for p in d["participants"]))
+    # The consultation ends for both when one leaves.
+    assert (await defendant.call("consultation.leave", {}))["ok"]
+    await lawyer.wait("consultation.ended")
+    await lawyer.wait("participant.state", lambda d: d["state"] == "in_hearing")
