@@ -16,6 +16,7 @@ import socketio
 from hearings.actors import SYSTEM
 from hearings.errors import HearingsError
 from hearings.hearing import Hearing
+from hearings.states import ParticipantState
 from signaling import messages
 from signaling.authz import Standing, authorise
 from signaling.config import NAMESPACE, SignalingConfig
@@ -226,8 +227,17 @@ class HearingNamespace(socketio.AsyncNamespace):
             states = {}
             for c in conns:
                 pid = c.member.participant_id
-                states[c.member.identity] = (hearing.participant(pid).state.value
-                                             if pid is not None else "in_hearing")
+                if pid is None:
+                    states[c.member.identity] = "in_hearing"
+                    continue
+                if hearing.participant(pid).state is ParticipantState.DISCONNECTED:
+                    # This process was silent past its TTL (frozen), and another one
+                    # reconciled its members as gone: they are back, as on a reconnection.
+                    try:
+                        hearing = await self.hub.services.room.arrive(c.actor, hid, pid)
+                    except HearingsError as exc:
+                        log.info("%s not back in %s: %s", pid, hid, exc)
+                states[c.member.identity] = hearing.participant(pid).state.value
             await self.hub.presence.announce(
                 hid, [(c.member, c.sid, self.hub.standing(c) is Standing.HELD)
                       for c in conns if c.sid in self.connections], states)

@@ -377,3 +377,29 @@ async def test_hands_and_consultations_are_reannounced_after_a_redis_restart(
     assert (await defendant.call("consultation.leave", {}))["ok"]
     await lawyer.wait("consultation.ended")
     await lawyer.wait("participant.state", lambda d: d["state"] == "in_hearing")
+
+
+async def test_a_frozen_process_gets_its_members_back(
+        trial: Trial, servers: Servers, clients: list[Client]) -> None:
+    """A process silent past its TTL (SIGSTOP) is taken for dead: its members are dropped.
+    When it runs again it re-announces its connections, and they are back in the hearing."""
+    ids = {k: p.id for k, p in trial.people.items()}
+    judge = await join(clients, servers.url(0), trial, "judge")
+    lawyer = await join(clients, servers.url(1), trial, "lawyer")
+    assert (await judge.call("lobby.admit", {"participant_id": ids["lawyer"]}))["ok"]
+    await lawyer.wait("participant.state", lambda d: d["state"] == "in_hearing")
+
+    proc = servers.procs[1]
+    assert proc is not None
+    proc.send_signal(signal.SIGSTOP)
+    try:
+        await judge.wait("participants", lambda d: any(
+            p["id"] == ids["lawyer"] and p["state"] == "disconnected"
+            for p in d["participants"]), within=15)
+    finally:
+        proc.send_signal(signal.SIGCONT)
+    await judge.wait("participants", lambda d: any(
+        p["id"] == ids["lawyer"] and p["state"] == "in_hearing" and p["online"]
+        for p in d["participants"]), within=15)
+    assert (await lawyer.call("chat.send", {"text": "still here"}))["ok"]
+    await judge.wait("chat.message", lambda d: d["text"] == "still here")
