@@ -98,6 +98,7 @@ class ServerPeer:
         self.recorder: ParticipantRecorder | None = None
         self.closed = asyncio.Event()
         self._closing = False  # our own close(), not a lost connection
+        self.lost = False  # the connection failed or was closed under us (not by `close`)
         self._hang_up: asyncio.Task[None] | None = None
 
     async def answer(self, offer_sdp: str, on_event: OnRecordingEvent) -> str:
@@ -186,22 +187,17 @@ class ServerPeer:
         if state not in ("failed", "closed"):
             return
         self.closed.set()
-        if self._closing:
+        if self._closing or self.recorder is None or self.lost:  # ours, a refused offer's
             return
+        self.lost = True
         # Lost under us (aioice: "Consent to send expired"; or closed by a fault): the
         # recording is failed with that reason and this peer hung up, so that the page's
         # new offer is answered by a fresh peer as the same participant's next segment.
         logger.warning("peer %s of hearing %s lost its connection (%s)",
                        self.participant.participant_id, self.participant.hearing_id, state)
-        if self.recorder is not None:
-            self.recorder.connection_lost(f"server peer {state}")
+        self.recorder.connection_lost(f"server peer {state}")
         if state == "failed" and self._hang_up is None:
             self._hang_up = asyncio.ensure_future(self.pc.close())
-
-    @property
-    def lost(self) -> bool:
-        """The connection failed or was closed under us (not by `close`)."""
-        return self.closed.is_set() and not self._closing
 
     async def close(self, reason: str = "participant_left") -> None:
         self._closing = True
