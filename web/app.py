@@ -34,6 +34,7 @@ from web.keys import (
 from web.labels import ROLES
 from web.notifiers import notifier_from_settings, outbox_ctx
 from web.pages import PAGES, STATIC_DIR, TEMPLATES, make_environment
+from web.pages_accounts import ACCOUNT_PAGES, password_change_gate
 from web.pages_mediation import MEDIATION_PAGES
 from web.recording import RecordingDriver, media_id
 from web.security import security_headers
@@ -53,7 +54,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> web.A
     opened from settings when the app starts and closed when it stops.
     """
     app = web.Application(
-        middlewares=[security_headers, error_middleware],
+        middlewares=[security_headers, error_middleware, password_change_gate],
         client_max_size=settings.max_request_bytes,
     )
     app[SETTINGS] = settings
@@ -79,6 +80,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> web.A
         app.add_routes(routes.table)
     app.add_routes(PAGES)
     app.add_routes(MEDIATION_PAGES)
+    app.add_routes(ACCOUNT_PAGES)
     app.router.add_static("/static/", STATIC_DIR, name="static")
     return app
 
