@@ -7,8 +7,11 @@ mail relay with an HTTP front); yunting POSTs each notification to it as JSON:
      "document_id", "created_at"}
 
 Any 2xx answer counts as sent. Anything else, or no answer within the timeout, is kept
-on the notification row (`attempts`, `last_error`) and retried on the next round, so
-delivery is at least once: the gateway should treat `id` as an idempotency key.
+on the notification row (`attempts`, `last_error`) and retried on the next round. With
+several processes each sends only the rows it claimed (`Outbox.dispatch`), but a sender
+killed after the gateway's answer and before recording it sends again once its lease
+runs out: delivery is at least once, and the gateway should treat `id` as an
+idempotency key.
 """
 
 from __future__ import annotations
