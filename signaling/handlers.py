@@ -158,15 +158,20 @@ class Handlers:
         pid = conn.member.participant_id
         if pid is None:
             raise NotAllowed("you have no seat in this hearing, so no microphone to mute")
+        if st is Standing.CONSULTING:
+            # A private consultation is not the court's: its microphone is the party's own
+            # and the judge's mute (kept for the hearing, even when locked) does not apply.
+            return {"muted": msg.muted, "locked": False}
         p = await self.s.control.set_mute(conn.actor, conn.hearing_id, pid, muted=msg.muted,
                                           locked=False)
         await self._muted(conn, p)
         return {"muted": p.muted, "locked": p.mute_locked}
 
     async def _muted(self, conn: Connection, p: Participant) -> None:
-        await self.hub.emit_person(conn.hearing_id, p.id, "mute", {
-            "participant_id": p.id, "muted": p.muted, "locked": p.mute_locked,
-            "by": conn.member.name})
+        if p.state is not ParticipantState.IN_CONSULTATION:  # else on the way back (snapshot)
+            await self.hub.emit_person(conn.hearing_id, p.id, "mute", {
+                "participant_id": p.id, "muted": p.muted, "locked": p.mute_locked,
+                "by": conn.member.name})
         await self.hub.broadcast(conn.hearing_id)
 
     async def resolve(self, conn: Connection, msg: m.SessionResolve, st: Standing, event: str

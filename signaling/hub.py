@@ -445,8 +445,12 @@ class Hub:
             "you": {"identity": me.identity, "participant_id": me.participant_id,
                     "name": me.name, "role": me.role, "standing": standing.value,
                     "state": own.state.value if own else None,
-                    "muted": own.muted if own else False,
-                    "mute_locked": own.mute_locked if own else False},
+                    # The judge's mute is the hearing's: inside a consultation the
+                    # microphone is the party's own (handlers.self_mute).
+                    "muted": own.muted if own and standing is not Standing.CONSULTING
+                    else False,
+                    "mute_locked": own.mute_locked if own and standing
+                    is not Standing.CONSULTING else False},
             "participants": participant_list(hearing, view) if shown else [],
             "consultation": await self.presence.consultation_of(hid, me.identity),
             "at": time.time(),
