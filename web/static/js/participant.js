@@ -38,7 +38,8 @@ let heartbeat = null;
 const say = (text, kind = "info") => flash($("page-message"), text, kind);
 // The hearing record (笔录): signed here, in order, once frozen (record_sign.js).
 const record = new RecordSigning(root, { hearingId: root.dataset.hearingId, me,
-  token: root.dataset.token, site: $("site-name").textContent.trim(), large: kiosk });
+  token: root.dataset.token, site: $("site-name").textContent.trim(), large: kiosk,
+  onUpdate: () => endedCard() });
 
 function stage(name) {
   root.dataset.stage = name;
@@ -270,7 +271,12 @@ function ended(text, closed = false) {
   stage("ended");
   if (closed) record.start(); // removed or replaced: the token no longer opens anything
   if (kiosk) {
-    $("kiosk-restart").hidden = false;
+    // Not "returns to the start" while this villager still has the record to sign: the
+    // first look at the record decides (endedCard follows every update after it).
+    $("kiosk-restart").hidden = true;
+    (closed ? record.refresh() : Promise.resolve()).then(() => {
+      if (!record.mySlot()) $("kiosk-restart").hidden = false;
+    });
     // A villager who must still sign the record keeps the kiosk until they have, and
     // then until the record is sealed and can be printed here; the restart button
     // (shown whenever nothing is left to sign) returns at once.
@@ -292,6 +298,20 @@ function ended(text, closed = false) {
       setTimeout(() => location.replace("/kiosk"), sealed ? KIOSK_KEEP_SEALED_MS : 15000);
     }, 10000);
   }
+}
+
+let askedToSign = false;
+/** The ended card while the record is signed here: it says what to do (issue 13.8). */
+function endedCard() {
+  if (root.dataset.stage !== "ended") return;
+  const signing = record.pendingForMe();
+  if (signing) {
+    $("ended-text").textContent = t("The hearing has ended. Please read the hearing record and sign it.");
+    $("kiosk-restart").hidden = true;
+  } else if (askedToSign) {
+    $("ended-text").textContent = t("The hearing has ended.");
+  }
+  askedToSign = signing;
 }
 
 // ---- heartbeat (WebRTC stats) -------------------------------------------------

@@ -14,7 +14,9 @@ const POLL_FOR_MS = 30 * 60 * 1000;
 
 export class RecordSigning {
   // root: the participant page; options: {hearingId, me, token, site, large}
-  constructor(root, { hearingId, me, token, site = "", large = false }) {
+  // onUpdate: called after each change of the record (the page adapts around it).
+  constructor(root, { hearingId, me, token, site = "", large = false, onUpdate = () => {} }) {
+    this.onUpdate = onUpdate;
     this.root = root;
     this.$ = (id) => root.querySelector(`[data-testid='${id}']`);
     this.url = `/api/hearings/${hearingId}/record`;
@@ -89,7 +91,12 @@ export class RecordSigning {
     r = this.record;
     const panel = this.$("record-panel");
     panel.dataset.state = r.state;
-    if (r.state === "drafting" || !r.signing) { panel.hidden = true; return; }
+    if (r.state === "drafting" || !r.signing) {
+      panel.hidden = true;
+      this.root.classList.remove("signing-record");
+      this.onUpdate(r);
+      return;
+    }
     panel.hidden = false;
     const next = r.signing.order.find((s) => s.field === r.signing.next);
     const mine = this.mySlot();
@@ -107,6 +114,8 @@ export class RecordSigning {
       class: s.signed ? "done" : (r.signing.next === s.field ? "next" : ""),
       text: `${s.signer} — ${s.signed ? t("Signed") : (r.signing.next === s.field ? t("Signing now") : t("Waiting"))}`,
     })));
+    // Before the pad opens: the compact signing layout (record.css) sizes its canvas.
+    this.root.classList.toggle("signing-record", Boolean(myTurn));
     if (myTurn) this.openPad(next); else this.closePad();
     if (r.state === "signed" && r.document && this.shown !== r.document.id) {
       this.shown = r.document.id;
@@ -116,6 +125,7 @@ export class RecordSigning {
     }
     if (!this.pendingForMe()) this.waiters.splice(0).forEach((resolve) => resolve());
     if (r.state === "signed") this.sealWaiters.splice(0).forEach((resolve) => resolve());
+    this.onUpdate(r);
   }
 
   async openPad(slot) {
