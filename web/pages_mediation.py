@@ -144,6 +144,8 @@ ROOM_MESSAGES = {
     "timestamp": "Timestamp",
     "field.court_seal": "Court seal", "field.party": "Party {n}", "field.mediator": "Mediator",
     "field.judge": "Judge", "field.clerk": "Clerk", "field.timestamp": "Document timestamp",
+    "help_requested": "{name} asks for help", "help_sent": "The clerk has been asked to help you.",
+    "devices_refused": "Access to the camera or microphone was refused in my browser.",
 }
 
 

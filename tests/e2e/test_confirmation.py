@@ -25,6 +25,7 @@ from urllib.request import urlopen
 import pytest
 
 from tests.e2e.conftest import NO_PRINT_DIALOG
+from tests.e2e.test_mediation_selftest import mediation_self_test
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -169,6 +170,8 @@ def test_mediation_to_confirmed_ruling_in_the_room(server: Server, browser: Any,
     kiosk.get_by_test_id("kiosk-code").fill(server.links["party_applicant"]["code"])
     kiosk.get_by_test_id("kiosk-join").click()
     expect(kiosk.get_by_test_id("mediation-party")).to_have_attribute("data-kiosk", "1")
+    for party in (respondent, kiosk):  # each party tests their devices first
+        mediation_self_test(party)
     judge.goto(f"{server.url}/duty")
     expect(judge.get_by_test_id("connection-state")).to_have_attribute("data-state", "connected")
 

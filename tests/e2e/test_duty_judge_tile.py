@@ -6,6 +6,10 @@ the mediator applies and the duty judge takes the application and opens the revi
 The mediator's console and the kiosk must each get a tile for the judge with frames
 arriving — and again after each time the judge reloads the review page (a late joiner
 whose peers are already in the room, every time).
+
+Then the judge decides, and the ruling is shown first (issue 13.7): on the kiosk, whose
+PDF request is made to fail, the ruling's title and what was decided are on screen all
+the same; the mediator's page also gets the PDF.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Server
+from tests.e2e.test_mediation_selftest import mediation_self_test
 from tests.e2e.test_trial import until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -114,6 +119,7 @@ def test_the_late_duty_judge_has_a_tile_on_the_mediator_and_kiosk_pages(
     party_pages = (respondent, kiosk)
     for page in party_pages:
         page.get_by_test_id("mediation-party").wait_for()
+        mediation_self_test(page)
     admit = mediator.get_by_test_id("mediation-admit")
     until(lambda: admit.count() == 2, 30, "both parties in the lobby")
     for left in (1, 0):
@@ -138,5 +144,15 @@ def test_the_late_duty_judge_has_a_tile_on_the_mediator_and_kiosk_pages(
         judge.locator("[data-testid=connection-state][data-state=connected]").wait_for()
         for page in (mediator, kiosk):
             judge_seen(page, judge_id, join)
-    assert not [e for p in (mediator, kiosk, judge) for e in p.errors], \
-        [e for p in (mediator, kiosk, judge) for e in p.errors]
+    errors = [e for p in (mediator, kiosk, judge) for e in p.errors]
+    assert not errors, errors
+
+    kiosk.route("**/api/documents/*/pdf", lambda route: route.abort())
+    ok(judge_context.request.post(f"/api/applications/{application_id}/decision",
+                                  headers=judge_csrf, data={"decision": "confirm"}))
+    mediator.locator("[data-testid=ruling][data-loaded='1']").wait_for(timeout=60_000)
+    ruling = kiosk.get_by_test_id("ruling")
+    kiosk.locator("[data-testid=ruling][data-shown='1']").wait_for(timeout=60_000)
+    assert kiosk.get_by_test_id("ruling-title").is_visible()
+    assert "确认" in kiosk.get_by_test_id("ruling-summary").inner_text()
+    assert ruling.get_attribute("data-loaded") is None  # its PDF never came

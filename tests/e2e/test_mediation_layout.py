@@ -3,7 +3,7 @@
 At 390×844 (a phone) no page is wider than the window — `document.documentElement
 .scrollWidth` ≤ 390: the join link's self-test and waiting room, the trial page in the
 hearing, the kiosk's start page and the kiosk in the hearing, the mediation party page
-(lobby, room, agreement) and its signing pad, whose submit button is on screen and not
+(self-test, lobby, room, agreement) and its signing pad, whose submit button is on screen and not
 covered by anything (`elementFromPoint` at its centre is the button). At 1920×1080 the
 agreement's text stays inside its card, however long its lines.
 """
@@ -17,6 +17,7 @@ import pytest
 
 from tests.e2e.conftest import Server
 from tests.e2e.test_duty_judge_tile import capture, login, ok, watched
+from tests.e2e.test_mediation_selftest import mediation_self_test
 from tests.e2e.test_trial import _participant_id, self_test, stage, until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -144,6 +145,8 @@ def test_mediation_party_pages_fit_a_phone_and_1080p(
     for page in parties:
         page.set_viewport_size(PHONE)
         page.get_by_test_id("mediation-party").wait_for()
+        fits(page, f"mediation party page (self-test) {page.url}")
+        mediation_self_test(page)
         fits(page, f"mediation party page (lobby) {page.url}")
     admit = mediator.get_by_test_id("mediation-admit")
     until(lambda: admit.count() == 2, 30, "both parties in the lobby")

@@ -7,6 +7,7 @@ import { Api, el, flash, format, iceServers, localTime, strings } from "/static/
 import { SignatureCapture } from "/static/js/signature.js";
 import { DocumentView } from "/static/js/documents.js";
 import { attachVideo } from "/static/js/mediation_video.js";
+import { SelfTest } from "/static/js/selftest.js";
 
 const root = document.querySelector("[data-page^='mediation-']");
 const T = strings();
@@ -31,41 +32,73 @@ function fail(e) {
   say(`${T.error || "Error"}: ${e.message || e}`, "error");
 }
 
-// ---- socket ----------------------------------------------------------------
-const auth = token ? { token, hearing_id: hearingId } : { hearing_id: hearingId };
-const socket = io("/hearing", { auth, transports: ["websocket"] });
-socket.on("connect", () => {
-  $("connection-state").textContent = T.connected;
-  $("connection-state").dataset.state = "connected";
-  refresh();
-});
-socket.on("disconnect", () => {
-  $("connection-state").textContent = T.disconnected;
-  $("connection-state").dataset.state = "disconnected";
-});
-socket.on("connect_error", (err) => {
-  $("connection-state").dataset.state = "refused";
-  $("connection-state").textContent = (err && err.message) || T.error;
-});
-socket.on("snapshot", (snap) => {
-  root.dataset.standing = snap.you ? snap.you.standing : "";
-  const hint = $("lobby-hint");
-  if (hint) hint.hidden = snap.you && snap.you.standing !== "waiting";
-  if (snap.participants) showParticipants(snap.participants);
-});
-socket.on("session.active", () => socket.emit("snapshot.request", {}));  // a held connection took over
-socket.on("participant.state", (p) => {
-  const hint = $("lobby-hint");
-  if (hint && p.id === me) hint.hidden = p.state !== "waiting";
-  if (p.id === me && p.state === "in_hearing") socket.emit("snapshot.request", {});
-});
-socket.on("participants", (data) => showParticipants(data.participants));
-socket.on("lobby", (data) => showLobby(data.waiting));
-socket.on("mediation.state", (data) => show(data));
-socket.on("document.delivered", (doc) => delivered(doc));
-socket.on("error", (e) => console.warn("socket error", e));
+// ---- self-test (a party) ---------------------------------------------------
+// Every party tests camera, microphone, speaker and network first, as on the trial's
+// join page (selftest.js); the room — socket, lobby, video — starts on "Continue",
+// with the tested camera. The mediator's console connects at once.
+let socket = null;
 
-video = attachVideo(socket, $("video-grid"), { me, iceServers: iceServers() });
+function startSelfTest() {
+  const selftest = new SelfTest(root);
+  let tested = null;
+  const run = async () => {
+    $("selftest-continue").disabled = true;
+    tested = await selftest.run();
+  };
+  const enter = (askForHelp) => {
+    selftest.stop();
+    root.dataset.stage = "room";
+    connect(tested && tested.stream ? tested.stream : null);
+    const weak = tested && (tested.verdict === "poor" || tested.verdict === "bad" || !tested.video);
+    if (weak && video) video.room.setAudioOnly(true);
+    if (askForHelp) {
+      socket.once("connect", () => socket.emit("help.request", { text: T.devices_refused || "" }));
+      say(T.help_sent, "warn");
+    }
+  };
+  $("selftest-retry").addEventListener("click", () => run());
+  $("selftest-continue").addEventListener("click", () => enter(false));
+  $("selftest-ask-clerk").addEventListener("click", () => enter(true));
+  run();
+}
+
+// ---- socket ----------------------------------------------------------------
+function connect(stream = null) {
+  const auth = token ? { token, hearing_id: hearingId } : { hearing_id: hearingId };
+  socket = io("/hearing", { auth, transports: ["websocket"] });
+  socket.on("connect", () => {
+    $("connection-state").textContent = T.connected;
+    $("connection-state").dataset.state = "connected";
+    refresh();
+  });
+  socket.on("disconnect", () => {
+    $("connection-state").textContent = T.disconnected;
+    $("connection-state").dataset.state = "disconnected";
+  });
+  socket.on("connect_error", (err) => {
+    $("connection-state").dataset.state = "refused";
+    $("connection-state").textContent = (err && err.message) || T.error;
+  });
+  socket.on("snapshot", (snap) => {
+    root.dataset.standing = snap.you ? snap.you.standing : "";
+    const hint = $("lobby-hint");
+    if (hint) hint.hidden = snap.you && snap.you.standing !== "waiting";
+    if (snap.participants) showParticipants(snap.participants);
+  });
+  socket.on("session.active", () => socket.emit("snapshot.request", {}));  // a held connection took over
+  socket.on("participant.state", (p) => {
+    const hint = $("lobby-hint");
+    if (hint && p.id === me) hint.hidden = p.state !== "waiting";
+    if (p.id === me && p.state === "in_hearing") socket.emit("snapshot.request", {});
+  });
+  socket.on("participants", (data) => showParticipants(data.participants));
+  socket.on("lobby", (data) => showLobby(data.waiting));
+  socket.on("help.requested", (m) => say(format(T.help_requested, { name: m.from?.name || "" }), "warn"));
+  socket.on("mediation.state", (data) => show(data));
+  socket.on("document.delivered", (doc) => delivered(doc));
+  socket.on("error", (e) => console.warn("socket error", e));
+  video = attachVideo(socket, $("video-grid"), { me, iceServers: iceServers(), stream });
+}
 
 async function refresh() {
   try {
@@ -107,7 +140,7 @@ function show(m) {
   if (isConsole) showApplication(m);
   if (m.ruling && m.ruling.id && rulingShown !== m.ruling.id) {
     delivered({ document_id: m.ruling.id, url: m.ruling.url, kind: "ruling",
-                title: m.ruling.title || T[m.ruling.decision] || "" });
+                decision: m.ruling.decision, title: m.ruling.title || T[m.ruling.decision] || "" });
   }
 }
 
@@ -289,9 +322,14 @@ async function delivered(doc) {
   const box = $("ruling");
   box.dataset.kind = doc.kind || "";
   say(T.ruling_delivered, "ok");
+  const decision = doc.decision ? (String(doc.decision).startsWith("confirm") ? T.confirm : T.reject) : "";
+  const number = (mediation && mediation.application && mediation.application.case_number) || "";
+  const view = new DocumentView(box, { ...doc, number, summary: decision },
+                                { api, large: root.dataset.kiosk === "1", testid: "ruling" });
+  const rendering = view.render();  // the heading is on screen before this returns
+  box.scrollIntoView({ block: "start" });
   try {
-    await new DocumentView(box, doc, { api, large: root.dataset.kiosk === "1", testid: "ruling" }).render();
-    box.scrollIntoView({ behavior: "smooth", block: "start" });
+    await rendering;
   } catch (e) { fail(e); }
   if (isConsole) refresh();
 }
@@ -312,5 +350,6 @@ if (isConsole) {
 }
 $("signature-clear").addEventListener("click", () => { pad && pad.clear(); $("signature-points").textContent = "0"; });
 $("signature-submit").addEventListener("click", submitSignature);
-window.addEventListener("beforeunload", () => socket.close());
+window.addEventListener("beforeunload", () => socket && socket.close());
+if (isConsole) connect(); else startSelfTest();
 export { show, refresh };
