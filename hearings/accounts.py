@@ -17,6 +17,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from hearings.access import CALLER
 from hearings.actors import Actor
 from hearings.errors import Conflict, InvalidInput, PermissionDenied
 from hearings.password_policy import check_password
@@ -63,6 +64,12 @@ async def _nobody(user_id: str) -> None:
     return None
 
 
+def _from() -> dict[str, str]:
+    """Where the request came from (the client's address behind a trusted proxy)."""
+    caller = CALLER.get()
+    return {"address": caller.address} if caller is not None else {}
+
+
 class Accounts:
     def __init__(self, uow: Callable[[], UnitOfWork], passwords: PasswordHasher, *,
                  on_sessions_ended: Callable[[str], Awaitable[None]] = _nobody) -> None:
@@ -98,7 +105,7 @@ class Accounts:
             uow.staff.add(user)
             await uow.audit.append(actor.label, "staff.created", None, {
                 "user_id": user.id, "username": user.username, "role": user.role,
-                "court_id": user.court_id})
+                "court_id": user.court_id} | _from())
             await uow.commit()
             return IssuedPassword(user, password)
 
@@ -112,7 +119,7 @@ class Accounts:
             user.password_hash, user.must_change_password = password_hash, True
             ended = await self._end_sessions(uow, user)
             await uow.audit.append(actor.label, "staff.password_reset", None, {
-                "user_id": user.id, "username": user.username, "sessions_ended": ended})
+                "user_id": user.id, "username": user.username, "sessions_ended": ended} | _from())
             await uow.commit()
         await self.on_sessions_ended(user_id)
         return IssuedPassword(user, password)
@@ -127,7 +134,7 @@ class Accounts:
             user.active = False
             ended = await self._end_sessions(uow, user)
             await uow.audit.append(actor.label, "staff.disabled", None, {
-                "user_id": user.id, "username": user.username, "sessions_ended": ended})
+                "user_id": user.id, "username": user.username, "sessions_ended": ended} | _from())
             await uow.commit()
         await self.on_sessions_ended(user_id)
         return user
@@ -138,7 +145,7 @@ class Accounts:
             require(actor, "staff.manage", court_id=user.court_id)
             user.active = True
             await uow.audit.append(actor.label, "staff.enabled", None, {
-                "user_id": user.id, "username": user.username})
+                "user_id": user.id, "username": user.username} | _from())
             await uow.commit()
             return user
 
@@ -151,7 +158,7 @@ class Accounts:
             user = await uow.staff.get(actor.id)
             if not await asyncio.to_thread(self._passwords.verify, user.password_hash, current):
                 await uow.audit.append(actor.label, "staff.password_change_refused", None,
-                                       {"user_id": user.id, "reason": "wrong_password"})
+                                       {"user_id": user.id, "reason": "wrong_password"} | _from())
                 await uow.commit()
                 raise WrongPassword("the current password is wrong")
         check_password(new, username=user.username)
@@ -162,7 +169,8 @@ class Accounts:
             user = await uow.staff.get(actor.id)
             user.password_hash, user.must_change_password = password_hash, False
             await uow.audit.append(actor.label, "staff.password_changed", None,
-                                   {"user_id": user.id, "username": user.username})
+                                   {"user_id": user.id, "username": user.username}
+                                   | _from())
             await uow.commit()
             return user
 

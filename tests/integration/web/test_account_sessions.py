@@ -86,9 +86,9 @@ async def test_a_court_admin_manages_only_their_court(
     mine = await client.post(f"/api/staff/{ours.id}/disable", headers=csrf)
     assert mine.status == 409  # nobody locks themselves out
     async with services.uow() as uow:
-        audited = [(e.actor, e.action, e.payload.get("username"))
+        audited = [(e.actor, e.action, e.payload.get("username"), e.payload.get("address"))
                    for e in await uow.audit.entries() if e.action == "staff.created"]
-    assert (f"staff:{ours.id}", "staff.created", "zhao.clerk") in audited
+    assert (f"staff:{ours.id}", "staff.created", "zhao.clerk", "127.0.0.1") in audited
 
 
 async def _court_console(base: str, http: aiohttp.ClientSession, secret: str,
