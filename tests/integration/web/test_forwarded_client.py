@@ -10,11 +10,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import socketio
 from aiohttp.test_utils import TestClient
 
 from hearings.adapters.database import Database
+from signaling import NAMESPACE
 from tests.conftest import AUDIT_KEY, Services
-from tests.integration.signaling.conftest import ORIGIN
+from tests.factories import make_trial
+from tests.integration.signaling.conftest import ORIGIN, Client
 from web.app import create_app
 from web.settings import Secret, Settings
 
@@ -82,3 +85,36 @@ async def test_forwarded_proto_from_a_trusted_proxy_is_the_scheme(
         headers={"Origin": f"https://{spoofed.host}:{spoofed.port}",
                  "X-Forwarded-Proto": "https"})
     assert response.status == 403  # from an untrusted peer the scheme stays http
+
+
+async def test_socket_io_behind_a_trusted_proxy_throttles_the_client_address(
+        database: Database, tmp_path: Path,
+        aiohttp_client: Callable[..., Awaitable[HttpClient]]) -> None:
+    """The websocket upgrade runs on the request the proxy's headers rewrote: it works, and
+    guessed codes are counted (and audited) for the client behind the proxy, not for the
+    proxy — another client behind the same proxy still gets in."""
+    settings = _settings(tmp_path, ("127.0.0.1",))
+    client = await aiohttp_client(create_app(settings, database=database))
+    trial = await make_trial(Services(database))
+    url = str(client.make_url("/"))
+
+    async def connect(token: str, forwarded_for: str) -> str | None:
+        c = Client(url, "behind the proxy")
+        try:
+            await c.sio.connect(url, namespaces=[NAMESPACE], transports=["websocket"],
+                                auth={"token": token, "hearing_id": trial.hearing.id},
+                                headers={"Origin": ORIGIN, "X-Forwarded-For": forwarded_for},
+                                wait_timeout=5)
+            return None
+        except socketio.exceptions.ConnectionError:
+            return str(c.refusal["data"]["code"]) if c.refusal else "refused"
+        finally:
+            await c.close()
+
+    for _ in range(LIMIT):
+        assert await connect(secrets.token_hex(16), "198.51.100.7") == "unknown_token"
+    assert await connect(trial.links["defendant"], "198.51.100.7") == "too_many_attempts"
+    assert await connect(trial.links["defendant"], "198.51.100.9") is None
+    async with Services(database).uow() as uow:
+        rows = [e.payload for e in await uow.audit.entries() if e.action == "token.refused"]
+    assert {row["address"] for row in rows} == {"198.51.100.7"}
