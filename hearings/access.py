@@ -36,7 +36,7 @@ from hearings.staff import StaffRole, StaffSession, StaffUser
 from hearings.tokens import JoinToken, secret_digest
 
 __all__ = ["CALLER", "Access", "Admission", "Caller", "LoggedIn", "PasswordChangeRequired",
-           "Refusals", "Tally", "TooManyAttempts"]
+           "Refusals", "Tally", "TooManyAttempts", "session_digest"]
 
 
 class PasswordChangeRequired(PermissionDenied):
@@ -117,7 +117,8 @@ def _address() -> dict[str, str]:
     return {"address": caller.address} if caller is not None else {}
 
 
-def _digest(secret: str) -> str:
+def session_digest(secret: str) -> str:
+    """What is stored of a session cookie's value."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -169,7 +170,7 @@ class Access:
                 await uow.commit()
                 raise Unauthenticated("this account is disabled")
             secret = secrets.token_urlsafe(32)
-            session = StaffSession(user_id=user.id, digest=_digest(secret),
+            session = StaffSession(user_id=user.id, digest=session_digest(secret),
                                    csrf_token=StaffSession.new_csrf_token(),
                                    expires_at=StaffSession.lifetime(self._session_hours))
             uow.sessions.add(session)
@@ -191,7 +192,7 @@ class Access:
         until then the session opens nothing else (`changing_password` for the paths
         that do that: who am I, change password, log out)."""
         async with self._uow() as uow:
-            session = await uow.sessions.by_digest(_digest(secret))
+            session = await uow.sessions.by_digest(session_digest(secret))
             if session is None or session.expired():
                 raise Unauthenticated("not logged in (or the session expired)")
             user = await uow.staff.get(session.user_id)
@@ -203,7 +204,7 @@ class Access:
 
     async def logout(self, secret: str) -> None:
         async with self._uow() as uow:
-            session = await uow.sessions.by_digest(_digest(secret))
+            session = await uow.sessions.by_digest(session_digest(secret))
             if session is not None:
                 await uow.sessions.delete(session)
                 await uow.audit.append(f"staff:{session.user_id}", "staff.logout", None, {})

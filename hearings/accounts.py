@@ -17,7 +17,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from hearings.access import CALLER
+from hearings.access import CALLER, session_digest
 from hearings.actors import Actor
 from hearings.errors import Conflict, InvalidInput, PermissionDenied
 from hearings.password_policy import check_password
@@ -149,9 +149,11 @@ class Accounts:
             await uow.commit()
             return user
 
-    async def change_password(self, actor: Actor, current: str, new: str) -> StaffUser:
+    async def change_password(self, actor: Actor, current: str, new: str, *,
+                              session: str | None = None) -> StaffUser:
         """A user's own password: the current one proves it is them; the new one must pass
-        the password policy and differ from it."""
+        the password policy and differ from it. The account's other sessions end (whoever
+        else held one); `session`, the secret of the one that asked, is kept."""
         if actor.kind != "staff":
             raise PermissionDenied("only a staff account has a password")
         async with self._uow() as uow:
@@ -168,11 +170,17 @@ class Accounts:
         async with self._uow() as uow:
             user = await uow.staff.get(actor.id)
             user.password_hash, user.must_change_password = password_hash, False
+            kept = session_digest(session) if session else None
+            others = [s for s in await uow.sessions.of_user(user.id) if s.digest != kept]
+            for other in others:
+                await uow.sessions.delete(other)
             await uow.audit.append(actor.label, "staff.password_changed", None,
-                                   {"user_id": user.id, "username": user.username}
-                                   | _from())
+                                   {"user_id": user.id, "username": user.username,
+                                    "sessions_ended": len(others)} | _from())
             await uow.commit()
-            return user
+        if others:
+            await self.on_sessions_ended(user.id)
+        return user
 
     @staticmethod
     async def _end_sessions(uow: UnitOfWork, user: StaffUser) -> int:

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
@@ -119,6 +120,14 @@ async def test_first_run_on_an_empty_postgres(
     refused = await client.get("/api/courts")
     assert refused.status == 403
     assert (await refused.json())["error"]["code"] == "password_change_required"
+    elsewhere = aiohttp.ClientSession()  # the same account in another browser
+    try:
+        r = await elsewhere.post(client.make_url("/api/session"), json={
+            "username": "li.clerk", "password": clerk_password})
+        assert r.status == 200
+    except BaseException:
+        await elsewhere.close()
+        raise
     weak = await client.post("/api/session/password", headers=csrf, json={
         "current_password": clerk_password, "new_password": "password123"})
     assert weak.status == 400 and "common" in (await weak.json())["error"]["message"]
@@ -127,6 +136,10 @@ async def test_first_run_on_an_empty_postgres(
     assert changed.status == 200, await changed.text()
     courts = await client.get("/api/courts")
     assert courts.status == 200 and [c["code"] for c in await courts.json()] == ["渝0112"]
+    try:  # the change ended the account's other session, not this one
+        assert (await elsewhere.get(client.make_url("/api/session"))).status == 401
+    finally:
+        await elsewhere.close()
 
     # a reset: the session ends, the old password is dead, the new one must be changed
     new_clerk_password = one_time(await shell.run("admin", "user", "reset", "li.clerk"))

@@ -13,7 +13,7 @@ from hearings.errors import Unauthenticated
 from hearings.password_policy import MAX_LENGTH, MIN_LENGTH
 from hearings.staff import StaffRole, StaffUser
 from hearings.values import member
-from web.auth import actor_for, staff_for
+from web.auth import SESSION_COOKIE, actor_for, staff_for
 from web.errors import ApiError
 from web.keys import LOGIN_FAILURES, SERVICES, SETTINGS
 from web.payloads import read_body
@@ -101,8 +101,8 @@ async def enable_account(request: web.Request) -> web.Response:
 
 
 @routes.route("POST", "/api/session/password", summary="Change one's own password (also "
-              "with a one-time password)", tag="session", body=PASSWORD_CHANGE,
-              result="StaffAccount", throttled=True)
+              "with a one-time password); the account's other sessions end", tag="session",
+              body=PASSWORD_CHANGE, result="StaffAccount", throttled=True)
 async def change_password(request: web.Request) -> web.Response:
     actor = await actor_for(request, changing_password=True)
     if actor.kind != "staff":
@@ -117,7 +117,8 @@ async def change_password(request: web.Request) -> web.Response:
                        retry_after=wait)
     try:
         user = await request.app[SERVICES].accounts.change_password(
-            actor, body.text("current_password"), body.text("new_password"))
+            actor, body.text("current_password"), body.text("new_password"),
+            session=request.cookies.get(SESSION_COOKIE))
     except WrongPassword:
         await failures.failed(key)
         raise
