@@ -374,15 +374,20 @@ class Hub:
 
         Members of `room` on this process get it directly. If there are none, it must
         reach another process through Redis: Redis's count of receivers must include
-        a process besides this one (which is subscribed to the hearing too), else the
+        a process besides this one (which is counted too while its listener is
+        subscribed to the hearing: not yet, just after a Redis restart), else the
         sender is refused with `unavailable` (Redis away, or the other process not yet
-        subscribed again after a Redis restart) and may send it again.
+        subscribed again after a Redis restart) and may send it again. A refused
+        message was delivered to nobody, so sending it again makes no duplicate.
         """
         confirm = getattr(self.sio.manager, "emit_confirmed", None)
         if confirm is None or self.sio.manager.rooms.get(NAMESPACE, {}).get(room):
             await self.emit(room, event, payload)
             return
-        if await confirm(event, payload, NAMESPACE, room) < 2:
+        # Redis counts this process too when it listens on the hearing's channel.
+        listening = getattr(self.sio.manager, "listening", None)
+        others_from = 2 if listening is None or listening(room) else 1
+        if await confirm(event, payload, NAMESPACE, room) < others_from:
             raise Undeliverable("the message could not be delivered now (the server's "
                                 "link to the other process is down); send it again")
 

@@ -83,6 +83,8 @@ class HearingChannels(socketio.AsyncRedisManager):
         self._confirm: dict[str, asyncio.Future[None]] = {}
         self._probes: dict[str, asyncio.Future[list[str]]] = {}
         self._subscribed: set[str] = set()
+        # Channels Redis confirmed our listener is subscribed to, on its current connection.
+        self._listening: set[str] = set()
         self._subscribing = asyncio.Lock()
         self._sub: Any = None  # the listener's PubSub (publishing uses self.redis)
         self._sub_client: Any = None
@@ -154,6 +156,7 @@ class HearingChannels(socketio.AsyncRedisManager):
             # Someone of the hearing may have arrived meanwhile: then stay subscribed.
             if hearing_id in self._subscribed and hearing_id not in self._refs:
                 self._subscribed.discard(hearing_id)
+                self._listening.discard(self.hearing_channel(hearing_id))
                 if self._sub is not None:  # the listener resubscribes from _subscribed
                     with contextlib.suppress(Exception):
                         await self._sub.unsubscribe(self.hearing_channel(hearing_id))
@@ -179,11 +182,19 @@ class HearingChannels(socketio.AsyncRedisManager):
                              "skip_sid": skip_sid, "callback": None,
                              "host_id": self.host_id})
 
+    def listening(self, room: str) -> bool:
+        """Whether Redis counts this process among the receivers of `room`'s channel (its
+        listener is subscribed to it on a live connection). After a Redis restart the other
+        process may be subscribed again before this one: then a count of 1 is the other."""
+        hid = hearing_of_room(room)
+        return hid is not None and self.hearing_channel(hid) in self._listening
+
     async def emit_confirmed(self, event: str, data: Any, namespace: str, room: str) -> int:
         """Emit to `room` and wait for Redis: the processes that received it, -1 if none could.
 
         This process's own members of the room get it directly; the count includes
-        this process when it is subscribed to the hearing (Redis sends it back).
+        this process when it is subscribed to the hearing (Redis sends it back:
+        `listening`).
         """
         await self._deliver(event, data, namespace, room, None)
         future = await self._publish({"method": "emit", "event": event, "data": [data],
@@ -364,13 +375,17 @@ class HearingChannels(socketio.AsyncRedisManager):
                         channel = channel.decode()
                     if kind == "message":
                         yield channel, message["data"]
+                    elif kind == "unsubscribe":
+                        self._listening.discard(channel)
                     elif kind == "subscribe":
+                        self._listening.add(channel)
                         future = self._confirm.pop(channel, None)
                         if future is not None and not future.done():
                             future.set_result(None)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                self._listening.clear()
                 log.error("cannot receive from Redis, retrying in %.0f s: %s", retry, exc)
                 await self._close_sub()
                 await asyncio.sleep(retry)

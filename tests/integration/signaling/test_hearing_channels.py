@@ -191,3 +191,22 @@ async def test_quality_reaches_the_judge_on_a_change_of_class(cluster: Cluster) 
     snap = await judge.wait("snapshot", lambda d: d.get("quality", {}).get(pid, {}).get(
         "loss_pct") == 25)
     assert snap["quality"][pid]["level"] == "bad"
+
+
+async def test_a_relay_is_not_refused_while_only_the_other_process_listens(
+        cluster: Cluster) -> None:
+    """Just after a Redis restart the other process may be subscribed again before this one:
+    Redis then counts one receiver, the other process. The relay reached it, so it is
+    acknowledged — refused, the page would send it again and it would arrive twice."""
+    trial = await make_trial(cluster.services)
+    judge = await cluster.join(0, trial, "judge")
+    lawyer = await cluster.admit(judge, trial, 1, "lawyer")
+    a = cluster.manager(0)
+    room = f"h:{trial.hearing.id}"
+    assert a.listening(room)
+    await a._sub.unsubscribe(a.hearing_channel(trial.hearing.id))  # our listener not back yet
+    await settle(lambda: not a.listening(room))
+
+    ack = await judge.call("rtc.offer", {"to": trial.people["lawyer"].id, "sdp": OFFER})
+    assert ack["ok"], ack
+    await lawyer.wait("rtc.offer")
