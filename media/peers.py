@@ -20,11 +20,11 @@ from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpTransceiver, RTCSess
 from aiortc.exceptions import OperationError
 from aiortc.sdp import SessionDescription
 
-from media import passthrough
+from media import consent, passthrough
 from media.errors import NegotiationError
 from media.ice import HostAddresses, TurnCredentials, ice_configuration
 from media.participant import ParticipantInfo
-from media.recorder import OnRecordingEvent, ParticipantRecorder, RecordingState
+from media.recorder import OnRecordingEvent, ParticipantRecorder, RecordingEvent, RecordingState
 from media.recovery import next_segment_index, recover_participant
 from media.segments import TrackSpec
 
@@ -100,6 +100,7 @@ class ServerPeer:
         self._closing = False  # our own close(), not a lost connection
         self.lost = False  # the connection failed or was closed under us (not by `close`)
         self._hang_up: asyncio.Task[None] | None = None
+        self._probe: asyncio.Task[None] | None = None
 
     async def answer(self, offer_sdp: str, on_event: OnRecordingEvent) -> str:
         if not isinstance(offer_sdp, str) or not offer_sdp.startswith("v=0"):
@@ -169,8 +170,15 @@ class ServerPeer:
     def _recorder(self, specs: list[TrackSpec], on_event: OnRecordingEvent) -> ParticipantRecorder:
         """The earlier segments are recovered already: numbering continues after them."""
         info, directory = self.participant, self._directory
+        def on_recording_event(event: RecordingEvent) -> None:
+            on_event(event)
+            if event.state == "failed" and event.reason == "media_timeout" and (
+                    self._probe is None or self._probe.done()):
+                self._probe = asyncio.ensure_future(self._check_connection())
+
         return ParticipantRecorder(
-            info, specs, directory, on_event=on_event, request_keyframe=self.request_keyframe,
+            info, specs, directory, on_event=on_recording_event,
+            request_keyframe=self.request_keyframe,
             segment_seconds=self.settings.segment_seconds,
             media_timeout=self.settings.media_timeout,
             first_index=next_segment_index(directory),
@@ -187,16 +195,25 @@ class ServerPeer:
         if state not in ("failed", "closed"):
             return
         self.closed.set()
+        self._lose(f"server peer {state}")
+
+    async def _check_connection(self) -> None:
+        """No media: is the participant's side still there? (aioice would take ~30 s.)"""
+        if not self.lost and not self._closing and not await consent.still_answers(self.pc):
+            self._lose("no answer to a consent check")
+
+    def _lose(self, detail: str) -> None:
+        """Lost under us (aioice: "Consent to send expired"; closed by a fault; a consent
+        check unanswered): the recording is failed with that reason and this peer hung up,
+        so that the page's new offer is answered by a fresh peer as the same participant's
+        next segment."""
         if self._closing or self.recorder is None or self.lost:  # ours, a refused offer's
             return
         self.lost = True
-        # Lost under us (aioice: "Consent to send expired"; or closed by a fault): the
-        # recording is failed with that reason and this peer hung up, so that the page's
-        # new offer is answered by a fresh peer as the same participant's next segment.
         logger.warning("peer %s of hearing %s lost its connection (%s)",
-                       self.participant.participant_id, self.participant.hearing_id, state)
-        self.recorder.connection_lost(f"server peer {state}")
-        if state == "failed" and self._hang_up is None:
+                       self.participant.participant_id, self.participant.hearing_id, detail)
+        self.recorder.connection_lost(detail)
+        if self.pc.connectionState != "closed" and self._hang_up is None:
             self._hang_up = asyncio.ensure_future(self.pc.close())
 
     async def close(self, reason: str = "participant_left") -> None:
@@ -204,9 +221,10 @@ class ServerPeer:
         if self.recorder is not None:
             await self.recorder.stop(reason)
         await self.pc.close()
-        if self._hang_up is not None:
-            with contextlib.suppress(Exception):
-                await self._hang_up
+        for task in (self._hang_up, self._probe):
+            if task is not None:
+                with contextlib.suppress(Exception):
+                    await task
         self.closed.set()
 
 

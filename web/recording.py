@@ -37,12 +37,13 @@ from media.recorder import RecordingEvent
 from media.recovery import recover_hearing
 from web.archive import is_hearing_directory
 
-__all__ = ["HEARING_MANIFEST", "HEARING_TOKEN", "RecordingDriver", "media_id",
-           "recording_intervals", "recording_truth"]
+__all__ = ["HEARING_MANIFEST", "HEARING_TOKEN", "RecordingDriver", "interruptions",
+           "media_id", "recording_intervals", "recording_truth"]
 
 log = logging.getLogger("yunting.recording")
 
 HEARING_MANIFEST = "manifest.json"
+LEAVING_GRACE = 0.5  # s: a lost connection whose participant is leaving is not a failure
 HEARING_TOKEN = "manifest.tsr"
 Publish = Callable[[str, str, dict[str, Any], str], Awaitable[None]]
 Timestamp = Callable[[bytes], Awaitable[bytes]]
@@ -128,9 +129,20 @@ class RecordingDriver:
         elif event.state == "recording":
             self._spawn(self._participant_recording(event))
         elif event.state == "stopped" and event.reason == "participant_left":
-            self._spawn(self._participant_back(event, "left"))
+            self._spawn(self._participant_left(event))
 
     async def _participant_failed(self, event: RecordingEvent) -> None:
+        if event.reason == "connection_lost":
+            # The page offers a new connection at once (it would notice only seconds later).
+            await self._push(event.hearing_id, "media.lost",
+                             {"participant_id": event.participant_id}, "everyone")
+            # A closed tab closes its connection as its socket goes: give the departure
+            # (which hangs the peer up) a moment to land before calling it a failure.
+            await asyncio.sleep(LEAVING_GRACE)
+            if self._states(event.hearing_id).get(event.participant_id) != "failed":
+                log.info("%s: lost connection resolved (left or back) in %s",
+                         event.participant_id, event.hearing_id)
+                return
         if event.reason in ("media_timeout", "connection_lost") and await self._has_left(event):
             # Closing the tab is leaving, not a recording failure: hang up that peer only.
             log.info("%s left %s; their media peer is closed", event.participant_id,
@@ -200,13 +212,23 @@ class RecordingDriver:
         """One participant's media is back: the hearing is recording again only if no other
         connected publisher is still failed (a left one's peer is closed, so not counted)."""
         await self._participant_back(event, event.reason or "reconnected")
+        await self._recover_unless_failing(event, "recording again")
+
+    async def _participant_left(self, event: RecordingEvent) -> None:
+        """A participant hung up (left, removed): if they were the one failing, the others
+        are the recording now."""
+        if (event.hearing_id, event.participant_id) in self._failing:
+            await self._participant_back(event, "left")
+            await self._recover_unless_failing(event, "left")
+
+    async def _recover_unless_failing(self, event: RecordingEvent, what: str) -> None:
         still_failed = sorted(pid for pid, state in self._states(event.hearing_id).items()
                               if state == "failed" and pid != event.participant_id)
         if still_failed:
-            log.info("%s recording again in %s, still failed: %s", event.participant_id,
+            log.info("%s %s in %s, still failed: %s", event.participant_id, what,
                      event.hearing_id, ", ".join(still_failed))
             return
-        await self._change(event.hearing_id, "recover", f"{event.participant_id} recording again",
+        await self._change(event.hearing_id, "recover", f"{event.participant_id} {what}",
                            only_from=RecordingState.FAILED)
 
     def _states(self, hearing_id: str) -> dict[str, str]:
@@ -242,11 +264,13 @@ class RecordingDriver:
         except ComposeError as exc:
             composite_error = str(exc)
             log.warning("recording of %s could not be composed: %s", hearing_id, exc)
-        wanted, failed_at_stop = await self._recorded_intervals(hearing_id)
+        entries = await self._entries(hearing_id)
+        wanted, failed_at_stop = recording_intervals(entries)
         try:
             digest, truth = await asyncio.to_thread(
                 self._write_manifest, hearing_id, hearing_dir, wanted=wanted,
-                composite_error=composite_error, failed_at_stop=failed_at_stop)
+                composite_error=composite_error, failed_at_stop=failed_at_stop,
+                interruptions=interruptions(entries))
             if self.timestamp is not None:
                 token = await self.timestamp(digest)
                 await asyncio.to_thread((hearing_dir / HEARING_TOKEN).write_bytes, token)
@@ -263,18 +287,18 @@ class RecordingDriver:
         else:
             await self._change(hearing_id, "finish", f"manifest sha256 {digest.hex()}")
 
-    async def _recorded_intervals(self, hearing_id: str) -> tuple[list[Span], bool]:
-        """When the hearing was being recorded (or meant to be: failed counts), from the
-        audit log's `recording.*` entries, and whether it was failed when it stopped."""
+    async def _entries(self, hearing_id: str) -> list[AuditEntry]:
+        """The hearing's audit log: when it was being recorded (`recording_intervals`), and
+        each participant's interruptions (`interruptions`)."""
         if self.uow is None:  # create_app hands it in with the services
-            return [], False
+            return []
         async with self.uow() as uow:
-            entries = await uow.audit.entries(hearing_id)
-        return recording_intervals(entries)
+            return await uow.audit.entries(hearing_id)
 
     @staticmethod
     def _write_manifest(hearing_id: str, hearing_dir: Path, *, wanted: Sequence[Span] = (),
-                        composite_error: str | None = None, failed_at_stop: bool = False
+                        composite_error: str | None = None, failed_at_stop: bool = False,
+                        interruptions: Sequence[dict[str, Any]] = ()
                         ) -> tuple[bytes, dict[str, Any]]:
         files = [p for p in sorted(hearing_dir.rglob("*"))
                  if p.is_file() and p.name not in (HEARING_MANIFEST, HEARING_TOKEN)
@@ -283,7 +307,9 @@ class RecordingDriver:
                                 failed_at_stop=failed_at_stop)
         notes = segment_notes(hearing_dir, files)
         body = Manifest.build(hearing_id, hearing_dir, files, **truth,
-                              **({"segments": notes} if notes else {})).to_bytes()
+                              **({"segments": notes} if notes else {}),
+                              **({"interruptions": list(interruptions)} if interruptions else {})
+                              ).to_bytes()
         (hearing_dir / HEARING_MANIFEST).write_bytes(body)
         return hashlib.sha256(body).digest(), truth
 
@@ -373,6 +399,29 @@ def recording_intervals(entries: list[AuditEntry]) -> tuple[list[Span], bool]:
             opened = None
         state = new
     return spans, failed_at_stop
+
+
+def interruptions(entries: list[AuditEntry]) -> list[dict[str, Any]]:
+    """Each time a participant's recording stopped while it should not have (connection
+    lost, no media, disk) and when it was back — from the audit log's `recording.gap` and
+    `recording.resumed`, however short (the manifest's `gaps` count only holes > 1 s in
+    the files); `to` is None for one that never ended."""
+    found: list[dict[str, Any]] = []
+    open_: dict[str, dict[str, Any]] = {}
+    for e in sorted(entries, key=lambda e: e.seq):
+        pid = e.payload.get("participant_id")
+        if not isinstance(pid, str):
+            continue
+        if e.action == "recording.gap" and pid not in open_:
+            open_[pid] = {"participant_id": pid, "reason": e.payload.get("reason"),
+                          "from": e.payload.get("at"), "to": None, "seconds": None,
+                          "because": None}
+            found.append(open_[pid])
+        elif e.action == "recording.resumed" and pid in open_:
+            item = open_.pop(pid)
+            item.update(to=e.payload.get("at"), seconds=e.payload.get("gap_seconds"),
+                        because=e.payload.get("because"))
+    return found
 
 
 def _recording_state_after(entry: AuditEntry) -> str | None:

@@ -1,7 +1,11 @@
-"""The browser tests' server (tests.e2e.server_proc) with one fault to inject: on SIGUSR1
-the server's media peer of each participant named in DATA_DIR/break.json loses its
-connection the way aioice loses it when consent to send expires — its ICE connection is
-closed under aiortc (sockets and all), so the browser's checks go unanswered.
+"""The browser tests' server (tests.e2e.server_proc) with faults to inject: on SIGUSR1
+the server's media peer of each participant named in DATA_DIR/break.json
+(`[[hearing_id, participant_id, fault], ...]`) loses its connection:
+
+- "expire": the way aioice loses it when consent to send expires — its ICE connection is
+  closed under aiortc (sockets and all), so the browser's checks go unanswered;
+- "blackhole": its UDP sockets drop everything that arrives (a blocked port): nothing
+  on the server notices for a while, only the browser's connection stops answering.
 
 `python -m tests.e2e.recorder_fault_proc DATA_DIR PORT`
 """
@@ -32,14 +36,18 @@ def breaker(data_dir: Path):  # type: ignore[no-untyped-def]
         async def break_peers() -> None:
             wanted = json.loads((data_dir / "break.json").read_text())
             media = app[MEDIA]
-            for hearing_id, participant_id in wanted:
+            for hearing_id, participant_id, fault in wanted:
                 peer = media.hearing(hearing_id).peers.get(participant_id)
                 if peer is None:
                     log.warning("no server peer for %s in %s", participant_id, hearing_id)
                     continue
-                transport = peer.pc.getTransceivers()[0].receiver.transport.transport
-                log.warning("breaking the server peer of %s", participant_id)
-                await transport._connection.close()
+                connection = peer.pc.getTransceivers()[0].receiver.transport.transport._connection
+                log.warning("breaking the server peer of %s: %s", participant_id, fault)
+                if fault == "expire":
+                    await connection.close()
+                else:
+                    for protocol in connection._protocols:
+                        protocol.datagram_received = lambda data, addr: None
 
         def on_signal() -> None:
             task = asyncio.ensure_future(break_peers())

@@ -62,7 +62,33 @@ async def test_a_lost_server_peer_is_failed_named_and_replaced_by_the_next_offer
     extra = json.loads((court.archive / "manifest.json").read_bytes())["extra"]
     assert extra["missing_seconds"][defendant] > 0
     assert [g["participant_id"] for g in extra["gaps"]] == [defendant]
+    [gap] = extra["interruptions"]
+    assert gap["participant_id"] == defendant and gap["reason"] == "connection_lost"
+    assert gap["because"] == "reconnected" and gap["seconds"] >= 2
     entries = {e.action: e for e in await court.audit()}
     assert entries["recording.gap"].payload["participant_id"] == defendant
     assert entries["recording.gap"].payload["reason"] == "connection_lost"
     assert entries["recording.resumed"].payload["participant_id"] == defendant
+
+
+async def test_a_server_peer_whose_packets_stop_arriving_is_found_lost_at_once(
+        court: Court, source_webm: Path) -> None:
+    """Nothing arrives any more (a blocked port): aioice would notice after ~30 s; the
+    media timeout's consent check finds it unanswered, and the page is told to reconnect.
+    A frozen camera answers it (test_recording_flow: the reason stays media_timeout)."""
+    judge, people = await in_session(court, "defendant")
+    media, hid = court.app[MEDIA], court.hearing_id
+    defendant = court.trial.people["defendant"].id
+    await court.publish(people["defendant"], source_webm)
+    await until(lambda: bool(court.segments("defendant")), 10, "recorded")
+
+    peer = media.hearing(hid).peers[defendant]
+    connection = peer.pc.getTransceivers()[0].receiver.transport.transport._connection
+    for protocol in connection._protocols:
+        protocol.datagram_received = lambda data, addr: None  # a blocked UDP port
+    alert = await judge.wait("recording.alert", lambda d: d["reason"] == "connection_lost")
+    assert alert["participant_id"] == defendant
+    assert alert["detail"] == "no answer to a consent check"
+    lost = await people["defendant"].wait("media.lost")
+    assert lost == {"hearing_id": hid, "participant_id": defendant}
+    await until(lambda: peer.pc.connectionState == "closed", 5, "the lost peer hung up")

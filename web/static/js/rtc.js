@@ -9,8 +9,8 @@
 //
 // The connection to the recorder is kept up for as long as the room is: when it goes
 // `failed`, stays `disconnected` for DISCONNECTED_MS, is not connected CONNECT_MS after
-// its offer, or the offer is refused, it is closed and a fresh one offered after a
-// backoff (RETRY_MS: 0.5, 1, 2, 4, 4… s). The server answers the new offer as the same
+// its offer, the offer is refused, or the server says it lost its side (`media.lost`),
+// it is closed and a fresh one offered after a backoff (RETRY_MS: 0.5, 1, 2, 4, 4… s). The server answers the new offer as the same
 // participant's recording (a new segment; the gap is in the manifest). No ICE restart:
 // aiortc cannot restart ICE, and a peer that failed on the server is gone anyway.
 //
@@ -20,7 +20,7 @@
 
 const INSIDE = new Set(["host", "staff", "party", "consulting"]);
 const RETRY_MS = [500, 1000, 2000, 4000];
-const DISCONNECTED_MS = 3000;
+const DISCONNECTED_MS = 2000;
 const CONNECT_MS = 10000;
 
 export class Room {
@@ -63,6 +63,11 @@ export class Room {
     socket.on("rtc.offer", queued((m) => this.#onOffer(m), "offer"));
     socket.on("rtc.answer", queued((m) => this.#onAnswer(m), "answer"));
     socket.on("rtc.candidate", queued((m) => this.#onCandidate(m), null));
+    // The server lost its side of my recorder connection: a new one now, not once my
+    // side notices (`disconnected` comes seconds later, if at all).
+    socket.on("media.lost", (m) => {
+      if (m?.participant_id === this.me.replaceAll(":", "-")) this.#mediaLost(this.media?.pc, "the server lost it");
+    });
   }
 
   /** Camera and microphone; falls back to audio only when there is no camera. */
