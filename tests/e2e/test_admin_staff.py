@@ -100,3 +100,30 @@ def test_a_court_admin_creates_a_clerk_another_court_cannot_see(
     created.wait_for()
     assert created.get_by_test_id("account-state").inner_text() == "正常"
     assert not page.errors, page.errors
+
+
+def test_a_disabled_judges_open_console_is_logged_out(
+        server: Server, staff_page: Callable[..., Any]) -> None:
+    hearing_id = server.links["judge"]["hearing_id"]
+    console_path = f"/hearings/{hearing_id}/console"
+    judge = staff_page("judge", console_path)
+    judge.get_by_test_id("connection-state").and_(
+        judge.locator("[data-state=connected]")).wait_for()
+
+    admin = staff_page("admin", "/admin/staff")
+    admin.on("dialog", lambda dialog: dialog.accept())  # "Disable 审判员李明? …"
+    row = admin.locator("[data-testid='account-row'][data-username='judge']")
+    row.get_by_test_id("account-disable").click()
+    admin.locator("[data-testid='account-row'][data-username='judge'][data-active='false']"
+                  ).wait_for()
+
+    # the judge's console is told at once and goes to the login, to come back here
+    judge.wait_for_url(re.compile(r"/login\?next="))
+    assert console_path in judge.url.replace("%2F", "/")
+    assert judge.request.get("/api/session").status == 401
+
+    admin.locator("[data-testid='account-row'][data-username='judge']").get_by_test_id(
+        "account-enable").click()
+    admin.locator("[data-testid='account-row'][data-username='judge'][data-active='true']"
+                  ).wait_for()
+    assert not admin.errors, admin.errors

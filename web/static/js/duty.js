@@ -6,6 +6,7 @@ import { io } from "/static/vendor/socket.io.esm.min.js";
 import { Api, el, flash, format, iceServers, localTime, strings } from "/static/js/mediation_api.js";
 import { DocumentView } from "/static/js/documents.js";
 import { attachVideo } from "/static/js/mediation_video.js";
+import { toLogin } from "/static/js/socket.js";
 
 const root = document.querySelector("[data-page^='duty-']");
 const T = strings();
@@ -19,6 +20,7 @@ function fail(e) {
 }
 
 function connState(socket) {
+  socket.on("session.ended", toLogin);  // this account was disabled: to the login
   const node = $("connection-state");
   socket.on("connect", () => { node.textContent = T.connected; node.dataset.state = "connected"; });
   socket.on("disconnect", () => { node.textContent = T.disconnected; node.dataset.state = "disconnected"; });

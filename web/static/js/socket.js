@@ -17,6 +17,7 @@ export function connect({ hearingId, token, onState = () => {} }) {
     auth, transports: ["websocket"], reconnectionDelay: 500, reconnectionDelayMax: 5000,
   });
   socket.on("connect", () => onState("connected"));
+  socket.on("session.ended", toLogin);
   socket.on("disconnect", (reason) => {
     onState(reason === "io server disconnect" || reason === "io client disconnect"
       ? "ended" : "reconnecting");
@@ -31,6 +32,14 @@ export function connect({ hearingId, token, onState = () => {} }) {
     }
   });
   return socket;
+}
+
+/**
+ * A staff account disabled (or its password reset) while this page was open: the server
+ * ends its session and its connections; the page goes to the login, then back here.
+ */
+export function toLogin() {
+  location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
 }
 
 /** Emit with an ack; resolves with the ack, rejects with an Error carrying `.code`. */
