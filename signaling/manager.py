@@ -19,9 +19,10 @@ its parent (a JSON object with `method`, `host_id`, ...) and changes where it go
   nobody else can receive is refused instead of acknowledged and lost;
 - `notify(hearing_id)` tells the other processes of a hearing that its routing
   (members, states, consultations) changed: they drop their cached copy;
-- `probe(host_id, sids)` asks one process which of those sids it holds connected; no
-  answer within `PROBE_TIMEOUT_S` means it is gone (killed, before its presence key
-  expires), so a reconnection need not wait for that key to expire.
+- `probe(host_id, sids)` asks one process which of those sids it holds connected; a
+  process whose named listening connection Redis no longer lists (killed: the kernel
+  closed it) is gone at once, and one that does not answer within `PROBE_TIMEOUT_S`
+  too (frozen), so a reconnection need not wait for its presence key to expire.
 
 JSON only, never pickle (the server's json module, as in the parent).
 """
@@ -58,6 +59,11 @@ CONFIRM_TIMEOUT_S = 5.0
 # The listener retries at most this far apart once Redis is away, so that it is back
 # within seconds of Redis returning.
 RETRY_MAX_S = 2.0
+
+
+def listener_name(host_id: str) -> str:
+    """The Redis client name of a process's listening connection."""
+    return f"yunting-listener:{host_id}"
 
 
 def hearing_of_room(room: object) -> str | None:
@@ -257,6 +263,8 @@ class HearingChannels(socketio.AsyncRedisManager):
         (gone, or Redis away: the caller decides what silence means)."""
         if host_id == self.host_id:
             return {s for s in sids if self.holds(s)}
+        if not await self._listener_connected(host_id):
+            return None  # killed: the kernel closed its connections, Redis knows at once
         qid = uuid.uuid4().hex
         future: asyncio.Future[list[str]] = asyncio.get_running_loop().create_future()
         self._probes[qid] = future
@@ -268,6 +276,20 @@ class HearingChannels(socketio.AsyncRedisManager):
             return None
         finally:
             self._probes.pop(qid, None)
+
+    async def _listener_connected(self, host_id: str) -> bool:
+        """Whether the process's listener is connected to Redis (True when Redis will not
+        say: the probe's answer decides then)."""
+        try:
+            if not self.connected:
+                self._redis_connect()
+            clients = await self.redis.client_list(_type="pubsub")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # CLIENT LIST refused (a managed Redis's ACL), say
+            log.debug("cannot list Redis clients: %s", exc)
+            return True
+        return any(c.get("name") == listener_name(host_id) for c in clients)
 
     def holds(self, sid: str) -> bool:
         """`sid` is a /hearing connection of this process, connecting (its handler running:
@@ -359,8 +381,11 @@ class HearingChannels(socketio.AsyncRedisManager):
         retry = 1.0
         while True:
             try:
+                # Named: a process killed drops this connection at once, and Redis's
+                # client list then tells the others so (`probe`).
                 self._sub_client = self._get_redis_module().Redis.from_url(
-                    self.redis_url, **self.redis_options)
+                    self.redis_url, **self.redis_options,
+                    client_name=listener_name(self.host_id))
                 self._sub = self._sub_client.pubsub()
                 channels = [self.channel, *(self.hearing_channel(h) for h in self._subscribed)]
                 await self._sub.subscribe(*channels)
