@@ -210,3 +210,18 @@ async def test_a_relay_is_not_refused_while_only_the_other_process_listens(
     ack = await judge.call("rtc.offer", {"to": trial.people["lawyer"].id, "sdp": OFFER})
     assert ack["ok"], ack
     await lawyer.wait("rtc.offer")
+
+
+async def test_a_probe_tells_a_live_process_from_a_gone_one(
+        cluster: Cluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A live process answers which sids it holds; a process whose listening connection
+    Redis does not list (killed) is gone without waiting for an answer."""
+    import signaling.manager
+
+    monkeypatch.setattr(signaling.manager, "PROBE_TIMEOUT_S", 60.0)
+    trial = await make_trial(cluster.services)
+    lawyer = await cluster.join(1, trial, "lawyer")
+    a, b = cluster.manager(0), cluster.manager(1)
+    assert await a.probe(b.host_id, [lawyer.sid, "no-such-sid"]) == {lawyer.sid}
+    gone = await asyncio.wait_for(a.probe("0" * 32, [lawyer.sid]), 10)  # never listened
+    assert gone is None
