@@ -1,12 +1,14 @@
-"""The production files agree with the code: docker-compose.yml runs the app beside
-PostgreSQL and Redis with health checks and volumes, and every variable `.env.example`
-offers is one the settings read (a misspelt name would be silently ignored)."""
+"""The production files agree with the code: docker-compose.yml runs the TLS proxy, the app,
+coturn, PostgreSQL and Redis with health checks and volumes, the proxy and coturn from the
+deploy/ files the field test runs, and every variable `.env.example` offers is one the
+settings read (a misspelt name would be silently ignored)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -15,16 +17,89 @@ from web.settings import Settings
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _compose() -> dict[str, Any]:
+    return dict(yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8")))
+
+
+def _env_example() -> dict[str, str]:
+    text = (ROOT / ".env.example").read_text(encoding="utf-8")
+    return dict(re.findall(r"^([A-Z0-9_]+)=(.*)$", text, re.M))
+
+
 def test_compose_runs_the_app_after_healthy_postgres_and_redis() -> None:
-    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    compose = _compose()
     services = compose["services"]
-    assert set(services) == {"app", "db", "redis"}
+    assert set(services) == {"proxy", "app", "coturn", "db", "redis"}
     assert all("healthcheck" in s for s in services.values())
     assert services["app"]["depends_on"] == {"db": {"condition": "service_healthy"},
                                              "redis": {"condition": "service_healthy"}}
     assert services["app"]["build"] == "."
-    named = {v.split(":")[0] for s in services.values() for v in s.get("volumes", [])}
+    named = {v.split(":")[0] for s in services.values() for v in s.get("volumes", [])
+             if not v.startswith(("./", "${"))}
     assert named == set(compose["volumes"]) == {"pgdata", "archive"}
+
+
+def test_only_the_proxy_publishes_http_and_it_uses_the_deploy_config() -> None:
+    services = _compose()["services"]
+    proxy = services["proxy"]
+    assert set(proxy["ports"]) == {"80:80", "443:443"}
+    assert proxy["depends_on"] == {"app": {"condition": "service_healthy"}}
+    mounts = {v.rsplit(":", 2)[1]: v.rsplit(":", 2)[0] for v in proxy["volumes"]}
+    assert mounts["/etc/nginx/nginx.conf"] == "./deploy/nginx.conf"
+    assert mounts["/etc/nginx/tls/court.pem"].startswith("${TLS_CERT_FILE")
+    assert mounts["/etc/nginx/tls/court.key"].startswith("${TLS_KEY_FILE")
+    conf = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    for path in ("/etc/nginx/tls/court.pem", "/etc/nginx/tls/court.key"):
+        assert path in conf
+    # the app publishes no TCP port: only its media peer's UDP range
+    (ports,) = services["app"]["ports"]
+    assert ports.endswith("/udp") and "YUNTING_ICE_PORT_MIN" in ports
+    assert "YUNTING_ICE_PORT_MAX" in ports and "8080" not in ports
+
+
+def test_the_proxy_matches_the_app() -> None:
+    """Body limit, forwarded headers for YUNTING_TRUSTED_PROXIES, WebSocket upgrade,
+    sticky routing, HSTS and the redirect."""
+    conf = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    lines = {line.strip() for line in conf.splitlines()}
+    assert f"client_max_body_size {Settings().max_request_bytes};" in lines
+    for wanted in ("proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+                   "proxy_set_header X-Forwarded-Proto $scheme;",
+                   "proxy_set_header Upgrade $http_upgrade;",
+                   "proxy_set_header Connection $connection_upgrade;",
+                   "hash $remote_addr consistent;",
+                   'add_header Strict-Transport-Security "max-age=31536000" always;',
+                   "return 301 https://$host$request_uri;",
+                   "ssl_protocols TLSv1.2 TLSv1.3;"):
+        assert wanted in lines, wanted
+    assert "server app:8080 max_fails=0;  # field-test: upstreams" in lines
+    # no request URI in the access log (join links are secrets in the path)
+    log_format = conf.split("log_format", 1)[1].split(";", 1)[0]
+    assert "$request " not in log_format and "$request_uri" not in log_format
+
+
+def test_coturn_shares_the_apps_secret_and_the_deploy_policy() -> None:
+    coturn = _compose()["services"]["coturn"]
+    assert coturn["network_mode"] == "host"
+    assert "./deploy/turnserver.conf:/etc/coturn/turnserver.conf:ro" in coturn["volumes"]
+    assert coturn["environment"]["YUNTING_TURN_SECRET"].startswith("${YUNTING_TURN_SECRET")
+    command = " ".join(coturn["command"])
+    assert "static-auth-secret=%s" in command and "$$YUNTING_TURN_SECRET" in command
+    assert "--static-auth-secret" not in command  # never on a command line
+    policy = [line.strip() for line in
+              (ROOT / "deploy" / "turnserver.conf").read_text(encoding="utf-8").splitlines()
+              if line.strip() and not line.startswith("#")]
+    assert "use-auth-secret" in policy and "no-multicast-peers" in policy
+    assert not any(line.startswith(("static-auth-secret", "user=", "lt-cred-mech"))
+                   for line in policy)
+    env = _env_example()
+    settings = Settings.from_env({k: v for k, v in env.items() if k.startswith("YUNTING_")},
+                                 env_file=None)
+    assert settings.turn_urls and settings.turn_secret is not None
+    assert settings.turn_urls[0].endswith("?transport=udp")  # aiortc takes the first
+    assert any(u.startswith("turns:") for u in settings.turn_urls)
+    assert not any("username" in s for s in settings.ice_servers)
+    assert settings.ice_port_min and settings.ice_port_max > settings.ice_port_min
 
 
 def test_env_example_offers_only_settings_that_exist() -> None:

@@ -16,7 +16,9 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +27,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["ROOT", "Coturn", "Nginx", "TestCA", "free_port", "wait_listening"]
+__all__ = ["ROOT", "App", "Coturn", "Nginx", "PasswordRedis", "TestCA", "free_port",
+           "wait_listening"]
 
 ROOT = Path(__file__).resolve().parents[3]
 DEPLOY = ROOT / "deploy"
@@ -208,7 +211,7 @@ class Nginx:
         servers = "".join(f"        server {u} max_fails=0;\n" for u in self.upstreams)
         text = re.sub(r"(?m)^\s*server app:8080[^\n]*# field-test: upstreams\n", servers, text)
         replacements = {
-            "listen 443 ssl;": f"listen {self.listen}:{self.https_port} ssl;",
+            "listen 443 ssl http2;": f"listen {self.listen}:{self.https_port} ssl http2;",
             "listen 80;": f"listen {self.listen}:{self.http_port};",
             "/etc/nginx/tls/court.pem": str(self.ca.cert_path),
             "/etc/nginx/tls/court.key": str(self.ca.key_path),
@@ -240,3 +243,67 @@ class Nginx:
         _stop(self.proc)
         self.proc = None
 
+
+
+class PasswordRedis:
+    """A redis-server of the test's own that requires a password (as compose runs it)."""
+
+    def __init__(self, directory: Path, password: str) -> None:
+        self.directory, self.password = directory, password
+        self.port = free_port()
+        self.url = f"redis://:{password}@127.0.0.1:{self.port}/0"
+        self.log = directory / "redis.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--requirepass", self.password],
+                stdout=out, stderr=subprocess.STDOUT, cwd=self.directory)
+        wait_listening("127.0.0.1", self.port, self.proc, self.log)
+
+    def stop(self) -> None:
+        _stop(self.proc)
+        self.proc = None
+
+
+class App:
+    """One app process (`tests.integration.web.court_proc`: create_app from YUNTING_*)."""
+
+    def __init__(self, directory: Path, name: str, **settings: str) -> None:
+        self.directory, self.settings = directory, settings
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.log = directory / f"{name}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def spawn(self) -> None:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "YUNTING_DATA_DIR": str(self.directory),
+               "YUNTING_LOG_LEVEL": "WARNING",
+               **{f"YUNTING_{k.upper()}": v for k, v in self.settings.items()}}
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "tests.integration.web.court_proc", str(self.port)],
+                cwd=self.directory, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, within: float = 90) -> None:
+        assert self.proc is not None
+        deadline = time.monotonic() + within
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"app exited: {self.log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"http://{self.address}/readyz", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError(f"app never ready: {self.log.read_text()[-3000:]}")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        _stop(self.proc)
+        self.proc = None
