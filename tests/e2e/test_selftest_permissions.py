@@ -11,7 +11,9 @@ is never mistaken for a missing device.
   Chrome/Edge, Firefox and Safari, "Test again" succeeds once access is granted, and "Ask
   the clerk for help" takes the party to the waiting room and the judge's console gets the
   help request;
-- with everything allowed the verdict does not say "设备都正常" before the speaker test.
+- with everything allowed the verdict does not say "设备都正常" before the speaker test;
+- with no device at all (a Chromium without fake devices) it still says "no microphone",
+  not "refused", and shows no permission steps.
 """
 
 from __future__ import annotations
@@ -39,12 +41,23 @@ def denying_browser(browser: Any) -> Iterator[Any]:
     denying.close()
 
 
+@pytest.fixture(scope="module")
+def deviceless_browser(browser: Any) -> Iterator[Any]:
+    """No fake devices (and this machine has none): getUserMedia says NotFoundError."""
+    args = [a for a in CHROMIUM_ARGS if a != "--use-fake-device-for-media-stream"]
+    deviceless = browser.browser_type.launch(executable_path=CHROMIUM, args=args,
+                                             headless=True)
+    yield deviceless
+    deviceless.close()
+
+
 @pytest.fixture
 def open_with(denying_browser: Any, server: Server) -> Iterator[Callable[..., Any]]:
     contexts: list[Any] = []
 
-    def open_page(role_key: str, granted: list[str], lang: str = "zh-CN") -> Any:
-        context = denying_browser.new_context(
+    def open_page(role_key: str, granted: list[str], lang: str = "zh-CN",
+                  on: Any = None) -> Any:
+        context = (on or denying_browser).new_context(
             base_url=server.url, viewport={"width": 1280, "height": 800}, locale=lang,
             permissions=granted, extra_http_headers={"Accept-Language": lang})
         context.set_default_timeout(15_000)
@@ -153,3 +166,18 @@ def test_english_steps_come_from_the_catalog(open_with: Callable[..., Any]) -> N
     verdict(page)
     assert "Allow" in page.get_by_test_id("permission-help-chrome").text_content()
     assert "refused" in page.get_by_test_id("selftest-mic").text_content()
+
+
+def test_no_device_is_not_called_refused(open_with: Callable[..., Any],
+                                         deviceless_browser: Any) -> None:
+    page = open_with("witness", ["camera", "microphone"], on=deviceless_browser)
+    line = verdict(page)
+    assert line.get_attribute("data-verdict") == "failed"
+    for check in ("selftest-camera", "selftest-mic"):
+        node = page.get_by_test_id(check)
+        assert node.get_attribute("data-reason") == "missing"
+        assert "拒绝" not in node.text_content()
+    assert "没有" in page.get_by_test_id("selftest-mic").text_content()
+    assert not page.get_by_test_id("permission-help").is_visible()
+    assert page.get_by_test_id("selftest-ask-clerk").is_visible()
+    assert not page.get_by_test_id("selftest-continue").is_enabled()
