@@ -16,7 +16,8 @@ mediator, application filed, taken by the duty judge) so that no run reuses anot
 documents; only the decision → delivered span is timed.
 
 The page's share: one party (the first) sits in the room in Debian's Chromium instead of a
-script — the real mediation party page, its socket, its camera (a fake device) — and the
+script — the real mediation party page on a phone-sized window (390×844), scrolled down to
+the signatures as after signing, its socket, its camera (a fake device) — and the
 bench notes, in the page, when the ruling is on its screen: the heading (title, case
 number, what was decided, print and download) painted, and later the PDF fetched into its
 frame. The click is the decision POST leaving the judge (the bench's judge is a script).
@@ -55,14 +56,16 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-background-networking", "--disable-component-update",
     "--disable-sync",
 ]
-# In the party's page: wall-clock ms when the ruling's heading is first painted on screen
-# (checked every animation frame) and when its PDF is in the frame.
+# In the party's page: wall-clock ms when the ruling's heading is first laid out inside the
+# window (checked every animation frame; the party may have scrolled down to the pad) and
+# when its PDF is in the frame.
 RULING_ON_SCREEN = """() => new Promise((resolve) => {
   const box = document.querySelector("[data-testid=ruling]");
   const out = { shown: null, loaded: null };
   const tick = () => {
     const title = box.querySelector("[data-testid=ruling-title]");
-    if (out.shown === null && !box.hidden && title && title.getBoundingClientRect().height > 0) {
+    const r = title && !box.hidden ? title.getBoundingClientRect() : null;
+    if (out.shown === null && r && r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight) {
       out.shown = Date.now();
     }
     if (out.shown !== null && box.dataset.loaded === "1") { out.loaded = Date.now(); resolve(out); return; }
@@ -146,8 +149,10 @@ async def run(runs: int, data_dir: Path, with_browser: bool) -> dict[str, Any]:
                     page = await party_page(browser, flow, base)
                 await flow.sign_agreement()
                 app_id = await flow.apply_and_take()
-                on_screen = (asyncio.ensure_future(page.evaluate(RULING_ON_SCREEN))
-                             if page is not None else None)
+                on_screen = None
+                if page is not None:  # the party has read down to the signatures' list
+                    await page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+                    on_screen = asyncio.ensure_future(page.evaluate(RULING_ON_SCREEN))
                 clicked = time.time() * 1000
                 body, ms = await flow.decide(app_id)
                 seen = await asyncio.wait_for(on_screen, 60) if on_screen is not None else None
@@ -195,7 +200,7 @@ async def party_page(browser: Any, flow: Any, base: str) -> Any:
     scripted = flow.sockets.pop(1)  # [mediator, party1, party2]
     await scripted.close()
     context = await browser.new_context(base_url=base, locale="zh-CN",
-                                        viewport={"width": 1280, "height": 800},
+                                        viewport={"width": 390, "height": 844},  # a phone
                                         permissions=["camera", "microphone"])
     page = await context.new_page()
     await page.goto(f"/mediations/join/{flow.parties[0].token}")
