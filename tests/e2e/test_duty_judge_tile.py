@@ -154,5 +154,8 @@ def test_the_late_duty_judge_has_a_tile_on_the_mediator_and_kiosk_pages(
     ruling = kiosk.get_by_test_id("ruling")
     kiosk.locator("[data-testid=ruling][data-shown='1']").wait_for(timeout=60_000)
     assert kiosk.get_by_test_id("ruling-title").is_visible()
+    assert kiosk.evaluate("""() => { const r = document.querySelector(
+        "[data-testid=ruling-title]").getBoundingClientRect();
+        return r.top >= 0 && r.bottom <= window.innerHeight; }"""), "ruling not scrolled to"
     assert "确认" in kiosk.get_by_test_id("ruling-summary").inner_text()
     assert ruling.get_attribute("data-loaded") is None  # its PDF never came
