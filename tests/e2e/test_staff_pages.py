@@ -39,6 +39,8 @@ def test_staff_bar_links_by_role_and_logout(staff_page: Callable[..., Any], brow
                        ("nav-stats", "/clerk/stats"), ("nav-hearings", "/hearings")):
         assert nav.get_by_test_id(link).get_attribute("href") == path
     assert nav.get_by_test_id("nav-duty").count() == 0  # a clerk has no duty queue
+    assert nav.get_by_test_id("nav-accounts").count() == 0  # nor staff accounts
+    assert nav.get_by_test_id("nav-password").get_attribute("href") == "/account/password"
     screenshot(clerk, "staff-home-clerk")
     nav.get_by_test_id("nav-recordings").click()
     clerk.wait_for_url("**/clerk/recordings")
