@@ -83,6 +83,9 @@ class Case:
     title: str
     id: str = field(default_factory=new_id)
     created_at: datetime = field(default_factory=utcnow)
+    # A juvenile case (未成年人案件): its public progress inquiry is off unless a clerk turns
+    # it on (hearings/inquiry.py).
+    juvenile: bool = False
 
     def __post_init__(self) -> None:
         # Normalise to the one spelling the court's documents use.

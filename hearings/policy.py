@@ -72,6 +72,7 @@ RULES: dict[str, Rule] = {
     "site.list": _r(ANY_STAFF),
     "case.open": _r(SCHEDULERS),
     "case.read": _r(ANY_STAFF),
+    "case.inquiry": _r(SCHEDULERS),  # turn the public inquiry on/off, set parties' digits
     "hearing.schedule": _r(SCHEDULERS),
     "hearing.list": _r(ANY_STAFF, scope=Scope.OWN),
     "hearing.read": _r(ANY_STAFF, participants=EVERY_SEAT),

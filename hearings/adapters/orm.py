@@ -19,6 +19,7 @@ from hearings.courts import Court, Site, SiteKind
 from hearings.documents import Delivery, DeliveryHow, Document, DocumentKind
 from hearings.hearing import Hearing, HearingKind
 from hearings.hearing_record import HearingRecord
+from hearings.inquiry import CaseInquiry, FactorKind, InquiryFactor
 from hearings.mediation import Mediation
 from hearings.notify import Notification
 from hearings.participants import Participant, Role
@@ -100,6 +101,23 @@ cases = sa.Table(
     sa.Column("case_type", _enum(CaseType), nullable=False),
     sa.Column("title", sa.String(500), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("juvenile", sa.Boolean(), nullable=False, default=False),
+)
+# One Case, One Code (hearings/inquiry.py): the code is stored as it is printed (staff
+# reprint it); the parties' last 4 digits only as digests.
+case_inquiries = sa.Table(
+    "case_inquiries", metadata, _id(),
+    sa.Column("case_id", sa.String(32), sa.ForeignKey("cases.id"), nullable=False,
+              unique=True),
+    sa.Column("code", sa.String(16), nullable=False, unique=True),
+    sa.Column("enabled", sa.Boolean(), nullable=True),
+)
+inquiry_factors = sa.Table(
+    "inquiry_factors", metadata, _id(), _ref("case_id", "cases.id"),
+    _ref("participant_id", "participants.id"),
+    sa.Column("kind", _enum(FactorKind), nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.UniqueConstraint("participant_id", "kind"),
 )
 staff_users = sa.Table(
     "staff_users", metadata, _id(), _ref("court_id", "courts.id", nullable=True),
@@ -294,6 +312,8 @@ def start_mappers() -> None:
     m(DutyShift, duty_shifts)
     m(Notification, notifications)
     m(HearingRecord, hearing_records, version_id_col=hearing_records.c.row_version)
+    m(CaseInquiry, case_inquiries)
+    m(InquiryFactor, inquiry_factors)
 
 
 def touch_aggregate_roots(session: Session, _context: object, _instances: object) -> None:

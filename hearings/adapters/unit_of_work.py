@@ -7,6 +7,7 @@ from types import TracebackType
 from hearings.adapters.audit_store import SqlAuditLog
 from hearings.adapters.collisions import as_conflict
 from hearings.adapters.database import Database
+from hearings.adapters.inquiry_repo import InquiryRepo
 from hearings.adapters.record_repo import RecordRepo
 from hearings.adapters.repositories import (
     CaseRepo,
@@ -60,6 +61,7 @@ class SqlUnitOfWork:
         self.roster = RosterRepo(self.session)
         self.outbox = OutboxRepo(self.session)
         self.records = RecordRepo(self.session)
+        self.inquiries = InquiryRepo(self.session)
         return self
 
     async def __aexit__(
