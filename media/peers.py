@@ -267,6 +267,7 @@ class MediaService:
         if not self._opened:
             self._host_addresses.install()
             passthrough.install()
+            consent.install()
             self._opened = True
 
     async def close(self) -> None:
