@@ -2,8 +2,9 @@
 
 At 390×844 (a phone) no page is wider than the window — `document.documentElement
 .scrollWidth` ≤ 390: the join link's self-test and waiting room, the trial page in the
-hearing, the kiosk's start page and the kiosk in the hearing, the mediation party page
-(self-test, lobby, room, agreement) and its signing pad, whose submit button is on screen and not
+hearing and the hearing record's signing pad after it, the kiosk's start page and the
+kiosk in the hearing, the mediation party page (self-test, lobby, room, agreement) and
+its signing pad, whose submit button is on screen and not
 covered by anything (`elementFromPoint` at its centre is the button). At 1920×1080 the
 agreement's text stays inside its card, however long its lines.
 """
@@ -96,6 +97,14 @@ def fits(page: Any, where: str) -> None:
                              f"sticking out: {measured['out']}") from None
 
 
+def submit_uncovered(page: Any) -> None:
+    """The pad's submit button, scrolled to, is what a tap at its centre reaches."""
+    page.get_by_test_id("signature-submit").scroll_into_view_if_needed()
+    page.wait_for_timeout(600)  # the panel's smooth scroll
+    hit = page.evaluate(UNCOVERED, "signature-submit")
+    assert hit["ok"] and hit["inside"], f"the submit button is covered on a phone: {hit}"
+
+
 def test_trial_pages_fit_a_phone(server: Server, page_for: Callable[..., Any],
                                  staff_page: Callable[..., Any], new_context: Callable[..., Any]
                                  ) -> None:
@@ -133,6 +142,18 @@ def test_trial_pages_fit_a_phone(server: Server, page_for: Callable[..., Any],
     defendant.locator("[data-testid=video-remote] video").first.wait_for()
     fits(defendant, "trial page in the hearing")
     fits(witness, "kiosk in the hearing")
+
+    # The clerk's record, then the judge closes: its signing pad opens for the defendant.
+    clerk, clerk_csrf = login(new_context, "clerk")
+    ok(clerk.request.put(f"/api/hearings/{links['judge']['hearing_id']}/record",
+                         headers=clerk_csrf, data={"body": "审：现在开庭。\n", "version": 0}))
+    judge.get_by_test_id("control-close").click()
+    judge.get_by_test_id("close-confirm").click()
+    until(lambda: defendant.get_by_test_id("record-status").get_attribute("data-turn")
+          == "mine", 60, "the defendant's turn to sign the record")
+    defendant.get_by_test_id("sign-document").wait_for()
+    fits(defendant, "the hearing record's signing pad")
+    submit_uncovered(defendant)
 
 
 def test_mediation_party_pages_fit_a_phone_and_1080p(
@@ -174,11 +195,7 @@ def test_mediation_party_pages_fit_a_phone_and_1080p(
         panel = page.get_by_test_id("sign-panel")
         until(lambda panel=panel: panel.is_visible(), 30, "the signing pad opens")
         fits(page, f"signing pad {page.url}")
-        submit = page.get_by_test_id("signature-submit")
-        submit.scroll_into_view_if_needed()
-        page.wait_for_timeout(600)  # the panel's smooth scroll
-        hit = page.evaluate(UNCOVERED, "signature-submit")
-        assert hit["ok"] and hit["inside"], f"the submit button is covered on a phone: {hit}"
+        submit_uncovered(page)
         ok(api.post(f"/api/mediations/{hid}/signatures",
                     headers={"Authorization": f"Bearer {token}"},
                     data={"field": step["field"], "capture": capture(n)}))
