@@ -17,6 +17,7 @@ from signaling import RoomServices, Signaling, create_signaling
 from signaling.errors import MessageInvalid
 from signaling.revocation import SessionEnder
 from web.api import ROUTES
+from web.api.inquiry import inquiry_ctx
 from web.bootstrap import Services, bootstrap
 from web.documents import ForgeDocuments
 from web.errors import error_middleware
@@ -35,6 +36,7 @@ from web.labels import ROLES
 from web.notifiers import notifier_from_settings, outbox_ctx
 from web.pages import PAGES, STATIC_DIR, TEMPLATES, make_environment
 from web.pages_accounts import ACCOUNT_PAGES, password_change_gate
+from web.pages_inquiry import INQUIRY_PAGES
 from web.pages_mediation import MEDIATION_PAGES
 from web.recording import RecordingDriver, media_id
 from web.security import security_headers
@@ -73,6 +75,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> web.A
     app[SIGNALING] = signaling
     app.cleanup_ctx.append(_database_ctx(database))
     app.cleanup_ctx.append(outbox_ctx)
+    app.cleanup_ctx.append(inquiry_ctx)
     signaling.attach(app)
     app.cleanup_ctx.append(_media_ctx)
     app.on_cleanup.append(_close_login_failures)
@@ -81,6 +84,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> web.A
     app.add_routes(PAGES)
     app.add_routes(MEDIATION_PAGES)
     app.add_routes(ACCOUNT_PAGES)
+    app.add_routes(INQUIRY_PAGES)
     app.router.add_static("/static/", STATIC_DIR, name="static")
     return app
 

@@ -136,6 +136,21 @@ SCHEMAS: dict[str, Any] = {
         "id": {"type": "string"}, "document_id": {"type": "string"},
         "recipient": {"type": "string"}, "how": {"enum": ["screen", "print", "download"]},
         "sha256": {"type": "string"}, "at": {"type": "string", "format": "date-time"}}},
+    "CaseInquiry": {"type": "object", "description": "One Case, One Code (一案一码)",
+                    "properties": {
+        "case_id": {"type": "string"}, "code": {"type": "string", "example": "7KQ2-M9XD-4HFT"},
+        "url": {"type": "string", "description": "what a summons prints as a QR code"},
+        "enabled": {"type": ["boolean", "null"], "description": "null: the default (on, "
+                    "except for a juvenile case)"},
+        "juvenile": {"type": "boolean"}, "open": {"type": "boolean"}}},
+    "InquiryDigits": {"type": "object", "properties": {
+        "participant_id": {"type": "string"},
+        "kinds": {"type": "array", "items": {"enum": ["id_number", "phone"]}}}},
+    "InquiryProgress": {"type": "object", "description": "all an inquiry discloses",
+                        "properties": {
+        "stage": {"enum": ["filed", "scheduled", "heard", "mediated", "concluded"]},
+        "stage_label": {"type": "string"},
+        "next_date": {"type": ["string", "null"], "format": "date-time"}}},
 }
 
 _ERRORS = {400: "bad input", 401: "not logged in", 403: "forbidden or token refused",

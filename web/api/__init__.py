@@ -4,6 +4,7 @@ from web.api import (
     accounts,
     documents,
     hearings,
+    inquiry,
     mediations,
     notifications,
     recordings,
@@ -15,6 +16,6 @@ from web.api import (
 
 ROUTES = [system.routes, session.routes, scheduling.routes, hearings.routes,
           recordings.routes, mediations.routes, documents.routes,
-          notifications.routes, records.routes, accounts.routes]
+          notifications.routes, records.routes, accounts.routes, inquiry.routes]
 
 __all__ = ["ROUTES"]
