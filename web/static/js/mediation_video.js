@@ -17,7 +17,10 @@ export function attachVideo(socket, grid, { me = "", iceServers = [], stream = n
   const remember = (list) => { for (const p of list || []) known.set(p.id, p.name); };
   const update = (change) => { if (room.me) room.update(change); };
   socket.on("snapshot", (s) => {
-    if (!room.me) room.me = (s.you && (s.you.participant_id || s.you.identity)) || "";
+    if (!room.me) {
+      room.me = (s.you && (s.you.participant_id || s.you.identity)) || "";
+      if (room.localTile) room.localTile.el.dataset.participantId = room.me;
+    }
     remember(s.participants);
     update({ standing: s.you?.standing, participants: s.participants || [],
              consultation: s.consultation || null,
