@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,6 +173,8 @@ class Hub:
         self._local: dict[str, int] = {}  # connections of each hearing on this process
         self.quality = QualityKeeper(presence)
         self.media_hangup: MediaHangup | None = None
+        # The namespace's re-announcement of one hearing's connections (set by Signaling).
+        self.reannounce: Callable[[str], Awaitable[None]] | None = None
         self.ice_servers: IceServers | None = None
 
     @property
@@ -203,6 +205,14 @@ class Hub:
                 await hangup(hid, identity, reason)
 
             self.spawn(run())
+
+    async def reannounce_everywhere(self, hid: str) -> None:
+        """Every process holding connections of `hid` writes them again (`reannounce`)."""
+        ask = getattr(self.sio.manager, "ask_reannounce", None)
+        if ask is not None:
+            await ask(hid)
+        if self.reannounce is not None:
+            await self.reannounce(hid)
 
     async def drain(self) -> None:
         """Wait for background work (tests, shutdown)."""

@@ -48,6 +48,7 @@ log = logging.getLogger("yunting.signaling")
 
 _HEARING_ROOMS = frozenset({"h", "p", "c", "r"})
 _ROUTING = "yt.routing"
+_REANNOUNCE = "yt.reannounce"
 _PROBE = "yt.probe"
 _PROBE_REPLY = "yt.probe.reply"
 _END_USER = "yt.end_user"  # a staff account's connections end on every process
@@ -95,6 +96,7 @@ class HearingChannels(socketio.AsyncRedisManager):
         self._sub: Any = None  # the listener's PubSub (publishing uses self.redis)
         self._sub_client: Any = None
         self.on_routing_change: Callable[[str], None] | None = None
+        self.on_reannounce: Callable[[str], None] | None = None
         self.on_end_user: Callable[[str], None] | None = None  # signaling.revocation
         # (channel, payload, future for the number of receivers, or None)
         self._outbox: list[tuple[str, bytes, asyncio.Future[int] | None]] = []
@@ -114,7 +116,7 @@ class HearingChannels(socketio.AsyncRedisManager):
 
     def _channel_for(self, data: dict[str, Any]) -> str:
         if data.get("namespace") == NAMESPACE and data.get("method") in (
-                "emit", "enter_room", "leave_room", "close_room", _ROUTING):
+                "emit", "enter_room", "leave_room", "close_room", _ROUTING, _REANNOUNCE):
             hid = data.get("hearing") or hearing_of_room(data.get("room"))
             if hid:
                 return self.hearing_channel(hid)
@@ -312,6 +314,12 @@ class HearingChannels(socketio.AsyncRedisManager):
         if data.get("to") == self.host_id and future is not None and not future.done():
             future.set_result([s for s in data.get("sids") or [] if isinstance(s, str)])
 
+    async def ask_reannounce(self, hearing_id: str) -> None:
+        """The other processes of a hearing write again what they hold of it (a departure
+        raced with a reconnection there, and may have wiped it)."""
+        await self._publish({"method": _REANNOUNCE, "hearing": hearing_id,
+                             "namespace": NAMESPACE, "host_id": self.host_id})
+
     async def _publish(self, data: dict[str, Any], *, confirm: bool = False) -> Any:
         """Queue for the writer, which sends everything queued in one pipeline, in order.
 
@@ -457,6 +465,8 @@ class HearingChannels(socketio.AsyncRedisManager):
             self.on_end_user(str(data.get("user_id")))
         elif method == _ROUTING and self.on_routing_change is not None:
             self.on_routing_change(str(data.get("hearing")))
+        elif method == _REANNOUNCE and self.on_reannounce is not None:
+            self.on_reannounce(str(data.get("hearing")))
         elif method == _PROBE:
             await self._answer_probe(data)
         elif method == _PROBE_REPLY:

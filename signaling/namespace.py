@@ -214,14 +214,22 @@ class HearingNamespace(socketio.AsyncNamespace):
                                       still_gone=still_gone, recorded=recorded)
             return
         await recorded(p)
+        if not await still_gone():
+            # They came back while this ran (on another process, say) and what we wiped
+            # and stored may be theirs: whoever holds them writes them again, and their
+            # arrival again if the database now says disconnected.
+            log.info("%s came back during their departure from %s", member.identity, hid)
+            await self.hub.reannounce_everywhere(hid)
 
-    async def reannounce(self) -> None:
+    async def reannounce(self, hearing_id: str | None = None) -> None:
         """The presence store lost what it held (a Redis restart): write again this
         process's live connections, and their members' states from the database, then
-        send every hearing here its lists again. Each process announces its own."""
+        send every hearing here its lists again. Each process announces its own.
+        `hearing_id`: that hearing only (a departure raced with a reconnection)."""
         by_hearing: dict[str, list[Connection]] = {}
         for conn in list(self.connections.values()):
-            by_hearing.setdefault(conn.hearing_id, []).append(conn)
+            if hearing_id is None or conn.hearing_id == hearing_id:
+                by_hearing.setdefault(conn.hearing_id, []).append(conn)
         for hid, conns in by_hearing.items():
             hearing = await self.hub.services.scheduling.hearing(SYSTEM, hid)
             states = {}

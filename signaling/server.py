@@ -81,6 +81,9 @@ class Signaling:
         self.namespace = HearingNamespace(
             self.hub, Handlers(self.hub, config, media_answer, media_candidate), config)
         self.sio.register_namespace(self.namespace)
+        self.hub.reannounce = self.namespace.reannounce
+        if channels is not None:
+            channels.on_reannounce = lambda hid: self.hub.spawn(self.namespace.reannounce(hid))
         self.sio.register_namespace(CourtNamespace(services))
 
     def attach(self, app: web.Application) -> None:

@@ -225,3 +225,39 @@ async def test_a_probe_tells_a_live_process_from_a_gone_one(
     assert await a.probe(b.host_id, [lawyer.sid, "no-such-sid"]) == {lawyer.sid}
     gone = await asyncio.wait_for(a.probe("0" * 32, [lawyer.sid]), 10)  # never listened
     assert gone is None
+
+
+async def test_a_reconnection_during_the_departure_is_not_lost(
+        cluster: Cluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lawyer's last connection on process 0 closes; while its departure runs, the
+    lawyer connects again on process 1. The departure wiped their presence and stored
+    `disconnected` — process 1 then writes them again and they arrive again."""
+    trial = await make_trial(cluster.services)
+    lawyer_id = trial.people["lawyer"].id
+    judge = await cluster.join(0, trial, "judge")
+    lawyer = await cluster.admit(judge, trial, 0, "lawyer")
+    hub = cluster.sigs[0].hub
+    original = hub.end_consultation
+    back: list[Client] = []
+
+    async def reconnect_meanwhile(hid: str, identity: str, actor: Any) -> None:
+        if identity == lawyer_id and not back:  # just after the departure's first check
+            back.append(await cluster.join(1, trial, "lawyer"))
+        await original(hid, identity, actor)
+
+    monkeypatch.setattr(hub, "end_consultation", reconnect_meanwhile)
+    await lawyer.close()
+    await settle(lambda: bool(back), within=10)
+    await cluster.sigs[0].namespace.drain()
+
+    async def in_hearing() -> bool:
+        hearing = await cluster.services.scheduling.hearing(trial.clerk_actor, trial.hearing.id)
+        return hearing.participant(lawyer_id).state.value == "in_hearing"
+
+    await settle(in_hearing, within=10)
+    await judge.wait("participants", lambda d: any(
+        p["id"] == lawyer_id and p["state"] == "in_hearing" and p["online"]
+        for p in d["participants"]))
+    ack = await judge.call("rtc.offer", {"to": lawyer_id, "sdp": OFFER})
+    assert ack["ok"], ack
+    await back[0].wait("rtc.offer")
