@@ -147,7 +147,8 @@ class Inquiries:
             right = matches(typed, case_id, digests or [_DUMMY_DIGEST]) and bool(digests)
             open_ = inquiry is not None and case is not None and inquiry.is_open(case)
             if not (right and open_) or case is None:
-                await self._audit(uow, key, "inquiry.refused", case and case.id, refused=True)
+                await self._audit(uow, key, "inquiry.refused", case.id if case else None,
+                                  refused=True)
                 raise InquiryRefused()
             progress = await self._progress(uow, case)
             await self._audit(uow, key, "inquiry.answered", case.id, refused=False)

@@ -154,3 +154,33 @@ async def test_digits_are_stored_only_as_digests_and_can_be_forgotten(
     assert "123X" not in factors[0].digest and len(factors[0].digest) == 64
     with pytest.raises(InquiryRefused):
         await inquiries.ask(inquiry.code, "5678")
+
+
+async def test_with_redis_every_process_counts_the_same_misses(
+        services: Any, setup: tuple[Inquiries, Trial, Clock]) -> None:
+    import secrets
+
+    from tests.conftest import REDIS_URL
+    from web.throttle import RedisFailureWindow
+
+    _, trial, _ = setup
+    _, inquiry = await setup[0].of_case(trial.clerk_actor, trial.case.id)
+    prefix = f"yt:test-inquiry:{secrets.token_hex(4)}:"
+    windows = [RedisFailureWindow(REDIS_URL, INQUIRY_LIMIT, INQUIRY_WINDOW_SECONDS,
+                                  tally_prefix=prefix) for _ in range(2)]
+    try:
+        try:
+            await windows[0].blocked_for("probe")
+        except OSError as exc:
+            from tests.conftest import unavailable
+            unavailable("Redis", str(exc))
+        one, two = (Inquiries(services.uow, w) for w in windows)  # two processes
+        for process in (one, two, one, two, one):
+            with pytest.raises(InquiryRefused):
+                await process.ask(inquiry.code, "0000")
+        with pytest.raises(InquiryLocked) as locked:
+            await two.ask(inquiry.code, "5678")
+        assert 0 < locked.value.retry_after <= INQUIRY_WINDOW_SECONDS
+    finally:
+        for window in windows:
+            await window.close()
