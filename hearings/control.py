@@ -7,12 +7,12 @@ illegal, never applied to a state it was not meant for.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from hearings.actors import Actor
 from hearings.commands import ChangeHearing, ChangeParticipant, ChangeRecording
 from hearings.errors import PermissionDenied
-from hearings.events import Listener, RecordingChanged, ignore
+from hearings.events import HearingChanged, RecordingChanged
 from hearings.hearing import Hearing
 from hearings.participants import Participant
 from hearings.policy import RULES, require_in
@@ -29,11 +29,12 @@ SELF_PARTICIPANT_ACTIONS = frozenset({"connect", "enter_lobby", "drop", "rejoin"
 
 
 class Control:
-    def __init__(self, uow: Callable[[], UnitOfWork], on_recording: Listener = ignore,
-                 on_closed: Callable[[str], Awaitable[None]] | None = None) -> None:
+    """Each change records its events (`HearingChanged`, `RecordingChanged`) on the unit of
+    work; the bus tells the room, the recorder and the transcript after the commit, whichever
+    path (REST, socket, the recorder itself) asked for it."""
+
+    def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
         self._uow = uow
-        self._on_recording = on_recording
-        self._on_closed = on_closed  # e.g. Records.hearing_closed: the record is frozen
 
     @retried
     async def change_hearing(self, actor: Actor, cmd: ChangeHearing) -> Hearing:
@@ -53,13 +54,13 @@ class Control:
             if hearing.recording_state != recording_before:
                 await uow.audit.append(actor.label, f"recording.{hearing.recording_state}",
                                        hearing.id, {"because": f"hearing.{cmd.action}"})
+                uow.record(RecordingChanged(
+                    hearing.id, hearing.recording_state, recording_before, hearing.state,
+                    f"hearing.{cmd.action}", actor.label))
+            uow.record(HearingChanged(
+                hearing.id, cmd.action, hearing.state, hearing.recording_state, hearing.title,
+                hearing.kind.value, hearing.suspend_reason, actor.name, actor.label))
             await uow.commit()
-        if hearing.recording_state != recording_before:
-            await self._on_recording(RecordingChanged(
-                hearing.id, hearing.recording_state, recording_before, hearing.state,
-                f"hearing.{cmd.action}", actor.label))
-        if cmd.action == "close" and self._on_closed is not None:
-            await self._on_closed(hearing.id)
         return hearing
 
     @retried
@@ -124,10 +125,9 @@ class Control:
             if cmd.detail:
                 payload["detail"] = cmd.detail
             await uow.audit.append(actor.label, f"recording.{cmd.action}", hearing.id, payload)
+            uow.record(RecordingChanged(hearing.id, hearing.recording_state, before,
+                                        hearing.state, f"recording.{cmd.action}", actor.label))
             await uow.commit()
-        await self._on_recording(RecordingChanged(
-            hearing.id, hearing.recording_state, before, hearing.state,
-            f"recording.{cmd.action}", actor.label))
         return hearing
 
     @staticmethod

@@ -1,24 +1,74 @@
-"""Events: what happened, for whoever outside the domain must follow it (the recorder, clients).
+"""Domain events: what happened, for whoever outside the domain must follow it.
 
-They are published after the unit of work commits, so a listener never acts on a change
-that was rolled back.
+A service handler records an event on its unit of work (`uow.record(event)`); the unit of
+work hands the events to the bus (hearings/bus.py) only after its commit succeeded, so a
+subscriber never acts on a change that was rolled back, and the REST and socket paths —
+which call the same handler — are heard the same.
+
+Each event is a frozen dataclass of plain values with a JSON envelope,
+`{"v": 1, "type": "hearing.changed", "data": {...}}` (`envelope` / `from_envelope`), so that
+it can cross to another process (over Redis) without pickle. A new field is added with a
+default; a change of meaning is a new `v`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import dataclasses
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from hearings.states import HearingState, RecordingState
 
-__all__ = ["Listener", "RecordingChanged", "ignore"]
+__all__ = ["ENVELOPE_VERSION", "Event", "EventError", "HearingChanged", "RecordingChanged",
+           "envelope", "from_envelope"]
+
+ENVELOPE_VERSION = 1
+
+
+class EventError(ValueError):
+    """An envelope that is not one of ours (unknown type or version, missing fields)."""
 
 
 @dataclass(frozen=True)
-class RecordingChanged:
-    """The hearing's recording moved: the recorder starts, pauses, resumes or stops with it."""
+class Event:
+    event_type: ClassVar[str] = ""
+    # str-valued enums come back as their enum: {field: enum type}
+    _enums: ClassVar[dict[str, type[Any]]] = {}
 
     hearing_id: str
+
+
+@dataclass(frozen=True)
+class HearingChanged(Event):
+    """The hearing moved (open doors, start, pause, suspend, resume, close, cancel)."""
+
+    event_type: ClassVar[str] = "hearing.changed"
+    _enums: ClassVar[dict[str, type[Any]]] = {"state": HearingState,
+                                              "recording_state": RecordingState}
+
+    action: str  # "start", "close", …
+    state: HearingState
+    recording_state: RecordingState
+    title: str
+    kind: str
+    suspend_reason: str | None
+    by: str  # the actor's name, as the room shows it
+    actor: str  # the actor's label, as the audit log has it
+
+    @property
+    def is_over(self) -> bool:
+        return self.state in (HearingState.CLOSED, HearingState.CANCELLED)
+
+
+@dataclass(frozen=True)
+class RecordingChanged(Event):
+    """The hearing's recording moved: the recorder starts, pauses, resumes or stops with it."""
+
+    event_type: ClassVar[str] = "recording.changed"
+    _enums: ClassVar[dict[str, type[Any]]] = {"state": RecordingState,
+                                              "previous": RecordingState,
+                                              "hearing_state": HearingState}
+
     state: RecordingState
     previous: RecordingState
     hearing_state: HearingState
@@ -26,8 +76,29 @@ class RecordingChanged:
     by: str
 
 
-Listener = Callable[[RecordingChanged], Awaitable[None]]
+EVENT_TYPES: dict[str, type[Event]] = {cls.event_type: cls for cls in (HearingChanged,
+                                                                 RecordingChanged)}
 
 
-async def ignore(event: RecordingChanged) -> None:
-    """The default listener: nobody outside the domain follows the recording."""
+def envelope(event: Event) -> dict[str, Any]:
+    """The event as JSON-ready data: `{"v": 1, "type": …, "data": {…}}`."""
+    data = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)}
+    return {"v": ENVELOPE_VERSION, "type": event.event_type,
+            "data": {k: (v.value if k in event._enums else v) for k, v in data.items()}}
+
+
+def from_envelope(message: dict[str, Any]) -> Event:
+    """The event back from its envelope; anything else raises `EventError`."""
+    if not isinstance(message, dict) or message.get("v") != ENVELOPE_VERSION:
+        raise EventError(f"not a v{ENVELOPE_VERSION} event envelope")
+    cls = EVENT_TYPES.get(str(message.get("type")))
+    data = message.get("data")
+    if cls is None or not isinstance(data, dict):
+        raise EventError(f"unknown event type {message.get('type')!r}")
+    names = {f.name for f in dataclasses.fields(cls)}
+    try:
+        values = {k: (cls._enums[k](v) if k in cls._enums else v)
+                  for k, v in data.items() if k in names}
+        return cls(**values)
+    except (TypeError, ValueError) as exc:
+        raise EventError(f"{cls.event_type}: {exc}") from None

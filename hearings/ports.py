@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         RecordContext,
         RulingContext,
     )
+    from hearings.events import Event
     from hearings.hearing_record import HearingRecord
     from hearings.inquiry import CaseInquiry, FactorKind, InquiryFactor
     from hearings.mediation import Mediation
@@ -217,6 +218,9 @@ class UnitOfWork(Protocol):
     ) -> None: ...
     async def commit(self) -> None: ...
     async def rollback(self) -> None: ...
+    def record(self, event: Event, /) -> None:
+        """Tell the bus once this unit of work has committed (hearings/events.py)."""
+        ...
 
 
 class PasswordHasher(Protocol):

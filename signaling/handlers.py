@@ -29,7 +29,7 @@ from signaling.config import (
     SignalingConfig,
 )
 from signaling.errors import MessageInvalid, MessageTooLarge, NotAllowed
-from signaling.hub import Connection, Hub, hearing_entry, rooms
+from signaling.hub import Connection, Hub, rooms
 from signaling.quality import Quality, classify
 from signaling.sdp import parse_sdp
 
@@ -88,16 +88,10 @@ class Handlers:
 
     async def hearing_control(self, conn: Connection, msg: m.HearingControl, st: Standing,
                               event: str) -> Result:
-        hid = conn.hearing_id
+        # The room hears of it from the bus after the commit, as it does of a change made
+        # over REST (signaling/follow.py): `hearing.state`, and at close `hearing.closed`.
         hearing = await self.s.control.change_hearing(
-            conn.actor, ChangeHearing(hid, msg.action, msg.reason))
-        state = hearing_entry(hearing) | {"action": msg.action, "by": conn.member.name}
-        await self.hub.emit(rooms.everyone(hid), "hearing.state", state)
-        if hearing.is_over:
-            # Closed is final: every connection on every process is told and let go,
-            # a moment after the judge's own ack has gone out.
-            self.hub.spawn(self.hub.evict_all(hid, "hearing.closed",
-                                              {"reason": "hearing_closed"}, delay=0.1))
+            conn.actor, ChangeHearing(conn.hearing_id, msg.action, msg.reason))
         return {"state": hearing.state.value}
 
     async def recording_control(self, conn: Connection, msg: m.RecordingControl, st: Standing,

@@ -16,6 +16,7 @@ from hearings.access import Access
 from hearings.adapters.database import Database
 from hearings.adapters.passwords import Argon2Passwords
 from hearings.adapters.unit_of_work import SqlUnitOfWork
+from hearings.bus import Bus
 from hearings.control import Control
 from hearings.scheduling import Scheduling
 
@@ -81,7 +82,8 @@ AUDIT_KEY = b"test-audit-key-0123456789abcdef"
 class Services:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.uow = lambda: SqlUnitOfWork(db, AUDIT_KEY)
+        self.bus = Bus()  # no subscribers unless a fixture adds them (signaling: follow)
+        self.uow = lambda: SqlUnitOfWork(db, AUDIT_KEY, self.bus)
         self.scheduling = Scheduling(self.uow, link_lifetime=timedelta(days=7),
                                      court_tz=ZoneInfo("Asia/Shanghai"))
         self.control = Control(self.uow)

@@ -10,11 +10,14 @@ from aiohttp import web
 
 from docforge.forge import DocumentForge
 from hearings.adapters.database import Database
+from hearings.bus import Bus
+from hearings.events import RecordingChanged
 from media.errors import NegotiationError
 from media.participant import ParticipantInfo
 from media.peers import MediaService
 from signaling import RoomServices, Signaling, create_signaling
 from signaling.errors import MessageInvalid
+from signaling.follow import follow
 from signaling.revocation import SessionEnder
 from web.api import ROUTES
 from web.api.inquiry import inquiry_ctx
@@ -62,8 +65,10 @@ def create_app(settings: Settings, *, database: Database | None = None) -> web.A
     app[SETTINGS] = settings
     app[TEMPLATES] = make_environment()
     app[LOGIN_FAILURES] = _login_failures(settings)
+    bus = Bus()  # domain events after commit; every subscriber is registered here
     driver = RecordingDriver(settings.archive_dir)
     app[RECORDING] = driver
+    bus.subscribe(RecordingChanged, driver.on_recording)
     app[FORGE] = DocumentForge(docforge_config(settings))
     media = MediaService(media_settings(settings), driver.on_media_event)
     if settings.media_enabled:
@@ -73,7 +78,8 @@ def create_app(settings: Settings, *, database: Database | None = None) -> web.A
         media_answer=_media_answer(app, media) if settings.media_enabled else None,
         media_hangup=_media_hangup(media) if settings.media_enabled else None)
     app[SIGNALING] = signaling
-    app.cleanup_ctx.append(_database_ctx(database))
+    follow(bus, signaling)
+    app.cleanup_ctx.append(_database_ctx(database, bus))
     app.cleanup_ctx.append(outbox_ctx)
     app.cleanup_ctx.append(inquiry_ctx)
     signaling.attach(app)
@@ -144,14 +150,14 @@ async def _close_login_failures(app: web.Application) -> None:
     await app[LOGIN_FAILURES].close()
 
 
-def _database_ctx(given: Database | None):  # type: ignore[no-untyped-def]
+def _database_ctx(given: Database | None, bus: Bus):  # type: ignore[no-untyped-def]
     async def database_ctx(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
         database = given or Database(settings.database_url)
         app[DATABASE] = database
         driver = app[RECORDING]
         services = bootstrap(
-            settings, database, on_recording=driver.on_recording,
+            settings, database, bus=bus,
             documents=ForgeDocuments(app[FORGE], settings.archive_dir / "documents"),
             events=SignalingEvents(app[SIGNALING]), notifier=notifier_from_settings(settings))
         app[SERVICES] = services

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -12,9 +13,10 @@ from hearings.accounts import Accounts
 from hearings.adapters.database import Database
 from hearings.adapters.passwords import Argon2Passwords
 from hearings.adapters.unit_of_work import SqlUnitOfWork
+from hearings.bus import Bus
 from hearings.confirming import Confirmations
 from hearings.control import Control
-from hearings.events import Listener, ignore
+from hearings.events import HearingChanged
 from hearings.mediating import Mediations
 from hearings.notify import Outbox
 from hearings.ports import Documents, Notifier, RoomEvents, UnitOfWork
@@ -23,7 +25,7 @@ from hearings.room import Room
 from hearings.scheduling import Scheduling
 from web.settings import Settings
 
-__all__ = ["NoRoomEvents", "Services", "bootstrap"]
+__all__ = ["NoRoomEvents", "Services", "bootstrap", "freeze_transcript"]
 
 
 class NoRoomEvents:
@@ -50,18 +52,22 @@ class Services:
     records: Records
     documents: Documents  # the PDF store (read a hearing's signed documents for evidence)
     accounts: Accounts  # staff accounts (web/app.py hooks its sockets' end on disabling)
+    bus: Bus  # domain events after commit (web/app.py subscribes signaling and recording)
 
     def uow(self) -> UnitOfWork:
-        return SqlUnitOfWork(self.database, self.audit_key)
+        return SqlUnitOfWork(self.database, self.audit_key, self.bus)
 
 
-def bootstrap(settings: Settings, database: Database, *, on_recording: Listener = ignore,
+def bootstrap(settings: Settings, database: Database, *, bus: Bus | None = None,
               documents: Documents | None = None, events: RoomEvents | None = None,
               notifier: Notifier | None = None) -> Services:
+    """The services on one bus; the hearings' own subscribers (the transcript freezes at
+    close) are registered here, the outside's (signaling, recording) by create_app."""
     key = settings.audit_key_bytes()
+    bus = bus or Bus()
 
     def uow() -> UnitOfWork:
-        return SqlUnitOfWork(database, key)
+        return SqlUnitOfWork(database, key, bus)
 
     if documents is None:
         from docforge.forge import DocumentForge
@@ -74,11 +80,12 @@ def bootstrap(settings: Settings, database: Database, *, on_recording: Listener 
     court_tz = ZoneInfo(settings.court_timezone)
     mediations = Mediations(uow, documents, events, court_tz=court_tz)
     records = Records(uow, documents, events, court_tz=court_tz)
+    bus.subscribe(HearingChanged, freeze_transcript(records))
     return Services(
         database=database,
         scheduling=Scheduling(uow, link_lifetime=timedelta(days=settings.join_link_days),
                               court_tz=ZoneInfo(settings.court_timezone)),
-        control=Control(uow, on_recording, on_closed=records.hearing_closed),
+        control=Control(uow),
         access=Access(uow, Argon2Passwords(), session_hours=settings.session_hours),
         room=Room(uow),
         audit_key=key,
@@ -88,4 +95,14 @@ def bootstrap(settings: Settings, database: Database, *, on_recording: Listener 
         records=records,
         documents=documents,
         accounts=Accounts(uow, Argon2Passwords()),
+        bus=bus,
     )
+
+
+def freeze_transcript(records: Records) -> Callable[[HearingChanged], Awaitable[None]]:
+    """The hearing record (笔录) is frozen when the hearing closes."""
+    async def on_hearing(event: HearingChanged) -> None:
+        if event.action == "close":
+            await records.hearing_closed(event.hearing_id)
+
+    return on_hearing

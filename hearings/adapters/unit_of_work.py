@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from hearings.adapters.audit_store import SqlAuditLog
 from hearings.adapters.collisions import as_conflict
@@ -25,6 +26,10 @@ from hearings.adapters.repositories import (
     TokenRepo,
 )
 
+if TYPE_CHECKING:
+    from hearings.bus import Bus
+    from hearings.events import Event
+
 __all__ = ["SqlUnitOfWork"]
 
 
@@ -36,13 +41,24 @@ class SqlUnitOfWork:
     entries included, and leaves as the domain's `Conflict` naming what collided.
     Nothing is retried here: the handler's side effects (documents made, events pushed)
     happen outside the unit of work, so only the caller can tell whether to try again.
+
+    Events recorded (`record`) go to the bus once the unit of work has ended — the
+    transaction committed and the writer lock released — and only those recorded before
+    a commit that succeeded: a rolled-back change is never heard of.
     """
 
-    def __init__(self, database: Database, audit_key: bytes) -> None:
+    def __init__(self, database: Database, audit_key: bytes, bus: Bus | None = None) -> None:
         self._db = database
         self._audit_key = audit_key
+        self._bus = bus
+        self._recorded: list[Event] = []
+        self._committed: list[Event] = []
+
+    def record(self, event: Event) -> None:
+        self._recorded.append(event)
 
     async def __aenter__(self) -> SqlUnitOfWork:
+        self._recorded, self._committed = [], []
         if self._db.writer_lock is not None:
             await self._db.writer_lock.acquire()
         self.session = self._db.sessions()
@@ -77,6 +93,9 @@ class SqlUnitOfWork:
         finally:
             if self._db.writer_lock is not None:
                 self._db.writer_lock.release()
+        committed, self._committed = self._committed, []
+        if committed and self._bus is not None:
+            await self._bus.publish(committed)  # never raises
         conflict = as_conflict(exc) if exc is not None else None
         if conflict is not None:
             raise conflict from exc
@@ -85,11 +104,15 @@ class SqlUnitOfWork:
         try:
             await self.session.commit()
         except Exception as exc:
+            self._recorded = []
             conflict = as_conflict(exc)
             if conflict is None:
                 raise
             await self.session.rollback()
             raise conflict from exc
+        self._committed += self._recorded
+        self._recorded = []
 
     async def rollback(self) -> None:
+        self._recorded = []
         await self.session.rollback()

@@ -14,6 +14,7 @@ from hearings.actors import SYSTEM, Actor
 from hearings.adapters.database import Database
 from hearings.adapters.passwords import Argon2Passwords
 from hearings.adapters.unit_of_work import SqlUnitOfWork
+from hearings.bus import Bus
 from hearings.commands import (
     ChangeHearing,
     ChangeParticipant,
@@ -25,6 +26,7 @@ from hearings.commands import (
 )
 from hearings.control import Control
 from hearings.documents import Document, RecordContext
+from hearings.events import HearingChanged
 from hearings.hearing import Hearing
 from hearings.participants import Participant, Role
 from hearings.records import Records
@@ -33,6 +35,7 @@ from hearings.scheduling import Scheduling
 from hearings.staff import StaffUser
 from tests.conftest import AUDIT_KEY
 from tests.integration.confirmation.conftest import TZ, FakeDocuments, FakeEvents
+from web.bootstrap import freeze_transcript
 
 
 class RecordDocuments(FakeDocuments):
@@ -43,13 +46,15 @@ class RecordDocuments(FakeDocuments):
 
 class World:
     def __init__(self, db: Database) -> None:
-        self.uow = lambda: SqlUnitOfWork(db, AUDIT_KEY)
+        self.bus = Bus()
+        self.uow = lambda: SqlUnitOfWork(db, AUDIT_KEY, self.bus)
         self.documents = RecordDocuments()
         self.events = FakeEvents()
         self.records = Records(self.uow, self.documents, self.events, court_tz=TZ)
         self.scheduling = Scheduling(self.uow, link_lifetime=timedelta(days=7), court_tz=TZ)
         self.access = Access(self.uow, Argon2Passwords(), session_hours=8)
-        self.control = Control(self.uow, on_closed=self.records.hearing_closed)
+        self.control = Control(self.uow)
+        self.bus.subscribe(HearingChanged, freeze_transcript(self.records))
         self.room = Room(self.uow)
 
 

@@ -15,6 +15,7 @@ from aiohttp import web
 from hearings.adapters.database import Database
 from hearings.room import Room
 from signaling import NAMESPACE, RoomServices, Signaling, SignalingConfig, create_signaling
+from signaling.follow import follow
 from tests.conftest import Services
 from tests.factories import Trial, make_trial
 
@@ -144,6 +145,7 @@ async def room_factory(sqlite_services: Services, aiohttp_server: Any
         # A callable, as web/ hands it in (its services exist only once the app runs).
         sig = create_signaling(make_config(**config), lambda: room_services(sqlite_services),
                                media_answer=media_answer)
+        follow(sqlite_services.bus, sig)  # the room hears the domain's events, as in web/app.py
         app = web.Application()
         sig.attach(app)
         server = await aiohttp_server(app, host="127.0.0.1")

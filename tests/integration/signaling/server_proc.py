@@ -16,6 +16,7 @@ from aiohttp import web
 from hearings.adapters.database import Database
 from signaling import create_signaling
 from signaling.collector import tune_collector
+from signaling.follow import follow
 from tests.conftest import Services
 from tests.integration.signaling.conftest import make_config, room_services
 
@@ -36,6 +37,7 @@ def main() -> None:
         make_config(redis_url=args.redis_url or None, redis_channel=args.channel,
                     rate_per_s=args.rate, rate_burst=args.burst),
         room_services(services))
+    follow(services.bus, signaling)
     signaling.attach(app)
 
     async def dispose(app: web.Application) -> None:
