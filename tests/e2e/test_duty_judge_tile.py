@@ -109,6 +109,8 @@ def judge_seen(page: Any, judge_id: str, join: int) -> None:
 
 def test_the_late_duty_judge_has_a_tile_on_the_mediator_and_kiosk_pages(
         server: Server, new_context: Callable[..., Any], page_for: Callable[..., Any]) -> None:
+    from playwright.sync_api import expect
+
     hid = server.links["mediator"]["hearing_id"]
     mediator_context, csrf = login(new_context, "mediator")
     mediator = watched(mediator_context)
@@ -124,7 +126,7 @@ def test_the_late_duty_judge_has_a_tile_on_the_mediator_and_kiosk_pages(
     until(lambda: admit.count() == 2, 30, "both parties in the lobby")
     for left in (1, 0):
         admit.first.click()
-        until(lambda left=left: admit.count() == left, 15, "admitted")
+        expect(admit).to_have_count(left)
     tokens = {p.get_by_test_id("mediation-party").get_attribute("data-participant-id"):
               p.get_by_test_id("mediation-party").get_attribute("data-token")
               for p in party_pages}

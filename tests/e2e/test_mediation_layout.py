@@ -158,6 +158,8 @@ def test_trial_pages_fit_a_phone(server: Server, page_for: Callable[..., Any],
 
 def test_mediation_party_pages_fit_a_phone_and_1080p(
         server: Server, new_context: Callable[..., Any], page_for: Callable[..., Any]) -> None:
+    from playwright.sync_api import expect
+
     hid = server.links["mediator"]["hearing_id"]
     mediator_context, csrf = login(new_context, "mediator")
     mediator = watched(mediator_context)
@@ -173,15 +175,14 @@ def test_mediation_party_pages_fit_a_phone_and_1080p(
     until(lambda: admit.count() == 2, 30, "both parties in the lobby")
     for left in (1, 0):
         admit.first.click()
-        until(lambda left=left: admit.count() == left, 15, "admitted")
+        expect(admit).to_have_count(left)
     api = mediator.context.request
     ok(api.put(f"/api/mediations/{hid}/agreement", headers=csrf, data={
         "facts": LONG_FACTS,
         "terms": [{"obligor": "陈国富", "obligee": "刘桂兰", "obligation": LONG_TERM,
                    "amount_yuan": 1200, "deadline": "2026-12-31"}]}))
     for page in parties:
-        until(lambda p=page: p.get_by_test_id("agreement-term-view").count() == 1, 15,
-              "the agreement on the party's page")
+        expect(page.get_by_test_id("agreement-term-view")).to_have_count(1)
         fits(page, f"mediation party page (agreement) {page.url}")
 
     view = ok(api.post(f"/api/mediations/{hid}/signing", headers=csrf, data={}))
@@ -193,7 +194,7 @@ def test_mediation_party_pages_fit_a_phone_and_1080p(
     for n, step in enumerate(party_steps):
         page, token = tokens[step["participant_id"]]
         panel = page.get_by_test_id("sign-panel")
-        until(lambda panel=panel: panel.is_visible(), 30, "the signing pad opens")
+        panel.wait_for(state="visible", timeout=30_000)
         fits(page, f"signing pad {page.url}")
         submit_uncovered(page)
         ok(api.post(f"/api/mediations/{hid}/signatures",
