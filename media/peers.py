@@ -170,7 +170,9 @@ class ServerPeer:
     def _recorder(self, specs: list[TrackSpec], on_event: OnRecordingEvent) -> ParticipantRecorder:
         """The earlier segments are recovered already: numbering continues after them."""
         info, directory = self.participant, self._directory
+
         def on_recording_event(event: RecordingEvent) -> None:
+            """A media timeout: is it the connection? (See `_check_connection`.)"""
             on_event(event)
             if event.state == "failed" and event.reason == "media_timeout" and (
                     self._probe is None or self._probe.done()):
