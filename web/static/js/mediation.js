@@ -8,6 +8,7 @@ import { SignatureCapture } from "/static/js/signature.js";
 import { DocumentView } from "/static/js/documents.js";
 import { attachVideo } from "/static/js/mediation_video.js";
 import { SelfTest } from "/static/js/selftest.js";
+import { toLogin } from "/static/js/socket.js";
 
 const root = document.querySelector("[data-page^='mediation-']");
 const T = strings();
@@ -86,6 +87,7 @@ function connect(stream = null) {
     if (snap.participants) showParticipants(snap.participants);
   });
   socket.on("session.active", () => socket.emit("snapshot.request", {}));  // a held connection took over
+  socket.on("session.ended", toLogin);  // the mediator's account was disabled or reset
   socket.on("participant.state", (p) => {
     const hint = $("lobby-hint");
     if (hint && p.id === me) hint.hidden = p.state !== "waiting";

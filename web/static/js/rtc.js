@@ -414,24 +414,3 @@ export function gathered(pc, ms) {
     });
   });
 }
-
-/**
- * For other pages (the mediation room): a Room that follows the socket's snapshots by
- * itself. Returns the Room; `room.localStream` is the camera for signature snapshots.
- */
-export async function joinRoom({ socket, grid, me, iceServers = [], names }) {
-  const known = new Map();
-  const room = new Room({ socket, me, grid, iceServers, names: names || ((id) => known.get(id) || null) });
-  const remember = (list) => { for (const p of list || []) known.set(p.id, p.name); };
-  socket.on("snapshot", (s) => {
-    remember(s.participants);
-    room.update({ standing: s.you?.standing, participants: s.participants || [], consultation: s.consultation || null, iceServers: s.ice_servers });
-  });
-  socket.on("participants", (m) => { remember(m.participants); room.update({ participants: m.participants }); });
-  socket.on("participant.state", (p) => { if (p.id === me) socket.emit("snapshot.request", {}); });
-  socket.on("mute", (m) => { if (m.participant_id === me) room.setMuted(m.muted); });
-  socket.io.on("reconnect", () => room.restartMedia());
-  await room.open();
-  socket.emit("snapshot.request", {});
-  return room;
-}
