@@ -7,11 +7,12 @@ after the other in the order they were recorded; a subscriber's error is logged 
 goes no further — the change is committed, the request that made it succeeded, and the
 other subscribers still hear of it.
 
-In this process only, for now: with Redis, the next step is a bridge (in web/) that
-publishes each event's JSON envelope (hearings.events.envelope) on a channel and hands
-what other processes publish to this bus's subscribers that follow every process
-(the media workers), while room pushes stay with the process that made the change
-(socket.io's manager already reaches every process's sockets).
+A subscriber hears the events of its own process; one subscribed `everywhere=True` hears
+every process's too, when the wiring place gives the bus an `outbound` (web/event_relay.py:
+each event's JSON envelope on a Redis channel; `receive` hands what another process sent
+to the `everywhere` subscribers only). Pushes into the rooms stay with the process that
+made the change — socket.io's manager already reaches every process's sockets — while
+whatever runs per process (a media worker's recorders) subscribes everywhere.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any, TypeVar
 
 from hearings.events import Event
 
-__all__ = ["Bus", "Subscriber"]
+__all__ = ["Bus", "Outbound", "Subscriber"]
 
 log = logging.getLogger("yunting.bus")
 
@@ -30,23 +31,45 @@ E = TypeVar("E", bound=Event)
 Subscriber = Callable[[Any], Awaitable[None]]
 
 
+Outbound = Callable[[list[Event]], Awaitable[None]]
+
+
 class Bus:
     def __init__(self) -> None:
-        self._subscribers: dict[type[Event], list[Subscriber]] = {}
+        self._subscribers: dict[type[Event], list[tuple[Subscriber, bool]]] = {}
+        self.outbound: Outbound | None = None  # to the other processes (web/event_relay.py)
 
-    def subscribe(self, event_type: type[E], handler: Callable[[E], Awaitable[None]]) -> None:
-        self._subscribers.setdefault(event_type, []).append(handler)
+    def subscribe(self, event_type: type[E], handler: Callable[[E], Awaitable[None]], *,
+                  everywhere: bool = False) -> None:
+        self._subscribers.setdefault(event_type, []).append((handler, everywhere))
 
     def subscribers(self, event_type: type[Event]) -> list[Subscriber]:
-        return list(self._subscribers.get(event_type, ()))
+        return [handler for handler, _ in self._subscribers.get(event_type, ())]
 
     async def publish(self, events: Iterable[Event]) -> None:
-        """Never raises: a failing subscriber is logged and the others still run."""
+        """This process's events (the unit of work's, after commit). Never raises: a failing
+        subscriber is logged and the others still run; then the other processes are told."""
+        events = list(events)
         for event in events:
-            for handler in self._subscribers.get(type(event), ()):
-                try:
-                    await handler(event)
-                except Exception:
-                    log.exception("subscriber %s failed on %s for hearing %s",
-                                  getattr(handler, "__qualname__", handler), event.event_type,
-                                  event.hearing_id)
+            await self._dispatch(event, only_everywhere=False)
+        if self.outbound is not None and events:
+            try:
+                await self.outbound(events)
+            except Exception:
+                log.exception("events not sent to the other processes: %s",
+                              [e.event_type for e in events])
+
+    async def receive(self, event: Event) -> None:
+        """Another process's event: for the subscribers that follow every process."""
+        await self._dispatch(event, only_everywhere=True)
+
+    async def _dispatch(self, event: Event, *, only_everywhere: bool) -> None:
+        for handler, everywhere in self._subscribers.get(type(event), ()):
+            if only_everywhere and not everywhere:
+                continue
+            try:
+                await handler(event)
+            except Exception:
+                log.exception("subscriber %s failed on %s for hearing %s",
+                              getattr(handler, "__qualname__", handler), event.event_type,
+                              event.hearing_id)

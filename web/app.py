@@ -24,6 +24,7 @@ from web.api.inquiry import inquiry_ctx
 from web.bootstrap import Services, bootstrap
 from web.documents import ForgeDocuments
 from web.errors import error_middleware
+from web.event_relay import relay_ctx
 from web.i18n import DEFAULT_LOCALE, translations
 from web.keys import (
     DATABASE,
@@ -79,6 +80,8 @@ def create_app(settings: Settings, *, database: Database | None = None) -> web.A
         media_hangup=_media_hangup(media) if settings.media_enabled else None)
     app[SIGNALING] = signaling
     follow(bus, signaling)
+    if settings.redis_url:  # the other processes' events reach `everywhere` subscribers
+        app.cleanup_ctx.append(relay_ctx(settings.redis_url, bus))
     app.cleanup_ctx.append(_database_ctx(database, bus))
     app.cleanup_ctx.append(outbox_ctx)
     app.cleanup_ctx.append(inquiry_ctx)
