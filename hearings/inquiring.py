@@ -127,6 +127,15 @@ class Inquiries:
                      if f.participant_id == participant_id]
             return sorted(kinds)
 
+    async def set_digits_at(self, actor: Actor, hearing_id: str, participant_id: str, *,
+                            id_number_last4: str | None = None,
+                            phone_last4: str | None = None) -> list[FactorKind]:
+        """`set_digits` for a participant just invited to `hearing_id` (its case's)."""
+        async with self._uow() as uow:
+            case_id = (await uow.hearings.get(hearing_id)).case_id
+        return await self.set_digits(actor, case_id, participant_id,
+                                     id_number_last4=id_number_last4, phone_last4=phone_last4)
+
     async def ask(self, code: object, digits: object) -> Progress:
         """The stage and next date of the case whose code and party's digits these are."""
         normal = normalize_code(code)

@@ -145,3 +145,24 @@ async def test_the_page_prefills_the_code_from_the_qr_link(client: Client,
     _, _, code = await prepared(client, services)
     page = await client.get(f"/inquiry?code={code.lower()}")
     assert page.status == 200 and f'value="{code}"' in await page.text()
+
+
+async def test_digits_given_at_the_invitation_and_a_case_opened_juvenile(
+        client: Client, services: Services) -> None:
+    trial = await make_trial(services)
+    headers = await as_clerk(client, trial)
+    r = await client.post(f"/api/hearings/{trial.hearing.id}/participants", json={
+        "name": "原告钱某", "role": "plaintiff", "phone_last4": "12"}, headers=headers)
+    assert r.status == 400  # checked before anyone is invited
+    r = await client.post(f"/api/hearings/{trial.hearing.id}/participants", json={
+        "name": "原告钱某", "role": "plaintiff", "phone_last4": "4321"}, headers=headers)
+    assert r.status == 201, await r.text()
+    case = await (await client.get(f"/api/cases/{trial.case.id}")).json()
+    assert case["inquiry"]["open"] is True
+    assert (await ask(client, case["inquiry"]["code"], "4321"))[0] == 200
+    r = await client.post("/api/cases", json={
+        "court_id": trial.court.id, "case_type": "criminal", "title": "未成年人盗窃案",
+        "procedure": "刑初", "juvenile": True}, headers=headers)
+    assert r.status == 201, await r.text()
+    juvenile = await (await client.get(f"/api/cases/{(await r.json())['id']}")).json()
+    assert (juvenile["inquiry"]["juvenile"], juvenile["inquiry"]["open"]) == (True, False)

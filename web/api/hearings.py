@@ -17,6 +17,7 @@ from hearings.hearing import HearingKind
 from hearings.participants import Role
 from hearings.states import HEARING
 from hearings.values import member
+from web.api.inquiry import INVITE_DIGITS, invite_digits, set_invited_digits
 from web.auth import actor_for, staff_for
 from web.errors import ApiError
 from web.keys import SERVICES, SETTINGS
@@ -34,7 +35,8 @@ HEARING_BODY = {"type": "object", "required": ["case_id", "kind", "title", "sche
                     "presiding_user_id": {"type": "string"}}}
 INVITE = {"type": "object", "required": ["name", "role"], "properties": {
     "name": {"type": "string"}, "role": {"enum": [r.value for r in Role]},
-    "site_id": {"type": "string"}, "staff_user_id": {"type": "string"}}}
+    "site_id": {"type": "string"}, "staff_user_id": {"type": "string"},
+    **INVITE_DIGITS}}  # for the progress inquiry (web/api/inquiry.py)
 TRANSITION = {"type": "object", "required": ["action"], "properties": {
     "action": {"enum": sorted(HEARING.actions())},
     "reason": {"type": "string", "description": "required for suspend"}}}
@@ -94,10 +96,12 @@ async def transition(request: web.Request) -> web.Response:
 async def invite(request: web.Request) -> web.Response:
     actor = await staff_for(request)
     body = await read_body(request, request.app[SETTINGS].max_request_bytes)
+    digits = invite_digits(body)
     participant = await request.app[SERVICES].scheduling.invite(actor, InviteParticipant(
         hearing_id=request.match_info["hearing_id"], name=body.text("name"),
         role=member(Role, body.text("role"), "role"), site_id=body.opt_text("site_id"),
         staff_user_id=body.opt_text("staff_user_id")))
+    await set_invited_digits(request, actor, participant.hearing_id, participant.id, digits)
     return web.json_response(participant_json(participant), status=201)
 
 

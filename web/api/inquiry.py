@@ -13,18 +13,20 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from hearings.actors import Actor
 from hearings.cases import Case
 from hearings.inquiring import INQUIRY_LIMIT, INQUIRY_WINDOW_SECONDS, Inquiries
-from hearings.inquiry import CaseInquiry, Progress, Stage, format_code
+from hearings.inquiry import CaseInquiry, Progress, Stage, format_code, last4
 from web.auth import staff_for
 from web.i18n import N_, negotiate, translations
 from web.keys import SERVICES, SETTINGS
-from web.payloads import read_body
+from web.payloads import Body, read_body
 from web.routing import ApiRoutes
 from web.settings import Settings
 from web.throttle import FailureWindow, LoginFailures, RedisFailureWindow
 
-__all__ = ["INQUIRIES", "STAGES", "inquiry_ctx", "inquiry_url", "progress_json", "routes"]
+__all__ = ["INQUIRIES", "INVITE_DIGITS", "STAGES", "case_inquiry_json", "inquiry_ctx",
+           "inquiry_url", "invite_digits", "progress_json", "routes", "set_invited_digits"]
 
 routes = ApiRoutes()
 INQUIRIES = web.AppKey("inquiries", Inquiries)
@@ -45,6 +47,9 @@ DIGITS = {"type": "object", "properties": {
     "id_number_last4": {"type": "string", "example": "123X",
                         "description": "last 4 characters of the ID number; \"\" forgets"},
     "phone_last4": {"type": "string", "example": "5678"}}}
+# What an invitation (POST /api/hearings/{id}/participants) may carry for the inquiry.
+INVITE_DIGITS = {"id_number_last4": DIGITS["properties"]["id_number_last4"],
+                 "phone_last4": DIGITS["properties"]["phone_last4"]}
 QUERY = {"type": "object", "required": ["code", "digits"], "properties": {
     "code": {"type": "string", "example": "7KQ2-M9XD-4HFT"},
     "digits": {"type": "string", "example": "5678",
@@ -75,6 +80,29 @@ def _inquiry_json(settings: Settings, case: Case, inquiry: CaseInquiry) -> dict[
     return {"case_id": case.id, "code": format_code(inquiry.code),
             "url": inquiry_url(settings, inquiry.code), "enabled": inquiry.enabled,
             "juvenile": case.juvenile, "open": inquiry.is_open(case)}
+
+
+async def case_inquiry_json(request: web.Request, actor: Actor, case_id: str
+                            ) -> dict[str, Any]:
+    """The `inquiry` field of a case as staff see it."""
+    case, inquiry = await request.app[INQUIRIES].of_case(actor, case_id)
+    return _inquiry_json(request.app[SETTINGS], case, inquiry)
+
+
+def invite_digits(body: Body) -> dict[str, str]:
+    """The digits an invitation carries, checked before anyone is invited."""
+    digits = {name: body.opt_text(name) for name in INVITE_DIGITS}
+    for name, value in digits.items():
+        if value:
+            last4(value, name)
+    return {name: value for name, value in digits.items() if value is not None}
+
+
+async def set_invited_digits(request: web.Request, actor: Actor, hearing_id: str,
+                             participant_id: str, digits: dict[str, str]) -> None:
+    if digits:
+        await request.app[INQUIRIES].set_digits_at(actor, hearing_id, participant_id,
+                                                   **digits)
 
 
 def progress_json(request: web.Request, progress: Progress) -> dict[str, Any]:

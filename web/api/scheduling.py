@@ -8,6 +8,7 @@ from hearings.cases import CaseType
 from hearings.commands import CreateCourt, CreateSite, OpenCase
 from hearings.courts import SiteKind
 from hearings.values import member
+from web.api.inquiry import INQUIRIES, case_inquiry_json
 from web.auth import staff_for
 from web.keys import SERVICES, SETTINGS
 from web.payloads import read_body
@@ -28,7 +29,9 @@ CASE = {"type": "object", "required": ["court_id", "case_type", "title"], "prope
     "number": {"type": "string", "example": "(2026)渝0113民初1234号"},
     "procedure": {"type": "string", "example": "民特",
                   "description": "without 'number': allot the next number of this procedure"},
-    "year": {"type": "integer"}}}
+    "year": {"type": "integer"},
+    "juvenile": {"type": "boolean", "description": "a juvenile case: its progress inquiry "
+                 "is off until a clerk turns it on"}}}
 
 
 @routes.route("POST", "/api/courts", summary="Register a court (an administrator without a "
@@ -79,6 +82,8 @@ async def open_case(request: web.Request) -> web.Response:
         case_type=member(CaseType, body.text("case_type"), "case_type"),
         title=body.text("title"), number=body.opt_text("number"),
         procedure=body.opt_text("procedure"), year=body.opt_int("year")))
+    if body.flag("juvenile"):  # before its inquiry code is ever shown
+        case = (await request.app[INQUIRIES].configure(actor, case.id, juvenile=True))[0]
     return web.json_response(case_json(case), status=201)
 
 
@@ -88,4 +93,5 @@ async def get_case(request: web.Request) -> web.Response:
     actor = await staff_for(request)
     case, hearings = await request.app[SERVICES].scheduling.case(
         actor, request.match_info["case_id"])
-    return web.json_response({**case_json(case), "hearing_ids": [h.id for h in hearings]})
+    return web.json_response({**case_json(case), "hearing_ids": [h.id for h in hearings],
+                              "inquiry": await case_inquiry_json(request, actor, case.id)})
