@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
+from hearings.access import CALLER
 from hearings.actors import Actor
 from hearings.cases import CONFIRMATION_CODE, Case, CaseNumber, CaseType
 from hearings.confirmation import (
@@ -357,7 +358,8 @@ class Confirmations:
                 await uow.audit.append(actor.label, "document.read", document.hearing_id, {
                     "document_id": document.id, "kind": document.kind.value,
                     "grounds": f"{document_action(document.kind)} as {actor.staff_role}",
-                    "reason": reason, "sha256": document.sha256})
+                    "reason": reason, "sha256": document.sha256}
+                    | ({"address": caller.address} if (caller := CALLER.get()) else {}))
                 await uow.commit()
         return document, data
 

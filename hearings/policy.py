@@ -104,6 +104,8 @@ RULES: dict[str, Rule] = {
     "confirmation.roster": _r(SCHEDULERS),
     "confirmation.take": _r({J}),  # and on the duty roster (Confirmations.take)
     "confirmation.stats": _r(SCHEDULERS),
+    # Who read which recording or document, when, from where, why (hearings/access_log.py).
+    "access_log.read": _r(SCHEDULERS),
     # Accounts (hearings/accounts.py): a court's administrator manages that court's staff.
     "staff.list": _r({A}, scope=Scope.OWN),
     "staff.manage": _r({A}),  # create, reset a password, disable, enable

@@ -82,8 +82,10 @@ def _term(raw: str | None, name: str) -> str | None:
 async def _audit(request: web.Request, actor: Actor, action: str, hearing_id: str | None,
                  payload: dict[str, Any]) -> None:
     async with request.app[SERVICES].uow() as uow:
+        # From where: the client's address (web/forwarded.py), for the access log.
         await uow.audit.append(actor.label, action, hearing_id,
-                               {k: v for k, v in payload.items() if v is not None})
+                               {k: v for k, v in payload.items() if v is not None}
+                               | {"address": request.remote})
         await uow.commit()
 
 
