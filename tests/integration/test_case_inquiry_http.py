@@ -166,3 +166,15 @@ async def test_digits_given_at_the_invitation_and_a_case_opened_juvenile(
     assert r.status == 201, await r.text()
     juvenile = await (await client.get(f"/api/cases/{(await r.json())['id']}")).json()
     assert (juvenile["inquiry"]["juvenile"], juvenile["inquiry"]["open"]) == (True, False)
+
+
+async def test_the_page_speaks_english_when_asked(client: Client, services: Services) -> None:
+    _, _, code = await prepared(client, services)
+    english = {"Accept-Language": "en"}
+    page = await client.post("/inquiry", data={"code": code, "digits": "5678"},
+                             headers=english)
+    html = await page.text()
+    assert page.status == 200 and "Case progress inquiry" in html
+    assert "Hearing scheduled" in html and "案件进度查询" not in html
+    status, body = await ask(client, code, "5678")
+    assert status == 200 and body["stage_label"] == "庭审已排期"  # Chinese first
