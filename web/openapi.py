@@ -136,6 +136,20 @@ SCHEMAS: dict[str, Any] = {
         "id": {"type": "string"}, "document_id": {"type": "string"},
         "recipient": {"type": "string"}, "how": {"enum": ["screen", "print", "download"]},
         "sha256": {"type": "string"}, "at": {"type": "string", "format": "date-time"}}},
+    "AccessLogPage": {"type": "object", "description": "who read which recording or "
+                      "document, when, from where, why (newest first)", "properties": {
+        "total": {"type": "integer"}, "offset": {"type": "integer"},
+        "limit": {"type": "integer"},
+        "entries": {"type": "array", "items": {"type": "object", "properties": {
+            "seq": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
+            "action": {"enum": ["recording.streamed", "recording.packaged",
+                                "recording.verified", "document.read"]},
+            "actor": {"type": "string"}, "person": {"type": "string"},
+            "role": {"type": ["string", "null"]}, "hearing_id": {"type": ["string", "null"]},
+            "case_id": {"type": ["string", "null"]},
+            "case_number": {"type": ["string", "null"]}, "target": {"type": "string"},
+            "address": {"type": ["string", "null"]},
+            "reason": {"type": ["string", "null"]}}}}}},
     "CaseInquiry": {"type": "object", "description": "One Case, One Code (一案一码)",
                     "properties": {
         "case_id": {"type": "string"}, "code": {"type": "string", "example": "7KQ2-M9XD-4HFT"},

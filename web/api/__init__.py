@@ -1,8 +1,10 @@
 """The JSON API: sessions, scheduling, hearings. Each module registers its own routes."""
 
 from web.api import (
+    access_log,
     accounts,
     documents,
+    electronic_service,
     hearings,
     inquiry,
     mediations,
@@ -16,6 +18,7 @@ from web.api import (
 
 ROUTES = [system.routes, session.routes, scheduling.routes, hearings.routes,
           recordings.routes, mediations.routes, documents.routes,
-          notifications.routes, records.routes, accounts.routes, inquiry.routes]
+          notifications.routes, records.routes, accounts.routes, inquiry.routes,
+          access_log.routes, electronic_service.routes]
 
 __all__ = ["ROUTES"]
