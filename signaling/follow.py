@@ -3,9 +3,11 @@
 Registered by the wiring place (web/app.py; the tests' fixtures likewise) with
 `follow(bus, signaling)`. Whichever path changed the hearing — a judge's socket, the REST
 API, the system — the room hears it the same way, after the commit: everyone gets
-`hearing.state`; a hearing that is over (closed, cancelled) is final, so every connection
-on every process is told `hearing.closed` and let go, a moment after the command's own
-answer has gone out.
+`hearing.state` (and `recording.state` when the recording moved); a hearing that is over
+(closed, cancelled) is final, so every connection on every process is told
+`hearing.closed` and let go, a moment after the command's own answer has gone out.
+Subscribed after the recording driver (create_app), so the room hears `recording.state`
+once the recorders have started, paused or stopped.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from hearings.bus import Bus
-from hearings.events import HearingChanged
+from hearings.events import HearingChanged, RecordingChanged
 from signaling.hub import rooms
 
 if TYPE_CHECKING:
@@ -41,4 +43,11 @@ def follow(bus: Bus, signaling: Signaling) -> None:
             hub.spawn(hub.evict_all(hid, "hearing.closed", {"reason": "hearing_closed"},
                                     delay=CLOSE_DELAY_S))
 
+    async def recording_changed(event: RecordingChanged) -> None:
+        hid = event.hearing_id
+        await hub.emit(rooms.everyone(hid), "recording.state", {
+            "hearing_id": hid, "state": event.state.value, "previous": event.previous.value,
+            "because": event.because, "by": event.by})
+
     bus.subscribe(HearingChanged, hearing_changed)
+    bus.subscribe(RecordingChanged, recording_changed)

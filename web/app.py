@@ -79,7 +79,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> web.A
         media_answer=_media_answer(app, media) if settings.media_enabled else None,
         media_hangup=_media_hangup(media) if settings.media_enabled else None)
     app[SIGNALING] = signaling
-    follow(bus, signaling)
+    follow(bus, signaling)  # after the driver: the room hears of what the recorders did
     if settings.redis_url:  # the other processes' events reach `everywhere` subscribers
         app.cleanup_ctx.append(relay_ctx(settings.redis_url, bus))
     app.cleanup_ctx.append(_database_ctx(database, bus))

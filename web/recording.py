@@ -2,8 +2,10 @@
 come back as audited state changes and alerts, and a closed hearing is composed and sealed.
 
 `RecordingDriver` is the seam between three packages that must not import each other:
-hearings publishes `RecordingChanged`, media reports `RecordingEvent`, signaling pushes
-what clients must see. Only web knows all three.
+hearings publishes `RecordingChanged` on the bus (the driver subscribes to it in
+create_app), media reports `RecordingEvent`, signaling pushes what clients must see (the
+media's alerts through `publish`; `recording.state` follows the bus itself,
+signaling/follow.py). Only web knows all three.
 """
 
 from __future__ import annotations
@@ -89,9 +91,7 @@ class RecordingDriver:
                     del self._failing[key]
                 await media.stop(event.hearing_id)
                 self._spawn(self._finish(event.hearing_id))
-        await self._push(event.hearing_id, "recording.state", {
-            "state": event.state.value, "previous": event.previous.value,
-            "because": event.because, "by": event.by}, "everyone")
+        # The room hears `recording.state` from signaling's own subscriber, next on the bus.
 
     async def align(self, hearing_id: str) -> None:
         """Before a participant's media is answered: a recorder that restarted (or never saw
