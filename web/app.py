@@ -39,6 +39,7 @@ from web.keys import (
 from web.labels import ROLES
 from web.notifiers import notifier_from_settings, outbox_ctx
 from web.pages import PAGES, STATIC_DIR, TEMPLATES, make_environment
+from web.pages_access_log import ACCESS_LOG_PAGES
 from web.pages_accounts import ACCOUNT_PAGES, password_change_gate
 from web.pages_inquiry import INQUIRY_PAGES
 from web.pages_mediation import MEDIATION_PAGES
@@ -94,6 +95,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> web.A
     app.add_routes(MEDIATION_PAGES)
     app.add_routes(ACCOUNT_PAGES)
     app.add_routes(INQUIRY_PAGES)
+    app.add_routes(ACCESS_LOG_PAGES)
     app.router.add_static("/static/", STATIC_DIR, name="static")
     return app
 
