@@ -317,7 +317,7 @@ class Confirmations:
                     f"{p.name}：您申请司法确认的调解协议，{app.case_number}"
                     f"{'已裁定确认有效' if app.decision == 'confirmed' else '已裁定驳回申请'}。"
                     f"请凭参与码查看、下载：{document_url(document.id)}",
-                    document_id=document.id))
+                    document_id=document.id, address=p.service_address))
             document.deliver()
             await uow.audit.append("system:yunting", "document.delivered", hearing.id, {
                 "document_id": document.id, "sha256": document.sha256,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -11,7 +12,20 @@ from hearings.identity import new_id, utcnow
 from hearings.states import PARTICIPANT, ParticipantState
 from hearings.values import member, text
 
-__all__ = ["HOST_ROLES", "PUBLISHING_ROLES", "Participant", "Role"]
+__all__ = ["HOST_ROLES", "PUBLISHING_ROLES", "Participant", "Role", "valid_email"]
+
+# An address a mail relay will take: one @, a dotted domain, no spaces or angle brackets
+# (nothing that could break out of a header); 254 characters at most (RFC 5321).
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def valid_email(value: object) -> str | None:
+    """A participant's e-mail address, checked (None or "" for none)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 254 or not _EMAIL.fullmatch(value):
+        raise InvalidInput("email must be an e-mail address like name@example.cn")
+    return value
 
 
 class Role(StrEnum):
@@ -54,11 +68,26 @@ class Participant:
     mute_locked: bool = False
     id: str = field(default_factory=new_id)
     invited_at: datetime = field(default_factory=utcnow)
+    # Contact for electronic service (电子送达): used only with the party's consent.
+    email: str | None = None
+    consent_electronic_service: bool = False
 
     def __post_init__(self) -> None:
         self.name = text(self.name, "name")
+        self.email = valid_email(self.email)
         self.role = member(Role, self.role, "role")
         self.state = member(ParticipantState, self.state, "state")
+
+    @property
+    def service_address(self) -> str | None:
+        """Where documents may be served by e-mail: only with the party's consent."""
+        return self.email if self.consent_electronic_service else None
+
+    def set_contact(self, email: object, consent: object) -> None:
+        if not isinstance(consent, bool):
+            raise InvalidInput("consent_electronic_service must be true or false")
+        self.email = valid_email(email)
+        self.consent_electronic_service = consent
 
     @property
     def is_host(self) -> bool:

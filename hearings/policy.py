@@ -96,6 +96,8 @@ RULES: dict[str, Rule] = {
     "recording.read.trial": _r(TRIAL_STAFF),  # stream, verify, package
     "recording.read.mediation": _r(ANY_STAFF),
     "notification.read": _r(ANY_STAFF),
+    "notification.resend": _r(SCHEDULERS),  # an undelivered notification back in the queue
+    "participant.contact": _r(SCHEDULERS),  # a party's e-mail, consent to electronic service
     "mediation.read": _r(ANY_STAFF, participants=EVERY_SEAT),
     "mediation.conduct": _r(mediator=True),  # draft, start signing, apply, withdraw
     "mediation.refuse": _r(participants=PARTY_ROLES),

@@ -18,7 +18,7 @@ from hearings.confirming import Confirmations
 from hearings.control import Control
 from hearings.events import HearingChanged
 from hearings.mediating import Mediations
-from hearings.notify import Outbox
+from hearings.notify import Backoff, Outbox
 from hearings.ports import Documents, Notifier, RoomEvents, UnitOfWork
 from hearings.records import Records
 from hearings.room import Room
@@ -91,7 +91,8 @@ def bootstrap(settings: Settings, database: Database, *, bus: Bus | None = None,
         audit_key=key,
         mediations=mediations,
         confirmations=Confirmations(uow, documents, events, mediations, court_tz=court_tz),
-        outbox=Outbox(uow, notifier),
+        outbox=Outbox(uow, notifier, Backoff(timedelta(seconds=settings.notify_backoff_seconds),
+                                              settings.notify_max_attempts)),
         records=records,
         documents=documents,
         accounts=Accounts(uow, Argon2Passwords()),

@@ -118,6 +118,15 @@ class Settings:
     notify_webhook_url: str = ""  # empty: notifications wait in the outbox table
     notify_webhook_token: Secret | None = None  # sent as "Authorization: Bearer ..."
     notify_interval_seconds: float = 10.0
+    notify_backoff_seconds: float = 30.0  # a failed send waits this ×2^(n-1) (+ jitter)
+    notify_max_attempts: int = 8  # then the notification is undelivered until a clerk resends
+    # Electronic service by e-mail (web/mail.py): the court's mail relay, or none.
+    smtp_host: str = ""  # empty: no e-mail; notifications go to the gateway only
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: Secret | None = None
+    smtp_from: str = "noreply@yunting.invalid"
+    smtp_starttls: bool = True
     _source: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod

@@ -160,6 +160,9 @@ participants = sa.Table(
     sa.Column("muted", sa.Boolean(), nullable=False),
     sa.Column("mute_locked", sa.Boolean(), nullable=False),
     sa.Column("invited_at", UTCDateTime(), nullable=False),
+    sa.Column("email", sa.String(254)),
+    sa.Column("consent_electronic_service", sa.Boolean(), nullable=False,
+              server_default=sa.false()),
     _row_version(),
 )
 join_tokens = sa.Table(
@@ -260,6 +263,10 @@ notifications = sa.Table(
     sa.Column("last_error", sa.String(500)),
     sa.Column("claimed_by", sa.String(32)),
     sa.Column("claimed_until", UTCDateTime()),
+    sa.Column("address", sa.String(254)),
+    sa.Column("delivery_token", sa.String(64), unique=True),
+    sa.Column("next_attempt_at", UTCDateTime()),
+    sa.Column("undelivered_at", UTCDateTime(), index=True),
 )
 hearing_records = sa.Table(
     "hearing_records", metadata, _id(),

@@ -270,17 +270,20 @@ class OutboxRepo(_Repo[Notification]):
         stmt = sa.select(Notification).where(t.c.sent_at.is_(None)).order_by(t.c.created_at)
         return await self._all(stmt.limit(limit))
 
-    async def claim(self, sender: str, until: datetime, limit: int) -> list[Notification]:
-        """Take up to `limit` unsent notifications nobody holds (or whose holder's lease ran
-        out) for `sender` until `until`; commit to make the claim visible to the others.
+    async def claim(self, sender: str, until: datetime, limit: int,
+                    now: datetime | None = None) -> list[Notification]:
+        """Take up to `limit` unsent notifications that are due (not backing off after a
+        failure, not given up on) and that nobody holds (or whose holder's lease ran out)
+        for `sender` until `until`; commit to make the claim visible to the others.
 
         PostgreSQL: the rows are locked as they are picked, skipping those another sender
         is claiming right now; the update checks again that nobody holds them, so two
         senders never get one row. SQLite has one writer at a time.
         """
         t = orm.notifications
-        now = utcnow()
-        free = sa.and_(t.c.sent_at.is_(None),
+        now = now or utcnow()
+        free = sa.and_(t.c.sent_at.is_(None), t.c.undelivered_at.is_(None),
+                       sa.or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= now),
                        sa.or_(t.c.claimed_until.is_(None), t.c.claimed_until < now))
         picked = (sa.select(t.c.id).where(free).order_by(t.c.created_at).limit(limit)
                   .with_for_update(skip_locked=True))
@@ -300,6 +303,15 @@ class OutboxRepo(_Repo[Notification]):
                 .where(t.c.id.in_(ids), t.c.claimed_by == sender, t.c.sent_at.is_(None))
                 .order_by(t.c.created_at).execution_options(populate_existing=True))
         return await self._all(stmt)
+
+    async def undelivered(self, court_id: str | None) -> list[Notification]:
+        """Notifications given up on after every attempt (of one court's hearings)."""
+        t, h, c = orm.notifications, orm.hearings, orm.cases
+        stmt = sa.select(Notification).where(t.c.undelivered_at.is_not(None))
+        if court_id is not None:
+            stmt = (stmt.join(h, h.c.id == t.c.hearing_id).join(c, c.c.id == h.c.case_id)
+                    .where(c.c.court_id == court_id))
+        return await self._all(stmt.order_by(t.c.undelivered_at))
 
     async def of_hearing(self, hearing_id: str) -> list[Notification]:
         t = orm.notifications

@@ -4,6 +4,7 @@ the happy path's bookkeeping and every edge case of issue 7, item 6."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
@@ -11,7 +12,7 @@ from hearings.actors import Actor
 from hearings.commands import ChangeHearing
 from hearings.confirmation import ApplicationState
 from hearings.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
-from hearings.notify import Notification, Outbox
+from hearings.notify import Backoff, Notification, Outbox
 from hearings.participants import Role
 from hearings.states import DocumentState, MediationState, ParticipantState
 from tests.integration.confirmation.conftest import (
@@ -252,8 +253,9 @@ async def test_the_outbox_is_sent_through_a_pluggable_notifier(world: World) -> 
     await world.confirmations.decide(scene.judge(0), app.id, "confirm", [], "")
     sms = FlakySms()
     assert await Outbox(world.uow).dispatch() == 0  # no notifier: the rows wait
-    assert await Outbox(world.uow, sms).dispatch() == 1
-    assert await Outbox(world.uow, sms).dispatch() == 1  # the failed one, retried
+    now_again = Backoff(base=timedelta(0))  # no wait before the retry
+    assert await Outbox(world.uow, sms, now_again).dispatch() == 1
+    assert await Outbox(world.uow, sms, now_again).dispatch() == 1  # the failed one, retried
     async with world.uow() as uow:
         rows = await uow.outbox.of_hearing(scene.hearing.id)
     assert all(r.sent_at is not None and r.channel == "sms" for r in rows)

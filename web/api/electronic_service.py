@@ -1,0 +1,70 @@
+"""Electronic service (电子送达) for the clerk: a party's e-mail and consent, the notifications
+that could not be delivered after every attempt, and resending one.
+
+Addresses are shown masked (z***@example.cn) in every answer; the full address is only
+ever written, never read back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from hearings.notify import Notification, mask_email
+from web.auth import staff_for
+from web.keys import SERVICES, SETTINGS
+from web.payloads import read_body
+from web.routing import ApiRoutes
+
+routes = ApiRoutes()
+
+CONTACT = {"type": "object", "required": ["consent_electronic_service"], "properties": {
+    "email": {"type": ["string", "null"], "maxLength": 254, "example": "zhang@example.cn",
+              "description": "null or empty: none"},
+    "consent_electronic_service": {"type": "boolean",
+                                   "description": "the party agreed to be served by e-mail"}}}
+
+
+def undelivered_json(note: Notification) -> dict[str, Any]:
+    return {
+        "id": note.id, "hearing_id": note.hearing_id, "recipient": note.recipient,
+        "recipient_name": note.recipient_name, "subject": note.subject,
+        "address": note.masked_address, "attempts": note.attempts,
+        "last_error": note.last_error, "created_at": note.created_at.isoformat(),
+        "undelivered_at": note.undelivered_at.isoformat() if note.undelivered_at else None,
+        "next_attempt_at": note.next_attempt_at.isoformat() if note.next_attempt_at else None,
+        "sent_at": note.sent_at.isoformat() if note.sent_at else None,
+    }
+
+
+@routes.route("GET", "/api/notifications/undelivered", summary="Notifications given up on "
+              "after every attempt, for the clerk's court (addresses masked)", tag="hearings")
+async def undelivered(request: web.Request) -> web.Response:
+    actor = await staff_for(request)
+    notes = await request.app[SERVICES].outbox.undelivered(actor)
+    return web.json_response({"notifications": [undelivered_json(n) for n in notes]})
+
+
+@routes.route("POST", "/api/notifications/{notification_id}/resend", summary="Put a "
+              "notification back in the queue with its attempts counted from zero (clerk)",
+              tag="hearings")
+async def resend(request: web.Request) -> web.Response:
+    actor = await staff_for(request)
+    note = await request.app[SERVICES].outbox.resend(actor, request.match_info["notification_id"])
+    return web.json_response(undelivered_json(note))
+
+
+@routes.route("PUT", "/api/hearings/{hearing_id}/participants/{participant_id}/contact",
+              summary="A party's e-mail and consent to electronic service (clerk; the answer "
+              "masks the address)", tag="hearings", body=CONTACT)
+async def set_contact(request: web.Request) -> web.Response:
+    actor = await staff_for(request)
+    body = await read_body(request, request.app[SETTINGS].max_request_bytes)
+    participant = await request.app[SERVICES].outbox.set_contact(
+        actor, request.match_info["hearing_id"], request.match_info["participant_id"],
+        body.raw("email"), body.raw("consent_electronic_service"))
+    return web.json_response({"participant_id": participant.id,
+                              "email": mask_email(participant.email),
+                              "consent_electronic_service":
+                                  participant.consent_electronic_service})
