@@ -43,13 +43,12 @@ SWITCH = {"type": "object", "properties": {
     "enabled": {"type": "boolean", "description": "the clerk's choice; a juvenile case is "
                 "off until it is set to true"},
     "juvenile": {"type": "boolean"}}}
-DIGITS = {"type": "object", "properties": {
+# What an invitation (POST /api/hearings/{id}/participants) may carry for the inquiry too.
+INVITE_DIGITS: dict[str, Any] = {
     "id_number_last4": {"type": "string", "example": "123X",
                         "description": "last 4 characters of the ID number; \"\" forgets"},
-    "phone_last4": {"type": "string", "example": "5678"}}}
-# What an invitation (POST /api/hearings/{id}/participants) may carry for the inquiry.
-INVITE_DIGITS = {"id_number_last4": DIGITS["properties"]["id_number_last4"],
-                 "phone_last4": DIGITS["properties"]["phone_last4"]}
+    "phone_last4": {"type": "string", "example": "5678"}}
+DIGITS = {"type": "object", "properties": INVITE_DIGITS}
 QUERY = {"type": "object", "required": ["code", "digits"], "properties": {
     "code": {"type": "string", "example": "7KQ2-M9XD-4HFT"},
     "digits": {"type": "string", "example": "5678",
