@@ -132,7 +132,8 @@ async def test_range_requests_return_the_right_bytes_and_seek(sealed: Court) -> 
     assert (await no_reason.json())["error"]["message"].startswith("'reason' is required")
     streamed = [e for e in await court.audit("recording.streamed")]
     assert len(streamed) == 7
-    assert streamed[1].payload == {"file": "composite.mp4", "reason": WHY, "range": "bytes=0-99"}
+    assert streamed[1].payload == {"file": "composite.mp4", "reason": WHY, "range": "bytes=0-99",
+                                   "address": "127.0.0.1"}  # from where (the access log)
 
 
 @pytest.mark.parametrize("name", [
