@@ -1,7 +1,7 @@
 """The judge's transitions over REST and over the socket: the room hears the same thing.
 
-One run per path on its own court (the real app, media off): the judge opens the doors and
-starts over the chosen path, then closes over the same path. Every event each socket
+One run per path on its own court (the real app, media off): the doors open, then the
+judge starts, pauses, resumes and closes over the chosen path (a Bearer join token for REST). Every event each socket
 receives from the start on is recorded; ids and times aside, the two runs must agree, and
 in both every participant is told `hearing.closed` and let go.
 """
@@ -56,6 +56,12 @@ async def _run(court: Court, over_rest: bool) -> dict[str, list[tuple[str, Any]]
     for c in clients.values():
         await c.wait("recording.state", lambda d: d["state"] == "recording")
         await c.wait("hearing.state", lambda d: d["state"] == "in_session")
+    assert await transition("pause") == "paused"
+    for c in clients.values():
+        await c.wait("recording.state", lambda d: d["state"] == "paused")
+    assert await transition("resume") == "in_session"
+    for c in clients.values():
+        await c.wait("hearing.state", lambda d: d["action"] == "resume")
     assert await transition("close") == "closed"
     for key, c in clients.items():
         assert (await c.wait("hearing.closed"))["reason"] == "hearing_closed", key
