@@ -1,0 +1,118 @@
+"""The clerk's side of electronic service over real HTTP (issue 18.2): a party's e-mail and
+consent (masked in every answer, never in the logs), the court's undelivered notifications,
+and a resend that the app's own outbox then delivers to a real SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from hearings.adapters.database import Database
+from hearings.identity import utcnow
+from hearings.notify import Notification
+from tests.conftest import AUDIT_KEY, Services
+from tests.factories import make_trial
+from web.app import create_app
+from web.keys import SERVICES
+from web.settings import Secret, Settings
+
+Client = TestClient[Any, Any]
+
+
+class Relay:
+    def __init__(self) -> None:
+        self.recipients: list[list[str]] = []
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.recipients.append(list(envelope.rcpt_tos))
+        return "250 OK"
+
+
+@pytest.fixture
+async def relay() -> AsyncIterator[tuple[Relay, int]]:
+    handler = Relay()
+    server = await asyncio.get_running_loop().create_server(
+        lambda: SMTP(handler, hostname="relay.test"), "127.0.0.1", 0)
+    yield handler, server.sockets[0].getsockname()[1]
+    server.close()
+    await server.wait_closed()
+
+
+@pytest.fixture
+async def client(database: Database, tmp_path: Any, relay: tuple[Relay, int],
+                 aiohttp_client: Callable[..., Awaitable[Client]]) -> Client:
+    settings = Settings(data_dir=tmp_path, audit_key=Secret(AUDIT_KEY.decode()),
+                        smtp_host="127.0.0.1", smtp_port=relay[1], smtp_starttls=False,
+                        notify_interval_seconds=3600)  # the test sends the outbox itself
+    app: web.Application = create_app(settings, database=database)
+    return await aiohttp_client(app)
+
+
+async def login(client: Client, username: str, password: str) -> dict[str, str]:
+    response = await client.post("/api/session", json={"username": username, "password": password})
+    assert response.status == 200, await response.text()
+    return {"X-CSRF-Token": str((await response.json())["csrf_token"])}
+
+
+async def test_the_clerk_records_contact_sees_undelivered_and_resends(
+        client: Client, services: Services, relay: tuple[Relay, int],
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)  # (DEBUG: the drivers echo SQL parameters)
+    trial, other = await make_trial(services), await make_trial(services)
+    witness = trial.people["witness"]
+    clerk = await login(client, trial.clerk.username, "clerk-password-1")
+    contact = f"/api/hearings/{trial.hearing.id}/participants/{witness.id}/contact"
+    r = await client.put(contact, json={"email": "liudashan@example.cn",
+                                        "consent_electronic_service": True}, headers=clerk)
+    assert r.status == 200, await r.text()
+    assert await r.json() == {"participant_id": witness.id, "email": "l***@example.cn",
+                              "consent_electronic_service": True}
+    r = await client.put(contact, json={"email": "not an address",
+                                        "consent_electronic_service": True}, headers=clerk)
+    assert r.status == 400
+
+    note = Notification(trial.hearing.id, witness.id, witness.name, "出庭通知", "请按时参加。",
+                        address="liudashan@example.cn", attempts=8, last_error="451",
+                        undelivered_at=utcnow() - timedelta(hours=1))
+    async with services.uow() as uow:
+        uow.outbox.add(note)
+        await uow.commit()
+
+    r = await client.get("/api/notifications/undelivered")
+    [listed] = (await r.json())["notifications"]
+    assert listed["id"] == note.id and listed["address"] == "l***@example.cn"
+    assert listed["attempts"] == 8
+
+    judge = await login(client, trial.judge.username, "judge-password-1")
+    r = await client.post(f"/api/notifications/{note.id}/resend", headers=judge)
+    assert r.status == 403  # resending is the clerk's (policy: notification.resend)
+    outsider = await login(client, other.clerk.username, "clerk-password-1")
+    r = await client.get("/api/notifications/undelivered")
+    assert (await r.json())["notifications"] == []  # another court's clerk sees none of it
+    r = await client.post(f"/api/notifications/{note.id}/resend", headers=outsider)
+    assert r.status == 403
+
+    clerk = await login(client, trial.clerk.username, "clerk-password-1")
+    r = await client.post(f"/api/notifications/{note.id}/resend", headers=clerk)
+    assert r.status == 200, await r.text()
+    resent = await r.json()
+    assert resent["attempts"] == 0 and resent["undelivered_at"] is None
+
+    assert await client.app[SERVICES].outbox.dispatch() == 1  # the app's e-mail channel
+    assert relay[0].recipients == [["liudashan@example.cn"]]
+    r = await client.get(f"/api/hearings/{trial.hearing.id}/notifications")
+    [sent] = (await r.json())["notifications"]
+    assert sent["channel"] == "email" and sent["sent_at"] is not None
+    assert (await (await client.get("/api/notifications/undelivered")).json()) == {
+        "notifications": []}
+    ours = [r.getMessage() for r in caplog.records if not r.name.startswith("mail.")]
+    assert not [m for m in ours if "liudashan" in m]  # never in yunting's logs (mail.*: the
+    # test's own relay, aiosmtpd, logs its envelopes)
