@@ -93,7 +93,8 @@ class ServerPeer:
         self.participant = participant
         self.settings = settings
         configuration = ice_configuration(settings.ice_servers, relay_only=settings.ice_relay_only,
-                                          turn=settings.turn, user=participant.participant_id)
+                                          turn=settings.turn,
+                                          user=f"server-{participant.participant_id}")
         self.pc = RTCPeerConnection(configuration)
         self.recorder: ParticipantRecorder | None = None
         self.closed = asyncio.Event()

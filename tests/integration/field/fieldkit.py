@@ -269,6 +269,16 @@ class PasswordRedis:
         self.proc = None
 
 
+# court_proc with logging to its log file at YUNTING_LOG_LEVEL (court_proc sets up none).
+_RUN_APP = """
+import logging, os, runpy, sys
+logging.basicConfig(level=os.environ.get("YUNTING_LOG_LEVEL", "WARNING"),
+                    format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+sys.argv = ["court_proc", sys.argv[1]]
+runpy.run_module("tests.integration.web.court_proc", run_name="__main__")
+"""
+
+
 class App:
     """One app process (`tests.integration.web.court_proc`: create_app from YUNTING_*)."""
 
@@ -285,7 +295,7 @@ class App:
                **{f"YUNTING_{k.upper()}": v for k, v in self.settings.items()}}
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "tests.integration.web.court_proc", str(self.port)],
+                [sys.executable, "-c", _RUN_APP, str(self.port)],
                 cwd=self.directory, env=env, stdout=out, stderr=subprocess.STDOUT)
 
     def wait_ready(self, within: float = 90) -> None:
