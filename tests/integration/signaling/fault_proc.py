@@ -13,6 +13,7 @@ from aiohttp import web
 
 from hearings.adapters.database import Database
 from signaling import create_signaling
+from signaling.follow import follow
 from tests.conftest import Services
 from tests.integration.signaling.conftest import make_config, room_services
 
@@ -27,10 +28,12 @@ def main() -> None:
     args = parser.parse_args()
     app = web.Application()
     db = Database(args.database_url)
+    services = Services(db)
     signaling = create_signaling(
         make_config(redis_url=args.redis_url, redis_channel=args.channel,
                     process_ttl_s=args.process_ttl),
-        room_services(Services(db)))
+        room_services(services))
+    follow(services.bus, signaling)  # the room hears the hearing's changes, as in the app
     signaling.attach(app)
 
     async def dispose(app: web.Application) -> None:
