@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from hearings.actors import Actor, require_staff
-from hearings.errors import PermissionDenied
+from hearings.errors import NotFound, PermissionDenied
 from hearings.identity import new_id, utcnow
 from hearings.participants import Participant
 from hearings.policy import court_filter, require
@@ -67,6 +67,10 @@ class Notification:
     next_attempt_at: datetime | None = None
     # Set once the attempts ran out: nobody sends it again unless a clerk resends it.
     undelivered_at: datetime | None = None
+    # The receipt: when the recipient first opened their delivery link, from where, with what.
+    opened_at: datetime | None = None
+    opened_from: str | None = None
+    opened_user_agent: str | None = None
     id: str = field(default_factory=new_id)
 
     @property
@@ -136,6 +140,26 @@ class Outbox:
             await uow.audit.append(actor.label, "notification.resend", hearing.id,
                                    {"notification_id": note.id})
             await uow.commit()
+            return note
+
+    async def open_delivery(self, token: str, client: str | None,
+                            user_agent: str | None) -> Notification:
+        """The recipient opened their delivery link: the first opening is the receipt (time,
+        client address, user agent), audited once; later openings change nothing."""
+        if not token or len(token) > 64:
+            raise NotFound("delivery", "(this link)")
+        async with self._uow() as uow:
+            note = await uow.outbox.by_token(token)
+            if note is None:
+                raise NotFound("delivery", "(this link)")
+            if note.opened_at is None:
+                note.opened_at = self._clock()
+                note.opened_from = (client or "")[:64] or None
+                note.opened_user_agent = (user_agent or "")[:300] or None
+                await uow.audit.append("system:yunting", "notification.opened", note.hearing_id,
+                                       {"notification_id": note.id,
+                                        "recipient": note.recipient})
+                await uow.commit()
             return note
 
     async def set_contact(self, actor: Actor, hearing_id: str, participant_id: str,

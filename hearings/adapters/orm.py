@@ -267,6 +267,9 @@ notifications = sa.Table(
     sa.Column("delivery_token", sa.String(64), unique=True),
     sa.Column("next_attempt_at", UTCDateTime()),
     sa.Column("undelivered_at", UTCDateTime(), index=True),
+    sa.Column("opened_at", UTCDateTime()),
+    sa.Column("opened_from", sa.String(64)),
+    sa.Column("opened_user_agent", sa.String(300)),
 )
 hearing_records = sa.Table(
     "hearing_records", metadata, _id(),

@@ -304,6 +304,12 @@ class OutboxRepo(_Repo[Notification]):
                 .order_by(t.c.created_at).execution_options(populate_existing=True))
         return await self._all(stmt)
 
+    async def by_token(self, delivery_token: str) -> Notification | None:
+        t = orm.notifications
+        found = await self._all(sa.select(Notification).where(
+            t.c.delivery_token == delivery_token))
+        return found[0] if found else None
+
     async def undelivered(self, court_id: str | None) -> list[Notification]:
         """Notifications given up on after every attempt (of one court's hearings)."""
         t, h, c = orm.notifications, orm.hearings, orm.cases

@@ -5,9 +5,12 @@ and a resend that the app's own outbox then delivers to a real SMTP server (aios
 from __future__ import annotations
 
 import asyncio
+import email
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
+from email import policy as email_policy
 from typing import Any
 
 import pytest
@@ -30,9 +33,15 @@ Client = TestClient[Any, Any]
 class Relay:
     def __init__(self) -> None:
         self.recipients: list[list[str]] = []
+        self.texts: list[str] = []
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         self.recipients.append(list(envelope.rcpt_tos))
+        assert isinstance(envelope.content, bytes)
+        message = email.message_from_bytes(envelope.content, policy=email_policy.default)
+        body = message.get_body(("plain",))
+        assert body is not None
+        self.texts.append(body.get_content())
         return "250 OK"
 
 
@@ -113,6 +122,25 @@ async def test_the_clerk_records_contact_sees_undelivered_and_resends(
     assert sent["channel"] == "email" and sent["sent_at"] is not None
     assert (await (await client.get("/api/notifications/undelivered")).json()) == {
         "notifications": []}
+
+    # The link in the e-mail opens the notice and records the receipt, once.
+    [link] = re.findall(r"https?://\S+/served/\S+", relay[0].texts[0])
+    path = link.split("://", 1)[1].split("/", 1)[1]
+    r = await client.get("/" + path, headers={"User-Agent": "VillagePhone/1.0"})
+    assert r.status == 200
+    page = await r.text()
+    assert "出庭通知" in page and "已送达" in page
+    async with services.uow() as uow:
+        opened = await uow.outbox.get(note.id)
+    assert opened.opened_at is not None and opened.opened_from == "127.0.0.1"
+    assert opened.opened_user_agent == "VillagePhone/1.0"
+    r = await client.get("/" + path, headers={"User-Agent": "Other/2"})
+    assert r.status == 200
+    async with services.uow() as uow:
+        again = await uow.outbox.get(note.id)
+    assert (again.opened_at, again.opened_user_agent) == (opened.opened_at, "VillagePhone/1.0")
+    assert (await client.get("/served/not-a-real-token")).status == 404
+
     ours = [r.getMessage() for r in caplog.records if not r.name.startswith("mail.")]
     assert not [m for m in ours if "liudashan" in m]  # never in yunting's logs (mail.*: the
     # test's own relay, aiosmtpd, logs its envelopes)

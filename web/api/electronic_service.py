@@ -7,12 +7,14 @@ ever written, never read back.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from aiohttp import web
 
 from hearings.notify import Notification, mask_email
 from web.auth import staff_for
+from web.i18n import negotiate, translations
 from web.keys import SERVICES, SETTINGS
 from web.payloads import read_body
 from web.routing import ApiRoutes
@@ -35,7 +37,35 @@ def undelivered_json(note: Notification) -> dict[str, Any]:
         "undelivered_at": note.undelivered_at.isoformat() if note.undelivered_at else None,
         "next_attempt_at": note.next_attempt_at.isoformat() if note.next_attempt_at else None,
         "sent_at": note.sent_at.isoformat() if note.sent_at else None,
+        "opened_at": note.opened_at.isoformat() if note.opened_at else None,
     }
+
+
+@routes.route("GET", "/served/{token}", summary="A recipient's delivery link (from their "
+              "e-mail): the first opening records the receipt (time, address, user agent); "
+              "the page shows the notice", tag="hearings", auth="none", produces="text/html",
+              answers=(404,))
+async def served(request: web.Request) -> web.Response:
+    note = await request.app[SERVICES].outbox.open_delivery(
+        request.match_info["token"], request.remote, request.headers.get("User-Agent"))
+    _ = translations(negotiate(request)).gettext
+    assert note.opened_at is not None
+    page = f"""<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>{html.escape(_("Delivery received"))}</title></head>
+<body><main>
+<h1>{html.escape(note.subject)}</h1>
+<p style="white-space: pre-line">{html.escape(note.body)}</p>
+<p>{html.escape(_("This notice has been served on you; the time you first opened it is "
+                   "kept as the receipt."))}</p>
+<p>{html.escape(_("Received at"))}: <time datetime="{note.opened_at.isoformat()}">{
+    note.opened_at.isoformat(timespec="seconds")}</time></p>
+</main></body></html>
+"""
+    return web.Response(text=page, content_type="text/html",
+                        headers={"Cache-Control": "no-store"})
 
 
 @routes.route("GET", "/api/notifications/undelivered", summary="Notifications given up on "
