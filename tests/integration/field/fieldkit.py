@@ -148,7 +148,7 @@ class Coturn:
         self.port = free_port(host=listen)
         self.tls_port = free_port(host=listen)
         low = 20000 + (os.getpid() * 7) % 30000
-        self.relay_ports = (low, low + 39)
+        self.relay_ports = (low, low + 199)
         self.log = directory / "coturn.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
