@@ -53,7 +53,7 @@ async def flow(database: Database, tmp_path: Path, aiohttp_server: Any,
     settings = Settings(data_dir=tmp_path, audit_key=Secret(AUDIT_KEY.decode()),
                         allowed_origins=(ORIGIN,), media_enabled=False,
                         notify_webhook_url=gateway[1], notify_webhook_token=Secret("t0ken"),
-                        notify_interval_seconds=0.1)
+                        notify_interval_seconds=0.1, notify_backoff_seconds=0.05)
     app = create_app(settings, database=database)
     server = await aiohttp_server(app, host="127.0.0.1")
     flow = Flow(f"http://127.0.0.1:{server.port}", app[SERVICES])
