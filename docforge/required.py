@@ -16,11 +16,13 @@ from typing import Any
 
 from .labels import LABELS
 
-__all__ = ["EFILE", "REQUIRED", "Requirement", "document_kind", "kind_problems"]
+__all__ = ["ACCESS_LOG", "EFILE", "REQUIRED", "Requirement", "document_kind", "kind_problems"]
 
 SEAL_FIELD = "court_seal"
 EFILE = "case_efile"
 EFILE_TITLE = "电子卷宗"
+ACCESS_LOG = "access_log"  # a court's access log (docforge.access_report)
+ACCESS_LOG_TITLE = "访问日志"
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ REQUIRED: dict[str, Requirement] = {
     "interrogation_record": Requirement(0, ("clerk", "judge")),
     "proof_of_service": Requirement(1, ("server",), handwritten=False),
     EFILE: Requirement(0, (), locked=True),
+    ACCESS_LOG: Requirement(0, (), locked=True),
 }
 
 
@@ -59,6 +62,8 @@ def document_kind(title: str) -> str | None:
     """The kind whose label (zh or en) starts the title ``"<label> <case number>"``."""
     if title.startswith(EFILE_TITLE + " "):
         return EFILE
+    if title.startswith(ACCESS_LOG_TITLE + " "):
+        return ACCESS_LOG
     matches = [(len(label), kind) for labels in LABELS.values() for kind, label in labels.items()
                if kind in REQUIRED and title.startswith(label + " ")]
     return max(matches)[1] if matches else None

@@ -7,11 +7,13 @@ reading the log is itself audited.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +29,7 @@ from web.api.access_log import safe_cell
 from web.app import create_app
 from web.archive import RecordingArchive
 from web.bootstrap import Services
-from web.keys import SERVICES
+from web.keys import FORGE, SERVICES
 from web.settings import Secret, Settings
 
 Client = TestClient[Any, Any]
@@ -201,3 +203,33 @@ def test_cells_that_would_be_formulas_are_quoted() -> None:
     assert [safe_cell(v) for v in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "ok",
                                    None, 3)] == [
         "'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tx", "'\rx", "ok", "", "3"]
+
+
+async def _tool(*args: str) -> str:
+    process = await asyncio.create_subprocess_exec(
+        *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await process.communicate()
+    return out.decode(errors="replace")
+
+
+async def test_sealed_pdf_export(log: Log, tmp_path: Path) -> None:
+    await _accesses(log)
+    court = log.a.court.id
+    r = await log.get("clerk_a", f"/api/courts/{court}/access-log.pdf", person="李明")
+    assert r.status == 200, await r.text()
+    assert r.headers["Content-Type"] == "application/pdf"
+    data = await r.read()
+    forge = log.client.app[FORGE]
+    report = await forge.averify(data)
+    assert report.ok, report
+    assert report.kind == "access_log"
+    fields = [s.field for s in report.signatures]  # sealed, then timestamped
+    assert fields[0] == "court_seal" and fields[1].startswith("Timestamp") and len(fields) == 2
+    path = tmp_path / "access-log.pdf"
+    await asyncio.to_thread(path.write_bytes, data)
+    text = "".join((await _tool("pdftotext", str(path), "-")).split())  # cells wrap
+    for shown in (WHY_STREAM, "203.0.113.7", log.a.case.number, "审判员李明", "seg-1.mkv"):
+        assert "".join(shown.split()) in text, (shown, text)
+    assert "Signature is Valid" in await _tool("pdfsig", str(path))
+    r = await log.get("clerk_b", f"/api/courts/{court}/access-log.pdf")
+    assert r.status == 403

@@ -13,7 +13,7 @@ import pytest
 from docforge.biometric import SignerIdentity
 from docforge.forge import DocumentForge
 from docforge.pdf import render_pdf
-from docforge.required import EFILE, REQUIRED, document_kind
+from docforge.required import ACCESS_LOG, EFILE, REQUIRED, document_kind
 from docforge.samples import sample
 from docforge.schema import from_json
 from docforge.trust import TrustRoots, fingerprint, installed_trust
@@ -102,6 +102,7 @@ def test_trust_is_exactly_what_is_given(forge: DocumentForge, application: bytes
     ("调解协议书 x", "mediation_agreement"),
     ("讯问笔录 x", "interrogation_record"),
     ("电子卷宗 (2026)渝0112民特123号", EFILE),
+    ("访问日志 重庆市渝北区人民法院", ACCESS_LOG),
     ("民事裁定书", None),  # no case number: not a title docforge wrote
     ("起诉状 x", None),
     ("", None),
@@ -113,5 +114,5 @@ def test_the_kind_comes_from_the_sealed_title(title: str, kind: str | None) -> N
 def test_every_kind_has_a_requirement() -> None:
     from docforge.viewmodels import KINDS
 
-    assert set(KINDS) | {EFILE} == set(REQUIRED)
+    assert set(KINDS) | {EFILE, ACCESS_LOG} == set(REQUIRED)
     assert REQUIRED["confirmation_ruling"].describe() == "court seal, judge"
