@@ -32,6 +32,7 @@ def test_the_clerk_filters_the_access_log_by_person(
     streamed = judge.request.get(f"/api/recordings/{hearing_id}/files/seg-e2e.mkv",
                                  params={"reason": WHY})
     assert streamed.ok, streamed.text()
+    assert judge.request.get("/clerk/access-log").status == 403  # not a judge's page
 
     page = staff_page("clerk", "/hearings")
     page.get_by_test_id("nav-access-log").click()
@@ -60,4 +61,7 @@ def test_the_clerk_filters_the_access_log_by_person(
         page.get_by_test_id("access-log-csv").click()
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert WHY in text and "seg-e2e.mkv" in text
+    with page.expect_download() as sealed:
+        page.get_by_test_id("access-log-pdf").click()
+    assert Path(sealed.value.path()).read_bytes().startswith(b"%PDF")
     assert not page.errors, page.errors

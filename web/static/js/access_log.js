@@ -51,6 +51,7 @@ function row(entry) {
 async function load() {
   const params = filters();
   $("access-log-csv").href = `${base()}.csv?${params}`;
+  $("access-log-pdf").href = `${base()}.pdf?${params}`;
   params.set("offset", String(offset));
   params.set("limit", String(PAGE));
   try {
