@@ -75,6 +75,13 @@ SCHEMAS: dict[str, Any] = {
                             "description": "why no composite was made, if it was not"},
         "duration": {"type": ["number", "null"], "description": "seconds"},
         "files": {"type": "array", "items": {"$ref": "#/components/schemas/RecordingFile"}}}},
+    "RecordingFailing": {"type": "object", "required": ["hearing_id", "failing"], "properties": {
+        "hearing_id": {"type": "string"},
+        "failing": {"type": "array", "items": {"type": "object", "properties": {
+            "participant_id": {"type": "string"},
+            "reason": {"type": ["string", "null"],
+                       "description": "connection_lost, media_timeout, writer_error…"},
+            "since": {"type": ["number", "null"], "description": "Unix time"}}}}}},
     "VerificationReport": {"type": "object", "properties": {
         "ok": {"type": "boolean"}, "hearing_id": {"type": "string"},
         "files_checked": {"type": "integer"},

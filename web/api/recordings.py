@@ -32,10 +32,11 @@ from hearings.states import RecordingState
 from hearings.values import text
 from media.errors import PackageError
 from web.archive import RecordingArchive, audit_extract, find_hearings, signed_documents
-from web.auth import staff_for
+from web.auth import actor_for, staff_for
 from web.errors import ApiError
 from web.keys import FORGE, SERVICES, SETTINGS
 from web.payloads import read_body
+from web.recording import interruptions
 from web.representations import hearing_json
 from web.routing import ApiRoutes
 
@@ -165,6 +166,24 @@ async def verification(request: web.Request) -> web.Response:
     body = asdict(report) | {"ok": report.ok}
     body.pop("path")  # a server path tells the client nothing
     return web.json_response(body)
+
+
+@routes.route("GET", "/api/recordings/{hearing_id}/failing",
+              summary="Whose recording is failing now, why and since when (the judge's banner)",
+              tag="recordings", result="RecordingFailing")
+async def failing(request: web.Request) -> web.Response:
+    """The live hearing's open interruptions, from the audit log (every process writes
+    them there), so a console opened or reloaded while someone is failing names them —
+    the `recording.alert` events that told it first went to the page that was open then."""
+    hearing_id = request.match_info["hearing_id"]
+    actor = await actor_for(request, hearing_id)
+    services = request.app[SERVICES]
+    hearing = await services.scheduling.hearing(actor, hearing_id, "recording.control")
+    async with services.uow() as uow:
+        entries = await uow.audit.entries(hearing.id)
+    open_ = [{"participant_id": i["participant_id"], "reason": i["reason"], "since": i["from"]}
+             for i in interruptions(entries) if i["to"] is None]
+    return web.json_response({"hearing_id": hearing.id, "failing": open_})
 
 
 @routes.route("POST", "/api/recordings/{hearing_id}/package",

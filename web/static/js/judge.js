@@ -32,6 +32,31 @@ let recordingState = null;
 // banner names each of them and clears when the last is recorded again (issue 13.8).
 const failing = new Map();
 let acknowledged = false;  // the judge hid the banner: shown again on the next alert
+let alertSeq = 0;
+const recoveredAt = new Map();  // participant id → alertSeq of their last recording.recovered
+
+/**
+ * A console opened or reloaded while someone's recording fails has missed the alerts:
+ * ask who is failing (the audit log's open interruptions). One recovered meanwhile stays
+ * recovered.
+ */
+async function loadFailing() {
+  const asked = alertSeq;
+  const headers = root.dataset.token ? { Authorization: `Bearer ${root.dataset.token}` } : {};
+  try {
+    const response = await fetch(`/api/recordings/${encodeURIComponent(root.dataset.hearingId)}/failing`,
+      { headers, credentials: "same-origin" });
+    if (!response.ok) return;
+    const body = await response.json();
+    for (const f of body.failing || []) {
+      if ((recoveredAt.get(f.participant_id) || -1) > asked || failing.has(f.participant_id)) continue;
+      failing.set(f.participant_id, f);
+    }
+    showFailing();
+  } catch (e) {
+    console.warn("who is failing: not known", e);  // the next alerts name them
+  }
+}
 
 const say = (text, kind = "info") => flash($("page-message"), text, kind);
 const nameOf = (id) => people.find((p) => p.id === id)?.name || waiting.find((p) => p.id === id)?.name || null;
@@ -58,6 +83,7 @@ socket.on("snapshot", (s) => {
   muted = !!s.you?.muted;
   showHearing();
   showRecording(hearing.recording_state);
+  if (hearing.recording_state === "failed") loadFailing();
   showFailing();
   showPeople();
   showDuplicates(s.duplicates || []);
@@ -82,6 +108,7 @@ socket.on("recording.alert", (a) => {
   showFailing(true);
 });
 socket.on("recording.recovered", (a) => {
+  recoveredAt.set(a.participant_id, ++alertSeq);
   if (!failing.delete(a.participant_id)) return;
   say(t("{who}: recorded again (missing {seconds} s)", { who: whoIs(a), seconds: Math.round(a.gap_seconds || 0) }));
   showFailing();
