@@ -73,7 +73,7 @@ def _start(data_dir: Path, port: int, log: Path) -> subprocess.Popen[str]:
             cwd=ROOT, stdout=subprocess.PIPE, stderr=err, text=True)
     assert proc.stdout is not None
     if proc.stdout.readline().strip() != "ready":
-        proc.kill()
+        _stop(proc)
         raise AssertionError(f"the server did not start:\n{log.read_text()}")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -82,8 +82,16 @@ def _start(data_dir: Path, port: int, log: Path) -> subprocess.Popen[str]:
                 return proc
         except requests.ConnectionError:
             time.sleep(0.1)
-    proc.kill()
+    _stop(proc)
     raise AssertionError(f"the server did not answer:\n{log.read_text()}")
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    """Kill a server that did not come up, and reap it (an unreaped child is a warning)."""
+    proc.kill()
+    proc.wait(timeout=20)
+    if proc.stdout is not None:
+        proc.stdout.close()
 
 
 def _real_ids(base: str, cookies: dict[str, str], links: dict[str, Any]) -> dict[str, list[str]]:
