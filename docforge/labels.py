@@ -17,6 +17,21 @@ LABELS: dict[str, dict[str, str]] = {
         "hearing_record": "庭审笔录",
         "interrogation_record": "讯问笔录",
         "proof_of_service": "送达回证",
+        "summons": "传票",
+        "appearance_notice": "出庭通知书",
+        "summoned": "受传唤人",
+        "notified": "被通知人",
+        "summons_role": "诉讼地位",
+        "summons_case": "案由",
+        "summons_time": "应到时间",
+        "summons_place": "应到处所",
+        "summons_join": "手机或电脑扫码（或打开下列链接）进入云庭，请勿转给他人：",
+        "summons_inquiry": "案件进度查询（一案一码），查询码",
+        "summons_note": "注意事项：一、被传唤人必须准时到达应到处所，并携带身份证件；"
+        "二、原告经传票传唤，无正当理由拒不到庭的，可以按撤诉处理；被告经传票传唤，无正当理由"
+        "拒不到庭的，可以缺席判决；三、如因特殊情况不能按时到庭，应提前向本院说明理由。",
+        "notice_note": "注意事项：一、请准时到达应到处所，并携带身份证件；"
+        "二、如因特殊情况不能按时到庭，应提前向本院说明理由。",
         "gender": "性别",
         "born": "出生日期",
         "id_number": "公民身份号码",
@@ -68,6 +83,21 @@ LABELS: dict[str, dict[str, str]] = {
         "hearing_record": "Hearing Record",
         "interrogation_record": "Interrogation Record",
         "proof_of_service": "Proof of Service",
+        "summons": "Summons",
+        "appearance_notice": "Notice to Appear",
+        "summoned": "Summoned",
+        "notified": "Notified",
+        "summons_role": "Capacity",
+        "summons_case": "Case",
+        "summons_time": "Time",
+        "summons_place": "Place",
+        "summons_join": "Scan with a phone or computer (or open this link) to join; "
+        "do not pass it on:",
+        "summons_inquiry": "Case progress inquiry, code",
+        "summons_note": "Appear on time with your identity document. If you cannot, tell the "
+        "court in advance and why.",
+        "notice_note": "Appear on time with your identity document. If you cannot, tell the "
+        "court in advance and why.",
         "gender": "Gender",
         "born": "Date of birth",
         "id_number": "ID number",

@@ -54,6 +54,9 @@ REQUIRED: dict[str, Requirement] = {
     "interrogation_record": Requirement(0, ("clerk", "judge")),
     "proof_of_service": Requirement(1, ("server",), handwritten=False),
     EFILE: Requirement(0, (), locked=True),
+    # a summons / notice to appear: the court's alone, nothing may change after the seal
+    "summons": Requirement(0, (), locked=True),
+    "appearance_notice": Requirement(0, (), locked=True),
     ACCESS_LOG: Requirement(0, (), locked=True),
 }
 

@@ -213,6 +213,42 @@ class ProofOfService(Document):
         ]
 
 
+@dataclass(frozen=True)
+class Summons(Document):
+    """传票: a party summoned to a trial (民事诉讼法 §139). Made from the hearing
+    (docforge.summons), not from JSON: not in ``KINDS``. Sealed, nobody signs it."""
+
+    kind: ClassVar[str] = "summons"
+    title: ClassVar[str] = "传票"
+    recipient: Party = field(kw_only=True)
+    hearing_title: str = field(kw_only=True)
+    hearing_at: dt.datetime = field(kw_only=True)  # aware, in the court's time zone
+    place: str = field(kw_only=True)
+    join_url: str = field(kw_only=True)
+    inquiry_url: str | None = field(default=None, kw_only=True)
+    inquiry_code: str | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _require(self.place, "place")
+        _require(self.join_url, "join_url")
+        if self.hearing_at.tzinfo is None:
+            raise ValueError("'hearing_at' must carry its time zone")
+        if (self.inquiry_url is None) != (self.inquiry_code is None):
+            raise ValueError("'inquiry_url' and 'inquiry_code' go together")
+
+    def signature_fields(self) -> list[SignatureField]:
+        return []
+
+
+@dataclass(frozen=True)
+class AppearanceNotice(Summons):
+    """出庭通知书: everyone else asked to appear (witnesses, agents, interpreters …)."""
+
+    kind: ClassVar[str] = "appearance_notice"
+    title: ClassVar[str] = "出庭通知书"
+
+
 KINDS: dict[str, type[Document]] = {
     cls.kind: cls
     for cls in (
@@ -224,6 +260,10 @@ KINDS: dict[str, type[Document]] = {
         ProofOfService,
     )
 }
+
+
+# Kinds made from the hearing itself (docforge.summons), never from JSON: not in ``KINDS``.
+FROM_HEARINGS: dict[str, type[Document]] = {cls.kind: cls for cls in (Summons, AppearanceNotice)}
 
 
 def signing_order(document: Document) -> list[SignatureField]:

@@ -112,7 +112,7 @@ def test_the_kind_comes_from_the_sealed_title(title: str, kind: str | None) -> N
 
 
 def test_every_kind_has_a_requirement() -> None:
-    from docforge.viewmodels import KINDS
+    from docforge.viewmodels import FROM_HEARINGS, KINDS
 
-    assert set(KINDS) | {EFILE, ACCESS_LOG} == set(REQUIRED)
+    assert set(KINDS) | set(FROM_HEARINGS) | {EFILE, ACCESS_LOG} == set(REQUIRED)
     assert REQUIRED["confirmation_ruling"].describe() == "court seal, judge"
