@@ -61,7 +61,7 @@ class Notification:
     # Where it goes by e-mail (the participant's address, if they consented to electronic
     # service when it was written); None: the webhook gateway's channel only.
     address: str | None = None
-    # The recipient's own link in the message (`/served/<token>`): it opens this delivery.
+    # The recipient's own link in the message (`/api/served/<token>`): it opens this delivery.
     delivery_token: str | None = field(default_factory=_delivery_token)
     # Not tried again before this (a failed send backs off); None: at once.
     next_attempt_at: datetime | None = None

@@ -2,7 +2,7 @@
 
 Each notification with an address (the party's e-mail, given with their consent to
 electronic service) is sent as a plain-text UTF-8 message through the court's mail relay,
-with the recipient's own delivery link (`<public_url>/served/<token>`) under the body.
+with the recipient's own delivery link (`<public_url>/api/served/<token>`) under the body.
 A refusal (4xx/5xx), a relay that cannot be reached, or no answer in time raises
 `MailError`: the outbox records it and backs off (hearings/notify.py). Addresses are
 never logged; errors name the SMTP code, not the recipient.
@@ -36,7 +36,7 @@ class SmtpNotifier:
         self._link_base = link_base.rstrip("/")
 
     def delivery_link(self, notification: Notification) -> str:
-        return f"{self._link_base}/served/{notification.delivery_token}"
+        return f"{self._link_base}/api/served/{notification.delivery_token}"
 
     def message(self, notification: Notification) -> EmailMessage:
         if not notification.address:

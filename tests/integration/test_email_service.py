@@ -112,7 +112,7 @@ async def test_an_email_reaches_the_relay_with_the_recipients_own_link(
     text = body.get_content()
     assert "村民刘大山：请于开庭时参加" in text
     assert note.delivery_token
-    assert f"https://yunting.example.cn/served/{note.delivery_token}" in text
+    assert f"https://yunting.example.cn/api/served/{note.delivery_token}" in text
     sent = await row(services, note.id)
     assert sent.sent_at is not None and sent.channel == "email" and sent.attempts == 1
 

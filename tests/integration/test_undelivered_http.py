@@ -139,7 +139,7 @@ async def test_the_clerk_records_contact_sees_undelivered_and_resends(
     async with services.uow() as uow:
         again = await uow.outbox.get(note.id)
     assert (again.opened_at, again.opened_user_agent) == (opened.opened_at, "VillagePhone/1.0")
-    assert (await client.get("/served/not-a-real-token")).status == 404
+    assert (await client.get("/api/served/not-a-real-token")).status == 404
 
     ours = [r.getMessage() for r in caplog.records if not r.name.startswith("mail.")]
     assert not [m for m in ours if "liudashan" in m]  # never in yunting's logs (mail.*: the

@@ -41,8 +41,8 @@ def undelivered_json(note: Notification) -> dict[str, Any]:
     }
 
 
-@routes.route("GET", "/served/{token}", summary="A recipient's delivery link (from their "
-              "e-mail): the first opening records the receipt (time, address, user agent); "
+@routes.route("GET", "/api/served/{token}", summary="A recipient's delivery link (from "
+              "their e-mail): the first opening records the receipt (time, address, user agent); "
               "the page shows the notice", tag="hearings", auth="none", produces="text/html",
               answers=(404,))
 async def served(request: web.Request) -> web.Response:
@@ -57,7 +57,7 @@ async def served(request: web.Request) -> web.Response:
 <title>{html.escape(_("Delivery received"))}</title></head>
 <body><main>
 <h1>{html.escape(note.subject)}</h1>
-<p style="white-space: pre-line">{html.escape(note.body)}</p>
+<p>{html.escape(note.body).replace(chr(10), "<br>")}</p>
 <p>{html.escape(_("This notice has been served on you; the time you first opened it is "
                    "kept as the receipt."))}</p>
 <p>{html.escape(_("Received at"))}: <time datetime="{note.opened_at.isoformat()}">{
