@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from hearings.actors import Actor, require_staff
+from hearings.documents import Delivery, DeliveryHow, Document
 from hearings.errors import NotFound, PermissionDenied
 from hearings.identity import new_id, utcnow
 from hearings.participants import Participant
 from hearings.policy import court_filter, require
-from hearings.ports import Notifier, UnitOfWork
+from hearings.ports import Documents, Notifier, UnitOfWork
 
 __all__ = ["Backoff", "Notification", "Outbox", "mask_email"]
 
@@ -100,8 +101,10 @@ CLAIM_LEASE = timedelta(minutes=5)
 class Outbox:
     def __init__(self, uow: Callable[[], UnitOfWork], notifier: Notifier | None = None,
                  backoff: Backoff | None = None,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow,
+                 documents: Documents | None = None) -> None:
         self._uow = uow
+        self._documents = documents  # to hand a notice's document over its delivery link
         self._notifier = notifier
         self._backoff = backoff or Backoff()
         self._clock = clock
@@ -161,6 +164,35 @@ class Outbox:
                                         "recipient": note.recipient})
                 await uow.commit()
             return note
+
+    async def served_document(self, token: str, client: str | None,
+                              user_agent: str | None) -> tuple[Document, bytes]:
+        """The document a notification serves, over its recipient's delivery link: the
+        download is a receipt of the document (a `Delivery`, for the proof of service), once
+        per recipient, audited; opening the link this way also records the link's receipt."""
+        note = await self.open_delivery(token, client, user_agent)
+        if note.document_id is None or self._documents is None:
+            raise NotFound("document", "(of this link)")
+        async with self._uow() as uow:
+            document = await uow.documents.get(note.document_id)
+        data = await self._documents.read(document)
+        async with self._uow() as uow:
+            document = await uow.documents.get(document.id)
+            known = [d for d in await uow.deliveries.of_document(document.id)
+                     if d.recipient == note.recipient and d.how is DeliveryHow.DOWNLOAD]
+            if not known:
+                uow.deliveries.add(Delivery(document.id, document.hearing_id, note.recipient,
+                                            note.recipient_name, DeliveryHow.DOWNLOAD,
+                                            document.sha256))
+                document.deliver()
+                await uow.audit.append("system:yunting", "document.receipt",
+                                       document.hearing_id, {
+                                           "document_id": document.id, "how": "download",
+                                           "via": "delivery link",
+                                           "notification_id": note.id,
+                                           "sha256": document.sha256})
+                await uow.commit()
+        return document, data
 
     async def set_contact(self, actor: Actor, hearing_id: str, participant_id: str,
                           email: object, consent: object) -> Participant:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import hashlib
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,12 +20,14 @@ from aiohttp.test_utils import TestClient
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from hearings.adapters.database import Database
+from hearings.documents import Document, DocumentKind
 from hearings.identity import utcnow
 from hearings.notify import Notification
+from hearings.states import DocumentState
 from tests.conftest import AUDIT_KEY, Services
 from tests.factories import make_trial
 from web.app import create_app
-from web.keys import SERVICES
+from web.keys import SERVICES, SETTINGS
 from web.settings import Secret, Settings
 
 Client = TestClient[Any, Any]
@@ -144,3 +147,40 @@ async def test_the_clerk_records_contact_sees_undelivered_and_resends(
     ours = [r.getMessage() for r in caplog.records if not r.name.startswith("mail.")]
     assert not [m for m in ours if "liudashan" in m]  # never in yunting's logs (mail.*: the
     # test's own relay, aiosmtpd, logs its envelopes)
+
+
+async def test_the_delivery_link_hands_over_the_document_and_records_its_receipt(
+        client: Client, services: Services, relay: tuple[Relay, int]) -> None:
+    trial = await make_trial(services)
+    witness = trial.people["witness"]
+    pdf = b"%PDF-1.7\n% a sealed ruling stands here\n%%EOF\n"
+    sha = hashlib.sha256(pdf).hexdigest()
+    document = Document(DocumentKind.CONFIRMATION_RULING, trial.hearing.id, trial.case.id,
+                        sha, state=DocumentState.SEALED)
+    stored = client.app[SETTINGS].archive_dir / "documents" / document.id / f"{sha}.pdf"
+    stored.parent.mkdir(parents=True)
+    stored.write_bytes(pdf)
+    note = Notification(trial.hearing.id, witness.id, witness.name, "民事裁定书", "请查收。",
+                        document_id=document.id, address="liudashan@example.cn")
+    plain = Notification(trial.hearing.id, witness.id, witness.name, "出庭通知", "请参加。")
+    async with services.uow() as uow:
+        uow.documents.add(document)
+        uow.outbox.add(note)
+        uow.outbox.add(plain)
+        await uow.commit()
+
+    page = await (await client.get(f"/api/served/{note.delivery_token}")).text()
+    assert f"/api/served/{note.delivery_token}/document" in page
+    for _ in range(2):  # twice: one receipt
+        r = await client.get(f"/api/served/{note.delivery_token}/document")
+        assert r.status == 200 and await r.read() == pdf
+        assert r.headers["X-Document-SHA256"] == sha
+    async with services.uow() as uow:
+        deliveries = await uow.deliveries.of_document(document.id)
+        served = await uow.documents.get(document.id)
+    assert [(d.recipient, d.how.value, d.sha256) for d in deliveries] == [
+        (witness.id, "download", sha)]
+    assert served.state is DocumentState.DELIVERED
+    # A notice without a document has nothing to download.
+    assert (await client.get(f"/api/served/{plain.delivery_token}/document")).status == 404
+    assert (await client.get("/api/served/nope/document")).status == 404

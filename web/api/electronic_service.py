@@ -50,6 +50,9 @@ async def served(request: web.Request) -> web.Response:
         request.match_info["token"], request.remote, request.headers.get("User-Agent"))
     _ = translations(negotiate(request)).gettext
     assert note.opened_at is not None
+    document_link = (f'<p><a href="{html.escape(request.path)}/document">'
+                     f'{html.escape(_("Download the document (PDF)"))}</a></p>\n'
+                     if note.document_id else "")
     page = f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -60,7 +63,7 @@ async def served(request: web.Request) -> web.Response:
 <p>{html.escape(note.body).replace(chr(10), "<br>")}</p>
 <p>{html.escape(_("This notice has been served on you; the time you first opened it is "
                    "kept as the receipt."))}</p>
-<p>{html.escape(_("Received at"))}: <time datetime="{note.opened_at.isoformat()}">{
+{document_link}<p>{html.escape(_("Received at"))}: <time datetime="{note.opened_at.isoformat()}">{
     note.opened_at.isoformat(timespec="seconds")}</time></p>
 </main></body></html>
 """
@@ -98,3 +101,15 @@ async def set_contact(request: web.Request) -> web.Response:
                               "email": mask_email(participant.email),
                               "consent_electronic_service":
                                   participant.consent_electronic_service})
+
+
+@routes.route("GET", "/api/served/{token}/document", summary="The document a notice serves, "
+              "over the recipient's delivery link (application/pdf); the download is recorded "
+              "as the recipient's receipt of it", tag="hearings", auth="none",
+              produces="application/pdf", answers=(404,))
+async def served_document(request: web.Request) -> web.Response:
+    document, data = await request.app[SERVICES].outbox.served_document(
+        request.match_info["token"], request.remote, request.headers.get("User-Agent"))
+    return web.Response(body=data, content_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{document.kind.value}-{document.id}.pdf"',
+        "X-Document-SHA256": document.sha256, "Cache-Control": "private, no-store"})
