@@ -263,7 +263,7 @@ KINDS: dict[str, type[Document]] = {
 
 
 # Kinds made from the hearing itself (docforge.summons), never from JSON: not in ``KINDS``.
-FROM_HEARINGS: dict[str, type[Document]] = {cls.kind: cls for cls in (Summons, AppearanceNotice)}
+FROM_HEARINGS: dict[str, type[Summons]] = {cls.kind: cls for cls in (Summons, AppearanceNotice)}
 
 
 def signing_order(document: Document) -> list[SignatureField]:

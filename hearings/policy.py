@@ -87,6 +87,8 @@ RULES: dict[str, Rule] = {
     "participant.control": HOST_ONLY,  # admit, deny, send back, remove, mute, call witness
     "join_link.issue": _r(SCHEDULERS),
     "join_link.revoke": _r(SCHEDULERS),
+    # a summons carries a new join link (a credential): those who issue links, nobody else
+    "summons.issue": _r(SCHEDULERS),
     "recording.control": HOST_ONLY,
     "record.read": _r(TRIAL_STAFF, participants=EVERY_SEAT),
     "record.edit": _r(SCHEDULERS, host=True, sessions_only=True),

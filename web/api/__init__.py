@@ -13,12 +13,13 @@ from web.api import (
     records,
     scheduling,
     session,
+    summons,
     system,
 )
 
 ROUTES = [system.routes, session.routes, scheduling.routes, hearings.routes,
           recordings.routes, mediations.routes, documents.routes,
           notifications.routes, records.routes, accounts.routes, inquiry.routes,
-          access_log.routes, electronic_service.routes]
+          access_log.routes, electronic_service.routes, summons.routes]
 
 __all__ = ["ROUTES"]
