@@ -38,22 +38,27 @@ from hearings.documents import (
     RulingContext,
 )
 from hearings.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
+from hearings.events import (
+    ApplicationQueued,
+    ApplicationTaken,
+    ApplicationWithdrawn,
+    DocumentDelivered,
+)
 from hearings.hearing import Hearing
 from hearings.identity import utcnow
 from hearings.mediating import (
-    Mediations,
     document_url,
-    load_view,
     mediator_of,
     organisation_of,
     parties_of,
+    record_change,
     require_mediator,
 )
 from hearings.mediation import PARTY_ROLES
 from hearings.notify import Notification
 from hearings.participants import Participant, Role
 from hearings.policy import document_action, require
-from hearings.ports import Documents, RoomEvents, UnitOfWork
+from hearings.ports import Documents, UnitOfWork
 from hearings.staff import StaffRole
 from hearings.states import MEDIATION, MediationState, ParticipantState
 
@@ -86,12 +91,10 @@ async def record_judge_arrival(uow: UnitOfWork, hearing: Hearing, p: Participant
 
 
 class Confirmations:
-    def __init__(self, uow: Callable[[], UnitOfWork], documents: Documents, events: RoomEvents,
-                 mediations: Mediations, *, court_tz: tzinfo) -> None:
+    def __init__(self, uow: Callable[[], UnitOfWork], documents: Documents, *,
+                 court_tz: tzinfo) -> None:
         self._uow = uow
         self._documents = documents
-        self._events = events
-        self._mediations = mediations
         self._tz = court_tz
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
@@ -153,11 +156,10 @@ class Confirmations:
             await uow.audit.append(actor.label, "application.document", hearing.id, {
                 "application_id": app.id, "document_id": document.id,
                 "sha256": document.sha256})
+            uow.record(ApplicationQueued(hearing_id, app.court_id, app.id,
+                                         await self._queue_entry(uow, app)))
+            await record_change(uow, hearing_id, "application.document")
             await uow.commit()
-            entry = await self._queue_entry(uow, app)
-            view = await load_view(uow, hearing_id)
-        await self._events.to_court(app.court_id, "duty.application", entry)
-        await self._mediations.publish(view)
         return app
 
     async def withdraw(self, actor: Actor, application_id: str, reason: str | None
@@ -172,10 +174,9 @@ class Confirmations:
                 mediation.withdraw()
             await uow.audit.append(actor.label, "application.withdrawn", hearing.id, {
                 "application_id": app.id, "reason": app.withdraw_reason})
+            uow.record(ApplicationWithdrawn(hearing.id, app.court_id, app.id))
+            await record_change(uow, hearing.id, "application.withdrawn")
             await uow.commit()
-            view = await load_view(uow, hearing.id)
-        await self._events.to_court(app.court_id, "duty.withdrawn", {"id": app.id})
-        await self._mediations.publish(view)
         return app
 
     # -- the duty judge --------------------------------------------------------------------
@@ -235,10 +236,9 @@ class Confirmations:
                 await uow.audit.append(actor.label, "participant.invited", hearing.id, {
                     "participant_id": seat.id, "name": seat.name, "role": seat.role,
                     "site_id": None})
+            uow.record(ApplicationTaken(hearing.id, court_id, app.id, actor.id))
+            await record_change(uow, hearing.id, "application.taken")
             await uow.commit()
-            view = await load_view(uow, hearing.id)
-        await self._events.to_court(court_id, "duty.taken", {"id": app.id, "by": actor.id})
-        await self._mediations.publish(view)
         return app
 
     async def decide(self, actor: Actor, application_id: str, decision: str,
@@ -290,22 +290,15 @@ class Confirmations:
         """Push the ruling into the room; record who had it there; notify the absent parties.
 
         Runs whether or not the room's session is still live: a closed room has nobody to
-        push to, so every party is notified through the outbox.
+        push to, so every party is notified through the outbox. The room hears
+        `DocumentDelivered` (then the mediation's new state) once the deliveries committed.
         """
-        async with self._uow() as uow:
-            app = await uow.confirmations.get(application_id)
-            assert app.ruling_document_id is not None
-            document = await uow.documents.get(app.ruling_document_id)
-            hearing = await uow.hearings.get(app.mediation_hearing_id)
-        payload = {"document_id": document.id, "kind": document.kind.value,
-                   "title": document.title, "url": document_url(document.id),
-                   "hearing_id": hearing.id, "decision": app.decision}
-        await self._events.to_hearing(hearing.id, "document.delivered", payload)
         published = utcnow()
         async with self._uow() as uow:
             app = await uow.confirmations.get(application_id)
+            assert app.ruling_document_id is not None
             hearing = await uow.hearings.get(app.mediation_hearing_id)
-            document = await uow.documents.get(document.id)
+            document = await uow.documents.get(app.ruling_document_id)
             app.delivered(published)
             present, absent = _split(hearing)
             for p in present:
@@ -323,9 +316,11 @@ class Confirmations:
                 "document_id": document.id, "sha256": document.sha256,
                 "pushed_to": [p.id for p in present], "notified": [p.id for p in absent],
                 "decide_to_delivered_ms": round(app.decide_to_delivered_ms or 0, 1)})
+            uow.record(DocumentDelivered(hearing.id, document.id, document.kind.value,
+                                         document.title, document_url(document.id),
+                                         decision=app.decision))
+            await record_change(uow, hearing.id, "document.delivered")
             await uow.commit()
-            view = await load_view(uow, hearing.id)
-        await self._mediations.publish(view)
 
     # -- reading ---------------------------------------------------------------------------
     async def application(self, actor: Actor, application_id: str) -> JudicialConfirmation:

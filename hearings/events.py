@@ -19,8 +19,9 @@ from typing import Any, ClassVar
 
 from hearings.states import HearingState, RecordingState
 
-__all__ = ["ENVELOPE_VERSION", "Event", "EventError", "HearingChanged", "RecordingChanged",
-           "envelope", "from_envelope"]
+__all__ = ["ENVELOPE_VERSION", "ApplicationQueued", "ApplicationTaken", "ApplicationWithdrawn",
+           "DocumentDelivered", "Event", "EventError", "HearingChanged", "MediationChanged",
+           "RecordingChanged", "TranscriptChanged", "envelope", "from_envelope"]
 
 ENVELOPE_VERSION = 1
 
@@ -76,8 +77,79 @@ class RecordingChanged(Event):
     by: str
 
 
-EVENT_TYPES: dict[str, type[Event]] = {cls.event_type: cls for cls in (HearingChanged,
-                                                                 RecordingChanged)}
+@dataclass(frozen=True)
+class MediationChanged(Event):
+    """The mediation moved (drafted, signing opened, signed, refused, applied for
+    confirmation, taken, withdrawn, ruled on). `view` is what the mediation console and the
+    kiosk show, read in the unit of work that made the change (`MediationView.as_json`)."""
+
+    event_type: ClassVar[str] = "mediation.changed"
+
+    because: str  # the audit action, e.g. "mediation.signed", "application.taken"
+    view: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DocumentDelivered(Event):
+    """A signed document went out to the hearing's room (the confirmation ruling, the sealed
+    hearing record); each receipt of it is proof of service."""
+
+    event_type: ClassVar[str] = "document.delivered"
+
+    document_id: str
+    kind: str
+    title: str
+    url: str
+    decision: str | None = None  # the ruling's ("confirmed" / "rejected"); None otherwise
+
+
+@dataclass(frozen=True)
+class TranscriptChanged(Event):
+    """The hearing record (笔录) was saved, frozen for signing, or signed. `view` is what the
+    record's readers show, without the text (`RecordView.event`)."""
+
+    event_type: ClassVar[str] = "transcript.changed"
+
+    because: str  # "record.saved", "record.frozen" or "record.signed"
+    view: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ApplicationQueued(Event):
+    """A judicial-confirmation application joined the court's queue (`hearing_id`: the
+    mediation's); `entry` is the queue's row for it."""
+
+    event_type: ClassVar[str] = "application.queued"
+
+    court_id: str
+    application_id: str
+    entry: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ApplicationTaken(Event):
+    """A duty judge took the application (`by`: the judge's user id)."""
+
+    event_type: ClassVar[str] = "application.taken"
+
+    court_id: str
+    application_id: str
+    by: str
+
+
+@dataclass(frozen=True)
+class ApplicationWithdrawn(Event):
+    """The mediator withdrew the application: it leaves the court's queue."""
+
+    event_type: ClassVar[str] = "application.withdrawn"
+
+    court_id: str
+    application_id: str
+
+
+EVENT_TYPES: dict[str, type[Event]] = {cls.event_type: cls for cls in (
+    HearingChanged, RecordingChanged, MediationChanged, DocumentDelivered, TranscriptChanged,
+    ApplicationQueued, ApplicationTaken, ApplicationWithdrawn)}
 
 
 def envelope(event: Event) -> dict[str, Any]:

@@ -19,16 +19,17 @@ from hearings.cases import Case
 from hearings.confirmation import ApplicationState, JudicialConfirmation
 from hearings.documents import AgreementContext, Document, DocumentKind, PartyInfo
 from hearings.errors import Conflict, InvalidInput, PermissionDenied
+from hearings.events import MediationChanged
 from hearings.hearing import Hearing, HearingKind
 from hearings.identity import utcnow
 from hearings.mediation import PARTY_ROLES, AgreementTerm, Mediation, SigningSlot
 from hearings.participants import Participant, Role
 from hearings.policy import require_in, require_seat
-from hearings.ports import Documents, RoomEvents, UnitOfWork
+from hearings.ports import Documents, UnitOfWork
 from hearings.states import MEDIATION, MediationState, ParticipantState
 
 __all__ = ["MediationView", "Mediations", "application_json", "document_url", "load_view",
-           "mediator_of", "organisation_of", "parties_of", "require_mediator"]
+           "mediator_of", "organisation_of", "parties_of", "record_change", "require_mediator"]
 
 
 def document_url(document_id: str) -> str:
@@ -118,12 +119,19 @@ async def load_view(uow: UnitOfWork, hearing_id: str) -> MediationView:
     return MediationView(hearing, case, mediation, latest)
 
 
+async def record_change(uow: UnitOfWork, hearing_id: str, because: str) -> MediationView:
+    """Before the commit: the mediation as it now stands, recorded as `MediationChanged`
+    (the room hears it as `mediation.state` once the commit succeeded)."""
+    view = await load_view(uow, hearing_id)
+    uow.record(MediationChanged(hearing_id, because, view.as_json()))
+    return view
+
+
 class Mediations:
-    def __init__(self, uow: Callable[[], UnitOfWork], documents: Documents, events: RoomEvents,
-                 *, court_tz: tzinfo) -> None:
+    def __init__(self, uow: Callable[[], UnitOfWork], documents: Documents, *,
+                 court_tz: tzinfo) -> None:
         self._uow = uow
         self._documents = documents
-        self._events = events
         self._tz = court_tz
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
@@ -134,9 +142,6 @@ class Mediations:
             if hearing.kind is not HearingKind.MEDIATION:
                 raise InvalidInput(f"hearing {hearing_id!r} is not a mediation")
             return await load_view(uow, hearing_id)
-
-    async def publish(self, view: MediationView) -> None:
-        await self._events.to_hearing(view.hearing.id, "mediation.state", view.as_json())
 
     async def draft(self, actor: Actor, hearing_id: str, facts: str, terms: list[object]
                     ) -> MediationView:
@@ -151,9 +156,8 @@ class Mediations:
             mediation.draft(facts, parsed)
             await uow.audit.append(actor.label, "mediation.drafted", hearing_id,
                                    {"terms": mediation.terms})
+            view = await record_change(uow, hearing_id, "mediation.drafted")
             await uow.commit()
-            view = await load_view(uow, hearing_id)
-        await self.publish(view)
         return view
 
     async def start_signing(self, actor: Actor, hearing_id: str) -> MediationView:
@@ -193,9 +197,8 @@ class Mediations:
                 await uow.audit.append(actor.label, "mediation.signing_started", hearing_id, {
                     "document_id": document.id, "sha256": sha,
                     "order": [s.field for s in mediation.slots]})
+                view = await record_change(uow, hearing_id, "mediation.signing_started")
                 await uow.commit()
-                view = await load_view(uow, hearing_id)
-        await self.publish(view)
         return view
 
     async def sign(self, actor: Actor, hearing_id: str, field_name: str,
@@ -241,9 +244,8 @@ class Mediations:
                 await uow.audit.append(actor.label, "mediation.signed", hearing_id, {
                     "field": slot.field, "signer": slot.signer, "document_id": document.id,
                     "sha256": sha, "complete": done})
+                view = await record_change(uow, hearing_id, "mediation.signed")
                 await uow.commit()
-                view = await load_view(uow, hearing_id)
-        await self.publish(view)
         return view
 
     async def refuse(self, actor: Actor, hearing_id: str, reason: str) -> MediationView:
@@ -261,9 +263,8 @@ class Mediations:
             await uow.audit.append(actor.label, "mediation.refused", hearing_id, {
                 "participant_id": actor.id, "reason": mediation.refusal,
                 "abandoned_document_id": abandoned})
+            view = await record_change(uow, hearing_id, "mediation.refused")
             await uow.commit()
-            view = await load_view(uow, hearing_id)
-        await self.publish(view)
         return view
 
 

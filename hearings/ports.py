@@ -47,7 +47,6 @@ __all__ = [
     "OutboxRepository",
     "PasswordHasher",
     "RecordRepository",
-    "RoomEvents",
     "RosterRepository",
     "SessionRepository",
     "SiteRepository",
@@ -254,13 +253,6 @@ class Documents(Protocol):
     async def finish(self, document: Document) -> str: ...
     async def verify(self, document: Document) -> dict[str, Any]: ...
     async def read(self, document: Document) -> bytes: ...
-
-
-class RoomEvents(Protocol):
-    """Pushes to clients: into a hearing's room, or to a court's staff consoles."""
-
-    async def to_hearing(self, hearing_id: str, event: str, payload: dict[str, Any]) -> None: ...
-    async def to_court(self, court_id: str, event: str, payload: dict[str, Any]) -> None: ...
 
 
 class Notifier(Protocol):

@@ -22,6 +22,7 @@ from hearings.actors import SYSTEM, Actor
 from hearings.cases import Case
 from hearings.documents import Document, DocumentKind, PartyInfo, RecordContext
 from hearings.errors import Conflict, InvalidInput, NotFound
+from hearings.events import DocumentDelivered, TranscriptChanged
 from hearings.hearing import Hearing
 from hearings.hearing_record import (
     ROLE_LABELS,
@@ -33,7 +34,7 @@ from hearings.hearing_record import (
 )
 from hearings.participants import Participant, Role
 from hearings.policy import require, require_seat
-from hearings.ports import Documents, RoomEvents, UnitOfWork
+from hearings.ports import Documents, UnitOfWork
 from hearings.staff import StaffRole
 from hearings.states import ParticipantState, RecordState
 
@@ -90,11 +91,10 @@ class RecordView:
 
 
 class Records:
-    def __init__(self, uow: Callable[[], UnitOfWork], documents: Documents, events: RoomEvents,
-                 *, court_tz: tzinfo) -> None:
+    def __init__(self, uow: Callable[[], UnitOfWork], documents: Documents, *,
+                 court_tz: tzinfo) -> None:
         self._uow = uow
         self._documents = documents
-        self._events = events
         self._tz = court_tz
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -140,9 +140,9 @@ class Records:
                 "version": record.version, "length": len(record.body),
                 "sha256": hashlib.sha256(record.body.encode()).hexdigest(),
                 "edit": edit_between(before, record.body)})
-            await uow.commit()
             view = self._view(actor, hearing, case, record)
-        await self._events.to_hearing(hearing_id, "record.updated", view.event())
+            uow.record(TranscriptChanged(hearing_id, "record.saved", view.event()))
+            await uow.commit()
         return view
 
     async def send_for_signature(self, actor: Actor, hearing_id: str) -> RecordView:
@@ -183,14 +183,15 @@ class Records:
                 await uow.audit.append(actor.label, "record.frozen", hearing_id, {
                     "version": record.version, "document_id": document.id,
                     "sha256": document.sha256, "order": [s.field for s in record.slots]})
-                await uow.commit()
                 view = self._view(actor, hearing, case, record)
-        await self._events.to_hearing(hearing_id, "record.signing", view.event())
+                uow.record(TranscriptChanged(hearing_id, "record.frozen", view.event()))
+                await uow.commit()
         return view
 
     async def hearing_closed(self, hearing_id: str) -> None:
-        """Control's hook at close: freeze a record with text in it (in the background, so the
-        judge's close is not held up by the rendering)."""
+        """At close (`freeze_transcript`, subscribed to `HearingChanged` by bootstrap): freeze
+        a record with text in it, in the background, so that the bus — and the room's
+        `hearing.closed` after it — is not held up by the rendering."""
         task = asyncio.create_task(self._freeze_at_close(hearing_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -258,13 +259,12 @@ class Records:
                 await uow.audit.append(actor.label, "record.signed", hearing_id, {
                     "field": slot.field, "signer": slot.signer, "how": how,
                     "document_id": document.id, "sha256": sha, "complete": done})
-                await uow.commit()
                 view = self._view(actor, hearing, case, record)
-        await self._events.to_hearing(hearing_id, "record.signing", view.event())
-        if done:
-            await self._events.to_hearing(hearing_id, "document.delivered", {
-                "document_id": document.id, "kind": document.kind.value,
-                "title": document.title, "url": _url(document.id), "hearing_id": hearing_id})
+                uow.record(TranscriptChanged(hearing_id, "record.signed", view.event()))
+                if done:
+                    uow.record(DocumentDelivered(hearing_id, document.id, document.kind.value,
+                                                 document.title, _url(document.id)))
+                await uow.commit()
         return view
 
     def _view(self, actor: Actor, hearing: Hearing, case: Case,

@@ -164,7 +164,7 @@ def _database_ctx(given: Database | None, bus: Bus):  # type: ignore[no-untyped-
         services = bootstrap(
             settings, database, bus=bus,
             documents=ForgeDocuments(app[FORGE], settings.archive_dir / "documents"),
-            events=SignalingEvents(app[SIGNALING]), notifier=notifier_from_settings(settings))
+            notifier=notifier_from_settings(settings))
         app[SERVICES] = services
         # A disabled account's open sockets end with its sessions (signaling.revocation).
         services.accounts.on_sessions_ended = SessionEnder(app[SIGNALING]).end_user
@@ -193,19 +193,6 @@ async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
     if media is not None:
         await media.close()
     await driver.drain()
-
-
-class SignalingEvents:
-    """The RoomEvents port: the mediation room (/hearing) and the court's consoles (/court)."""
-
-    def __init__(self, signaling: Signaling) -> None:
-        self._signaling = signaling
-
-    async def to_hearing(self, hearing_id: str, event: str, payload: dict[str, Any]) -> None:
-        await self._signaling.publish(hearing_id, event, payload, audience="everyone")
-
-    async def to_court(self, court_id: str, event: str, payload: dict[str, Any]) -> None:
-        await self._signaling.publish_court(court_id, event, payload)
 
 
 def _publisher(signaling: Signaling):  # type: ignore[no-untyped-def]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from hearings.access import Access
@@ -19,23 +18,13 @@ from hearings.control import Control
 from hearings.events import HearingChanged
 from hearings.mediating import Mediations
 from hearings.notify import Backoff, Outbox
-from hearings.ports import Documents, Notifier, RoomEvents, UnitOfWork
+from hearings.ports import Documents, Notifier, UnitOfWork
 from hearings.records import Records
 from hearings.room import Room
 from hearings.scheduling import Scheduling
 from web.settings import Settings
 
-__all__ = ["NoRoomEvents", "Services", "bootstrap", "freeze_transcript"]
-
-
-class NoRoomEvents:
-    """Events with nobody to hear them (the CLI, before signaling is attached)."""
-
-    async def to_hearing(self, hearing_id: str, event: str, payload: dict[str, Any]) -> None:
-        return None
-
-    async def to_court(self, court_id: str, event: str, payload: dict[str, Any]) -> None:
-        return None
+__all__ = ["Services", "bootstrap", "freeze_transcript"]
 
 
 @dataclass(frozen=True)
@@ -59,8 +48,7 @@ class Services:
 
 
 def bootstrap(settings: Settings, database: Database, *, bus: Bus | None = None,
-              documents: Documents | None = None, events: RoomEvents | None = None,
-              notifier: Notifier | None = None) -> Services:
+              documents: Documents | None = None, notifier: Notifier | None = None) -> Services:
     """The services on one bus; the hearings' own subscribers (the transcript freezes at
     close) are registered here, the outside's (signaling, recording) by create_app."""
     key = settings.audit_key_bytes()
@@ -76,10 +64,9 @@ def bootstrap(settings: Settings, database: Database, *, bus: Bus | None = None,
 
         documents = ForgeDocuments(DocumentForge(docforge_config(settings)),
                                    settings.archive_dir / "documents")
-    events = events or NoRoomEvents()
     court_tz = ZoneInfo(settings.court_timezone)
-    mediations = Mediations(uow, documents, events, court_tz=court_tz)
-    records = Records(uow, documents, events, court_tz=court_tz)
+    mediations = Mediations(uow, documents, court_tz=court_tz)
+    records = Records(uow, documents, court_tz=court_tz)
     bus.subscribe(HearingChanged, freeze_transcript(records))
     return Services(
         database=database,
@@ -90,7 +77,7 @@ def bootstrap(settings: Settings, database: Database, *, bus: Bus | None = None,
         room=Room(uow),
         audit_key=key,
         mediations=mediations,
-        confirmations=Confirmations(uow, documents, events, mediations, court_tz=court_tz),
+        confirmations=Confirmations(uow, documents, court_tz=court_tz),
         outbox=Outbox(uow, notifier, Backoff(timedelta(seconds=settings.notify_backoff_seconds),
                                               settings.notify_max_attempts),
                       documents=documents),

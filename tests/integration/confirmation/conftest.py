@@ -1,6 +1,6 @@
 """A mediation with a mediator, two parties (one at a clinic) and a duty judge, over the real
-database; documents and room events through fakes of their ports (docforge itself is
-exercised by the API test in this folder)."""
+database; documents through a fake of their port (docforge itself is exercised by the API
+test in this folder), and what the room would be told read off the bus (`Pushes`)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from hearings.actors import SYSTEM, Actor
 from hearings.adapters.database import Database
 from hearings.adapters.passwords import Argon2Passwords
 from hearings.adapters.unit_of_work import SqlUnitOfWork
+from hearings.bus import Bus
 from hearings.commands import (
     CreateCourt,
     CreateSite,
@@ -35,6 +36,7 @@ from hearings.participants import Participant, Role
 from hearings.room import Room
 from hearings.scheduling import Scheduling
 from hearings.staff import StaffUser
+from signaling.follow import PUSHED, push_of
 from tests.conftest import AUDIT_KEY
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -94,15 +96,25 @@ class FakeDocuments:
 
 
 @dataclass
-class FakeEvents:
+class Pushes:
+    """What signaling would push, heard on the bus after each commit (signaling/follow.py's
+    mapping): into a hearing's room, or to a court's staff consoles."""
+
     hearing: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     court: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
 
-    async def to_hearing(self, hearing_id: str, event: str, payload: dict[str, Any]) -> None:
-        self.hearing.append((hearing_id, event, payload))
+    def listen(self, bus: Bus) -> Pushes:
+        async def heard(event: Any) -> None:
+            push = push_of(event)
+            if push.court_id is not None:
+                self.court.append((push.court_id, push.name, push.payload))
+            else:
+                assert push.hearing_id is not None
+                self.hearing.append((push.hearing_id, push.name, push.payload))
 
-    async def to_court(self, court_id: str, event: str, payload: dict[str, Any]) -> None:
-        self.court.append((court_id, event, payload))
+        for event_type in PUSHED:
+            bus.subscribe(event_type, heard)
+        return self
 
     def named(self, event: str) -> list[dict[str, Any]]:
         return [p for _, e, p in self.hearing + self.court if e == event]
@@ -110,16 +122,16 @@ class FakeEvents:
 
 class World:
     def __init__(self, db: Database) -> None:
-        self.uow = lambda: SqlUnitOfWork(db, AUDIT_KEY)
+        self.bus = Bus()
+        self.uow = lambda: SqlUnitOfWork(db, AUDIT_KEY, self.bus)
         self.documents = FakeDocuments()
-        self.events = FakeEvents()
+        self.events = Pushes().listen(self.bus)
         self.scheduling = Scheduling(self.uow, link_lifetime=timedelta(days=7), court_tz=TZ)
         self.access = Access(self.uow, Argon2Passwords(), session_hours=8)
         self.control = Control(self.uow)
         self.room = Room(self.uow)
-        self.mediations = Mediations(self.uow, self.documents, self.events, court_tz=TZ)
-        self.confirmations = Confirmations(self.uow, self.documents, self.events,
-                                           self.mediations, court_tz=TZ)
+        self.mediations = Mediations(self.uow, self.documents, court_tz=TZ)
+        self.confirmations = Confirmations(self.uow, self.documents, court_tz=TZ)
 
 
 @dataclass

@@ -34,7 +34,7 @@ from hearings.room import Room
 from hearings.scheduling import Scheduling
 from hearings.staff import StaffUser
 from tests.conftest import AUDIT_KEY
-from tests.integration.confirmation.conftest import TZ, FakeDocuments, FakeEvents
+from tests.integration.confirmation.conftest import TZ, FakeDocuments, Pushes
 from web.bootstrap import freeze_transcript
 
 
@@ -49,8 +49,8 @@ class World:
         self.bus = Bus()
         self.uow = lambda: SqlUnitOfWork(db, AUDIT_KEY, self.bus)
         self.documents = RecordDocuments()
-        self.events = FakeEvents()
-        self.records = Records(self.uow, self.documents, self.events, court_tz=TZ)
+        self.events = Pushes().listen(self.bus)
+        self.records = Records(self.uow, self.documents, court_tz=TZ)
         self.scheduling = Scheduling(self.uow, link_lifetime=timedelta(days=7), court_tz=TZ)
         self.access = Access(self.uow, Argon2Passwords(), session_hours=8)
         self.control = Control(self.uow)
