@@ -63,9 +63,13 @@ def render(request: web.Request, name: str, status: int = 200, **context: Any) -
     env = request.app[TEMPLATES]
     t = translations(locale)
     other = "en" if locale == "zh_CN" else "zh-CN"
+    settings = request.app.get(SETTINGS)
+    # Every page's RTCPeerConnections (rtc.js) gather relayed candidates only when the
+    # deployment is relay-only, as the server's media peer does (YUNTING_ICE_RELAY_ONLY).
+    ice_policy = "relay" if settings is not None and settings.ice_relay_only else "all"
     html = env.get_template(name).render(
         lang="zh-CN" if locale == "zh_CN" else "en", _=t.gettext, gettext=t.gettext,
-        ngettext=t.ngettext, switch_lang=other, **context)
+        ngettext=t.ngettext, switch_lang=other, ice_policy=ice_policy, **context)
     response = web.Response(text=html, content_type="text/html", status=status)
     if "lang" in request.query and request.query["lang"].replace("-", "_") in LOCALES:
         response.set_cookie("yunting_lang", request.query["lang"], samesite="Strict", path="/",

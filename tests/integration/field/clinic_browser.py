@@ -6,6 +6,7 @@ certificate trusted by its SPKI pin), opens the join link over https, passes the
 self-test, waits to be admitted, and reports on stdout, one JSON object per line:
 {"stage": "waiting"|"hearing"} as it gets there, then {"pairs": [...]}: the selected ICE
 candidate pair of each connected peer connection that had ICE servers (from getStats),
+with its configured iceTransportPolicy and the types of every local candidate gathered,
 and finally {"done": true}. Errors are {"error": "..."}.
 """
 
@@ -49,13 +50,18 @@ SELECTED_PAIRS = """async () => {
     const stats = await pc.getStats();
     const byId = new Map();
     stats.forEach((s) => byId.set(s.id, s));
+    const gathered = [];  // every local candidate's type: relay-only gathers relays alone
+    stats.forEach((s) => { if (s.type === "local-candidate") gathered.push(s.candidateType); });
+    const policy = pc.getConfiguration().iceTransportPolicy;
     stats.forEach((s) => {
       if (s.type !== "transport" || !s.selectedCandidatePairId) return;
       const pair = byId.get(s.selectedCandidatePairId);
       const local = byId.get(pair.localCandidateId);
       const remote = byId.get(pair.remoteCandidateId);
       out.push({local: local.candidateType, relayProtocol: local.relayProtocol || "",
-                remote: remote.candidateType, bytesSent: pair.bytesSent || 0});
+                remote: remote.candidateType, bytesSent: pair.bytesSent || 0,
+                remoteAddress: `${remote.address}:${remote.port}`,
+                relayServer: local.url || "", policy, gathered});
     });
   }
   return out;
@@ -109,7 +115,9 @@ def main(options: dict[str, Any]) -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True,
-            args=[*ARGS, f"--ignore-certificate-errors-spki-list={options['spki']}"])
+            args=[*ARGS, f"--ignore-certificate-errors-spki-list={options['spki']}",
+                  *([f"--host-resolver-rules={', '.join(f'MAP {n} {a}' for n, a in resolve)}"]
+                    if (resolve := options.get("resolve", {}).items()) else [])])
         try:
             page: Any = None
             console: list[str] = []

@@ -22,6 +22,10 @@ const INSIDE = new Set(["host", "staff", "party", "consulting"]);
 const RETRY_MS = [500, 1000, 2000, 4000];
 const DISCONNECTED_MS = 2000;
 const CONNECT_MS = 10000;
+// "relay" when the deployment is relay-only (YUNTING_ICE_RELAY_ONLY, in base.html's meta):
+// the browser then gathers no host or server-reflexive candidates, only TURN relays.
+const ICE_POLICY = document.querySelector('meta[name="yunting-ice-policy"]')?.content === "relay"
+  ? "relay" : "all";
 
 export class Room {
   constructor({ socket, me, grid, iceServers = [], names = () => null }) {
@@ -170,7 +174,7 @@ export class Room {
   #offersTo(id) { return this.me.startsWith("staff:") || this.me < id; }
 
   #peer(id) {
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers, iceTransportPolicy: ICE_POLICY });
     const peer = { pc, pending: [], tile: null, stream: new MediaStream(), videoSender: null };
     this.peers.set(id, peer);
     pc.onicecandidate = (e) => {
@@ -250,7 +254,7 @@ export class Room {
 
   /** The send-only connection to the server's recorder: a full offer (aiortc does not trickle). */
   async #publish() {
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers });
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers, iceTransportPolicy: ICE_POLICY });
     const audio = this.localStream.getAudioTracks()[0]?.clone() || null;
     const video = this.localStream.getVideoTracks()[0]?.clone() || null;
     this.media = { pc, audio, video, pending: [] };
