@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from hearings.actors import Actor, require_staff
 from hearings.documents import Delivery, DeliveryHow, Document
-from hearings.errors import NotFound, PermissionDenied
+from hearings.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from hearings.identity import new_id, utcnow
 from hearings.participants import Participant
 from hearings.policy import court_filter, require
@@ -93,6 +93,9 @@ class Backoff:
         return self.base * (2 ** max(attempts - 1, 0)) * spread
 
 
+# How a clerk may have served a party instead (the notification's channel then).
+OTHER_MEANS = frozenset({"post", "in_person", "other"})
+
 # How long a sender holds the notifications it took: far longer than a round of sends
 # (the gateway's timeout is 5 s each), so that only a crashed sender's lease runs out.
 CLAIM_LEASE = timedelta(minutes=5)
@@ -142,6 +145,26 @@ class Outbox:
             note.attempts, note.next_attempt_at, note.undelivered_at = 0, None, None
             await uow.audit.append(actor.label, "notification.resend", hearing.id,
                                    {"notification_id": note.id})
+            await uow.commit()
+            return note
+
+    async def mark_served(self, actor: Actor, notification_id: str, means: str) -> Notification:
+        """The clerk served the party another way (by post, in person): the notification is
+        done, its channel names the means, and nobody sends it again."""
+        if means not in OTHER_MEANS:
+            raise InvalidInput(f"means must be in {sorted(OTHER_MEANS)} (got {means!r})")
+        require_staff(actor)
+        async with self._uow() as uow:
+            note = await uow.outbox.get(notification_id)
+            hearing = await uow.hearings.get(note.hearing_id)
+            court_id = (await uow.cases.get(hearing.case_id)).court_id
+            require(actor, "notification.resend", court_id=court_id, hearing=hearing)
+            if note.sent_at is not None:
+                raise Conflict("this notification was already delivered")
+            note.sent_at, note.channel = self._clock(), means
+            note.undelivered_at = note.next_attempt_at = None
+            await uow.audit.append(actor.label, "notification.served_otherwise", hearing.id,
+                                   {"notification_id": note.id, "means": means})
             await uow.commit()
             return note
 

@@ -21,7 +21,7 @@ from email.message import Message
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from hearings.errors import InvalidInput, PermissionDenied
+from hearings.errors import Conflict, InvalidInput, PermissionDenied
 from hearings.identity import utcnow
 from hearings.notify import Backoff, Notification, Outbox
 from tests.conftest import Services
@@ -206,3 +206,26 @@ async def test_a_notification_without_an_address_needs_the_gateway() -> None:
     note = Notification("h", "p", "张某", "通知", "正文")
     with pytest.raises(MailError):
         SmtpNotifier("127.0.0.1", 1, "a@b.cn", link_base="https://x").message(note)
+
+
+async def test_the_clerk_marks_an_undelivered_notice_served_by_post(services: Services) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    trial = await make_trial(services)
+    note = await notice_to_witness(services, trial)
+    clock = Clock()
+    outbox = Outbox(services.uow, mailer(port), Backoff(timedelta(seconds=1), 1, 0), clock)
+    assert await outbox.dispatch() == 0
+    [listed] = await outbox.undelivered(trial.clerk_actor)
+    with pytest.raises(InvalidInput):
+        await outbox.mark_served(trial.clerk_actor, note.id, "pigeon")
+    with pytest.raises(PermissionDenied):
+        await outbox.mark_served(trial.judge_actor, note.id, "post")
+    done = await outbox.mark_served(trial.clerk_actor, listed.id, "post")
+    assert done.channel == "post" and done.sent_at == clock.now
+    assert await outbox.undelivered(trial.clerk_actor) == []
+    with pytest.raises(Conflict):
+        await outbox.mark_served(trial.clerk_actor, note.id, "in_person")
+    clock.now += timedelta(days=1)
+    assert await outbox.dispatch() == 0  # served: never sent again

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from hearings.notify import Notification, mask_email
+from hearings.notify import OTHER_MEANS, Notification, mask_email
 from web.auth import staff_for
 from web.i18n import negotiate, translations
 from web.keys import SERVICES, SETTINGS
@@ -26,6 +26,9 @@ CONTACT = {"type": "object", "required": ["consent_electronic_service"], "proper
               "description": "null or empty: none"},
     "consent_electronic_service": {"type": "boolean",
                                    "description": "the party agreed to be served by e-mail"}}}
+
+SERVED_OTHERWISE = {"type": "object", "required": ["means"], "properties": {
+    "means": {"enum": sorted(OTHER_MEANS)}}}
 
 
 def undelivered_json(note: Notification) -> dict[str, Any]:
@@ -86,6 +89,17 @@ async def resend(request: web.Request) -> web.Response:
     actor = await staff_for(request)
     note = await request.app[SERVICES].outbox.resend(actor, request.match_info["notification_id"])
     return web.json_response(undelivered_json(note))
+
+
+@routes.route("POST", "/api/notifications/{notification_id}/served-otherwise", summary="Mark "
+              "a notification served by another means (post, in person): not sent again "
+              "(clerk)", tag="hearings", body=SERVED_OTHERWISE)
+async def served_otherwise(request: web.Request) -> web.Response:
+    actor = await staff_for(request)
+    body = await read_body(request, request.app[SETTINGS].max_request_bytes)
+    note = await request.app[SERVICES].outbox.mark_served(
+        actor, request.match_info["notification_id"], body.text("means"))
+    return web.json_response(undelivered_json(note) | {"channel": note.channel})
 
 
 @routes.route("PUT", "/api/hearings/{hearing_id}/participants/{participant_id}/contact",
