@@ -123,6 +123,7 @@ async def test_the_clerk_records_contact_sees_undelivered_and_resends(
     r = await client.get(f"/api/hearings/{trial.hearing.id}/notifications")
     [sent] = (await r.json())["notifications"]
     assert sent["channel"] == "email" and sent["sent_at"] is not None
+    assert sent["address"] == "l***@example.cn" and sent["undelivered_at"] is None
     assert (await (await client.get("/api/notifications/undelivered")).json()) == {
         "notifications": []}
 

@@ -20,6 +20,10 @@ def _json(note: Notification) -> dict[str, object]:
         "sent_at": note.sent_at.isoformat() if note.sent_at else None,
         "channel": note.channel if note.sent_at else None,
         "attempts": note.attempts, "last_error": note.last_error,
+        "address": note.masked_address,  # e-mail, masked (electronic service)
+        "next_attempt_at": note.next_attempt_at.isoformat() if note.next_attempt_at else None,
+        "undelivered_at": note.undelivered_at.isoformat() if note.undelivered_at else None,
+        "opened_at": note.opened_at.isoformat() if note.opened_at else None,
     }
 
 
