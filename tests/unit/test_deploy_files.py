@@ -45,7 +45,11 @@ def test_only_the_proxy_publishes_http_and_it_uses_the_deploy_config() -> None:
     assert set(proxy["ports"]) == {"80:80", "443:443"}
     assert proxy["depends_on"] == {"app": {"condition": "service_healthy"}}
     mounts = {v.rsplit(":", 2)[1]: v.rsplit(":", 2)[0] for v in proxy["volumes"]}
-    assert mounts["/etc/nginx/nginx.conf"] == "./deploy/nginx.conf"
+    # a template: the image writes /etc/nginx/nginx.conf with TURN_HOST (only) filled in
+    assert mounts["/etc/nginx/templates/nginx.conf.template"] == "./deploy/nginx.conf"
+    assert proxy["environment"]["NGINX_ENVSUBST_OUTPUT_DIR"] == "/etc/nginx"
+    assert proxy["environment"]["NGINX_ENVSUBST_FILTER"] == "^TURN_HOST$$"  # compose: $$ is $
+    assert proxy["environment"]["TURN_HOST"].startswith("${TURN_HOST")
     assert mounts["/etc/nginx/tls/court.pem"].startswith("${TLS_CERT_FILE")
     assert mounts["/etc/nginx/tls/court.key"].startswith("${TLS_KEY_FILE")
     conf = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
@@ -76,6 +80,36 @@ def test_the_proxy_matches_the_app() -> None:
     # no request URI in the access log (join links are secrets in the path)
     log_format = conf.split("log_format", 1)[1].split(";", 1)[0]
     assert "$request " not in log_format and "$request_uri" not in log_format
+
+
+def test_443_carries_https_and_turn_over_tls_by_sni() -> None:
+    """A clinic whose firewall passes only TCP 443 relays through TURN over TLS on 443: the
+    proxy's stream block routes the TURN host's name to coturn's TLS port, unterminated,
+    and everything else to the https server, which learns the client's address from the
+    PROXY header (sticky routing and X-Forwarded-For keep the client, not the proxy)."""
+    conf = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    stream = conf.split("stream {", 1)[1].split("\nhttp {", 1)[0]
+    lines = {line.split("#", 1)[0].strip() for line in stream.splitlines()}
+    for wanted in ("listen 443;", "ssl_preread on;", "proxy_protocol on;",
+                   "proxy_pass $tls_service;", "map $ssl_preread_server_name $tls_service {",
+                   "${TURN_HOST} turn_tls;", "default      https_inside;",
+                   "server 127.0.0.1:8443;", "server 127.0.0.1:5350;",
+                   "listen 127.0.0.1:5350 proxy_protocol;",
+                   "proxy_pass host.docker.internal:5349;"):
+        assert wanted in lines, wanted
+    http = conf.split("\nhttp {", 1)[1]
+    http_lines = {line.split("#", 1)[0].strip() for line in http.splitlines()}
+    assert "listen 127.0.0.1:8443 ssl http2 proxy_protocol;" in http_lines
+    assert {"set_real_ip_from 127.0.0.1;", "real_ip_header proxy_protocol;"} <= http_lines
+    assert not any(line.startswith("listen 443") for line in http_lines)
+    assert "tls-listening-port=5349" in (ROOT / "deploy" / "turnserver.conf").read_text(
+        encoding="utf-8").splitlines()
+    compose = _compose()["services"]
+    assert "host.docker.internal:host-gateway" in compose["proxy"]["extra_hosts"]
+    env = _env_example()
+    settings = Settings.from_env({k: v for k, v in env.items() if k.startswith("YUNTING_")},
+                                 env_file=None)
+    assert f"turns:{env['TURN_HOST']}:443?transport=tcp" in settings.turn_urls
 
 
 def test_coturn_shares_the_apps_secret_and_the_deploy_policy() -> None:

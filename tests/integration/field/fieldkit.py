@@ -32,6 +32,7 @@ __all__ = ["ROOT", "App", "Coturn", "Nginx", "PasswordRedis", "TestCA", "free_po
 
 ROOT = Path(__file__).resolve().parents[3]
 DEPLOY = ROOT / "deploy"
+STREAM_MODULE = Path("/usr/lib/nginx/modules/ngx_stream_module.so")
 
 
 def free_port(kind: int = socket.SOCK_STREAM, host: str = "127.0.0.1") -> int:
@@ -182,11 +183,12 @@ class Coturn:
         _stop(self.proc)
         self.proc = None
 
-    def urls(self, host: str | None = None) -> tuple[str, ...]:
-        """The YUNTING_TURN_URLS of this server: UDP first (aiortc takes the first)."""
+    def urls(self, host: str | None = None, tls: str | None = None) -> tuple[str, ...]:
+        """The YUNTING_TURN_URLS of this server: UDP first (aiortc takes the first); TURN
+        over TLS at `tls` (host:port, e.g. the proxy's 443 by SNI) or its own TLS port."""
         h = host or self.listen
         return (f"turn:{h}:{self.port}?transport=udp", f"turn:{h}:{self.port}?transport=tcp",
-                f"turns:{h}:{self.tls_port}?transport=tcp")
+                f"turns:{tls or f'{h}:{self.tls_port}'}?transport=tcp")
 
 
 class Nginx:
@@ -199,10 +201,16 @@ class Nginx:
     """
 
     def __init__(self, directory: Path, ca: TestCA, upstreams: list[str], *,
-                 listen: str = "127.0.0.1") -> None:
+                 listen: str = "127.0.0.1", https_port: int | None = None,
+                 turn_host: str = "turn.test", turn_upstream: str | None = None) -> None:
         self.directory, self.ca, self.upstreams, self.listen = directory, ca, upstreams, listen
-        self.https_port = free_port(host=listen)
+        self.https_port = https_port or free_port(host=listen)  # the stream block's (SNI)
         self.http_port = free_port(host=listen)
+        self.inside_port = free_port()  # the https server behind the stream block
+        self.turn_inside_port = free_port()
+        # SNI `turn_host` goes to coturn's TURN over TLS (nothing listens without one)
+        self.turn_host = turn_host
+        self.turn_upstream = turn_upstream or f"127.0.0.1:{free_port()}"
         self.log = directory / "nginx.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -211,7 +219,11 @@ class Nginx:
         servers = "".join(f"        server {u} max_fails=0;\n" for u in self.upstreams)
         text = re.sub(r"(?m)^\s*server app:8080[^\n]*# field-test: upstreams\n", servers, text)
         replacements = {
-            "listen 443 ssl http2;": f"listen {self.listen}:{self.https_port} ssl http2;",
+            "listen 443;": f"listen {self.listen}:{self.https_port};",
+            "127.0.0.1:8443": f"127.0.0.1:{self.inside_port}",
+            "127.0.0.1:5350": f"127.0.0.1:{self.turn_inside_port}",
+            "host.docker.internal:5349": self.turn_upstream,
+            "${TURN_HOST}": self.turn_host,
             "listen 80;": f"listen {self.listen}:{self.http_port};",
             "/etc/nginx/tls/court.pem": str(self.ca.cert_path),
             "/etc/nginx/tls/court.key": str(self.ca.key_path),
@@ -222,6 +234,8 @@ class Nginx:
         for old, new in replacements.items():
             assert old in text, f"deploy/nginx.conf no longer has {old!r}"
             text = text.replace(old, new)
+        if STREAM_MODULE.exists():  # Debian's nginx has `stream` as a module of its own
+            text = f"load_module {STREAM_MODULE};\n" + text
         temp = self.directory / "tmp"
         temp.mkdir(parents=True, exist_ok=True)
         return text.replace("user nginx;", "user root;").replace(

@@ -45,6 +45,8 @@ COURT = f"10.{_NET}.1.1"      # the court's public address, as the clinic sees i
 UPLINK = f"10.{_NET}.1.2"     # the NAT's outside address
 GATEWAY = f"10.{_NET}.2.1"
 CLINIC = f"10.{_NET}.2.2"
+TURN_HOST = "turn.test"       # coturn's name: the proxy's 443 sends its SNI to TURN over TLS
+HTTPS = 443                   # on the court's address of the test's own veth
 
 
 def _run(*command: str) -> None:
@@ -124,6 +126,10 @@ def namespaces() -> Iterator[Namespaces]:
             subprocess.run(["ip", "netns", "del", name], capture_output=True)
 
 
+def _origin(port: int) -> str:
+    return f"https://{COURT}" if port == 443 else f"https://{COURT}:{port}"
+
+
 @dataclass
 class Court:
     ca: TestCA
@@ -135,7 +141,7 @@ class Court:
 
     @property
     def origin(self) -> str:
-        return f"https://{COURT}:{self.nginx.https_port}"
+        return _origin(self.nginx.https_port)
 
 
 def _schema(url: str) -> None:
@@ -156,7 +162,8 @@ def court(namespaces: Namespaces, postgres_url: str,
         from concurrent.futures import ThreadPoolExecutor
         with ThreadPoolExecutor(1) as pool:
             pool.submit(_schema, postgres_url).result()
-        ca = TestCA(directory / "tls", addresses=("127.0.0.1", COURT))
+        ca = TestCA(directory / "tls", names=("court.test", TURN_HOST),
+                    addresses=("127.0.0.1", COURT))
         redis = PasswordRedis(directory / "redis", "field-redis-password")
         redis.start()
         cleanup.callback(redis.stop)
@@ -165,14 +172,17 @@ def court(namespaces: Namespaces, postgres_url: str,
         coturn.start()
         cleanup.callback(coturn.stop)
         apps = [App(directory, f"app-{n}") for n in (1, 2)]
-        nginx = Nginx(directory / "nginx", ca, [a.address for a in apps], listen=COURT)
-        origin = f"https://{COURT}:{nginx.https_port}"
+        nginx = Nginx(directory / "nginx", ca, [a.address for a in apps], listen=COURT,
+                      https_port=HTTPS, turn_host=TURN_HOST,
+                      turn_upstream=f"{COURT}:{coturn.tls_port}")
+        origin = _origin(nginx.https_port)
         for app in apps:
             app.settings.update(
                 database_url=postgres_url, redis_url=redis.url, public_url=origin,
                 allowed_origins=origin, trusted_proxies="127.0.0.1",
                 audit_key=AUDIT_KEY.decode(), ice_host_addresses="127.0.0.1",
-                turn_urls=",".join(coturn.urls()), turn_secret=SECRET,
+                turn_urls=",".join(coturn.urls(tls=f"{TURN_HOST}:{HTTPS}")),
+                turn_secret=SECRET,
                 turn_ttl_seconds="600", ice_relay_only="true",
                 media_segment_seconds="2", media_timeout="1.5", log_level="INFO")
             app.spawn()
@@ -205,6 +215,7 @@ class ClinicBrowser:
         self.command = ["ip", "netns", "exec", namespaces.clinic, sys.executable, "-m",
                         "tests.integration.field.clinic_browser",
                         json.dumps({"url": url, "spki": spki, "within": 60, "linger": 4,
+                                    "resolve": {TURN_HOST: COURT},
                                     "report": str(report)})]
         self.proc: asyncio.subprocess.Process | None = None
         self.messages: list[dict[str, Any]] = []
@@ -277,8 +288,9 @@ async def _join_through_the_clinic(court: Court, namespaces: Namespaces, trial: 
                         break
                     await asyncio.sleep(0.5)  # still connecting: listed, not yet waiting
                 assert ack["ok"], (ack, await browser.rest())
-            # ... or, admitted before and never sent out, they go back in by themselves
-            assert (await browser.next()) == {"stage": "hearing"}
+        # ... or, admitted before and never sent out, they go back in by themselves (the
+        # browser then says "hearing" twice: past the self-test, and inside)
+        assert (await browser.next()) == {"stage": "hearing"}
         pairs = (await browser.next())["pairs"]
         final = (await browser.next())["pairs"]
         assert (await browser.next()) == {"done": True}
@@ -305,19 +317,24 @@ async def test_a_clinic_behind_nat_joins_over_https_and_relays_through_turn(
              f"{court.coturn.relay_ports[0]}-{court.coturn.relay_ports[1]}"])
         pairs = await _join_through_the_clinic(court, namespaces, trial, judge, admit=True)
         assert pairs and all(p["local"] == "relay" for p in pairs), pairs
+        # relay-only (YUNTING_ICE_RELAY_ONLY) reaches the browser: its peer connections
+        # gather no host or server-reflexive candidate at all, only TURN relays
+        assert all(p["policy"] == "relay" and p["gathered"]
+                   and set(p["gathered"]) == {"relay"} for p in pairs), pairs
         segments = court.directory / "archive" / hid / pid
         await until(lambda: any(segments.glob("seg-*.mkv")), 30, "a recorded segment")
         recorded = sorted(segments.glob("seg-*.mkv"))[0]
         frames = await asyncio.to_thread(count_frames, recorded)
         assert frames["video"] > 0 and frames["audio"] > 0, frames
 
-        # 2. UDP blocked, and TURN's plain TCP too: only https and TURN over TLS pass.
+        # 2. Only TCP 443 passes: TURN over TLS through the proxy's 443 (SNI turn.test).
         namespaces.reset_firewall()
-        namespaces.firewall([court.nginx.https_port, court.coturn.tls_port], [])
+        namespaces.firewall([court.nginx.https_port], [])
         before = set(segments.glob("seg-*.mkv"))
         pairs = await _join_through_the_clinic(court, namespaces, trial, judge, admit=False)
         assert pairs and all(p["local"] == "relay" and p["relayProtocol"] == "tls"
-                             for p in pairs), pairs
+                             and p["relayServer"] == f"turns:{TURN_HOST}:443?transport=tcp"
+                             and set(p["gathered"]) == {"relay"} for p in pairs), pairs
         await until(lambda: bool(set(segments.glob("seg-*.mkv")) - before), 30,
                     "a segment recorded through TURN over TLS")
     finally:
