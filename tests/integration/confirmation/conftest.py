@@ -5,6 +5,7 @@ test in this folder), and what the room would be told read off the bus (`Pushes`
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,6 +31,7 @@ from hearings.confirming import Confirmations
 from hearings.control import Control
 from hearings.documents import AgreementContext, ApplicationContext, Document, RulingContext
 from hearings.errors import InvalidInput
+from hearings.events import Event, envelope, from_envelope
 from hearings.hearing import Hearing
 from hearings.mediating import Mediations
 from hearings.participants import Participant, Role
@@ -98,14 +100,16 @@ class FakeDocuments:
 @dataclass
 class Pushes:
     """What signaling would push, heard on the bus after each commit (signaling/follow.py's
-    mapping): into a hearing's room, or to a court's staff consoles."""
+    mapping) and through the events' JSON envelope: into a hearing's room, or to a court's
+    staff consoles."""
 
     hearing: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     court: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
 
     def listen(self, bus: Bus) -> Pushes:
-        async def heard(event: Any) -> None:
-            push = push_of(event)
+        async def heard(event: Event) -> None:
+            # as another process would have it: every real event crosses as JSON
+            push = push_of(from_envelope(json.loads(json.dumps(envelope(event)))))
             if push.court_id is not None:
                 self.court.append((push.court_id, push.name, push.payload))
             else:
