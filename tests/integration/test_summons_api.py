@@ -81,9 +81,9 @@ async def test_the_clerk_downloads_sealed_summonses_whose_qr_codes_open_the_hear
 ) -> None:
     client, services, a, headers = court
     _, inquiry = await Inquiries(services.uow).of_case(a.clerk_actor, a.case.id)
-    url = f"/api/hearings/{a.hearing.id}/participants/{{}}/summons.pdf"
+    url = f"/api/hearings/{a.hearing.id}/participants/{{}}/summons"
 
-    async with client.get(url.format(a.people["defendant"].id),
+    async with client.post(url.format(a.people["defendant"].id),
                           headers=headers["clerk_a"]) as r:
         assert r.status == 200 and r.content_type == "application/pdf", await r.text()
         assert r.headers["Cache-Control"] == "private, no-store"
@@ -105,7 +105,7 @@ async def test_the_clerk_downloads_sealed_summonses_whose_qr_codes_open_the_hear
         assert (await r.json())["participant"]["id"] == a.people["defendant"].id
 
     # A witness at the clinic gets a notice to appear, naming the clinic.
-    async with client.get(url.format(a.people["witness"].id),
+    async with client.post(url.format(a.people["witness"].id),
                           headers=headers["clerk_a"]) as r:
         assert r.status == 200, await r.text()
         pdf = await r.read()
@@ -123,15 +123,21 @@ async def test_the_clerk_downloads_sealed_summonses_whose_qr_codes_open_the_hear
 async def test_only_the_courts_clerks_get_a_summons(
         court: tuple[Client, Services, Trial, dict[str, dict[str, str]]]) -> None:
     client, _, a, headers = court
-    url = f"/api/hearings/{a.hearing.id}/participants/{a.people['defendant'].id}/summons.pdf"
+    url = f"/api/hearings/{a.hearing.id}/participants/{a.people['defendant'].id}/summons"
     for who in ("clerk_b", "judge_a"):
-        async with client.get(url, headers=headers[who]) as r:
+        async with client.post(url, headers=headers[who]) as r:
             assert r.status in (403, 404), (who, r.status)
-    async with client.get(url) as r:
+    async with client.post(url) as r:
         assert r.status == 401
-    judge_seat = f"/api/hearings/{a.hearing.id}/participants/{a.people['judge'].id}/summons.pdf"
-    async with client.get(judge_seat, headers=headers["clerk_a"]) as r:
+    # It mints a join link: never by a GET, never without the session's CSRF header.
+    async with client.get(url, headers=headers["clerk_a"]) as r:
+        assert r.status == 405
+    cookie_only = {"Cookie": headers["clerk_a"]["Cookie"]}
+    async with client.post(url, headers=cookie_only) as r:
+        assert r.status == 403 and (await r.json())["error"]["code"] == "csrf_failed"
+    judge_seat = f"/api/hearings/{a.hearing.id}/participants/{a.people['judge'].id}/summons"
+    async with client.post(judge_seat, headers=headers["clerk_a"]) as r:
         assert r.status == 400, await r.text()
-    async with client.get(f"/api/hearings/{a.hearing.id}/participants/nobody/summons.pdf",
+    async with client.post(f"/api/hearings/{a.hearing.id}/participants/nobody/summons",
                           headers=headers["clerk_a"]) as r:
         assert r.status == 404

@@ -29,11 +29,12 @@ routes = ApiRoutes()
 ONLINE = "线上云庭（扫描下方二维码，用手机或电脑进入）"
 
 
-@routes.route("GET", "/api/hearings/{hearing_id}/participants/{participant_id}/summons.pdf",
+@routes.route("POST", "/api/hearings/{hearing_id}/participants/{participant_id}/summons",
               summary="The participant's summons (传票, a party of a trial) or notice to "
               "appear (出庭通知书, everyone else) as a PDF sealed by the court: a new join "
               "link as a QR code, and the case's progress inquiry when it is open. Issues a "
-              "new join link each time (audited); for those who may issue join links",
+              "new join link each time (audited; a POST with the CSRF header, so no "
+              "cross-site request mints one); for those who may issue join links",
               tag="hearings", produces="application/pdf")
 async def summons_pdf(request: web.Request) -> web.Response:
     actor = await staff_for(request)
