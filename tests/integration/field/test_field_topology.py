@@ -6,8 +6,10 @@ use-auth-secret, PostgreSQL, a Redis with a password. Clinic side: a network nam
 whose only way out is a NAT namespace (nftables masquerade) that forwards nothing but
 the proxy's https port and coturn's ports. Chromium inside joins over https with its join
 link, passes the self-test, is admitted by the judge, and its media reaches the recorder
-through TURN (the selected candidate pair is a relay); with UDP blocked it still gets
-through over TURN over TLS. Addresses: 10.x inside the namespaces the test creates.
+through TURN (the selected candidate pair is a relay; relay-only: the browser gathers
+relays alone); with everything but TCP 443 blocked it still gets through over TURN over
+TLS on 443 (nginx routes the TURN host's SNI to coturn). Addresses: 10.x inside the
+namespaces the test creates. The first-run part: test_field_first_run.py.
 """
 
 from __future__ import annotations
