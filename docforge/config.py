@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -11,7 +12,8 @@ BACKENDS: tuple[str, ...] = ("dev", "pkcs12", "pkcs11")
 
 
 class Secret:
-    """A string that never shows up in repr/str (logs, tracebacks, settings dumps)."""
+    """A string that never shows up in repr/str (logs, tracebacks, settings dumps, error
+    pages); compared in constant time. The one such class (web/settings.py uses it)."""
 
     __slots__ = ("_value",)
 
@@ -27,7 +29,7 @@ class Secret:
     __str__ = __repr__
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
+        return isinstance(other, Secret) and secrets.compare_digest(self._value, other._value)
 
     def __hash__(self) -> int:
         return hash(self._value)

@@ -18,6 +18,8 @@ from typing import Any
 
 from dotenv import dotenv_values
 
+from docforge.config import Secret
+
 __all__ = ["Secret", "Settings", "SettingsError"]
 
 
@@ -26,29 +28,6 @@ _PASSWORD_IN_URL = re.compile(r"(://[^:/@]*:)[^@]*@")
 
 class SettingsError(ValueError):
     pass
-
-
-class Secret:
-    """A value that must never appear in a log, a repr or an error page."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and secrets.compare_digest(self._value, other._value)
-
-    def __hash__(self) -> int:
-        return hash("Secret")
 
 
 def _bool(text: str) -> bool:

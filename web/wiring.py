@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from docforge.config import DocforgeConfig, Pkcs11Source, Pkcs12Source
-from docforge.config import Secret as DocSecret
 from media.ice import TurnCredentials
 from media.peers import MediaSettings
 from signaling import SignalingConfig
@@ -73,14 +72,14 @@ def docforge_config(settings: Settings) -> DocforgeConfig:
         if settings.seal_pkcs12 is None or settings.service_pkcs12 is None:
             raise SettingsError("YUNTING_SIGNING_BACKEND=pkcs12 needs YUNTING_SEAL_PKCS12 and"
                                 " YUNTING_SERVICE_PKCS12")
-        passphrase = _secret(settings.pkcs12_passphrase)
+        passphrase = settings.pkcs12_passphrase
         seal = Pkcs12Source(settings.seal_pkcs12, passphrase)
         service = Pkcs12Source(settings.service_pkcs12, passphrase)
     elif backend == "pkcs11":
         if settings.pkcs11_module is None or not settings.pkcs11_token:
             raise SettingsError("YUNTING_SIGNING_BACKEND=pkcs11 needs YUNTING_PKCS11_MODULE and"
                                 " YUNTING_PKCS11_TOKEN")
-        pin = _secret(settings.pkcs11_pin)
+        pin = settings.pkcs11_pin
         seal = Pkcs11Source(settings.pkcs11_module, settings.pkcs11_token,
                             settings.pkcs11_seal_key or "seal", pin)
         service = Pkcs11Source(settings.pkcs11_module, settings.pkcs11_token,
@@ -89,7 +88,7 @@ def docforge_config(settings: Settings) -> DocforgeConfig:
     if backend != "dev" and settings.judge_pkcs12_dir is not None:
         # A judge's (or mediator's) own key, <staff user id>.p12: chosen by the authenticated
         # account that signs, never by a display name.
-        passphrase = _secret(settings.pkcs12_passphrase)
+        passphrase = settings.pkcs12_passphrase
         people = {p.stem: Pkcs12Source(p, passphrase)
                   for p in sorted(settings.judge_pkcs12_dir.glob("*.p12"))}
     try:
@@ -98,8 +97,3 @@ def docforge_config(settings: Settings) -> DocforgeConfig:
                               seal_source=seal, service_source=service, judge_sources=people)
     except ValueError as exc:
         raise SettingsError(str(exc)) from None
-
-
-def _secret(value: object) -> DocSecret | None:
-    reveal = getattr(value, "reveal", None)
-    return DocSecret(reveal()) if reveal is not None else None
