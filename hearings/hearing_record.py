@@ -30,6 +30,7 @@ from typing import Any
 from hearings.errors import Conflict, InvalidInput
 from hearings.identity import new_id, utcnow
 from hearings.participants import Participant, Role
+from hearings.signing_order import SigningOrder
 from hearings.states import RECORD, ParticipantState, RecordState
 from hearings.values import long_text
 
@@ -137,14 +138,19 @@ class HearingRecord:
 
     # -- reading -------------------------------------------------------------------------
     @property
+    def order(self) -> SigningOrder[RecordSlot]:
+        """The signing order: the persons recorded, the clerk, the judge; nobody refuses."""
+        return SigningOrder(tuple(RecordSlot(**s) for s in self.signing),
+                            collecting=self.state is RecordState.SIGNING,
+                            closed=lambda: RECORD.next(self.state, "sign"))
+
+    @property
     def slots(self) -> list[RecordSlot]:
-        return [RecordSlot(**s) for s in self.signing]
+        return list(self.order.slots)
 
     @property
     def next_slot(self) -> RecordSlot | None:
-        if self.state is not RecordState.SIGNING:
-            return None
-        return next((s for s in self.slots if s.signed_at is None), None)
+        return self.order.next
 
     # -- moving --------------------------------------------------------------------------
     def _move(self, action: str) -> None:
@@ -188,26 +194,13 @@ class HearingRecord:
 
     def check_turn(self, field_name: object) -> RecordSlot:
         """The slot `field_name` if it is the next to sign; otherwise a conflict."""
-        if not isinstance(field_name, str):
-            raise InvalidInput("'field' must be a string")
-        nxt = self.next_slot
-        if nxt is None:
-            RECORD.next(self.state, "sign")  # raises: not collecting signatures
-            raise Conflict("every signature is in already")
-        if nxt.field != field_name:
-            known = {s.field for s in self.slots}
-            if field_name not in known:
-                raise InvalidInput(f"'field' must be in {sorted(known)} (got {field_name!r})")
-            raise Conflict(f"signatures go in order: {nxt.field} ({nxt.signer}) signs next")
-        return nxt
+        return self.order.check_turn(field_name)
 
     def record_signature(self, field_name: str, how: str) -> bool:
         """Mark the field signed; True when that was the last one (state → signed)."""
-        self.check_turn(field_name)
-        now = utcnow().isoformat()
-        self.signing = [s | {"signed_at": now, "how": how} if s["field"] == field_name else s
-                        for s in self.signing]
-        if self.next_slot is None:
+        order = self.order.sign(field_name, utcnow().isoformat(), how=how)
+        self.signing = order.as_json()
+        if order.next is None:
             self._move("complete_signing")
             return True
         self._move("sign")

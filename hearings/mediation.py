@@ -12,9 +12,10 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from hearings.errors import Conflict, InvalidInput, PermissionDenied
+from hearings.errors import InvalidInput
 from hearings.identity import new_id, utcnow
 from hearings.participants import Participant, Role
+from hearings.signing_order import SigningOrder
 from hearings.states import MEDIATION, MediationState
 from hearings.values import long_text, text
 
@@ -122,14 +123,20 @@ class Mediation:
         return [AgreementTerm.from_json(t) for t in self.terms]
 
     @property
+    def order(self) -> SigningOrder[SigningSlot]:
+        """The signing order: every party as invited, then the mediator; a party may refuse."""
+        return SigningOrder(tuple(SigningSlot(**s) for s in self.signing),
+                            collecting=self.state is MediationState.SIGNING,
+                            closed=lambda: MEDIATION.next(self.state, "sign"),
+                            refusers=frozenset({"party"}))
+
+    @property
     def slots(self) -> list[SigningSlot]:
-        return [SigningSlot(**s) for s in self.signing]
+        return list(self.order.slots)
 
     @property
     def next_slot(self) -> SigningSlot | None:
-        if self.state is not MediationState.SIGNING:
-            return None
-        return next((s for s in self.slots if s.signed_at is None), None)
+        return self.order.next
 
     # -- moving --------------------------------------------------------------------------
     def _move(self, action: str) -> None:
@@ -163,24 +170,13 @@ class Mediation:
 
     def check_turn(self, field_name: str) -> SigningSlot:
         """The slot `field_name` if it is the next to sign; otherwise a conflict."""
-        nxt = self.next_slot
-        if nxt is None:
-            MEDIATION.next(self.state, "sign")  # raises: not collecting signatures
-            raise Conflict("every signature is in already")
-        if nxt.field != field_name:
-            known = {s.field for s in self.slots}
-            if field_name not in known:
-                raise InvalidInput(f"'field' must be in {sorted(known)} (got {field_name!r})")
-            raise Conflict(f"signatures go in order: {nxt.field} ({nxt.signer}) signs next")
-        return nxt
+        return self.order.check_turn(field_name)
 
     def record_signature(self, field_name: str) -> bool:
         """Mark the field signed; True when that was the last one (state → signed)."""
-        self.check_turn(field_name)
-        now = utcnow().isoformat()
-        self.signing = [s | {"signed_at": now} if s["field"] == field_name else s
-                        for s in self.signing]
-        if self.next_slot is None:
+        order = self.order.sign(field_name, utcnow().isoformat())
+        self.signing = order.as_json()
+        if order.next is None:
             self._move("complete_signing")
             return True
         self.updated_at = utcnow()
@@ -188,8 +184,7 @@ class Mediation:
 
     def refuse(self, participant_id: str, reason: str) -> None:
         reason = long_text(reason, "reason", max_length=1000)
-        if participant_id not in {s.participant_id for s in self.slots if s.role == "party"}:
-            raise PermissionDenied("only a party to the agreement may refuse to sign it")
+        self.order.check_refusal(participant_id)
         self._move("refuse")
         # The signed copy is abandoned: a redrafted agreement is a new document.
         self.refusal, self.signing, self.document_id = reason, [], None
