@@ -14,8 +14,8 @@ from signaling.errors import ConfigError
 from signaling.quality import Thresholds
 
 __all__ = [
-    "IceServers", "MediaAnswer", "MediaCandidate", "MediaHangup", "RoomServices", "ServicesSource",
-    "SignalingConfig",
+    "REDIS_CHANNEL", "IceServers", "MediaAnswer", "MediaCandidate", "MediaHangup", "RoomServices",
+    "ServicesSource", "SignalingConfig",
 ]
 
 NAMESPACE = "/hearing"
@@ -38,11 +38,14 @@ MediaHangup = Callable[[str, str, str], Awaitable[None]]
 IceServers = Callable[[str], list[dict[str, Any]]]
 
 
+REDIS_CHANNEL = "yunting-signaling"  # the processes' shared channel (and its prefix)
+
+
 @dataclass(frozen=True)
 class SignalingConfig:
     allowed_origins: tuple[str, ...]
     redis_url: str | None = None  # None: in-process rooms and presence
-    redis_channel: str = "yunting-signaling"
+    redis_channel: str = REDIS_CHANNEL
     max_message_bytes: int = 64_000
     max_sdp_bytes: int = 32_000
     rate_per_s: float = 20.0

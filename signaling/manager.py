@@ -42,7 +42,7 @@ from engineio import packet as eio_packet
 
 from signaling.config import NAMESPACE
 
-__all__ = ["HearingChannels", "hearing_of_room"]
+__all__ = ["HearingChannels", "end_user_everywhere", "hearing_of_room"]
 
 log = logging.getLogger("yunting.signaling")
 
@@ -65,6 +65,24 @@ RETRY_MAX_S = 2.0
 def listener_name(host_id: str) -> str:
     """The Redis client name of a process's listening connection."""
     return f"yunting-listener:{host_id}"
+
+
+async def end_user_everywhere(redis_url: str, channel: str, user_id: str) -> int:
+    """From outside the signaling processes (`yunting admin`): ask every process to end
+    `user_id`'s open connections, as `HearingChannels.end_user` does from inside one.
+    The message is this module's own wire format (JSON, no host prefix). Returns how many
+    listening processes Redis handed it to."""
+    import json
+
+    import redis.asyncio as aioredis
+
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        message = json.dumps({"method": _END_USER, "user_id": user_id, "host_id": "admin-cli"},
+                             separators=(",", ":"))
+        return int(await client.publish(channel, message))
+    finally:
+        await client.aclose()
 
 
 def hearing_of_room(room: object) -> str | None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import getpass
 import json
 import sys
@@ -47,6 +48,21 @@ def _actor() -> Actor:
     return Actor("system", f"admin-cli:{who}", "yunting admin")
 
 
+async def _end_everywhere(redis_url: str, user_id: str) -> None:
+    """A disabled or reset account's open pages end now, on every serving process (they
+    listen on signaling's Redis channel). Without Redis the sessions are gone but an open
+    page learns it only at its next request or reconnection."""
+    from redis.exceptions import RedisError
+
+    from signaling.config import REDIS_CHANNEL
+    from signaling.manager import end_user_everywhere
+
+    try:
+        await end_user_everywhere(redis_url, REDIS_CHANNEL, user_id)
+    except (OSError, RedisError) as exc:  # Redis away: the sessions are deleted all the same
+        print(f"yunting: open pages not told (Redis: {exc})", file=sys.stderr)
+
+
 def _run(settings: Settings, work: Callable[[Services, Actor], Awaitable[int]]) -> int:
     from hearings.adapters.database import Database
     from web.bootstrap import bootstrap
@@ -54,7 +70,11 @@ def _run(settings: Settings, work: Callable[[Services, Actor], Awaitable[int]]) 
     async def run() -> int:
         database = Database(settings.database_url)
         try:
-            return await work(bootstrap(settings, database), _actor())
+            services = bootstrap(settings, database)
+            if settings.redis_url:  # the serving processes end the account's open pages
+                services.accounts.on_sessions_ended = functools.partial(
+                    _end_everywhere, settings.redis_url)
+            return await work(services, _actor())
         finally:
             await database.dispose()
 

@@ -6,7 +6,9 @@ and the court console) are told and disconnected, also on another process (Redis
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -167,3 +169,33 @@ async def test_disabling_ends_sockets_on_another_process(
     two = await aiohttp_client(create_app(_settings(tmp_path / "2", REDIS_URL),
                                           database=database))
     await _disable_ends_everything(services, trial, admin, one, two)
+
+
+@pytest.mark.redis
+async def test_disabling_from_the_command_line_ends_open_pages(
+        database: Database, tmp_path: Path, aiohttp_client: MakeClient) -> None:
+    """`yunting admin user disable` runs outside the serving processes: it reaches their
+    open pages through signaling's Redis channel (without it, only at their next request)."""
+    services = Services(database)
+    trial = await make_trial(services)
+    room = await aiohttp_client(create_app(_settings(tmp_path / "app", REDIS_URL),
+                                           database=database))
+    secret = (await services.access.login(trial.judge.username, "judge-password-1")).secret
+    hearing = Client(str(room.make_url("/")), "judge")
+    try:
+        await hearing.connect({"session": secret, "hearing_id": trial.hearing.id},
+                              headers={"Origin": ORIGIN})
+        await hearing.wait("snapshot")
+        env = {**os.environ, "YUNTING_DATA_DIR": str(tmp_path / "cli"),
+               "YUNTING_DATABASE_URL": database.url, "YUNTING_REDIS_URL": REDIS_URL,
+               "YUNTING_AUDIT_KEY": AUDIT_KEY.decode()}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "web.cli", "admin", "user", "disable", trial.judge.username,
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(proc.communicate(), 120)
+        assert proc.returncode == 0, err.decode()
+        assert b"disabled" in out and b"not told" not in err, (out, err)
+        await asyncio.wait_for(hearing.disconnected.wait(), 8)
+        assert hearing.seen("session.ended")
+    finally:
+        await hearing.close()
