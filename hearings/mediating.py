@@ -26,6 +26,7 @@ from hearings.mediation import PARTY_ROLES, AgreementTerm, Mediation, SigningSlo
 from hearings.participants import Participant, Role
 from hearings.policy import require_in, require_seat
 from hearings.ports import Documents, UnitOfWork
+from hearings.signing import Signature, Turn, sign_next_slot
 from hearings.states import MEDIATION, MediationState, ParticipantState
 
 __all__ = ["MediationView", "Mediations", "application_json", "document_url", "load_view",
@@ -205,48 +206,37 @@ class Mediations:
                    capture: dict[str, Any] | None) -> MediationView:
         if not isinstance(field_name, str):
             raise InvalidInput("'field' must be a string")
-        async with self._locks[hearing_id]:
-            async with self._uow() as uow:
-                hearing = await uow.hearings.get(hearing_id)
-                mediation = await uow.mediations.of_hearing(hearing_id)
-                if mediation is None:
-                    MEDIATION.next(MediationState.OPEN, "sign")
-                assert mediation is not None
-                slot = mediation.check_turn(field_name)
-                key_holder = _signing_key(actor, hearing, slot)
-                assert mediation.document_id is not None
-                document = await uow.documents.get(mediation.document_id)
-                before = document.sha256
+
+        async def read(uow: UnitOfWork) -> Turn[SigningSlot]:
+            hearing = await uow.hearings.get(hearing_id)
+            mediation = await uow.mediations.of_hearing(hearing_id)
+            if mediation is None:
+                MEDIATION.next(MediationState.OPEN, "sign")
+            assert mediation is not None
+            slot = mediation.check_turn(field_name)
+            key_holder = _signing_key(actor, hearing, slot)
+            assert mediation.document_id is not None
+            document = await uow.documents.get(mediation.document_id)
             if slot.role == "party" and capture is None:
                 raise InvalidInput("'capture' is required: a party signs by hand")
-            if capture is not None:
-                role = "当事人" if slot.role == "party" else "人民调解员"
-                sha = await self._documents.sign_by_hand(document, slot.field, slot.signer,
-                                                         role, capture)
-            else:
-                assert key_holder is not None  # only the mediator's field is signed by key
-                sha = await self._documents.sign_as(document, slot.field, slot.signer,
-                                                     "人民调解员", user_id=key_holder)
-            document.sha256 = sha
-            last = slot.field == mediation.slots[-1].field
-            if last:
-                sha = await self._documents.finish(document)
-            async with self._uow() as uow:
-                mediation = await uow.mediations.of_hearing(hearing_id)
-                document = await uow.documents.get(document.id)
-                if mediation is None or document.sha256 != before:
-                    raise Conflict("the document changed while it was being signed; retry")
-                done = mediation.record_signature(slot.field)
-                document.signed(slot.field, slot.signer,
-                                "hand" if capture is not None else "as", sha)
-                if done:
-                    document.seal(sha)
-                await uow.audit.append(actor.label, "mediation.signed", hearing_id, {
-                    "field": slot.field, "signer": slot.signer, "document_id": document.id,
-                    "sha256": sha, "complete": done})
-                view = await record_change(uow, hearing_id, "mediation.signed")
-                await uow.commit()
-        return view
+            return Turn(slot, document, mediation.order.is_last(slot),
+                        "当事人" if slot.role == "party" else "人民调解员", key_holder)
+
+        async def mark(uow: UnitOfWork, slot: SigningSlot, how: str) -> bool | None:
+            mediation = await uow.mediations.of_hearing(hearing_id)
+            return None if mediation is None else mediation.record_signature(slot.field)
+
+        async def tell(uow: UnitOfWork, signed: Signature[SigningSlot]) -> MediationView:
+            await uow.audit.append(actor.label, "mediation.signed", hearing_id, {
+                "field": signed.slot.field, "signer": signed.slot.signer,
+                "document_id": signed.document.id, "sha256": signed.sha256,
+                "complete": signed.complete})
+            return await record_change(uow, hearing_id, "mediation.signed")
+
+        async with self._locks[hearing_id]:
+            return await sign_next_slot(
+                self._uow, self._documents, capture, read=read, mark=mark, tell=tell,
+                changed="the document changed while it was being signed; retry")
 
     async def refuse(self, actor: Actor, hearing_id: str, reason: str) -> MediationView:
         async with self._locks[hearing_id], self._uow() as uow:

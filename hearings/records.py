@@ -35,6 +35,7 @@ from hearings.hearing_record import (
 from hearings.participants import Participant, Role
 from hearings.policy import require, require_seat
 from hearings.ports import Documents, UnitOfWork
+from hearings.signing import Signature, Turn, sign_next_slot
 from hearings.staff import StaffRole
 from hearings.states import ParticipantState, RecordState
 
@@ -220,52 +221,52 @@ class Records:
                    capture: object) -> RecordView:
         if capture is not None and not isinstance(capture, dict):
             raise InvalidInput("'capture' must be a signature capture object")
-        async with self._locks[hearing_id]:
-            async with self._uow() as uow:
-                hearing = await uow.hearings.get(hearing_id)
-                case = await uow.cases.get(hearing.case_id)
-                record = await uow.records.of_hearing(hearing_id)
-                if record is None:
-                    raise InvalidInput("the record has not been sent for signature")
-                slot = record.check_turn(field_name)
-                _require_signer(actor, hearing, slot)
-                assert record.document_id is not None
-                document = await uow.documents.get(record.document_id)
-                before = document.sha256
+        case: Case | None = None
+
+        async def read(uow: UnitOfWork) -> Turn[RecordSlot]:
+            nonlocal case
+            hearing = await uow.hearings.get(hearing_id)
+            case = await uow.cases.get(hearing.case_id)
+            record = await uow.records.of_hearing(hearing_id)
+            if record is None:
+                raise InvalidInput("the record has not been sent for signature")
+            slot = record.check_turn(field_name)
+            _require_signer(actor, hearing, slot)
+            assert record.document_id is not None
+            document = await uow.documents.get(record.document_id)
             if slot.role == "person" and capture is None:
                 raise InvalidInput("'capture' is required: a person recorded signs by hand")
-            role = SIGNING_ROLES[slot.role] or _person_role(hearing, slot)
-            if capture is not None:
-                sha = await self._documents.sign_by_hand(document, slot.field, slot.signer, role,
-                                                         capture)
-            else:
-                assert slot.staff_user_id is not None  # a staff field: _require_signer
-                sha = await self._documents.sign_as(document, slot.field, slot.signer, role,
-                                                    user_id=slot.staff_user_id)
-            how = "hand" if capture is not None else "key"
-            last = slot.field == record.slots[-1].field
-            if last:
-                sha = await self._documents.finish(document)
-            async with self._uow() as uow:
-                hearing = await uow.hearings.get(hearing_id)
-                record = await uow.records.of_hearing(hearing_id)
-                document = await uow.documents.get(document.id)
-                if record is None or document.sha256 != before:
-                    raise Conflict("the record changed while it was being signed; retry")
-                done = record.record_signature(slot.field, how)
-                document.signed(slot.field, slot.signer, "hand" if how == "hand" else "as", sha)
-                if done:
-                    document.seal(sha)
-                await uow.audit.append(actor.label, "record.signed", hearing_id, {
-                    "field": slot.field, "signer": slot.signer, "how": how,
-                    "document_id": document.id, "sha256": sha, "complete": done})
-                view = self._view(actor, hearing, case, record)
-                uow.record(TranscriptChanged(hearing_id, "record.signed", view.event()))
-                if done:
-                    uow.record(DocumentDelivered(hearing_id, document.id, document.kind.value,
-                                                 document.title, _url(document.id)))
-                await uow.commit()
-        return view
+            return Turn(slot, document, record.order.is_last(slot),
+                        SIGNING_ROLES[slot.role] or _person_role(hearing, slot),
+                        slot.staff_user_id)  # a staff field signs by key: _require_signer
+
+        record: HearingRecord | None = None
+
+        async def mark(uow: UnitOfWork, slot: RecordSlot, how: str) -> bool | None:
+            nonlocal record
+            record = await uow.records.of_hearing(hearing_id)
+            return None if record is None else record.record_signature(slot.field, how)
+
+        async def tell(uow: UnitOfWork, signed: Signature[RecordSlot]) -> RecordView:
+            assert case is not None and record is not None
+            hearing = await uow.hearings.get(hearing_id)
+            document = signed.document
+            await uow.audit.append(actor.label, "record.signed", hearing_id, {
+                "field": signed.slot.field, "signer": signed.slot.signer, "how": signed.how,
+                "document_id": document.id, "sha256": signed.sha256,
+                "complete": signed.complete})
+            view = self._view(actor, hearing, case, record)
+            uow.record(TranscriptChanged(hearing_id, "record.signed", view.event()))
+            if signed.complete:
+                uow.record(DocumentDelivered(hearing_id, document.id, document.kind.value,
+                                             document.title, _url(document.id)))
+            return view
+
+        async with self._locks[hearing_id]:
+            return await sign_next_slot(
+                self._uow, self._documents, capture,
+                read=read, mark=mark, tell=tell,
+                changed="the record changed while it was being signed; retry")
 
     def _view(self, actor: Actor, hearing: Hearing, case: Case,
               record: HearingRecord | None) -> RecordView:
