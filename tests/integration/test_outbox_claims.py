@@ -41,10 +41,10 @@ async def add_notifications(services: Services, n: int) -> list[str]:
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("database", ["postgres"], indirect=True)  # concurrent writers
 async def test_two_concurrent_senders_send_each_notification_once(
         services: Services, database: Database) -> None:
-    if database.engine.dialect.name != "postgresql":
-        pytest.skip("the race needs concurrent writers: PostgreSQL")
+    assert database.engine.dialect.name == "postgresql"
     ids = await add_notifications(services, 60)
     other = Database(database.url)  # a second engine: another process's pool
     try:
