@@ -16,13 +16,15 @@ from typing import Any
 
 from .labels import LABELS
 
-__all__ = ["ACCESS_LOG", "EFILE", "REQUIRED", "Requirement", "document_kind", "kind_problems"]
+__all__ = ["ACCESS_LOG", "EFILE", "REQUIRED", "SERVICE_PROOF", "Requirement", "document_kind", "kind_problems"]
 
 SEAL_FIELD = "court_seal"
 EFILE = "case_efile"
 EFILE_TITLE = "电子卷宗"
 ACCESS_LOG = "access_log"  # a court's access log (docforge.access_report)
 ACCESS_LOG_TITLE = "访问日志"
+SERVICE_PROOF = "service_proof"  # a proof of electronic service (docforge.service_proof)
+SERVICE_PROOF_TITLE = "电子送达回证"
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ REQUIRED: dict[str, Requirement] = {
     "summons": Requirement(0, (), locked=True),
     "appearance_notice": Requirement(0, (), locked=True),
     ACCESS_LOG: Requirement(0, (), locked=True),
+    # electronic service: the court's record of attempts and receipts, sealed alone
+    SERVICE_PROOF: Requirement(0, (), locked=True),
 }
 
 
@@ -67,6 +71,8 @@ def document_kind(title: str) -> str | None:
         return EFILE
     if title.startswith(ACCESS_LOG_TITLE + " "):
         return ACCESS_LOG
+    if title.startswith(SERVICE_PROOF_TITLE + " "):
+        return SERVICE_PROOF
     matches = [(len(label), kind) for labels in LABELS.values() for kind, label in labels.items()
                if kind in REQUIRED and title.startswith(label + " ")]
     return max(matches)[1] if matches else None

@@ -13,7 +13,7 @@ import pytest
 from docforge.biometric import SignerIdentity
 from docforge.forge import DocumentForge
 from docforge.pdf import render_pdf
-from docforge.required import ACCESS_LOG, EFILE, REQUIRED, document_kind
+from docforge.required import ACCESS_LOG, EFILE, REQUIRED, SERVICE_PROOF, document_kind
 from docforge.samples import sample
 from docforge.schema import from_json
 from docforge.trust import TrustRoots, fingerprint, installed_trust
@@ -103,6 +103,8 @@ def test_trust_is_exactly_what_is_given(forge: DocumentForge, application: bytes
     ("讯问笔录 x", "interrogation_record"),
     ("电子卷宗 (2026)渝0112民特123号", EFILE),
     ("访问日志 重庆市渝北区人民法院", ACCESS_LOG),
+    ("电子送达回证 (2026)渝0112民初7号", SERVICE_PROOF),
+    ("送达回证 (2026)渝0112民初7号", "proof_of_service"),
     ("民事裁定书", None),  # no case number: not a title docforge wrote
     ("起诉状 x", None),
     ("", None),
@@ -114,5 +116,5 @@ def test_the_kind_comes_from_the_sealed_title(title: str, kind: str | None) -> N
 def test_every_kind_has_a_requirement() -> None:
     from docforge.viewmodels import FROM_HEARINGS, KINDS
 
-    assert set(KINDS) | set(FROM_HEARINGS) | {EFILE, ACCESS_LOG} == set(REQUIRED)
+    assert set(KINDS) | set(FROM_HEARINGS) | {EFILE, ACCESS_LOG, SERVICE_PROOF} == set(REQUIRED)
     assert REQUIRED["confirmation_ruling"].describe() == "court seal, judge"
