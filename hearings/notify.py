@@ -265,6 +265,14 @@ class Outbox:
             for note in await uow.outbox.claimed(self.sender, list(outcome)):
                 note.attempts += 1
                 ok, detail = outcome[note.id]
+                # each attempt, for the proof of service (hearings/service_proof.py)
+                await uow.audit.append("system:yunting", "notification.attempt",
+                                       note.hearing_id, {
+                                           "notification_id": note.id,
+                                           "attempt": note.attempts,
+                                           "outcome": "delivered" if ok else "failed",
+                                           "channel": detail if ok else notifier.channel,
+                                           "error": None if ok else detail})
                 if ok:
                     note.sent_at, note.channel, note.next_attempt_at = now, detail, None
                     sent += 1

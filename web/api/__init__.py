@@ -12,6 +12,7 @@ from web.api import (
     recordings,
     records,
     scheduling,
+    service_proof,
     session,
     summons,
     system,
@@ -20,6 +21,7 @@ from web.api import (
 ROUTES = [system.routes, session.routes, scheduling.routes, hearings.routes,
           recordings.routes, mediations.routes, documents.routes,
           notifications.routes, records.routes, accounts.routes, inquiry.routes,
-          access_log.routes, electronic_service.routes, summons.routes]
+          access_log.routes, electronic_service.routes, summons.routes,
+          service_proof.routes]
 
 __all__ = ["ROUTES"]
