@@ -73,6 +73,8 @@ RULES: dict[str, Rule] = {
     "case.open": _r(SCHEDULERS),
     "case.read": _r(ANY_STAFF),
     "case.inquiry": _r(SCHEDULERS),  # turn the public inquiry on/off, set parties' digits
+    # Compile the case's e-file, upload scans into it (hearings/efiles.py).
+    "case.efile": _r(SCHEDULERS),
     "hearing.schedule": _r(SCHEDULERS),
     "hearing.list": _r(ANY_STAFF, scope=Scope.OWN),
     "hearing.read": _r(ANY_STAFF, participants=EVERY_SEAT),

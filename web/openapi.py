@@ -164,6 +164,16 @@ SCHEMAS: dict[str, Any] = {
         "enabled": {"type": ["boolean", "null"], "description": "null: the default (on, "
                     "except for a juvenile case)"},
         "juvenile": {"type": "boolean"}, "open": {"type": "boolean"}}},
+    "CaseUpload": {"type": "object", "description": "a scan taken into a case's e-file",
+                   "properties": {
+        "id": {"type": "string"}, "case_id": {"type": "string"},
+        "filename": {"type": "string"}, "sha256": {"type": "string"},
+        "size": {"type": "integer"}, "uploaded_by": {"type": "string"},
+        "at": {"type": "string", "format": "date-time"}, "timestamped": {"type": "boolean"}}},
+    "EfileContents": {"type": "object", "properties": {
+        "id": {"type": "string"}, "source": {"enum": ["document", "upload"]},
+        "kind": {"type": "string"}, "title": {"type": "string"},
+        "sha256": {"type": "string"}, "at": {"type": "string", "format": "date-time"}}},
     "InquiryDigits": {"type": "object", "properties": {
         "participant_id": {"type": "string"},
         "kinds": {"type": "array", "items": {"enum": ["id_number", "phone"]}}}},

@@ -4,6 +4,7 @@ from web.api import (
     access_log,
     accounts,
     documents,
+    efile,
     electronic_service,
     hearings,
     inquiry,
@@ -22,6 +23,6 @@ ROUTES = [system.routes, session.routes, scheduling.routes, hearings.routes,
           recordings.routes, mediations.routes, documents.routes,
           notifications.routes, records.routes, accounts.routes, inquiry.routes,
           access_log.routes, electronic_service.routes, summons.routes,
-          service_proof.routes]
+          efile.routes, service_proof.routes]
 
 __all__ = ["ROUTES"]
