@@ -169,3 +169,18 @@ async def test_refusals(scene: dict[str, Any]) -> None:
     r = await client.post(f"{base}/efile", json={"items": [scene["b"].case.id]},
                           headers=headers["clerk_a"])
     assert r.status == 404, await r.text()
+
+
+async def test_the_record_page_offers_the_efile_to_the_clerk_only(scene: dict[str, Any]
+                                                                   ) -> None:
+    client, a, headers = scene["client"], scene["a"], scene["headers"]
+    page = f"/clerk/hearings/{a.hearing.id}/record"
+    r = await client.get(page, headers=headers["clerk_a"])
+    assert r.status == 200, await r.text()
+    html = await r.text()
+    assert 'data-testid="efile-panel"' in html and f'data-case-id="{a.case.id}"' in html
+    assert "/static/js/efile.js" in html and "电子卷宗" in html
+    r = await client.get(page, headers=headers["judge_a"])
+    assert r.status == 200 and 'data-testid="efile-panel"' not in await r.text()
+    r = await client.get("/static/js/efile.js")
+    assert r.status == 200
