@@ -91,6 +91,10 @@ RULES: dict[str, Rule] = {
     "join_link.revoke": _r(SCHEDULERS),
     # a summons carries a new join link (a credential): those who issue links, nobody else
     "summons.issue": _r(SCHEDULERS),
+    # a kiosk's device credential (hearings/kiosks.py): the clerks of the site's court
+    "kiosk.enroll": _r(SCHEDULERS, sessions_only=True),
+    "kiosk.list": _r(SCHEDULERS, sessions_only=True),
+    "kiosk.revoke": _r(SCHEDULERS, sessions_only=True),
     "recording.control": HOST_ONLY,
     "record.read": _r(TRIAL_STAFF, participants=EVERY_SEAT),
     "record.edit": _r(SCHEDULERS, host=True, sessions_only=True),

@@ -21,6 +21,7 @@ from hearings.courts import Court, Site
 from hearings.errors import Conflict, InvalidInput, PermissionDenied
 from hearings.hearing import Hearing, HearingKind
 from hearings.identity import utcnow
+from hearings.kiosks import issue_kiosk_code
 from hearings.participants import Participant, Role
 from hearings.policy import court_filter, require
 from hearings.ports import UnitOfWork
@@ -43,6 +44,7 @@ class IssuedLink:
     secret: str  # shown once: the join link and the code on the summons
     participant: Participant
     expires_at: datetime
+    kiosk_code: str | None = None  # 8 digits for a kiosk of the participant's site, shown once
 
 
 class Scheduling:
@@ -170,11 +172,16 @@ class Scheduling:
             secret, token = issue_join_token(hearing.id, participant.id, participant.role,
                                              valid_for=self._link_lifetime)
             uow.tokens.add(token)
+            code = None
+            if participant.site_id:  # comes to a clinic: a short code for its kiosk
+                code, kiosk_code = issue_kiosk_code(hearing.id, participant.id,
+                                                    participant.site_id)
+                uow.kiosks.add_code(kiosk_code)
             await uow.audit.append(actor.label, "join_link.issued", hearing.id, {
                 "participant_id": participant.id, "token_id": token.id,
-                "expires_at": token.expires_at.isoformat()})
+                "expires_at": token.expires_at.isoformat(), "kiosk_code": code is not None})
             await uow.commit()
-            return IssuedLink(secret, participant, token.expires_at)
+            return IssuedLink(secret, participant, token.expires_at, code)
 
     async def revoke_join_links(self, actor: Actor, cmd: RevokeJoinLinks) -> int:
         async with self._uow() as uow:

@@ -39,7 +39,20 @@ SCHEMAS: dict[str, Any] = {
         "participants": {"type": "array", "items": {"$ref": "#/components/schemas/Participant"}}}},
     "JoinLink": {"type": "object", "properties": {"url": {"type": "string"},
                                                   "code": {"type": "string"},
+                                                  "kiosk_code": {
+        "type": ["string", "null"], "description": "8 digits for a kiosk enrolled to the "
+        "participant's site, on the hearing's day; null for someone joining online"},
                                                   "expires_at": {"type": "string"}}},
+    "Kiosk": {"type": "object", "properties": {
+        "id": {"type": "string"}, "site_id": {"type": "string"}, "label": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "revoked_at": {"type": ["string", "null"], "format": "date-time"}}},
+    "EnrolledKiosk": {"type": "object", "description": "a Kiosk and its credential, shown "
+                      "once", "properties": {
+        "id": {"type": "string"}, "site_id": {"type": "string"}, "label": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "revoked_at": {"type": ["string", "null"]}, "secret": {"type": "string"},
+        "setup_url": {"type": "string", "description": "open once on the kiosk"}}},
     "Admission": {"type": "object", "properties": {
         "hearing": {"$ref": "#/components/schemas/Hearing"},
         "participant": {"$ref": "#/components/schemas/Participant"}}},

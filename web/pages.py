@@ -29,9 +29,11 @@ from hearings.errors import (
     Unauthenticated,
 )
 from hearings.hearing import Hearing, HearingKind
+from hearings.kiosks import is_kiosk_code
 from hearings.participants import Role
 from hearings.staff import StaffRole, StaffUser
 from hearings.states import RecordingState, RecordState
+from web.api.kiosks import kiosks_service
 from web.archive import RecordingArchive
 from web.auth import SESSION_COOKIE
 from web.i18n import LOCALES, N_, catalog, negotiate, translations
@@ -294,7 +296,36 @@ async def kiosk_join(request: web.Request) -> web.StreamResponse:
     lands in the shared PC's address bar or history."""
     form = await request.post()
     code = str(form.get("code", ""))[:80]
+    if is_kiosk_code(code):  # the short code of a summons: only on an enrolled kiosk
+        try:
+            redeemed = await kiosks_service(request.app).redeem(
+                request.cookies.get(KIOSK_COOKIE), code)
+        except TokenRefused as refused:  # which check failed stays in the audit, not here
+            shown = refused.code if refused.code == "not_a_kiosk" else "unknown_token"
+            return _refused(request, 403, shown, True)
+        except TooManyAttempts as throttled:
+            return throttled_page(_refused(request, 429, throttled.code, True), throttled)
+        code = redeemed.secret
     return await _join(request, code, kiosk=True)
+
+
+KIOSK_COOKIE = "yunting_kiosk"
+
+
+@PAGES.get("/kiosk/enroll")
+async def kiosk_enroll(request: web.Request) -> web.StreamResponse:
+    """The kiosk's setup step: the enrollment link (shown once to the clerk) stores the
+    device credential in an HttpOnly cookie, then the start page takes over. The link's
+    secret leaves the address bar at once (a redirect)."""
+    secret = request.query.get("code", "")[:100]
+    if await kiosks_service(request.app).kiosk(secret) is None:
+        return _refused(request, 403, "not_a_kiosk", True)
+    response = web.HTTPSeeOther("/kiosk")
+    response.set_cookie(KIOSK_COOKIE, secret, httponly=True, samesite="Strict", path="/",
+                        secure=request.app[SETTINGS].secure_cookies,
+                        max_age=10 * 365 * 24 * 3600)
+    response.headers["Cache-Control"] = "no-store"
+    raise response
 
 
 async def _join(request: web.Request, secret: str, *, kiosk: bool) -> web.StreamResponse:

@@ -20,6 +20,7 @@ from hearings.documents import Delivery, DeliveryHow, Document, DocumentKind
 from hearings.hearing import Hearing, HearingKind
 from hearings.hearing_record import HearingRecord
 from hearings.inquiry import CaseInquiry, FactorKind, InquiryFactor
+from hearings.kiosks import Kiosk, KioskCode
 from hearings.mediation import Mediation
 from hearings.notify import Notification
 from hearings.participants import Participant, Role
@@ -118,6 +119,20 @@ inquiry_factors = sa.Table(
     sa.Column("kind", _enum(FactorKind), nullable=False),
     sa.Column("digest", sa.String(64), nullable=False),
     sa.UniqueConstraint("participant_id", "kind"),
+)
+# Clinic kiosks and short kiosk codes (hearings/kiosks.py): digests only.
+kiosks = sa.Table(
+    "kiosks", metadata, _id(), _ref("site_id", "sites.id"),
+    sa.Column("label", sa.String(100), nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("revoked_at", UTCDateTime()),
+)
+kiosk_codes = sa.Table(
+    "kiosk_codes", metadata, _id(), _ref("hearing_id", "hearings.id"),
+    _ref("participant_id", "participants.id"), _ref("site_id", "sites.id"),
+    sa.Column("digest", sa.String(64), nullable=False, index=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
 )
 staff_users = sa.Table(
     "staff_users", metadata, _id(), _ref("court_id", "courts.id", nullable=True),
@@ -324,6 +339,8 @@ def start_mappers() -> None:
     m(HearingRecord, hearing_records, version_id_col=hearing_records.c.row_version)
     m(CaseInquiry, case_inquiries)
     m(InquiryFactor, inquiry_factors)
+    m(Kiosk, kiosks)
+    m(KioskCode, kiosk_codes)
 
 
 def touch_aggregate_roots(session: Session, _context: object, _instances: object) -> None:

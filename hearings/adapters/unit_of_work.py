@@ -9,6 +9,7 @@ from hearings.adapters.audit_store import SqlAuditLog
 from hearings.adapters.collisions import as_conflict
 from hearings.adapters.database import Database
 from hearings.adapters.inquiry_repo import InquiryRepo
+from hearings.adapters.kiosk_repo import KioskRepo
 from hearings.adapters.record_repo import RecordRepo
 from hearings.adapters.repositories import (
     CaseRepo,
@@ -78,6 +79,7 @@ class SqlUnitOfWork:
         self.outbox = OutboxRepo(self.session)
         self.records = RecordRepo(self.session)
         self.inquiries = InquiryRepo(self.session)
+        self.kiosks = KioskRepo(self.session)
         return self
 
     async def __aexit__(

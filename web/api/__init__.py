@@ -8,6 +8,7 @@ from web.api import (
     electronic_service,
     hearings,
     inquiry,
+    kiosks,
     mediations,
     notifications,
     recordings,
@@ -23,6 +24,6 @@ ROUTES = [system.routes, session.routes, scheduling.routes, hearings.routes,
           recordings.routes, mediations.routes, documents.routes,
           notifications.routes, records.routes, accounts.routes, inquiry.routes,
           access_log.routes, electronic_service.routes, summons.routes,
-          efile.routes, service_proof.routes]
+          efile.routes, service_proof.routes, kiosks.routes]
 
 __all__ = ["ROUTES"]

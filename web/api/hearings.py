@@ -114,7 +114,7 @@ async def issue_link(request: web.Request) -> web.Response:
         request.match_info["hearing_id"], request.match_info["participant_id"]))
     base = request.app[SETTINGS].public_url.rstrip("/")
     return web.json_response({
-        "url": f"{base}/join/{link.secret}", "code": link.secret,
+        "url": f"{base}/join/{link.secret}", "code": link.secret, "kiosk_code": link.kiosk_code,
         "participant": participant_json(link.participant),
         "expires_at": link.expires_at.isoformat()}, status=201)
 
