@@ -27,6 +27,7 @@ LABELS: dict[str, dict[str, str]] = {
         "summons_place": "应到处所",
         "summons_join": "手机或电脑扫码（或打开下列链接）进入云庭，请勿转给他人：",
         "summons_inquiry": "案件进度查询（一案一码），查询码",
+        "summons_kiosk": "在法官e站自助机上，于开庭当日输入自助机码",
         "summons_note": "注意事项：一、被传唤人必须准时到达应到处所，并携带身份证件；"
         "二、原告经传票传唤，无正当理由拒不到庭的，可以按撤诉处理；被告经传票传唤，无正当理由"
         "拒不到庭的，可以缺席判决；三、如因特殊情况不能按时到庭，应提前向本院说明理由。",
@@ -94,6 +95,7 @@ LABELS: dict[str, dict[str, str]] = {
         "summons_join": "Scan with a phone or computer (or open this link) to join; "
         "do not pass it on:",
         "summons_inquiry": "Case progress inquiry, code",
+        "summons_kiosk": "Kiosk code (at the clinic's kiosk, on the hearing day)",
         "summons_note": "Appear on time with your identity document. If you cannot, tell the "
         "court in advance and why.",
         "notice_note": "Appear on time with your identity document. If you cannot, tell the "

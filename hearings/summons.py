@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from hearings.actors import Actor
 from hearings.errors import Conflict, InvalidInput
 from hearings.hearing import Hearing, HearingKind
+from hearings.kiosks import issue_kiosk_code
 from hearings.participants import Participant, Role
 from hearings.policy import require_in
 from hearings.ports import UnitOfWork
@@ -52,6 +53,7 @@ class IssuedSummons:
     secret: str  # the new join link's secret: printed once, in the PDF
     expires_at: datetime
     inquiry_code: str | None  # the case's public inquiry code, when the inquiry is open
+    kiosk_code: str | None = None  # 8 digits for the kiosk of the participant's site
 
 
 class Summonses:
@@ -76,6 +78,11 @@ class Summonses:
             secret, token = issue_join_token(hearing.id, participant.id, participant.role,
                                              valid_for=self._link_lifetime)
             uow.tokens.add(token)
+            kiosk_code = None
+            if participant.site_id:  # comes to a clinic: a short code for its kiosk
+                kiosk_code, kiosk_record = issue_kiosk_code(hearing.id, participant.id,
+                                                            participant.site_id)
+                uow.kiosks.add_code(kiosk_record)
             kind = summons_kind(hearing, participant)
             await uow.audit.append(actor.label, "summons.issued", hearing.id, {
                 "participant_id": participant.id, "kind": kind, "token_id": token.id,
@@ -83,4 +90,4 @@ class Summonses:
             await uow.commit()
             return IssuedSummons(kind, court.name, case.number, case.title, hearing,
                                  participant, site.name if site else None, secret,
-                                 token.expires_at, code)
+                                 token.expires_at, code, kiosk_code)

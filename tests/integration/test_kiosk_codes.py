@@ -9,6 +9,8 @@ The long join link still opens the hearing on a phone."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -161,3 +163,22 @@ async def test_refused_codes_lock_the_kiosk_out_with_one_audit_row(
         rows = [e for e in await uow.audit.entries() if e.action == "kiosk_code.locked"]
     assert len(rows) == 1 and rows[0].payload["count"] == LIMIT
     assert code not in str(rows[0].payload) and wrong not in str(rows[0].payload)
+
+
+async def test_the_summons_prints_a_kiosk_code_that_opens_the_hearing_at_the_kiosk(
+        court: tuple[Client, Services, Trial, Trial], tmp_path: Path) -> None:
+    client, services, a, _ = court
+    clerk_a = await _login(services, a.clerk, "clerk-password-1")
+    cookie = await _set_up(client, (await _enroll(client, clerk_a, a.clinic.id))["setup_url"])
+    response = await client.post(
+        f"/api/hearings/{a.hearing.id}/participants/{a.people['witness'].id}/summons",
+        headers=clerk_a)
+    assert response.status == 200, await response.text()
+    pdf = tmp_path / "summons.pdf"
+    pdf.write_bytes(await response.read())
+    process = await asyncio.create_subprocess_exec(
+        "pdftotext", str(pdf), "-", stdout=asyncio.subprocess.PIPE)
+    out, _err = await process.communicate()
+    printed = re.search(r"\b(\d{4}) (\d{4})\b", out.decode())
+    assert printed, "no kiosk code on the summons"
+    assert _joined(*await _type(client, printed[1] + printed[2], cookie))

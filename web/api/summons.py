@@ -64,7 +64,7 @@ def summons_document(issued: IssuedSummons, settings: Settings) -> Summons:
         hearing_at=issued.hearing.scheduled_at.astimezone(tz),
         place=issued.site_name or ONLINE, join_url=f"{base}/join/{issued.secret}",
         inquiry_url=inquiry_url(settings, code) if code else None,
-        inquiry_code=format_code(code) if code else None)
+        inquiry_code=format_code(code) if code else None, kiosk_code=issued.kiosk_code)
 
 
 def _safe(value: str) -> str:
