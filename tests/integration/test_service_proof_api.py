@@ -165,6 +165,7 @@ async def test_the_proof_lists_the_email_attempt_the_opening_and_the_download(
                   "email", "成功", "打开送达链接", "127.0.0.1", "VillagePhone/1.0", "下载文书"):
         assert words in text, (words, text)
     assert "liudashan@" not in text  # the address is masked
+    assert "不证明受送达人已阅读" in text  # a receipt proves a fetch, not a reading
     assert all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:]), fonts
     assert "court_seal" in sig and "Signature is Valid" in sig, sig
     report = await asyncio.to_thread(client.app[FORGE].verify, proof)
