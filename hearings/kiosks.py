@@ -143,7 +143,7 @@ class Kiosks:
             raise InvalidInput("a kiosk code has 8 digits")
         kiosk = await self.kiosk(kiosk_secret)
         if kiosk is None:
-            raise TokenRefused("not_a_kiosk")
+            raise TokenRefused("unknown_token")  # the digits open nothing elsewhere
         caller = CALLER.get()
         digest = _code_digest(code)
         keys = [f"kiosk:{kiosk.id}", f"kiosk-code:{digest}"]
@@ -161,7 +161,7 @@ class Kiosks:
                 hearing = await uow.hearings.get(match.hearing_id)
                 day = hearing.scheduled_at.astimezone(self._tz).date()
                 if now.astimezone(self._tz).date() != day:
-                    raise TokenRefused("not_today")
+                    raise TokenRefused("token_expired")  # or not yet valid
                 if hearing.is_over:
                     raise TokenRefused("hearing_closed")
                 participant = hearing.participant(match.participant_id)

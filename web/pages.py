@@ -300,9 +300,8 @@ async def kiosk_join(request: web.Request) -> web.StreamResponse:
         try:
             redeemed = await kiosks_service(request.app).redeem(
                 request.cookies.get(KIOSK_COOKIE), code)
-        except TokenRefused as refused:  # which check failed stays in the audit, not here
-            shown = refused.code if refused.code == "not_a_kiosk" else "unknown_token"
-            return _refused(request, 403, shown, True)
+        except TokenRefused:  # which check failed is not told: one answer for all
+            return _refused(request, 403, "unknown_token", True)
         except TooManyAttempts as throttled:
             return throttled_page(_refused(request, 429, throttled.code, True), throttled)
         code = redeemed.secret
@@ -319,7 +318,7 @@ async def kiosk_enroll(request: web.Request) -> web.StreamResponse:
     secret leaves the address bar at once (a redirect)."""
     secret = request.query.get("code", "")[:100]
     if await kiosks_service(request.app).kiosk(secret) is None:
-        return _refused(request, 403, "not_a_kiosk", True)
+        return _refused(request, 403, "unknown_token", True)
     response = web.HTTPSeeOther("/kiosk")
     response.set_cookie(KIOSK_COOKIE, secret, httponly=True, samesite="Strict", path="/",
                         secure=request.app[SETTINGS].secure_cookies,

@@ -82,6 +82,8 @@ async def _code(services: Services, trial: Trial) -> str:
 
 
 def _joined(status: int, page: str) -> bool:
+    if status != 200:  # refused in the kiosk's words, one answer whatever failed
+        assert status == 403 and 'data-reason="unknown_token"' in page, (status, page[:300])
     return status == 200 and 'data-testid="kiosk-start"' not in page and "村民刘大山" in page
 
 
@@ -122,6 +124,7 @@ async def test_the_code_opens_the_hearing_only_at_an_enrolled_kiosk_of_its_site_
     assert not _joined(*await _type(client, code, cookie))
     setup = await client.get(kiosk["setup_url"].removeprefix(BASE), allow_redirects=False)
     assert setup.status == 403  # a revoked credential sets nothing up again
+    assert "yunting_kiosk" not in setup.cookies
 
     # the long link still opens the hearing on a phone
     phone = await client.get(f"/join/{a.links['witness']}")
