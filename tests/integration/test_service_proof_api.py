@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from email import policy as email_policy
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp.test_utils import TestClient
@@ -26,10 +27,12 @@ from hearings.adapters.database import Database
 from hearings.documents import Document, DocumentKind
 from hearings.identity import utcnow
 from hearings.notify import Backoff, Notification, Outbox
+from hearings.service_proof import ServiceFacts
 from hearings.staff import StaffUser
 from hearings.states import DocumentState
 from tests.conftest import AUDIT_KEY
 from tests.factories import Trial, make_trial
+from web.api.service_proof import service_proof
 from web.app import create_app
 from web.bootstrap import Services
 from web.keys import FORGE, SERVICES, SETTINGS
@@ -227,3 +230,15 @@ async def test_a_refused_then_delivered_email_lists_both_attempts_and_post_is_na
     async with client.get("/api/notifications/nope/proof-of-service.pdf",
                           headers=headers["clerk_a"]) as r:
         assert r.status == 404
+
+
+def test_a_notice_sent_before_attempts_were_audited_shows_its_totals() -> None:
+    note = Notification("h", "p", "村民刘大山", "出庭通知", "请参加。", channel="email",
+                        address="liudashan@example.cn", attempts=3, sent_at=utcnow())
+    facts = ServiceFacts("重庆市渝北区人民法院", "(2026)渝0112民初7号", "张某诉李某", note,
+                         "witness", None, [], [], None)
+    proof = service_proof(facts, ZoneInfo("Asia/Shanghai"))
+    [row] = proof.attempts
+    assert row.number == 3 and row.channel == "email" and "成功" in row.outcome
+    assert "共 3 次" in row.outcome and proof.address == "l***@example.cn"
+    assert proof.title == "电子送达回证 (2026)渝0112民初7号"

@@ -63,6 +63,15 @@ def service_proof(facts: ServiceFacts, tz: ZoneInfo) -> ServiceProof:
                                    note.opened_from or "", note.opened_user_agent or ""))
     receipts += [ReceiptRow("下载文书 document downloaded", at(d.at), "", "")
                  for d in facts.downloads]
+    attempts = [AttemptRow(a.number, at(a.at), a.channel,
+                           "成功 delivered" if a.delivered else f"失败 failed: {a.error or ''}")
+                for a in facts.attempts]
+    if not attempts and note.attempts:  # sent before each attempt was audited: the totals
+        last = note.sent_at or note.undelivered_at or note.created_at
+        outcome = ("成功 delivered" if note.sent_at else f"失败 failed: {note.last_error or ''}")
+        attempts = [AttemptRow(note.attempts, at(last), note.channel,
+                               f"{outcome}（共 {note.attempts} 次，逐次未记录 "
+                               "earlier attempts not itemised）")]
     other = facts.otherwise
     document = facts.document
     return ServiceProof(
@@ -71,9 +80,7 @@ def service_proof(facts: ServiceFacts, tz: ZoneInfo) -> ServiceProof:
         document_title=document.title if document else None,
         document_kind=document.kind.value if document else None,
         document_sha256=document.sha256 if document else None,
-        attempts=[AttemptRow(a.number, at(a.at), a.channel,
-                             "成功 delivered" if a.delivered else
-                             f"失败 failed: {a.error or ''}") for a in facts.attempts],
+        attempts=attempts,
         receipts=receipts,
         otherwise=(f"{MEANS.get(other.means, other.means)}；经办 by {other.by}；"
                    f"{at(other.at)}") if other else None,
