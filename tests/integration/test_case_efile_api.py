@@ -31,6 +31,7 @@ from tests.conftest import AUDIT_KEY
 from tests.factories import Trial, make_trial
 from web.app import create_app
 from web.bootstrap import Services
+from web.efile_store import FileUploadStore
 from web.keys import FORGE, SERVICES
 from web.settings import Secret, Settings
 
@@ -83,7 +84,8 @@ async def scene(database: Database, tmp_path: Path,
              forge.render("mediation_agreement", sample("mediation_agreement")).data]
     return {"client": client, "services": services, "a": a, "b": b, "headers": headers,
             "documents": [view.record.document_id, *(d.id for d in sealed)],
-            "draft": draft.id, "scans": scans, "tmp": tmp_path}
+            "draft": draft.id, "scans": scans, "tmp": tmp_path, "forge": forge,
+            "store": FileUploadStore(root / "uploads")}
 
 
 async def test_the_clerk_compiles_the_case_efile(scene: dict[str, Any]) -> None:
@@ -96,6 +98,10 @@ async def test_the_clerk_compiles_the_case_efile(scene: dict[str, Any]) -> None:
     first = await r.json()
     assert first["sha256"] == hashlib.sha256(scene["scans"][0]).hexdigest()
     assert first["timestamped"] is True
+    stored, data = await scene["store"].get(a.case.id, first["id"])
+    assert data == scene["scans"][0]  # kept as received, with the TSA's token for its hash
+    assert await scene["forge"].averify_timestamp(stored.timestamp_token,
+                                                  bytes.fromhex(first["sha256"]))
     form = FormData()
     form.add_field("file", io.BytesIO(scene["scans"][1]), filename="证据材料.pdf",
                    content_type="application/pdf")
