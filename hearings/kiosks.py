@@ -32,7 +32,7 @@ from hearings.errors import InvalidInput, NotFound, TokenRefused
 from hearings.identity import new_id, utcnow
 from hearings.policy import require
 from hearings.ports import UnitOfWork
-from hearings.tokens import issue_join_token
+from hearings.tokens import JoinToken, issue_join_token
 
 __all__ = ["CODE_DIGITS", "Kiosk", "KioskCode", "Kiosks", "is_kiosk_code", "issue_kiosk_code",
            "kiosk_digest"]
@@ -59,6 +59,7 @@ class KioskCode:
     hearing_id: str
     participant_id: str
     site_id: str
+    token_id: str  # the join token issued with it: revoking the links revokes the code
     digest: str
     id: str = field(default_factory=new_id)
     created_at: datetime = field(default_factory=utcnow)
@@ -77,11 +78,12 @@ def is_kiosk_code(text: str) -> bool:
     return len(cleaned) == CODE_DIGITS and cleaned.isascii() and cleaned.isdigit()
 
 
-def issue_kiosk_code(hearing_id: str, participant_id: str, site_id: str
-                     ) -> tuple[str, KioskCode]:
-    """Return the code (shown once, printed on the summons) and its record."""
+def issue_kiosk_code(token: JoinToken, site_id: str) -> tuple[str, KioskCode]:
+    """Return the code (shown once, printed on the summons) and its record, bound to the
+    join token issued with it."""
     code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
-    return code, KioskCode(hearing_id, participant_id, site_id, _code_digest(code))
+    return code, KioskCode(token.hearing_id, token.participant_id, site_id, token.id,
+                           _code_digest(code))
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,9 @@ class Kiosks:
                 if hearing.is_over:
                     raise TokenRefused("hearing_closed")
                 participant = hearing.participant(match.participant_id)
+                if not any(t.id == match.token_id and t.revoked_at is None
+                           for t in await uow.tokens.of_participant(participant.id)):
+                    raise TokenRefused("revoked")
             except (TokenRefused, NotFound) as refused:
                 await self._refused(uow, caller, kiosk, keys)
                 if isinstance(refused, NotFound):

@@ -174,8 +174,7 @@ class Scheduling:
             uow.tokens.add(token)
             code = None
             if participant.site_id:  # comes to a clinic: a short code for its kiosk
-                code, kiosk_code = issue_kiosk_code(hearing.id, participant.id,
-                                                    participant.site_id)
+                code, kiosk_code = issue_kiosk_code(token, participant.site_id)
                 uow.kiosks.add_code(kiosk_code)
             await uow.audit.append(actor.label, "join_link.issued", hearing.id, {
                 "participant_id": participant.id, "token_id": token.id,

@@ -80,8 +80,7 @@ class Summonses:
             uow.tokens.add(token)
             kiosk_code = None
             if participant.site_id:  # comes to a clinic: a short code for its kiosk
-                kiosk_code, kiosk_record = issue_kiosk_code(hearing.id, participant.id,
-                                                            participant.site_id)
+                kiosk_code, kiosk_record = issue_kiosk_code(token, participant.site_id)
                 uow.kiosks.add_code(kiosk_record)
             kind = summons_kind(hearing, participant)
             await uow.audit.append(actor.label, "summons.issued", hearing.id, {

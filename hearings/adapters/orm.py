@@ -131,6 +131,8 @@ kiosks = sa.Table(
 kiosk_codes = sa.Table(
     "kiosk_codes", metadata, _id(), _ref("hearing_id", "hearings.id"),
     _ref("participant_id", "participants.id"), _ref("site_id", "sites.id"),
+    # the join token issued with it (no foreign key: both are added in one flush)
+    sa.Column("token_id", sa.String(32), nullable=False, index=True),
     sa.Column("digest", sa.String(64), nullable=False, index=True),
     sa.Column("created_at", UTCDateTime(), nullable=False),
 )

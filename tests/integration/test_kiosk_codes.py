@@ -126,7 +126,19 @@ async def test_the_code_opens_the_hearing_only_at_an_enrolled_kiosk_of_its_site_
     assert setup.status == 403  # a revoked credential sets nothing up again
     assert "yunting_kiosk" not in setup.cookies
 
-    # the long link still opens the hearing on a phone
+    # revoking the participant's join links revokes the codes issued with them
+    fresh = await _code(services, a)
+    cookie = await _set_up(client, (await _enroll(client, clerk_a, a.clinic.id))["setup_url"])
+    assert _joined(*await _type(client, fresh, cookie))
+    gone = await client.delete(
+        f"/api/hearings/{a.hearing.id}/participants/{a.people['witness'].id}/join-links",
+        headers=clerk_a)
+    assert gone.status == 200, await gone.text()
+    assert not _joined(*await _type(client, fresh, cookie))
+
+    # the long link still opens the hearing on a phone (a new one: all were revoked)
+    a.links["witness"] = (await services.scheduling.issue_join_link(
+        a.clerk_actor, IssueJoinLink(a.hearing.id, a.people["witness"].id))).secret
     phone = await client.get(f"/join/{a.links['witness']}")
     assert phone.status == 200 and "村民刘大山" in await phone.text()
 

@@ -1,5 +1,5 @@
 """kiosks: a device credential per clinic kiosk (digest, revocable) and the short kiosk
-codes bound to a participant, a hearing and a site (digests only)
+codes bound to a participant, a hearing, a site and their join token (digests only)
 
 Revision ID: 0010
 Revises: 0009
@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column('hearing_id', sa.String(length=32), nullable=False),
         sa.Column('participant_id', sa.String(length=32), nullable=False),
         sa.Column('site_id', sa.String(length=32), nullable=False),
+        sa.Column('token_id', sa.String(length=32), nullable=False),
         sa.Column('digest', sa.String(length=64), nullable=False),
         sa.Column('created_at', hearings.adapters.orm.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(['hearing_id'], ['hearings.id'], ),
@@ -43,7 +44,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(['site_id'], ['sites.id'], ),
         sa.PrimaryKeyConstraint('id'),
     )
-    for column in ('digest', 'hearing_id', 'participant_id', 'site_id'):
+    for column in ('digest', 'hearing_id', 'participant_id', 'site_id', 'token_id'):
         op.create_index(op.f(f'ix_kiosk_codes_{column}'), 'kiosk_codes', [column],
                         unique=False)
 
