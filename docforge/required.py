@@ -16,7 +16,8 @@ from typing import Any
 
 from .labels import LABELS
 
-__all__ = ["ACCESS_LOG", "EFILE", "REQUIRED", "SERVICE_PROOF", "Requirement", "document_kind", "kind_problems"]
+__all__ = ["ACCESS_LOG", "EFILE", "REQUIRED", "SERVICE_PROOF", "Requirement", "document_kind",
+           "kind_problems"]
 
 SEAL_FIELD = "court_seal"
 EFILE = "case_efile"
