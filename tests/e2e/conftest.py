@@ -73,15 +73,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    data_dir = tmp_path_factory.mktemp("e2e-server")
+def run_server(data_dir: Path, module: str) -> Iterator[Server]:
+    """`python -m <module> DATA_DIR PORT` (tests/e2e/server_proc.py or a variant of it),
+    yielded once it has written its links and answers; terminated after."""
     port = _free_port()
     log_path = data_dir / "server.log"
     env = {**os.environ, "YUNTING_ICE_HOST_ADDRESSES": "127.0.0.1", "YUNTING_ICE_SERVERS": "[]"}
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tests.e2e.server_proc", str(data_dir), str(port)],
+            [sys.executable, "-m", module, str(data_dir), str(port)],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
     links_file = data_dir / "links.json"
     deadline = time.monotonic() + STARTUP_SECONDS
@@ -100,6 +100,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    yield from run_server(tmp_path_factory.mktemp("e2e-server"), "tests.e2e.server_proc")
 
 
 def _answers(url: str) -> bool:

@@ -6,10 +6,7 @@ banner names who is not recorded and why, and clears once they are (issue 13.2 /
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ROOT, STARTUP_SECONDS, Server, _answers, _free_port
+from tests.e2e.conftest import Server, run_server
 from tests.e2e.test_trial import self_test, stage, until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -26,31 +23,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """tests/e2e's server, able to break a server peer on SIGUSR1 (recorder_fault_proc)."""
-    data_dir = tmp_path_factory.mktemp("e2e-recorder-fault")
-    port = _free_port()
-    log_path = data_dir / "server.log"
-    env = {**os.environ, "YUNTING_ICE_HOST_ADDRESSES": "127.0.0.1", "YUNTING_ICE_SERVERS": "[]"}
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tests.e2e.recorder_fault_proc", str(data_dir), str(port)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True)
-    links_file = data_dir / "links.json"
-    deadline = time.monotonic() + STARTUP_SECONDS
-    url = f"http://127.0.0.1:{port}"
-    while not (links_file.exists() and _answers(url)):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the e2e server did not start:\n{log_path.read_text()[-4000:]}")
-        time.sleep(0.3)
-    try:
-        yield Server(url, json.loads(links_file.read_text()), data_dir, process, log_path)
-    finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+    yield from run_server(tmp_path_factory.mktemp("e2e-recorder-fault"),
+                          "tests.e2e.recorder_fault_proc")
 
 
 # Every banner entry the judge is shown, however briefly (a connection the server lost is
