@@ -21,8 +21,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from tests.e2e.server_proc import prepare, settings_for
-from web.app import create_app
+from tests.e2e.server_proc import main as serve
 from web.keys import MEDIA
 
 log = logging.getLogger("recorder_fault_proc")
@@ -60,17 +59,7 @@ def breaker(data_dir: Path):  # type: ignore[no-untyped-def]
 
 
 def main() -> int:
-    data_dir, port = Path(sys.argv[1]), int(sys.argv[2])
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
-    data_dir.mkdir(parents=True, exist_ok=True)
-    settings = settings_for(data_dir, port)
-    links = asyncio.run(prepare(settings))
-    (data_dir / "links.json").write_text(json.dumps(links, ensure_ascii=False, indent=2))
-    app = create_app(settings)
-    app.on_startup.append(breaker(data_dir))
-    print("ready", flush=True)
-    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
-    return 0
+    return serve(breaker)
 
 
 if __name__ == "__main__":

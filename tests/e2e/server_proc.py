@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -41,7 +42,10 @@ async def prepare(settings: Settings) -> dict[str, object]:
     return {link.role_key: link.as_json() for link in links}
 
 
-def main() -> int:
+def main(startup: Callable[[Path], Callable[[web.Application], Awaitable[None]]] | None = None
+         ) -> int:
+    """Serve DATA_DIR PORT (argv); `startup(data_dir)`, if given, is one more startup hook
+    (a variant of this server, e.g. recorder_fault_proc's peer breaker)."""
     data_dir, port = Path(sys.argv[1]), int(sys.argv[2])
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -49,6 +53,8 @@ def main() -> int:
     links = asyncio.run(prepare(settings))
     (data_dir / "links.json").write_text(json.dumps(links, ensure_ascii=False, indent=2))
     app = create_app(settings)
+    if startup is not None:
+        app.on_startup.append(startup(data_dir))
     print("ready", flush=True)
     web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
     return 0
