@@ -116,8 +116,8 @@ class AccessLog:
             found: list[AccessEntry] = []
             cases: dict[str, _Case | None] = {}
             people: dict[str, _Person] = {}
-            for entry in await uow.audit.entries():
-                if entry.action not in ACCESS_ACTIONS or entry.hearing_id is None:
+            for entry in await uow.audit.entries(actions=ACCESS_ACTIONS):
+                if entry.hearing_id is None:
                     continue
                 if (start and entry.at < start) or (end and entry.at >= end):
                     continue

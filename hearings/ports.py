@@ -5,6 +5,7 @@ Adapters live in hearings/adapters (SQLAlchemy); tests may use those on SQLite.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -113,7 +114,8 @@ class AuditLog(Protocol):
     async def append(
         self, actor: str, action: str, hearing_id: str | None, payload: dict[str, Any]
     ) -> AuditEntry: ...
-    async def entries(self, hearing_id: str | None = None) -> list[AuditEntry]: ...
+    async def entries(self, hearing_id: str | None = None, *,
+                      actions: Collection[str] | None = None) -> list[AuditEntry]: ...
 
 
 class MediationRepository(Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,12 +44,22 @@ class SqlAuditLog:
         await self._session.flush()
         return entry
 
-    async def entries(self, hearing_id: str | None = None) -> list[AuditEntry]:
-        return await read_chain(self._session, hearing_id)
+    async def entries(self, hearing_id: str | None = None, *,
+                      actions: Collection[str] | None = None) -> list[AuditEntry]:
+        """The chain in order; only `hearing_id`'s, only `actions` when given (selected in
+        SQL: the access log reads a few kinds out of the whole court's history)."""
+        stmt = _chain(hearing_id)
+        if actions is not None:
+            stmt = stmt.where(orm.audit_log.c.action.in_(sorted(actions)))
+        return list((await self._session.execute(stmt)).scalars().all())
 
 
 async def read_chain(session: AsyncSession, hearing_id: str | None = None) -> list[AuditEntry]:
+    return list((await session.execute(_chain(hearing_id))).scalars().all())
+
+
+def _chain(hearing_id: str | None) -> sa.Select[tuple[AuditEntry]]:
     stmt = sa.select(AuditEntry).order_by(orm.audit_log.c.seq)
     if hearing_id is not None:
         stmt = stmt.where(orm.audit_log.c.hearing_id == hearing_id)
-    return list((await session.execute(stmt)).scalars().all())
+    return stmt
