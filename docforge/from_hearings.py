@@ -9,7 +9,9 @@ from hearings.documents import (
     RecordContext,
     RulingContext,
 )
+from hearings.interrogation import RIGHTS_NOTICE, InterrogationContext
 from hearings.mediation import AgreementTerm as DomainTerm
+from hearings.plea import PleaContext
 
 from .viewmodels import (
     AgreementTerm,
@@ -17,13 +19,15 @@ from .viewmodels import (
     ConfirmationRuling,
     Court,
     HearingRecord,
+    InterrogationRecord,
     MediationAgreement,
     MediationOrganisation,
     Party,
+    PleaStatement,
     Utterance,
 )
 
-__all__ = ["agreement", "application", "record", "ruling"]
+__all__ = ["agreement", "application", "interrogation", "plea", "record", "ruling"]
 
 
 def _parties(parties: tuple[PartyInfo, ...]) -> tuple[Party, ...]:
@@ -60,8 +64,33 @@ def ruling(c: RulingContext) -> ConfirmationRuling:
 
 
 def record(c: RecordContext) -> HearingRecord:
+    if isinstance(c, InterrogationContext):
+        return interrogation(c)
     return HearingRecord(
         court=Court(c.court), case_number=c.case_number, date=c.date, start=c.start,
         end=c.end, place=c.place, presiding_judge=c.presiding_judge, clerk=c.clerk,
         participants=_parties(c.participants),
         utterances=tuple(Utterance(speaker, text) for speaker, text in c.utterances))
+
+
+def interrogation(c: InterrogationContext) -> InterrogationRecord:
+    """The 讯问笔录: the notice of rights is printed only once it was acknowledged."""
+    return InterrogationRecord(
+        court=Court(c.court), case_number=c.case_number, date=c.date, start=c.start,
+        end=c.end, place=c.place, presiding_judge=c.presiding_judge, clerk=c.clerk,
+        participants=_parties(c.participants),
+        utterances=tuple(Utterance(speaker, text) for speaker, text in c.utterances),
+        interrogators=c.interrogators,
+        rights_notice=RIGHTS_NOTICE if c.rights_acknowledged_at else None,
+        rights_acknowledged_at=c.rights_acknowledged_at, statement=c.statement or None)
+
+
+def plea(c: PleaContext) -> PleaStatement:
+    """The 认罪认罚具结书 as the prosecutor drafted it."""
+    t = c.terms
+    return PleaStatement(
+        court=Court(c.court), case_number=c.case_number, date=c.date,
+        defendant=Party(name=c.defendant, role=c.defendant_role), lawyer=c.lawyer,
+        charges=t.charges, facts=t.facts, sentencing_proposal=t.sentencing_proposal,
+        procedure=t.procedure, prosecutor=c.prosecutor or None,
+        appropriate_adult=c.appropriate_adult)

@@ -16,6 +16,35 @@ LABELS: dict[str, dict[str, str]] = {
         "confirmation_ruling": "民事裁定书",
         "hearing_record": "庭审笔录",
         "interrogation_record": "讯问笔录",
+        "plea_statement": "认罪认罚具结书",
+        "recorder": "记录人",
+        "interrogated": "被讯问人及在场人员",
+        "rights": "权利告知",
+        "rights_at": "告知并确认于",
+        "statement_lead": "被讯问人阅读笔录后确认",
+        "defendant": "犯罪嫌疑人、被告人",
+        "lawyer": "辩护人（值班律师）",
+        "charges": "涉嫌罪名",
+        "plea_facts": "犯罪事实",
+        "plea": "本人自愿如实供述涉嫌的犯罪事实，对指控的犯罪事实没有异议，同意检察机关的量刑建议，"
+        "并同意适用下列程序",
+        "sentencing_proposal": "量刑建议",
+        "procedure": "适用程序",
+        "plea_ack": "本人系在辩护人（值班律师）在场的情况下自愿签署本具结书，未受任何暴力、威胁或者"
+        "引诱；本人知悉在人民法院判决前可以撤回认罪认罚。",
+        "plea_identity": "一、犯罪嫌疑人身份信息",
+        "plea_rights_title": "二、权利知悉",
+        "plea_rights": "本人已阅读并理解《认罪认罚从宽制度告知书》，"
+        "知悉认罪认罚可能导致的法律后果；是否认罪认罚已与辩护人（值班律师）充分沟通，"
+        "听取了其法律意见。",
+        "plea_content": "三、认罪认罚内容",
+        "plea_declaration": "四、自愿签署声明",
+        "plea_lawyer_title": "辩护人（值班律师）声明",
+        "plea_lawyer": "本人证明：犯罪嫌疑人已阅读《认罪认罚从宽制度告知书》及本具结书，"
+        "在签署前已与本人就指控的犯罪事实、罪名、量刑建议及适用程序进行沟通，"
+        "本人在场见证其自愿签署本具结书。",
+        "prosecutor": "承办检察官",
+        "appropriate_adult": "合适成年人（法定代理人）",
         "proof_of_service": "送达回证",
         "summons": "传票",
         "appearance_notice": "出庭通知书",
@@ -83,6 +112,36 @@ LABELS: dict[str, dict[str, str]] = {
         "confirmation_ruling": "Civil Ruling",
         "hearing_record": "Hearing Record",
         "interrogation_record": "Interrogation Record",
+        "plea_statement": "Plea and Sentencing Acceptance Statement",
+        "recorder": "Recorder",
+        "interrogated": "Interrogated and present",
+        "rights": "Notice of rights",
+        "rights_at": "read and acknowledged at",
+        "statement_lead": "Having read the record, the person interrogated confirms",
+        "defendant": "Suspect / defendant",
+        "lawyer": "Defence lawyer (duty lawyer)",
+        "charges": "Suspected offence(s)",
+        "plea_facts": "Facts",
+        "plea": "I truthfully confess the facts of the suspected offence, do not dispute the facts "
+        "charged, accept the procuratorate's sentencing proposal and agree to the procedure below",
+        "sentencing_proposal": "Sentencing proposal",
+        "procedure": "Procedure",
+        "plea_ack": "I sign this statement voluntarily, in the presence of my lawyer (duty "
+        "lawyer), free of any violence, threat or inducement; I know I may withdraw my plea "
+        "before the court's judgment.",
+        "plea_identity": "1. The suspect",
+        "plea_rights_title": "2. Rights known",
+        "plea_rights": "I have read and understood the notice on leniency for pleading guilty "
+        "and its legal consequences, and consulted my lawyer (duty lawyer) before deciding to "
+        "plead.",
+        "plea_content": "3. The plea",
+        "plea_declaration": "4. Voluntary declaration",
+        "plea_lawyer_title": "Statement of the defence lawyer (duty lawyer)",
+        "plea_lawyer": "I certify that the suspect read the notice on leniency and this statement, "
+        "discussed the facts, the charges, the sentencing proposal and the procedure with me "
+        "before signing, and signed it voluntarily in my presence.",
+        "prosecutor": "Prosecutor in charge",
+        "appropriate_adult": "Appropriate adult (legal representative)",
         "proof_of_service": "Proof of Service",
         "summons": "Summons",
         "appearance_notice": "Notice to Appear",

@@ -54,7 +54,11 @@ REQUIRED: dict[str, Requirement] = {
     "confirmation_application": Requirement(1, (), handwritten=False),
     "confirmation_ruling": Requirement(0, ("judge",)),
     "hearing_record": Requirement(0, ("clerk", "judge")),
-    "interrogation_record": Requirement(0, ("clerk", "judge")),
+    # the detainee (and appropriate adult, lawyer, interpreter) by hand, then the
+    # interrogator(s) and the recorder; no judge signs an interrogation record
+    "interrogation_record": Requirement(1, ("interrogator1", "clerk")),
+    # the detainee by hand on the pad, and the lawyer present (刑事诉讼法 第一百七十四条)
+    "plea_statement": Requirement(1, ("lawyer",)),
     "proof_of_service": Requirement(1, ("server",), handwritten=False),
     EFILE: Requirement(0, (), locked=True),
     # a summons / notice to appear: the court's alone, nothing may change after the seal

@@ -192,8 +192,49 @@ class HearingRecord(Document):
 
 @dataclass(frozen=True)
 class InterrogationRecord(HearingRecord):
+    """讯问笔录: signed by the persons recorded (detainee, appropriate adult, lawyer,
+    interpreter) by hand, then each interrogator (``interrogators``, else the
+    ``presiding_judge``), then the recorder (``clerk``) — no judge's field."""
+
     kind: ClassVar[str] = "interrogation_record"
     title: ClassVar[str] = "讯问笔录"
+    interrogators: tuple[str, ...] = field(default=(), kw_only=True)
+    rights_notice: str | None = field(default=None, kw_only=True)
+    rights_acknowledged_at: dt.datetime | None = field(default=None, kw_only=True)
+    statement: str | None = field(default=None, kw_only=True)
+
+    def signature_fields(self) -> list[SignatureField]:
+        asking = self.interrogators or (self.presiding_judge,)
+        return [
+            *_party_fields(self.participants),
+            *(SignatureField(f"interrogator{i}", name, "judge", 80 + i)
+              for i, name in enumerate(asking, 1)),
+            SignatureField("clerk", self.clerk, "judge", 90),
+        ]
+
+
+@dataclass(frozen=True)
+class PleaStatement(Document):
+    """认罪认罚具结书 (刑事诉讼法 第一百七十四条): the detainee's plea and acceptance of the
+    sentencing proposal, signed by the detainee on the pad and by the lawyer present."""
+
+    kind: ClassVar[str] = "plea_statement"
+    title: ClassVar[str] = "认罪认罚具结书"
+    defendant: Party = field(kw_only=True)
+    lawyer: str = field(kw_only=True)
+    charges: str = field(kw_only=True)
+    facts: str = field(kw_only=True)
+    sentencing_proposal: str = field(kw_only=True)
+    procedure: str = field(kw_only=True)
+    prosecutor: str | None = field(default=None, kw_only=True)  # who drafted it
+    # a minor detainee's appropriate adult (合适成年人 / 法定代理人), present and signing
+    appropriate_adult: str | None = field(default=None, kw_only=True)
+
+    def signature_fields(self) -> list[SignatureField]:
+        adult = ([SignatureField("party2", self.appropriate_adult, "party", 2)]
+                 if self.appropriate_adult else [])
+        return [SignatureField("party1", self.defendant.name, "party", 1), *adult,
+                SignatureField("lawyer", self.lawyer, "party", 3)]
 
 
 @dataclass(frozen=True)
@@ -259,6 +300,7 @@ KINDS: dict[str, type[Document]] = {
         ConfirmationRuling,
         HearingRecord,
         InterrogationRecord,
+        PleaStatement,
         ProofOfService,
     )
 }

@@ -25,7 +25,7 @@ from hearings.ports import UnitOfWork
 
 __all__ = ["ACCESS_ACTIONS", "AccessEntry", "AccessFilter", "AccessLog", "AccessPage"]
 
-# The audited reads of evidence (web/api/recordings.py, hearings/confirming.py).
+# The audited reads of evidence (web/api/recordings.py, hearings/document_service.py).
 ACCESS_ACTIONS = frozenset({"recording.streamed", "recording.packaged", "recording.verified",
                             "document.read"})
 

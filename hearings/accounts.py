@@ -86,6 +86,14 @@ class Accounts:
         async with self._uow() as uow:
             return await uow.staff.listed(court_id or only)
 
+    async def by_username(self, actor: Actor, username: str) -> StaffUser | None:
+        """The account with this username, among those the actor manages (None: none)."""
+        require(actor, "staff.list")
+        only = court_filter(actor)
+        async with self._uow() as uow:
+            user = await uow.staff.by_username(username)
+        return user if user is not None and only in (None, user.court_id) else None
+
     async def create(self, actor: Actor, account: NewAccount) -> IssuedPassword:
         role = member(StaffRole, account.role, "role")
         if account.court_id is None and role is not StaffRole.ADMIN:

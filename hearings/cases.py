@@ -20,6 +20,7 @@ class CaseType(StrEnum):
     ADMINISTRATIVE = "administrative"
     ENFORCEMENT = "enforcement"
     MEDIATION = "mediation"
+    CONSULTATION = "consultation"  # e+ clinic bookings (hearings/bookings.py)
 
 
 # Procedure codes a case number may carry, by case type.
@@ -34,6 +35,7 @@ PROCEDURE_CODES: dict[str, CaseType] = {
     "执": CaseType.ENFORCEMENT,
     "执保": CaseType.ENFORCEMENT,
     "民诉前调": CaseType.MEDIATION,
+    "咨": CaseType.CONSULTATION,  # the consultation register of e+ clinic bookings
 }
 CONFIRMATION_CODE = "民特"
 

@@ -9,7 +9,7 @@ decided → delivered.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -20,14 +20,20 @@ from hearings.values import long_text, text
 
 __all__ = [
     "APPLICATION",
+    "APPLICATION_ROLE",
     "CONFIRM_BASIS",
+    "CONFIRM_REASONS",
     "GROUNDS",
     "ApplicationState",
     "DutyRoster",
     "DutyShift",
     "Ground",
     "JudicialConfirmation",
+    "application_requests",
+    "application_title",
     "reject_basis",
+    "ruling_notice",
+    "ruling_wording",
 ]
 
 
@@ -90,6 +96,39 @@ def reject_basis(codes: list[str]) -> str:
     provisions = ["《中华人民共和国民事诉讼法》第二百零六条",
                   *dict.fromkeys(GROUNDS[c].basis for c in codes)]
     return "、".join(provisions)
+
+
+CONFIRM_REASONS = ("申请人达成的调解协议系双方真实意思表示，内容不违反法律、行政法规的强制性规定，"
+                   "不损害国家利益、社会公共利益和他人合法权益，不违背公序良俗，符合司法确认调解协议的"
+                   "法定条件。")
+# The parties apply orally in the room; each applicant's field is signed naming them and
+# saying so (their own hands signed the agreement).
+APPLICATION_ROLE = "申请人（当场口头申请，由人民调解员代为提交）"
+
+
+def application_title(mediation_title: str) -> str:
+    return f"申请司法确认调解协议（{mediation_title}）"[:500]
+
+
+def application_requests(agreement_date: date, organisation: str) -> str:
+    return (f"请求依法确认双方于{agreement_date:%Y年%m月%d日}"
+            f"经{organisation}主持达成的调解协议有效。")
+
+
+def ruling_wording(decision: str, codes: list[str], free: str) -> tuple[str, str]:
+    """The ruling's reasons (理由) and legal basis (依据) as printed, for `decision`
+    (confirm | reject) on the grounds `codes` with the judge's own words `free`."""
+    if decision == "confirm":
+        return CONFIRM_REASONS + free, CONFIRM_BASIS
+    found = "；".join(GROUNDS[c].label_zh for c in codes)
+    return f"经审查，该调解协议存在下列情形：{found}。" + free, reject_basis(codes)
+
+
+def ruling_notice(name: str, case_number: str, decision: str | None, url: str) -> str:
+    """The notification to a party who was not in the room when the ruling came."""
+    outcome = "已裁定确认有效" if decision == "confirmed" else "已裁定驳回申请"
+    return (f"{name}：您申请司法确认的调解协议，{case_number}{outcome}。"
+            f"请凭参与码查看、下载：{url}")
 
 
 def check_grounds(decision: str, codes: object, reasons: object) -> tuple[list[str], str]:
@@ -199,6 +238,13 @@ class JudicialConfirmation:
     def withdraw(self, reason: str | None) -> None:
         self.state = APPLICATION.next(self.state, "withdraw")
         self.withdraw_reason = text(reason, "reason", max_length=1000) if reason else None
+
+    def queue_entry(self, parties: list[str]) -> dict[str, Any]:
+        """The application as the duty queue lists it."""
+        return {"id": self.id, "case_number": self.case_number,
+                "mediation_hearing_id": self.mediation_hearing_id, "parties": parties,
+                "applied_at": self.applied_at.isoformat(), "state": self.state.value,
+                "taken_by": self.taken_by}
 
     def timings(self) -> dict[str, Any]:
         def iso(t: datetime | None) -> str | None:

@@ -11,14 +11,20 @@ from collections.abc import Callable
 
 from hearings.actors import Actor
 from hearings.commands import ChangeHearing, ChangeParticipant, ChangeRecording
-from hearings.errors import PermissionDenied
-from hearings.events import HearingChanged, RecordingChanged
-from hearings.hearing import Hearing
+from hearings.errors import Conflict, PermissionDenied
+from hearings.events import HearingChanged, ParticipantChanged, RecordingChanged
+from hearings.hearing import Hearing, HearingKind
 from hearings.participants import Participant
 from hearings.policy import RULES, require_in
 from hearings.ports import UnitOfWork
 from hearings.retry import retried
-from hearings.states import HEARING, ParticipantState, RecordingState
+from hearings.states import (
+    HEARING,
+    ParticipantState,
+    PleaState,
+    RecordingState,
+    RecordState,
+)
 
 __all__ = ["HOST_PARTICIPANT_ACTIONS", "SELF_PARTICIPANT_ACTIONS", "Control"]
 
@@ -29,9 +35,10 @@ SELF_PARTICIPANT_ACTIONS = frozenset({"connect", "enter_lobby", "drop", "rejoin"
 
 
 class Control:
-    """Each change records its events (`HearingChanged`, `RecordingChanged`) on the unit of
-    work; the bus tells the room, the recorder and the transcript after the commit, whichever
-    path (REST, socket, the recorder itself) asked for it."""
+    """Each change records its events (`HearingChanged`, `RecordingChanged`,
+    `ParticipantChanged`) on the unit of work; the bus tells the room, the recorder and the
+    transcript after the commit, whichever path (REST, socket, the recorder itself) asked
+    for it."""
 
     def __init__(self, uow: Callable[[], UnitOfWork]) -> None:
         self._uow = uow
@@ -45,6 +52,8 @@ class Control:
                 HEARING.next(hearing.state, cmd.action)
             await require_in(uow, actor, action, hearing)
             HEARING.next(hearing.state, cmd.action)  # refuse before touching anything
+            if cmd.action == "close":
+                await _check_signatures_recorded(uow, hearing)
             recording_before = hearing.recording_state
             hearing.apply(cmd.action, reason=cmd.reason)
             payload = {"state": hearing.state.value}
@@ -84,6 +93,7 @@ class Control:
             await uow.audit.append(actor.label, f"participant.{cmd.action}", hearing.id, {
                 "participant_id": participant.id, "role": participant.role,
                 "state": participant.state})
+            uow.record(ParticipantChanged.of(participant, cmd.action, actor.name))
             await uow.commit()
             return participant
 
@@ -103,6 +113,7 @@ class Control:
             await uow.audit.append(actor.label, "participant.mute", hearing.id, {
                 "participant_id": participant.id, "muted": muted,
                 "locked": participant.mute_locked})
+            uow.record(ParticipantChanged.of(participant, "mute", actor.name))
             await uow.commit()
             return participant
 
@@ -139,3 +150,23 @@ class Control:
                 raise PermissionDenied(f"only the participant themself may {action}")
         else:
             raise PermissionDenied(f"unknown participant action {action!r}")
+
+
+async def _check_signatures_recorded(uow: UnitOfWork, hearing: Hearing) -> None:
+    """An interrogation record or plea statement out for signature is signed on camera: the
+    recording (and the hearing) does not stop before its last signature
+    (docs/hearing_record.md)."""
+    if hearing.kind is not HearingKind.REMOTE_INTERROGATION:
+        return
+    record = await uow.records.of_hearing(hearing.id)
+    if record is not None and record.state is RecordState.SIGNING:
+        nxt = record.next_slot
+        raise Conflict("the interrogation record is being signed on camera: the recording "
+                       "does not stop before the last signature"
+                       + (f" ({nxt.signer} signs next)" if nxt else ""))
+    plea = await uow.pleas.of_hearing(hearing.id)
+    if plea is not None and plea.state is PleaState.SIGNING:
+        nxt = plea.order.next
+        raise Conflict("the plea statement is being signed on camera: the recording does "
+                       "not stop before its last signature, or a refusal"
+                       + (f" ({nxt.signer} signs next)" if nxt else ""))

@@ -26,6 +26,7 @@ __all__ = [
     "DeliveryHow",
     "Document",
     "DocumentKind",
+    "KeySignature",
     "PartyInfo",
     "RecordContext",
     "RulingContext",
@@ -37,6 +38,8 @@ class DocumentKind(StrEnum):
     CONFIRMATION_APPLICATION = "confirmation_application"
     CONFIRMATION_RULING = "confirmation_ruling"
     HEARING_RECORD = "hearing_record"
+    INTERROGATION_RECORD = "interrogation_record"
+    PLEA_STATEMENT = "plea_statement"
 
 
 TITLES = {
@@ -44,6 +47,8 @@ TITLES = {
     DocumentKind.CONFIRMATION_APPLICATION: "司法确认申请书",
     DocumentKind.CONFIRMATION_RULING: "民事裁定书",
     DocumentKind.HEARING_RECORD: "庭审笔录",
+    DocumentKind.INTERROGATION_RECORD: "讯问笔录",
+    DocumentKind.PLEA_STATEMENT: "认罪认罚具结书",
 }
 
 
@@ -86,12 +91,34 @@ class Document:
                                               "at": utcnow().isoformat()}]
         self.sha256 = sha256
 
+    def issued(self, signatures: tuple[KeySignature, ...], sha256: str) -> None:
+        """Drafted, signed by key in `signatures`' order and sealed in one go (one port call,
+        `Documents.issue`); `sha256` names the finished bytes."""
+        for s in signatures:
+            self.signed(s.field, s.name, "as", sha256)
+        self.seal(sha256)
+
     def seal(self, sha256: str) -> None:
         self.state = DOCUMENT.next(self.state, "seal")
         self.sha256, self.sealed_at = sha256, utcnow()
 
     def deliver(self) -> None:
         self.state = DOCUMENT.next(self.state, "deliver")
+
+    def abandon(self) -> None:
+        """Given up before it was sealed (a correction, a refusal): superseded."""
+        self.state = DOCUMENT.next(self.state, "abandon")
+
+
+@dataclass(frozen=True)
+class KeySignature:
+    """A field signed by key: the key of `user_id` (a staff account, or
+    "participant:<id>") in `role`; `name` is only what the signature says."""
+
+    field: str
+    name: str
+    role: str
+    user_id: str
 
 
 @dataclass(eq=False)

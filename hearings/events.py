@@ -17,11 +17,14 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from hearings.states import HearingState, RecordingState
+from hearings.participants import Participant
+from hearings.states import HearingState, ParticipantState, RecordingState
 
 __all__ = ["ENVELOPE_VERSION", "ApplicationQueued", "ApplicationTaken", "ApplicationWithdrawn",
            "DocumentDelivered", "Event", "EventError", "HearingChanged", "MediationChanged",
-           "RecordingChanged", "TranscriptChanged", "envelope", "from_envelope"]
+           "ParticipantChanged", "PleaChanged", "RecordingChanged", "TranscriptChanged",
+           "envelope",
+           "from_envelope"]
 
 ENVELOPE_VERSION = 1
 
@@ -59,6 +62,36 @@ class HearingChanged(Event):
     @property
     def is_over(self) -> bool:
         return self.state in (HearingState.CLOSED, HearingState.CANCELLED)
+
+
+@dataclass(frozen=True)
+class ParticipantChanged(Event):
+    """A participant moved or was muted by a command: admitted, denied, sent back, removed
+    (`action` as the command names it), a witness called or dismissed (`witness.call`,
+    `witness.dismiss`), muted or unmuted (`mute`). The participant as it committed, as the
+    room lists it; `by` the actor's name. (Connecting, dropping and consultations are the
+    connections' own doing: signaling places those as they happen.)"""
+
+    event_type: ClassVar[str] = "participant.changed"
+    _enums: ClassVar[dict[str, type[Any]]] = {"state": ParticipantState}
+
+    participant_id: str
+    action: str
+    name: str
+    role: str
+    state: ParticipantState
+    muted: bool
+    mute_locked: bool
+    by: str
+
+    @classmethod
+    def of(cls, p: Participant, action: str, by: str) -> ParticipantChanged:
+        return cls(p.hearing_id, p.id, action, p.name, p.role.value, p.state, p.muted,
+                   p.mute_locked, by)
+
+    @property
+    def removed(self) -> bool:
+        return self.state is ParticipantState.REMOVED
 
 
 @dataclass(frozen=True)
@@ -110,7 +143,21 @@ class TranscriptChanged(Event):
 
     event_type: ClassVar[str] = "transcript.changed"
 
-    because: str  # "record.saved", "record.frozen" or "record.signed"
+    # "record.saved", "record.frozen", "record.signed"; "record.correction_requested" or
+    # "record.refused" (sent back, the view's `reopened` says by whom and why), then
+    # "record.revised" beside the "record.frozen" of the version sent after it
+    because: str
+    view: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PleaChanged(Event):
+    """An interrogation's plea statement (认罪认罚具结书) was drafted, signed or refused.
+    `view` is what its readers show (`PleaView.as_json`)."""
+
+    event_type: ClassVar[str] = "plea.changed"
+
+    because: str  # "plea.drafted", "plea.signed" or "plea.refused"
     view: dict[str, Any]
 
 
@@ -148,8 +195,8 @@ class ApplicationWithdrawn(Event):
 
 
 EVENT_TYPES: dict[str, type[Event]] = {cls.event_type: cls for cls in (
-    HearingChanged, RecordingChanged, MediationChanged, DocumentDelivered, TranscriptChanged,
-    ApplicationQueued, ApplicationTaken, ApplicationWithdrawn)}
+    HearingChanged, ParticipantChanged, RecordingChanged, MediationChanged, DocumentDelivered,
+    TranscriptChanged, PleaChanged, ApplicationQueued, ApplicationTaken, ApplicationWithdrawn)}
 
 
 def envelope(event: Event) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from hearings.errors import InvalidInput, NotFound
@@ -12,7 +12,7 @@ from hearings.participants import Participant, Role
 from hearings.states import HEARING, RECORDING, HearingState, RecordingState
 from hearings.values import member, text
 
-__all__ = ["LIVE_STATES", "Hearing", "HearingKind"]
+__all__ = ["LIVE_STATES", "Hearing", "HearingKind", "check_scheduled_at"]
 
 
 class HearingKind(StrEnum):
@@ -22,6 +22,7 @@ class HearingKind(StrEnum):
     MEDIATION = "mediation"
     CONFIRMATION_REVIEW = "confirmation_review"
     SENTENCING = "sentencing"
+    CONSULTATION = "consultation"  # an e+ clinic booking (hearings/bookings.py)
 
 
 LIVE_STATES = frozenset(
@@ -29,6 +30,20 @@ LIVE_STATES = frozenset(
 )
 # The recording follows the hearing: these hearing actions drive it.
 _RECORDING_FOLLOWS = {"start": "start", "pause": "pause", "resume": "resume", "close": "stop"}
+
+
+def check_scheduled_at(when: datetime) -> datetime:
+    """A hearing's time: with a time zone, and one every time zone can show (a year 10000 in
+    UTC is stored by nobody and read back by nothing: a 500 on every later read)."""
+    if when.tzinfo is None:
+        raise InvalidInput("'scheduled_at' must carry a time zone")
+    try:
+        year = when.astimezone(UTC).year
+    except OverflowError:
+        year = 0
+    if not 1 < year < 9999:
+        raise InvalidInput("'scheduled_at' is out of range")
+    return when
 
 
 @dataclass(eq=False)
@@ -50,8 +65,7 @@ class Hearing:
     def __post_init__(self) -> None:
         self.kind = member(HearingKind, self.kind, "kind")
         self.title = text(self.title, "title", max_length=500)
-        if self.scheduled_at.tzinfo is None:
-            raise InvalidInput("'scheduled_at' must carry a time zone")
+        check_scheduled_at(self.scheduled_at)
 
     @property
     def is_live(self) -> bool:
@@ -101,12 +115,13 @@ class Hearing:
         *,
         site_id: str | None = None,
         staff_user_id: str | None = None,
+        minor: bool = False,
     ) -> Participant:
         if self.is_over:
             HEARING.next(self.state, "invite")  # raises: nobody joins a closed hearing
         participant = Participant(
             hearing_id=self.id, name=name, role=role, site_id=site_id,
-            staff_user_id=staff_user_id,
+            staff_user_id=staff_user_id, minor=minor,
         )
         self.participants.append(participant)
         return participant

@@ -17,6 +17,15 @@ signature) fixes the text and the signing order:
 
 The persons recorded sign by hand on the pad; the clerk and the judge sign by hand or
 by key. After the last signature the court seal closes the document.
+
+A remote interrogation (讯问笔录, 刑事诉讼法 第一百二十二条) signs in its own order
+(`interrogation_slots`): the detainee (犯罪嫌疑人), the appropriate adult (合适成年人) when
+the detainee is a minor (第二百八十一条), the detainee's lawyer and the interpreter when they
+took part, then the interrogator(s) (prosecutors or investigators who took part, else the
+presiding judge), then the recorder (记录人, the clerk's seat). It is not sent for signature
+before the notice of rights was read and acknowledged, and the detainee signs only after
+choosing the statement `DETAINEE_STATEMENT`. A signer may ask for a correction or refuse to
+sign (with a reason): the frozen copy is abandoned and the text goes back to drafting.
 """
 
 from __future__ import annotations
@@ -27,21 +36,31 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from hearings.errors import Conflict, InvalidInput
+from hearings.errors import Conflict, InvalidInput, PermissionDenied
 from hearings.identity import new_id, utcnow
 from hearings.participants import Participant, Role
 from hearings.signing_order import SigningOrder
 from hearings.states import RECORD, ParticipantState, RecordState
 from hearings.values import long_text
 
-__all__ = ["MAX_BODY", "RECORDED_ROLES", "ROLE_LABELS", "HearingRecord", "RecordSlot",
-           "apply_edit", "edit_between", "recorded_persons", "utterances"]
+__all__ = ["DETAINEE_STATEMENT", "INTERROGATION_LABELS", "MAX_BODY", "RECORDED_ROLES",
+           "ROLE_LABELS", "HearingRecord", "RecordSlot", "apply_edit", "edit_between",
+           "interrogation_persons", "interrogation_slots", "interrogators", "recorded_persons",
+           "trial_slots", "utterances"]
 
 MAX_BODY = 200_000
 # Who signs the record as a person recorded (see the module docstring).
 RECORDED_ROLES = frozenset({Role.PLAINTIFF, Role.DEFENDANT, Role.PARTY, Role.WITNESS})
 ROLE_LABELS = {Role.PLAINTIFF: "原告", Role.DEFENDANT: "被告人", Role.PARTY: "当事人",
                Role.WITNESS: "证人"}
+# Who signs an interrogation record, in this order, besides interrogators and recorder.
+INTERROGATION_LABELS = {Role.DEFENDANT: "犯罪嫌疑人", Role.APPROPRIATE_ADULT: "合适成年人",
+                        Role.DEFENCE_LAWYER: "辩护律师", Role.INTERPRETER: "翻译人员",
+                        Role.PROSECUTOR: "检察员", Role.INVESTIGATOR: "侦查员",
+                        Role.JUDGE: "审判员"}
+INTERROGATOR_ROLES = (Role.PROSECUTOR, Role.INVESTIGATOR)
+# What the detainee confirms (chooses on the pad's page) before signing the record.
+DETAINEE_STATEMENT = "以上笔录我看过，和我说的相符"
 _SPEAKER = re.compile(r"^\s*([^\s：:]{1,16})\s*[：:]\s*(.*)$")
 
 
@@ -49,6 +68,54 @@ def recorded_persons(participants: list[Participant]) -> list[Participant]:
     """The persons recorded who sign: recorded roles that took part and were not removed."""
     return [p for p in participants if p.role in RECORDED_ROLES
             and p.state not in (ParticipantState.INVITED, ParticipantState.REMOVED)]
+
+
+def _took_part(p: Participant) -> bool:
+    return p.state not in (ParticipantState.INVITED, ParticipantState.REMOVED)
+
+
+def interrogation_persons(participants: list[Participant]) -> list[Participant]:
+    """Who signs an interrogation record by hand before the interrogators: the detainees,
+    the appropriate adults (only when a detainee is a minor), the lawyers, the interpreters
+    — each group in the order invited, and only those who took part."""
+    present = [p for p in participants if _took_part(p)]
+    minor = any(p.minor for p in present if p.role is Role.DEFENDANT)
+    order = [Role.DEFENDANT, *([Role.APPROPRIATE_ADULT] if minor else []),
+             Role.DEFENCE_LAWYER, Role.INTERPRETER]
+    return [p for role in order for p in present if p.role is role]
+
+
+def interrogators(participants: list[Participant]) -> list[Participant]:
+    """The prosecutors and investigators who took part (empty: the presiding judge asks)."""
+    return [p for p in participants if p.role in INTERROGATOR_ROLES and _took_part(p)]
+
+
+def trial_slots(persons: list[Participant], clerk: tuple[str | None, str],
+                judge: tuple[str | None, str]) -> list[RecordSlot]:
+    """The hearing record's order: the persons recorded, the clerk, the judge."""
+    return [*(RecordSlot(f"party{i}", p.name, "person", participant_id=p.id)
+              for i, p in enumerate(persons, 1)),
+            RecordSlot("clerk", clerk[1], "clerk", staff_user_id=clerk[0]),
+            RecordSlot("judge", judge[1], "judge", staff_user_id=judge[0])]
+
+
+def interrogation_slots(persons: list[Participant], asking: list[Participant],
+                        judge: tuple[str | None, str] | None, clerk: tuple[str | None, str]
+                        ) -> list[RecordSlot]:
+    """The interrogation record's order: `persons` (interrogation_persons) by hand, the
+    interrogators (`asking`; by hand, a participant has no key of ours) or else the
+    presiding `judge`, then the recorder."""
+    slots = [RecordSlot(f"party{i}", p.name, "person", participant_id=p.id)
+             for i, p in enumerate(persons, 1)]
+    slots += [RecordSlot(f"interrogator{i}", p.name, "interrogator", participant_id=p.id,
+                         staff_user_id=p.staff_user_id) for i, p in enumerate(asking, 1)]
+    if not asking:
+        if judge is None:
+            raise InvalidInput("the interrogation has no interrogator to sign the record")
+        slots.append(RecordSlot("interrogator1", judge[1], "interrogator",
+                                staff_user_id=judge[0]))
+    slots.append(RecordSlot("clerk", clerk[1], "clerk", staff_user_id=clerk[0]))
+    return slots
 
 
 def utterances(body: str) -> list[tuple[str, str]]:
@@ -108,7 +175,7 @@ def apply_edit(old: str, edit: dict[str, object]) -> str:
 class RecordSlot:
     field: str  # the document's signature field: party1, party2, ..., clerk, judge
     signer: str
-    role: str  # person | clerk | judge
+    role: str  # person | interrogator | clerk | judge
     participant_id: str | None = None
     staff_user_id: str | None = None
     signed_at: str | None = None
@@ -135,6 +202,7 @@ class HearingRecord:
     id: str = field(default_factory=new_id)
     updated_at: datetime = field(default_factory=utcnow)
     frozen_at: datetime | None = None
+    rights_acknowledged_at: datetime | None = None  # an interrogation's notice of rights
 
     # -- reading -------------------------------------------------------------------------
     @property
@@ -179,18 +247,34 @@ class HearingRecord:
         if not utterances(self.body):
             raise InvalidInput("the record is empty: there is nothing to sign")
 
-    def freeze(self, document_id: str, persons: list[Participant], clerk: tuple[str | None, str],
-               judge: tuple[str | None, str]) -> None:
-        """Fix the text and the signing order: the persons recorded, the clerk, the judge."""
+    def freeze(self, document_id: str, slots: list[RecordSlot]) -> None:
+        """Fix the text and the signing order (`trial_slots`, `interrogation_slots`)."""
         self.check_freezable()
         self._move("freeze")
-        slots = [RecordSlot(f"party{i}", p.name, "person", participant_id=p.id)
-                 for i, p in enumerate(persons, 1)]
-        slots.append(RecordSlot("clerk", clerk[1], "clerk", staff_user_id=clerk[0]))
-        slots.append(RecordSlot("judge", judge[1], "judge", staff_user_id=judge[0]))
         self.signing = [s.as_json() for s in slots]
         self.document_id = document_id
         self.frozen_at = self.updated_at
+
+    def acknowledge_rights(self) -> bool:
+        """The notice of rights was read and acknowledged (once; False if it was already)."""
+        if self.rights_acknowledged_at is not None:
+            return False
+        self.rights_acknowledged_at = utcnow()
+        return True
+
+    def reopen(self, participant_id: str, reason: object) -> tuple[str, str]:
+        """A signer in the order asks for a correction or refuses to sign: the frozen copy
+        is abandoned (its id is returned with the reason), the text goes back to drafting."""
+        RECORD.next(self.state, "reopen")  # only a record out for signature
+        why = long_text(reason, "reason", max_length=1000)
+        if participant_id not in {s.participant_id for s in self.slots}:
+            raise PermissionDenied("only a signer of the record may ask for a correction "
+                                   "or refuse to sign it")
+        abandoned = self.document_id
+        self._move("reopen")
+        self.signing, self.document_id, self.frozen_at = [], None, None
+        assert abandoned is not None
+        return abandoned, why
 
     def check_turn(self, field_name: object) -> RecordSlot:
         """The slot `field_name` if it is the next to sign; otherwise a conflict."""

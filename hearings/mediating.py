@@ -30,7 +30,8 @@ from hearings.signing import Signature, Turn, sign_next_slot
 from hearings.states import MEDIATION, MediationState, ParticipantState
 
 __all__ = ["MediationView", "Mediations", "application_json", "document_url", "load_view",
-           "mediator_of", "organisation_of", "parties_of", "record_change", "require_mediator"]
+           "mediation_to", "mediator_of", "organisation_of", "parties_of", "record_change",
+           "require_mediator"]
 
 
 def document_url(document_id: str) -> str:
@@ -45,6 +46,17 @@ def parties_of(hearing: Hearing) -> list[Participant]:
 def mediator_of(hearing: Hearing) -> Participant | None:
     return next((p for p in hearing.participants if p.role is Role.MEDIATOR
                  and p.state is not ParticipantState.REMOVED), None)
+
+
+async def mediation_to(uow: UnitOfWork, actor: Actor, hearing_id: str, action: str
+                       ) -> tuple[Hearing, Mediation | None]:
+    """The hearing and its mediation, for the mediator to move by `action`: refused by the
+    state table before anything is touched (no mediation yet stands at `open`)."""
+    hearing = await uow.hearings.get(hearing_id)
+    await require_mediator(uow, actor, hearing)
+    mediation = await uow.mediations.of_hearing(hearing_id)
+    MEDIATION.next(mediation.state if mediation else MediationState.OPEN, action)
+    return hearing, mediation
 
 
 async def require_mediator(uow: UnitOfWork, actor: Actor, hearing: Hearing) -> None:
@@ -164,11 +176,7 @@ class Mediations:
     async def start_signing(self, actor: Actor, hearing_id: str) -> MediationView:
         async with self._locks[hearing_id]:
             async with self._uow() as uow:
-                hearing = await uow.hearings.get(hearing_id)
-                await require_mediator(uow, actor, hearing)
-                mediation = await uow.mediations.of_hearing(hearing_id)
-                MEDIATION.next(mediation.state if mediation else MediationState.OPEN,
-                               "start_signing")
+                hearing, mediation = await mediation_to(uow, actor, hearing_id, "start_signing")
                 assert mediation is not None and mediation.facts is not None
                 case = await uow.cases.get(hearing.case_id)
                 court = await uow.courts.get(case.court_id)

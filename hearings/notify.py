@@ -9,25 +9,54 @@ A failed send is retried later, each time waiting twice as long (`Backoff`: base
 little jitter so that a gateway that was down is not hit by every row at once), until the
 row has failed `Backoff.max_attempts` times: then it is marked undelivered, and only a
 clerk's `resend` puts it back in the queue (or the party is served by another means).
+
+Invitations and reminders (a day and an hour before the hearing) carry the recipient's
+join link, but no join secret is ever stored: the row says only what it announces
+(`kind`), and the sender mints a fresh join token (stored as its digest, as every join
+token) and, for a participant who comes to a clinic, a kiosk code at the moment it sends,
+revoking the one it minted for an earlier attempt of the same row. Reminders are written
+from the database (`Outbox.remind`, every round of the sender): a restart loses nothing,
+and each carries a dedupe key (kind, recipient, hearing time) that is unique in the table,
+so no recipient ever gets two reminders of one kind for one time.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from hearings.actors import Actor, require_staff
 from hearings.documents import Delivery, DeliveryHow, Document
 from hearings.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from hearings.hearing import Hearing
 from hearings.identity import new_id, utcnow
+from hearings.kiosks import issue_kiosk_code
+from hearings.mediation import PARTY_ROLES
 from hearings.participants import Participant
 from hearings.policy import court_filter, require
 from hearings.ports import Documents, Notifier, UnitOfWork
+from hearings.tokens import issue_join_token
 
-__all__ = ["Backoff", "Notification", "Outbox", "mask_email"]
+__all__ = ["JOIN_KINDS", "Backoff", "Notification", "Outbox", "by_channel", "mask_email",
+           "mask_mobile", "notice"]
+
+# What a notice announces; those that invite someone into the room carry a join link,
+# minted when the notice is sent.
+INVITATION, REMINDER_DAY, REMINDER_HOUR, RESCHEDULED = (
+    "invitation", "reminder_day", "reminder_hour", "rescheduled")
+JOIN_KINDS = frozenset({INVITATION, REMINDER_DAY, REMINDER_HOUR, RESCHEDULED})
+AGREEMENT = "agreement"  # a signed mediation agreement served on a party (no join link)
+_SUBJECTS = {
+    INVITATION: "出庭通知 Invitation to a hearing",
+    REMINDER_DAY: "开庭提醒（明天）Reminder: your hearing is tomorrow",
+    REMINDER_HOUR: "开庭提醒（一小时后）Reminder: your hearing starts within the hour",
+    RESCHEDULED: "改期通知 The hearing was rescheduled",
+}
+DAY, HOUR = timedelta(days=1), timedelta(hours=1)
 
 
 def mask_email(address: str | None) -> str | None:
@@ -36,6 +65,13 @@ def mask_email(address: str | None) -> str | None:
         return None
     local, _, domain = address.partition("@")
     return f"{local[:1]}***@{domain}"
+
+
+def mask_mobile(number: str | None) -> str | None:
+    """A mobile number as lists show it: 138****1234."""
+    if not number:
+        return None
+    return f"{number[:3]}****{number[-4:]}"
 
 
 def _delivery_token() -> str:
@@ -72,11 +108,51 @@ class Notification:
     opened_at: datetime | None = None
     opened_from: str | None = None
     opened_user_agent: str | None = None
+    # What it announces (JOIN_KINDS, or None for a served document); a reminder's dedupe
+    # key is unique in the table; the join token minted for its latest attempt (digest only).
+    kind: str | None = None
+    dedupe_key: str | None = None
+    join_token_id: str | None = None
     id: str = field(default_factory=new_id)
+    # Where it goes by SMS (through the webhook gateway): the party's mobile number, if they
+    # consented; a notice to someone with both gets one row per channel (`by_channel`).
+    mobile: str | None = None
 
     @property
     def masked_address(self) -> str | None:
         return mask_email(self.address)
+
+    @property
+    def masked_mobile(self) -> str | None:
+        return mask_mobile(self.mobile)
+
+
+def by_channel(note: Notification, participant: Participant) -> list[Notification]:
+    """One notification per channel that reaches the participant (with their consent): the
+    e-mail row as written, an SMS row (its own id, delivery link and dedupe key) for a
+    mobile number; none if neither reaches them."""
+    rows = [note] if participant.service_address is not None else []
+    if participant.service_mobile is not None:
+        rows.append(dataclasses.replace(
+            note, id=new_id(), delivery_token=_delivery_token(), address=None,
+            mobile=participant.service_mobile,
+            dedupe_key=f"{note.dedupe_key}:sms" if note.dedupe_key else None))
+    return rows
+
+
+def notice(kind: str, hearing: Hearing, participant: Participant, case_number: str,
+           court_tz: tzinfo) -> Notification:
+    """An invitation, reminder or rescheduling notice to one participant (with consent and
+    an address), keyed so that a second one of that kind for that time is a duplicate."""
+    when = hearing.scheduled_at.astimezone(court_tz)
+    body = (f"{participant.name}：\n案号 Case: {case_number}\n{hearing.title}\n"
+            f"时间 Time: {when:%Y-%m-%d %H:%M} ({getattr(court_tz, 'key', court_tz)})\n"
+            "请按时通过下方链接（或在法官e站输入自助终端码）参加。\n"
+            "Join at that time with the link below (or the kiosk code at the clinic).")
+    return Notification(hearing.id, participant.id, participant.name, _SUBJECTS[kind], body,
+                        address=participant.service_address, kind=kind,
+                        dedupe_key=f"{kind}:{participant.id}:"
+                                   f"{hearing.scheduled_at.astimezone(UTC).isoformat()}")
 
 
 @dataclass(frozen=True)
@@ -105,8 +181,12 @@ class Outbox:
     def __init__(self, uow: Callable[[], UnitOfWork], notifier: Notifier | None = None,
                  backoff: Backoff | None = None,
                  clock: Callable[[], datetime] = utcnow,
-                 documents: Documents | None = None) -> None:
+                 documents: Documents | None = None, *, join_base: str = "",
+                 link_lifetime: timedelta = timedelta(days=30),
+                 court_tz: tzinfo = UTC) -> None:
         self._uow = uow
+        self._join_base = join_base.rstrip("/")  # <public url>: links are <base>/join/<secret>
+        self._link_lifetime, self._court_tz = link_lifetime, court_tz
         self._documents = documents  # to hand a notice's document over its delivery link
         self._notifier = notifier
         self._backoff = backoff or Backoff()
@@ -218,20 +298,157 @@ class Outbox:
         return document, data
 
     async def set_contact(self, actor: Actor, hearing_id: str, participant_id: str,
-                          email: object, consent: object) -> Participant:
-        """A clerk records a party's e-mail and whether they consented to electronic
-        service. The audit entry says that it changed, never the address."""
+                          email: object, consent: object,
+                          mobile: object = None) -> Participant:
+        """A clerk records a party's e-mail, mobile number and whether they consented to
+        electronic service. The audit entry says whether each is on file, never what."""
         async with self._uow() as uow:
             hearing = await uow.hearings.get(hearing_id)
             court_id = (await uow.cases.get(hearing.case_id)).court_id
             require(actor, "participant.contact", court_id=court_id, hearing=hearing)
             participant = hearing.participant(participant_id)
-            participant.set_contact(email, consent)
+            participant.set_contact(email, consent, mobile)
             await uow.audit.append(actor.label, "participant.contact", hearing.id, {
                 "participant_id": participant.id, "email": participant.email is not None,
+                "mobile": participant.mobile is not None,
                 "consent_electronic_service": participant.consent_electronic_service})
             await uow.commit()
             return participant
+
+    async def invite(self, actor: Actor, hearing_id: str, participant_id: str) -> Notification:
+        """The clerk sends a participant who consented to electronic service an invitation
+        with their own join link (minted when it is sent); once per hearing time."""
+        async with self._uow() as uow:
+            hearing = await uow.hearings.get(hearing_id)
+            case = await uow.cases.get(hearing.case_id)
+            require(actor, "notification.invite", court_id=case.court_id, hearing=hearing)
+            participant = hearing.participant(participant_id)
+            if hearing.is_over:
+                raise Conflict("the hearing is over: nobody is invited to it any more")
+            if not participant.reachable:
+                raise InvalidInput("this participant has no e-mail address or mobile number "
+                                   "with consent to electronic service")
+            notes = by_channel(notice(INVITATION, hearing, participant, case.number,
+                                      self._court_tz), participant)
+            if await uow.outbox.known_keys([n.dedupe_key or "" for n in notes]):
+                raise Conflict("this participant was invited to this hearing time already; "
+                               "resend that invitation instead")
+            for note in notes:
+                uow.outbox.add(note)
+                await uow.audit.append(actor.label, "notification.invitation", hearing.id,
+                                       {"notification_id": note.id,
+                                        "participant_id": participant.id,
+                                        "sms": note.mobile is not None})
+            await uow.commit()
+            return notes[0]
+
+    async def remind(self, now: datetime | None = None) -> int:
+        """Write the reminders that are due — a day before a hearing, and an hour before —
+        for every participant with an address and consent, from the database alone (a
+        restart loses none), never twice (the dedupe key). Returns how many were written."""
+        now = now or self._clock()
+        try:
+            async with self._uow() as uow:
+                wanted: list[Notification] = []
+                numbers: dict[str, str] = {}
+                for hearing in await uow.hearings.scheduled_between(now, now + DAY):
+                    if hearing.is_over or hearing.started_at is not None:
+                        continue
+                    kind = REMINDER_HOUR if hearing.scheduled_at - now <= HOUR else REMINDER_DAY
+                    for participant in hearing.participants:
+                        if not participant.reachable or participant.staff_user_id:
+                            continue
+                        if hearing.case_id not in numbers:
+                            numbers[hearing.case_id] = (await uow.cases.get(
+                                hearing.case_id)).number
+                        wanted.extend(by_channel(notice(
+                            kind, hearing, participant, numbers[hearing.case_id],
+                            self._court_tz), participant))
+                known = await uow.outbox.known_keys([n.dedupe_key or "" for n in wanted])
+                fresh = [n for n in wanted if n.dedupe_key not in known]
+                for note in fresh:
+                    uow.outbox.add(note)
+                    await uow.audit.append("system:yunting", f"notification.{note.kind}",
+                                           note.hearing_id, {"notification_id": note.id,
+                                                             "participant_id": note.recipient})
+                if fresh:
+                    await uow.commit()
+                return len(fresh)
+        except Conflict:  # another process wrote the same reminder first: it is written
+            return 0
+
+    async def serve_agreement(self, hearing_id: str) -> int:
+        """Once a mediation agreement is signed by everyone, each party who consented to
+        electronic service is served a copy by e-mail: the delivery link hands over the
+        signed PDF (the download is the receipt, for the proof of service); once per party
+        and document. Returns how many notices were written."""
+        try:
+            async with self._uow() as uow:
+                mediation = await uow.mediations.of_hearing(hearing_id)
+                if mediation is None or mediation.document_id is None:
+                    return 0
+                hearing = await uow.hearings.get(hearing_id)
+                case = await uow.cases.get(hearing.case_id)
+                document = await uow.documents.get(mediation.document_id)
+                notes = [n for p in hearing.participants
+                         if p.role in PARTY_ROLES and p.reachable
+                         for n in by_channel(Notification(
+                    hearing.id, p.id, p.name, f"调解协议 Mediation agreement {case.number}",
+                    f"{p.name}：\n案号 Case: {case.number}\n{hearing.title}\n"
+                    "各方已签署的调解协议随本通知送达，请通过下方送达链接下载。\n"
+                    "The mediation agreement signed by all is served with this notice: "
+                    "download it from your delivery link below.",
+                    document_id=document.id, address=p.service_address, kind=AGREEMENT,
+                    dedupe_key=f"{AGREEMENT}:{p.id}:{document.id}"), p)]
+                known = await uow.outbox.known_keys([n.dedupe_key or "" for n in notes])
+                notes = [n for n in notes if n.dedupe_key not in known]
+                for note in notes:
+                    uow.outbox.add(note)
+                    await uow.audit.append("system:yunting", "notification.agreement",
+                                           hearing.id, {"notification_id": note.id,
+                                                        "participant_id": note.recipient,
+                                                        "document_id": document.id})
+                if notes:
+                    await uow.commit()
+                return len(notes)
+        except Conflict:  # another process served it first
+            return 0
+
+    async def _with_join_link(self, note: Notification) -> Notification:
+        """The message as it is sent: for an invitation or reminder, a copy whose body ends
+        with a join link (and kiosk code) minted now; the row keeps only the token's id."""
+        if note.kind not in JOIN_KINDS:
+            return note
+        async with self._uow() as uow:
+            hearing = await uow.hearings.get(note.hearing_id)
+            if hearing.is_over:
+                raise Conflict("the hearing is over: no join link to send")
+            participant = hearing.participant(note.recipient)
+            if note.join_token_id is not None:  # the link of an earlier attempt goes
+                for token in await uow.tokens.of_participant(participant.id):
+                    if token.id == note.join_token_id:
+                        token.revoke()
+            lifetime = max(self._link_lifetime,
+                           hearing.scheduled_at + DAY - self._clock())
+            secret, token = issue_join_token(hearing.id, participant.id, participant.role,
+                                             valid_for=lifetime)
+            uow.tokens.add(token)
+            code = None
+            if participant.site_id:
+                code, kiosk_code = issue_kiosk_code(token, participant.site_id)
+                uow.kiosks.add_code(kiosk_code)
+            row = await uow.outbox.get(note.id)
+            row.join_token_id = note.join_token_id = token.id
+            await uow.audit.append("system:yunting", "join_link.issued", hearing.id, {
+                "participant_id": participant.id, "token_id": token.id,
+                "expires_at": token.expires_at.isoformat(), "kiosk_code": code is not None,
+                "notification_id": note.id})
+            await uow.commit()
+        lines = [note.body, "", "入庭链接（仅限本人使用，请勿转发）Your join link (for you only):",
+                 f"{self._join_base}/join/{secret}"]
+        if code is not None:
+            lines.append(f"法官e站自助终端码 Kiosk code at the clinic: {code}")
+        return dataclasses.replace(note, body="\n".join(lines))
 
     async def dispatch(self, limit: int = 100) -> int:
         """Send what is waiting, each notification by one sender only; a failure is recorded
@@ -252,7 +469,7 @@ class Outbox:
         outcome: dict[str, tuple[bool, str]] = {}  # id: (sent, channel or error)
         for note in notes:
             try:
-                channel = await notifier.send(note)
+                channel = await notifier.send(await self._with_join_link(note))
             except Exception as exc:  # an adapter's failure must not stop the others
                 outcome[note.id] = (False, f"{type(exc).__name__}: {exc}"[:500])
             else:

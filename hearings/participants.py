@@ -12,7 +12,7 @@ from hearings.identity import new_id, utcnow
 from hearings.states import PARTICIPANT, ParticipantState
 from hearings.values import member, text
 
-__all__ = ["HOST_ROLES", "PUBLISHING_ROLES", "Participant", "Role", "valid_email"]
+__all__ = ["HOST_ROLES", "PUBLISHING_ROLES", "Participant", "Role", "valid_email", "valid_mobile"]
 
 # An address a mail relay will take: one @, a dotted domain, no spaces or angle brackets
 # (nothing that could break out of a header); 254 characters at most (RFC 5321).
@@ -28,11 +28,34 @@ def valid_email(value: object) -> str | None:
     return value
 
 
+# A mainland China mobile number: 11 digits, 1 then 3-9; "+86"/"86" and spaces or dashes
+# are accepted on the way in and dropped, so only the 11 digits are stored.
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_MOBILE_DECORATION = re.compile(r"[ \-]")
+
+
+def valid_mobile(value: object) -> str | None:
+    """A participant's mobile number as its 11 digits (None or "" for none)."""
+    if value is None or value == "":
+        return None
+    digits = _MOBILE_DECORATION.sub("", value) if isinstance(value, str) and len(value) <= 32 \
+        else ""
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    if not _MOBILE.fullmatch(digits):
+        raise InvalidInput("mobile must be a mainland China mobile number: 11 digits starting "
+                           "with 13-19, like 138 0013 8000 (an optional +86 in front)")
+    return digits
+
+
 class Role(StrEnum):
     JUDGE = "judge"
     ASSESSOR = "assessor"
     CLERK = "clerk"
     PROSECUTOR = "prosecutor"
+    INVESTIGATOR = "investigator"  # 侦查人员: interrogates in a remote interrogation
     DEFENDANT = "defendant"
     DEFENCE_LAWYER = "defence_lawyer"
     PLAINTIFF = "plaintiff"
@@ -70,24 +93,40 @@ class Participant:
     invited_at: datetime = field(default_factory=utcnow)
     # Contact for electronic service (电子送达): used only with the party's consent.
     email: str | None = None
+    mobile: str | None = None  # 11 digits, for service by SMS (the webhook gateway)
     consent_electronic_service: bool = False
+    # A minor (未成年人): in an interrogation the appropriate adult signs the record too.
+    minor: bool = False
 
     def __post_init__(self) -> None:
         self.name = text(self.name, "name")
         self.email = valid_email(self.email)
+        self.mobile = valid_mobile(self.mobile)
         self.role = member(Role, self.role, "role")
         self.state = member(ParticipantState, self.state, "state")
+        if not isinstance(self.minor, bool):
+            raise InvalidInput(f"'minor' must be true or false (got {self.minor!r})")
 
     @property
     def service_address(self) -> str | None:
         """Where documents may be served by e-mail: only with the party's consent."""
         return self.email if self.consent_electronic_service else None
 
-    def set_contact(self, email: object, consent: object) -> None:
+    @property
+    def service_mobile(self) -> str | None:
+        """Where notices may be served by SMS: only with the party's consent."""
+        return self.mobile if self.consent_electronic_service else None
+
+    @property
+    def reachable(self) -> bool:
+        """Whether electronic service reaches them at all (e-mail, SMS or both)."""
+        return self.service_address is not None or self.service_mobile is not None
+
+    def set_contact(self, email: object, consent: object, mobile: object = None) -> None:
         if not isinstance(consent, bool):
             raise InvalidInput("consent_electronic_service must be true or false")
-        self.email = valid_email(email)
-        self.consent_electronic_service = consent
+        email, mobile = valid_email(email), valid_mobile(mobile)
+        self.email, self.mobile, self.consent_electronic_service = email, mobile, consent
 
     @property
     def is_host(self) -> bool:

@@ -30,12 +30,15 @@ from hearings.staff import StaffRole
 
 __all__ = [
     "RULES", "Rule", "Scope", "court_filter", "document_action", "in_court", "is_host",
-    "is_mediator", "may", "recording_action", "require", "require_in", "require_seat",
+    "is_mediator", "may", "record_send_action", "recording_action", "require", "require_in",
+    "require_seat",
 ]
 
 A, C, J, M = StaffRole.ADMIN, StaffRole.CLERK, StaffRole.JUDGE, StaffRole.MEDIATOR
 ANY_STAFF = frozenset(StaffRole)
 EVERY_SEAT = frozenset(Role)
+# Who interrogates in a remote interrogation: from the procuratorate or the police, by link.
+INTERROGATORS = frozenset({Role.PROSECUTOR, Role.INVESTIGATOR})
 
 
 class Scope(StrEnum):
@@ -98,6 +101,13 @@ RULES: dict[str, Rule] = {
     "recording.control": HOST_ONLY,
     "record.read": _r(TRIAL_STAFF, participants=EVERY_SEAT),
     "record.edit": _r(SCHEDULERS, host=True, sessions_only=True),
+    # An interrogation's record is sent for signature by those who edit it and by its
+    # interrogator, who joined by link from the procuratorate or the police
+    # (`record_send_action`); a trial's stays record.edit.
+    "record.send_interrogation": _r(SCHEDULERS, host=True, participants=INTERROGATORS),
+    # The plea statement (认罪认罚具结书, hearings/pleas.py) is drafted by the prosecutor of
+    # the interrogation (by link), or by the court's staff who run it.
+    "plea.draft": _r(SCHEDULERS, host=True, participants=frozenset({Role.PROSECUTOR})),
     "document.read.trial": _r(TRIAL_STAFF, participants=EVERY_SEAT),
     "document.read.mediation": _r(ANY_STAFF, participants=EVERY_SEAT),
     "recording.search": _r(ANY_STAFF, scope=Scope.OWN),  # results: recording.read.* each
@@ -106,6 +116,16 @@ RULES: dict[str, Rule] = {
     "notification.read": _r(ANY_STAFF),
     "notification.resend": _r(SCHEDULERS),  # an undelivered notification back in the queue
     "participant.contact": _r(SCHEDULERS),  # a party's e-mail, consent to electronic service
+    # an invitation with a join link minted at send time (hearings/notify.py)
+    "notification.invite": _r(SCHEDULERS),
+    # e+ clinic bookings (hearings/bookings.py): judges and mediators publish their own
+    # slots (clerks for anyone of the court); clerks book by telephone, an enrolled kiosk
+    # books by its device credential (not a policy actor: Bookings.book_at_kiosk); the
+    # host of a consultation turns a mediation-guidance booking into a mediation.
+    "booking.publish": _r({A, C, J, M}, sessions_only=True),
+    "booking.make": _r(SCHEDULERS, sessions_only=True),
+    "booking.list": _r(ANY_STAFF),
+    "booking.convert": _r(SCHEDULERS, host=True, sessions_only=True),
     "mediation.read": _r(ANY_STAFF, participants=EVERY_SEAT),
     "mediation.conduct": _r(mediator=True),  # draft, start signing, apply, withdraw
     "mediation.refuse": _r(participants=PARTY_ROLES),
@@ -201,9 +221,17 @@ def _refusal(actor: Actor, action: str, court_id: str | None) -> str:
 
 
 def document_action(kind: DocumentKind) -> str:
-    """Trial documents (the hearing record) are read by trial staff; mediation ones by all."""
-    return "document.read.trial" if kind is DocumentKind.HEARING_RECORD \
-        else "document.read.mediation"
+    """Trial documents (the records, the plea statement) are read by trial staff; mediation
+    ones by all."""
+    trial = (DocumentKind.HEARING_RECORD, DocumentKind.INTERROGATION_RECORD,
+             DocumentKind.PLEA_STATEMENT)
+    return "document.read.trial" if kind in trial else "document.read.mediation"
+
+
+def record_send_action(hearing: Hearing) -> str:
+    """Sending the record for signature: an interrogation's interrogator may, too."""
+    return "record.send_interrogation" if hearing.kind is HearingKind.REMOTE_INTERROGATION \
+        else "record.edit"
 
 
 def recording_action(hearing: Hearing) -> str:

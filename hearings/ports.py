@@ -18,12 +18,14 @@ from hearings.staff import StaffRole, StaffSession, StaffUser
 from hearings.tokens import JoinToken
 
 if TYPE_CHECKING:
+    from hearings.bookings import Booking, Slot
     from hearings.confirmation import DutyShift, JudicialConfirmation
     from hearings.documents import (
         AgreementContext,
         ApplicationContext,
         Delivery,
         Document,
+        KeySignature,
         RecordContext,
         RulingContext,
     )
@@ -33,9 +35,11 @@ if TYPE_CHECKING:
     from hearings.kiosks import Kiosk, KioskCode
     from hearings.mediation import Mediation
     from hearings.notify import Notification
+    from hearings.plea import PleaContext, PleaStatement
 
 __all__ = [
     "AuditLog",
+    "BookingRepository",
     "CaseRepository",
     "ConfirmationRepository",
     "CourtRepository",
@@ -49,6 +53,7 @@ __all__ = [
     "Notifier",
     "OutboxRepository",
     "PasswordHasher",
+    "PleaRepository",
     "RecordRepository",
     "RosterRepository",
     "SessionRepository",
@@ -152,6 +157,11 @@ class RecordRepository(Protocol):
     async def of_hearing(self, hearing_id: str, /) -> HearingRecord | None: ...
 
 
+class PleaRepository(Protocol):
+    def add(self, plea: PleaStatement, /) -> None: ...
+    async def of_hearing(self, hearing_id: str, /) -> PleaStatement | None: ...
+
+
 class ConfirmationRepository(Protocol):
     def add(self, application: JudicialConfirmation, /) -> None: ...
     async def get(self, application_id: str, /) -> JudicialConfirmation: ...
@@ -190,6 +200,20 @@ class OutboxRepository(Protocol):
     async def by_token(self, delivery_token: str, /) -> Notification | None: ...
     async def claimed(self, sender: str, ids: list[str], /) -> list[Notification]: ...
     async def of_hearing(self, hearing_id: str, /) -> list[Notification]: ...
+    async def known_keys(self, keys: list[str], /) -> set[str]: ...
+
+
+class BookingRepository(Protocol):
+    """Published slots and their bookings (hearings/bookings.py)."""
+
+    def add(self, booking: Booking, /) -> None: ...
+    async def get(self, booking_id: str, /) -> Booking: ...
+    def add_slot(self, slot: Slot, /) -> None: ...
+    async def slot(self, slot_id: str, /) -> Slot: ...
+    async def slots_between(self, court_id: str, start: datetime, end: datetime,
+                            host_user_id: str | None = None, /) -> list[Slot]: ...
+    async def of_slots(self, slot_ids: list[str], /) -> list[Booking]: ...
+    async def of_slot(self, slot_id: str, /) -> Booking | None: ...
 
 
 class UnitOfWork(Protocol):
@@ -225,9 +249,13 @@ class UnitOfWork(Protocol):
     @property
     def records(self) -> RecordRepository: ...
     @property
+    def pleas(self) -> PleaRepository: ...
+    @property
     def inquiries(self) -> InquiryRepository: ...
     @property
     def kiosks(self) -> KioskRepository: ...
+    @property
+    def bookings(self) -> BookingRepository: ...
 
     async def __aenter__(self) -> UnitOfWork: ...
     async def __aexit__(
@@ -256,10 +284,13 @@ class Documents(Protocol):
     """
 
     async def draft_agreement(self, document: Document, context: AgreementContext) -> str: ...
-    async def draft_application(self, document: Document, context: ApplicationContext
-                                ) -> str: ...
-    async def draft_ruling(self, document: Document, context: RulingContext) -> str: ...
+    async def issue(self, document: Document, context: ApplicationContext | RulingContext,
+                    signatures: tuple[KeySignature, ...]) -> str:
+        """Draft and seal, sign by key in order, finish — one document made whole and
+        stored once (no one signs it by hand)."""
+        ...
     async def draft_record(self, document: Document, context: RecordContext) -> str: ...
+    async def draft_plea(self, document: Document, context: PleaContext) -> str: ...
     async def sign_by_hand(self, document: Document, field: str, signer: str, role: str,
                            capture: dict[str, Any]) -> str: ...
     async def sign_as(self, document: Document, field: str, name: str, role: str, *,

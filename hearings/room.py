@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from hearings.actors import SYSTEM, Actor
 from hearings.confirming import record_judge_arrival
 from hearings.errors import HearingsError, InvalidInput, PermissionDenied
+from hearings.events import ParticipantChanged
 from hearings.hearing import Hearing
 from hearings.participants import Participant, Role
 from hearings.policy import require_in
@@ -166,6 +167,8 @@ class Room:
             await self._apply(uow, hearing, p, action, actor,
                               audit_as="witness.called" if action == "admit"
                               else "witness.dismissed")
+            uow.record(ParticipantChanged.of(
+                p, "witness.call" if action == "admit" else "witness.dismiss", actor.name))
             await uow.commit()
             return p
 

@@ -28,7 +28,7 @@ from hearings.ports import UnitOfWork
 from hearings.staff import StaffRole, StaffUser
 from hearings.tokens import issue_join_token
 
-__all__ = ["SEAT_STAFF_ROLES", "IssuedLink", "Scheduling"]
+__all__ = ["SEAT_STAFF_ROLES", "IssuedLink", "Scheduling", "hearings_on"]
 
 # A seat bound to a staff account must fit the account: that account's key signs for it.
 SEAT_STAFF_ROLES: dict[Role, frozenset[StaffRole]] = {
@@ -73,6 +73,14 @@ class Scheduling:
         async with self._uow() as uow:
             return [c for c in await uow.courts.list() if only in (None, c.id)]
 
+    async def court_by_code(self, actor: Actor, code: str) -> Court | None:
+        """The court with this code, among those the actor may list (None: no such court)."""
+        require(actor, "court.list")
+        only = court_filter(actor)
+        async with self._uow() as uow:
+            court = await uow.courts.by_code(code)
+        return court if court is not None and only in (None, court.id) else None
+
     async def create_site(self, actor: Actor, cmd: CreateSite) -> Site:
         async with self._uow() as uow:
             await uow.courts.get(cmd.court_id)
@@ -95,6 +103,16 @@ class Scheduling:
         """A case and its hearings."""
         async with self._uow() as uow:
             case = await uow.cases.get(case_id)
+            require(actor, "case.read", court_id=case.court_id)
+            return case, await uow.hearings.of_case(case.id)
+
+    async def case_by_number(self, actor: Actor, number: str
+                             ) -> tuple[Case, list[Hearing]] | None:
+        """The case with this number and its hearings (None: no such case)."""
+        async with self._uow() as uow:
+            case = await uow.cases.by_number(number)
+            if case is None:
+                return None
             require(actor, "case.read", court_id=case.court_id)
             return case, await uow.hearings.of_case(case.id)
 
@@ -153,11 +171,12 @@ class Scheduling:
             if cmd.staff_user_id is not None:
                 _check_seat(actor, cmd.role, await uow.staff.get(cmd.staff_user_id), court_id)
             participant = hearing.invite(cmd.name, cmd.role, site_id=cmd.site_id,
-                                         staff_user_id=cmd.staff_user_id)
+                                         staff_user_id=cmd.staff_user_id, minor=cmd.minor)
             await uow.audit.append(actor.label, "participant.invited", hearing.id, {
                 "participant_id": participant.id, "name": participant.name,
                 "role": participant.role, "site_id": participant.site_id,
-                "staff_user_id": participant.staff_user_id})
+                "staff_user_id": participant.staff_user_id,
+                **({"minor": True} if participant.minor else {})})
             await uow.commit()
             return participant
 
@@ -201,10 +220,8 @@ class Scheduling:
     async def hearings_of_day(self, actor: Actor, day: date) -> list[Hearing]:
         """The hearings scheduled on `day` as the court's calendar reckons it."""
         require(actor, "hearing.list")
-        start = datetime.combine(day, time.min, tzinfo=self._court_tz)
         async with self._uow() as uow:
-            return await uow.hearings.scheduled_between(start, start + timedelta(days=1),
-                                                        court_id=court_filter(actor))
+            return await hearings_on(uow, actor, day, self._court_tz)
 
     async def hearing(self, actor: Actor, hearing_id: str,
                       action: str | Callable[[Hearing], str] = "hearing.read") -> Hearing:
@@ -215,6 +232,15 @@ class Scheduling:
             name = action if isinstance(action, str) else action(hearing)
             require(actor, name, court_id=await _court_of(uow, hearing), hearing=hearing)
             return hearing
+
+
+async def hearings_on(uow: UnitOfWork, actor: Actor, day: date, court_tz: tzinfo
+                      ) -> list[Hearing]:
+    """The hearings of the actor's courts scheduled on `day` as the court's calendar reckons
+    it (the caller asked the policy for `hearing.list`)."""
+    start = datetime.combine(day, time.min, tzinfo=court_tz)
+    return await uow.hearings.scheduled_between(start, start + timedelta(days=1),
+                                                court_id=court_filter(actor))
 
 
 async def _court_of(uow: UnitOfWork, hearing: Hearing) -> str:

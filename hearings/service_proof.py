@@ -1,6 +1,7 @@
 """The proof of service (电子送达回证) of one notification: what was served (the document's
 title, kind and SHA-256), on whom (name, role, the address masked), each delivery attempt
-(from the audit log's `notification.attempt` entries: number, time, channel, outcome), the
+(from the audit log's `notification.attempt` entries: number, time, channel, outcome — of
+this notification and of the same notice's other channel: e-mail and SMS), the
 receipts (the delivery link's first opening: time, address, user agent; the document's
 download) or the clerk's service by another means (post, in person: by whom, when).
 
@@ -32,6 +33,7 @@ class Attempt:
     channel: str
     delivered: bool
     error: str | None
+    to: str | None = None  # where to, masked (z***@example.cn, 138****8000)
 
 
 @dataclass(frozen=True)
@@ -78,15 +80,19 @@ class ServiceProofs:
                              and d.how is DeliveryHow.DOWNLOAD]
             attempts: list[Attempt] = []
             otherwise = None
+            rows = {n.id: n for n in await uow.outbox.of_hearing(hearing.id)
+                    if same_notice(n, note)} | {note.id: note}
             for entry in await uow.audit.entries(hearing.id):
-                if entry.payload.get("notification_id") != note.id:
+                row = rows.get(str(entry.payload.get("notification_id")))
+                if row is None:
                     continue
                 if entry.action == "notification.attempt":
-                    attempts.append(Attempt(int(entry.payload["attempt"]), entry.at,
-                                            str(entry.payload["channel"]),
-                                            entry.payload["outcome"] == "delivered",
-                                            entry.payload.get("error")))
-                elif entry.action == "notification.served_otherwise":
+                    attempts.append(Attempt(
+                        int(entry.payload["attempt"]), entry.at,
+                        "sms" if row.mobile else str(entry.payload["channel"]),
+                        entry.payload["outcome"] == "delivered", entry.payload.get("error"),
+                        row.masked_mobile or row.masked_address))
+                elif row is note and entry.action == "notification.served_otherwise":
                     otherwise = OtherService(str(entry.payload["means"]),
                                              await _person(uow, entry.actor), entry.at)
             await uow.audit.append(actor.label, "notification.proof_of_service", hearing.id, {
@@ -96,6 +102,16 @@ class ServiceProofs:
             await uow.commit()
             return ServiceFacts(court.name, case.number, case.title, note, role, document,
                                 attempts, downloads or [], otherwise)
+
+
+def same_notice(a: Notification, b: Notification) -> bool:
+    """Whether two rows are one notice to one person by two channels (`by_channel`)."""
+    if (a.recipient, a.kind, a.document_id) != (b.recipient, b.kind, b.document_id):
+        return False
+    if a.dedupe_key or b.dedupe_key:
+        return (a.dedupe_key or "").removesuffix(":sms") == (b.dedupe_key or "").removesuffix(
+            ":sms")
+    return a.created_at == b.created_at
 
 
 async def _person(uow: UnitOfWork, label: str) -> str:

@@ -18,12 +18,14 @@ __all__ = [
     "HEARING",
     "MEDIATION",
     "PARTICIPANT",
+    "PLEA",
     "RECORD",
     "RECORDING",
     "DocumentState",
     "HearingState",
     "MediationState",
     "ParticipantState",
+    "PleaState",
     "RecordState",
     "RecordingState",
     "StateMachine",
@@ -182,6 +184,9 @@ class DocumentState(StrEnum):
     SIGNING = "signing"
     SEALED = "sealed"
     DELIVERED = "delivered"
+    # A copy out for signature that was given up (a correction asked for, a refusal): kept
+    # in the store and named in the audit log, never sealed, never packaged as evidence.
+    ABANDONED = "abandoned"
 
 
 _D = DocumentState
@@ -195,6 +200,7 @@ DOCUMENT: StateMachine[DocumentState] = StateMachine(
         (_D.SEALED, "deliver"): _D.DELIVERED,
         # Every further delivery (another party, a reprint) is recorded too.
         (_D.DELIVERED, "deliver"): _D.DELIVERED,
+        (_D.SIGNING, "abandon"): _D.ABANDONED,
     },
 )
 
@@ -216,5 +222,28 @@ RECORD: StateMachine[RecordState] = StateMachine(
         (_N.DRAFTING, "freeze"): _N.SIGNING,
         (_N.SIGNING, "sign"): _N.SIGNING,
         (_N.SIGNING, "complete_signing"): _N.SIGNED,
+        # A signer asks for a correction, or refuses to sign (the reason is audited): the
+        # frozen copy is abandoned and the text can be edited and sent again.
+        (_N.SIGNING, "reopen"): _N.DRAFTING,
+    },
+)
+
+
+class PleaState(StrEnum):
+    """A plea statement (认罪认罚具结书) as drafted: out for signature, signed, or given up
+    (refused by a signer, or superseded by the prosecutor's next draft)."""
+
+    SIGNING = "signing"
+    SIGNED = "signed"
+    ABANDONED = "abandoned"
+
+
+_L = PleaState
+PLEA: StateMachine[PleaState] = StateMachine(
+    "plea statement",
+    {
+        (_L.SIGNING, "sign"): _L.SIGNING,
+        (_L.SIGNING, "complete_signing"): _L.SIGNED,
+        (_L.SIGNING, "abandon"): _L.ABANDONED,
     },
 )

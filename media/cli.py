@@ -39,6 +39,10 @@ def print_report(report: Any, as_json: bool) -> int:
             print(f"  {label}: {name}")
     for name, state in report.documents.items():
         print(f"  document {name}: {state}")
+    for s in getattr(report, "signatures", []):
+        print(f"  signed while recording: {s['signer']} ({s['field']}) {s['kind']} "
+              f"sha256 {str(s['sha256'])[:16]}… at {s['offset']:.3f} s into {s['segment']} "
+              f"(track {s['track']}: {s['track_offset']} s)")
     if report.layout == "bagit":
         signer = f" by {report.signer}" if report.signer else ""
         print(f"  court signature{signer}: {report.signature}")

@@ -28,6 +28,7 @@ import ffmpeg
 import imageio_ffmpeg
 
 from media.errors import ComposeError
+from media.marks import annotate_sidecars, captions
 
 __all__ = ["COMPOSITE_NAME", "CompositeResult", "SegmentEntry", "compose_hearing", "plan_grid"]
 
@@ -41,6 +42,10 @@ OUTPUT_SIZE = (1280, 720)
 # The composite is the viewing copy (the originals keep every frame): 15 fps spares a
 # quarter of ffmpeg's CPU (encoding, overlay and name plates per output frame) against 25.
 FPS = 15
+# A document signed while recording shows as a caption across the top for this long,
+# black on yellow (media/marks.py): the moment of each signature is visible in the archive.
+CAPTION_SECONDS = 5.0
+CAPTION_BOX = "yellow@0.9"
 
 
 @dataclass(frozen=True)
@@ -140,6 +145,22 @@ def _cell(person: _Participant, origin: float, duration: float, size: tuple[int,
     return cell, audios
 
 
+def _captions(video: Any, hearing_dir: Path, origin: float, work: Path) -> Any:
+    """A caption at each signature's moment on the composite's timeline."""
+    font = font_file()
+    if font is None:
+        return video
+    for number, (at, text) in enumerate(captions(hearing_dir)):
+        start = at - origin
+        caption = work / f"caption-{number}.txt"
+        caption.write_text(text, encoding="utf-8")
+        video = video.drawtext(
+            fontfile=str(font), textfile=str(caption), fontsize=28, fontcolor="black",
+            box=1, boxcolor=CAPTION_BOX, boxborderw=10, x=16, y=16,
+            enable=f"between(t,{start:.3f},{start + CAPTION_SECONDS:.3f})")
+    return video
+
+
 def build_command(hearing_dir: Path, output: Path, work: Path) -> tuple[list[str], float]:
     """The ffmpeg argument list and the timeline duration (seconds)."""
     people = _load(hearing_dir)
@@ -158,6 +179,7 @@ def build_command(hearing_dir: Path, output: Path, work: Path) -> tuple[list[str
     grid = cells[0] if len(cells) == 1 else ffmpeg.filter(
         cells, "xstack", inputs=len(cells), fill="black", layout="|".join(layout)
     )
+    grid = _captions(grid, hearing_dir, origin, work)
     streams: list[Any] = [grid]
     if audios:
         mixed = audios[0] if len(audios) == 1 else ffmpeg.filter(
@@ -198,6 +220,7 @@ async def compose_hearing(
 async def _compose(hearing_dir: Path, output: Path, partial: Path, niceness: int,
                    min_speed: float) -> CompositeResult:
     with tempfile.TemporaryDirectory(prefix="compose-") as work:
+        await asyncio.to_thread(annotate_sidecars, hearing_dir)  # the recorders have stopped
         args, duration = await asyncio.to_thread(build_command, hearing_dir, partial, Path(work))
         nice = shutil.which("nice")
         if nice and niceness:

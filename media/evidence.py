@@ -9,6 +9,8 @@ offline by yunting and by anyone's own tools (``sha256sum -c``, ``openssl cms -v
                                      with its signature timestamp, chain, roots and CRLs
     data/recordings/<participant>/seg-00001.mkv, .json   as recorded
     data/recordings/composite.mp4, gaps.jsonl
+    data/recordings/signatures.jsonl the documents signed while recording (media/marks.py):
+                                     each must fall inside its signer's recorded track
     data/documents/                  signed PDFs handed in by the caller, and index.json:
                                      the caller's records of them (file, id, kind, state, sha256)
     data/audit/                      the audit-log extract handed in by the caller
@@ -37,6 +39,7 @@ from pathlib import Path
 from media import bag
 from media.errors import PackageError
 from media.manifest import Manifest, Timestamper, sha256_file
+from media.marks import MARKS, check_marks, read_marks
 
 __all__ = [
     "DESCRIPTION", "DOCUMENT_INDEX", "MANIFEST", "SIGNATURE", "TOKEN", "ManifestSigner",
@@ -184,6 +187,10 @@ class PackageReport:
     # verifies) or a problem: "altered", "missing", "record_mismatch" (not the bytes its
     # record names), "unchecked" (no verifier could say), "invalid: …"
     documents: dict[str, str] = field(default_factory=dict)
+    # each document signed during the recording: signer, field, document, its time and
+    # offsets in the signer's own track (media/marks.py); and what does not hold
+    signatures: list[dict[str, object]] = field(default_factory=list)
+    signature_problems: list[str] = field(default_factory=list)
 
     @property
     def document_problems(self) -> list[str]:
@@ -193,7 +200,7 @@ class PackageReport:
     def ok(self) -> bool:
         """Fail closed: only what was checked and found good passes."""
         if (self.altered or self.missing or self.unexpected or self.errors
-                or self.document_problems):
+                or self.document_problems or self.signature_problems):
             return False
         if self.layout == "bagit":
             return self.signature == "valid"
@@ -205,6 +212,7 @@ class PackageReport:
             ("altered", self.altered), ("missing", self.missing),
             ("unexpected", self.unexpected), ("error", self.errors)) for name in names]
         lines += [f"document {p}" for p in self.document_problems]
+        lines += self.signature_problems
         if self.layout == "bagit" and self.signature != "valid":
             lines.append(f"court signature: {self.signature}")
         if self.layout == "archive" and self.timestamp != "valid":
@@ -285,7 +293,37 @@ def verify_package(path: Path, verify_token: TokenVerifier | None = None,
         report.errors.append(str(exc))
         return report
     _check_documents(reader, names, report, verify_document)
+    _check_marks(reader, names, report)
     return report
+
+
+def _check_marks(reader: _Reader, names: set[str], report: PackageReport) -> None:
+    """The signatures made while recording: each inside its signer's recorded track."""
+    root = f"{bag.PAYLOAD}recordings/" if report.layout == "bagit" else ""
+    sidecars: dict[str, dict[str, object]] = {}
+    for name in sorted(names):
+        rest = name[len(root):] if name.startswith(root) else None
+        if rest is None or rest.count("/") != 1:
+            continue
+        file = rest.split("/")[1]
+        if file.startswith("seg-") and file.endswith(".json"):
+            try:
+                body = json.loads(reader.read(name))
+            except ValueError:
+                continue  # an unreadable sidecar is named by the file checks
+            if isinstance(body, dict):
+                sidecars[rest] = body
+    try:
+        marks = read_marks(reader.read(root + MARKS).decode()) if root + MARKS in names else []
+        gaps: list[dict[str, object]] = []
+        if root + MANIFEST in names:
+            gaps = Manifest.from_bytes(reader.read(root + MANIFEST)).extra.get("gaps") or []
+    except (ValueError, UnicodeDecodeError, PackageError) as exc:
+        report.signature_problems.append(f"signatures made while recording: {exc}")
+        return
+    rows, problems = check_marks(sidecars, marks, gaps)
+    report.signatures = rows
+    report.signature_problems += problems
 
 
 def _check_files(reader: _Reader, names: set[str], listed: dict[str, str], report: PackageReport

@@ -17,6 +17,7 @@ from typing import Any
 import av
 
 from media.errors import PackageError
+from media.marks import marks_summary
 
 __all__ = [
     "MANIFEST_VERSION",
@@ -119,8 +120,12 @@ class Manifest:
 
     @classmethod
     def build(cls, hearing_id: str, root: Path, files: Iterable[Path], **extra: Any) -> Manifest:
+        """A hearing's archive (`root`) with documents signed while recording lists them
+        under `signatures`: document, signer, field, time, offsets per track (media/marks)."""
         entries = tuple(sorted((describe_file(root, f) for f in files), key=lambda e: e.path))
-        return cls(hearing_id, time.time(), entries, dict(extra))
+        signed = marks_summary(root)
+        return cls(hearing_id, time.time(), entries,
+                   {**extra, **({"signatures": signed} if signed else {})})
 
     def to_bytes(self) -> bytes:
         body = {

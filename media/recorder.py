@@ -255,6 +255,7 @@ class ParticipantRecorder:
         self._last_keyframe_request = 0.0
         self._announce_segment = True
         self._codec_rejected = False
+        self._excused: set[str] = set()  # kinds the participant chose not to send
 
     @property
     def segments(self) -> list[Path]:
@@ -288,6 +289,17 @@ class ParticipantRecorder:
             self._sink.write(kind, packet, wall)
 
         return deliver
+
+    def excuse(self, kind: str, excused: bool) -> None:
+        """The participant chose not to send `kind` (audio-only mode): its silence is not
+        a media timeout. Taken back, it must arrive again within the timeout."""
+        if excused:
+            self._excused.add(kind)
+        elif kind in self._excused:
+            self._excused.discard(kind)
+            clock = self._clocks.get(kind)
+            if clock is not None:
+                clock.last_arrival = time.monotonic()
 
     def start(self) -> None:
         self._switch = "recording"
@@ -370,6 +382,7 @@ class ParticipantRecorder:
             silent = [
                 kind for kind, clock in self._clocks.items()
                 if now - max(clock.last_arrival, self._watch_since) > self.media_timeout
+                and kind not in self._excused
             ]
             if silent:
                 self._fail("media_timeout", ",".join(sorted(silent)))

@@ -57,6 +57,7 @@ TABLE: dict[str, frozenset[Standing]] = {
     "rtc.offer": frozenset({*_SPEAKING, OB}),
     "rtc.answer": frozenset({*_SPEAKING, OB}),
     "rtc.candidate": frozenset({*_SPEAKING, OB}),
+    "media.audio_only": frozenset({*_SPEAKING, OB}),
 }
 
 

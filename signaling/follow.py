@@ -9,9 +9,17 @@ API, the system — the room hears it the same way, after the commit: everyone g
 Subscribed after the recording driver (create_app), so the room hears `recording.state`
 once the recorders have started, paused or stopped.
 
+A participant's move by a command (admitted, denied, sent back, removed, a witness called
+or dismissed, muted) is heard the same way (`ParticipantChanged`): their connections move
+to where the new state puts them and they get `participant.state` (or `mute`); a removed
+or denied participant is told `removed` and let go on every process; everyone inside gets
+the new `participants` list (staff the `lobby`).
+
 The mediation, the confirmation and the hearing record are told the same way (`push_of`
 says which socket event each domain event becomes, and to whom): `mediation.state`,
-`document.delivered` and `record.updated` / `record.signing` to everyone in the hearing,
+`document.delivered` and `record.updated` / `record.signing` (and the record's
+`record.correction_requested`, `record.refused`, `record.revised`), and the plea
+statement's `plea.signing` / `plea.refused` to everyone in the hearing,
 `duty.application` / `duty.taken` / `duty.withdrawn` to the court's staff consoles
 (`/court`, signaling/court.py).
 """
@@ -30,15 +38,19 @@ from hearings.events import (
     Event,
     HearingChanged,
     MediationChanged,
+    ParticipantChanged,
+    PleaChanged,
     RecordingChanged,
     TranscriptChanged,
 )
+from hearings.participants import Participant
+from hearings.states import ParticipantState
 from signaling.hub import rooms
 
 if TYPE_CHECKING:
     from signaling.server import Signaling
 
-__all__ = ["CLOSE_DELAY_S", "PUSHED", "Push", "follow", "hearing_state", "push_of"]
+__all__ = ["CLOSE_DELAY_S", "PUSHED", "Push", "follow", "hearing_state", "push_of", "seat_of"]
 
 CLOSE_DELAY_S = 0.1  # the judge's ack (or the REST answer) first, then the room is let go
 
@@ -48,6 +60,13 @@ def hearing_state(event: HearingChanged) -> dict[str, Any]:
     return {"id": event.hearing_id, "title": event.title, "kind": event.kind,
             "state": event.state.value, "recording_state": event.recording_state.value,
             "suspend_reason": event.suspend_reason, "action": event.action, "by": event.by}
+
+
+def seat_of(event: ParticipantChanged) -> Participant:
+    """The participant as the event has it: what placing their connections needs."""
+    return Participant(event.hearing_id, event.name, event.role,  # type: ignore[arg-type]
+                       state=event.state, muted=event.muted, mute_locked=event.mute_locked,
+                       id=event.participant_id)
 
 
 @dataclass(frozen=True)
@@ -60,8 +79,16 @@ class Push:
     court_id: str | None = None  # …or to this court's staff consoles
 
 
+# The record's moves by name (`TranscriptChanged.because`); the freeze and each signature
+# are `record.signing`. A correction asked for, a refusal to sign, and the new version sent
+# after either are told by their own names (the view's `reopened` says why).
+RECORD_PUSHES = {"record.saved": "record.updated",
+                 "record.correction_requested": "record.correction_requested",
+                 "record.refused": "record.refused", "record.revised": "record.revised"}
+
 PUSHED: tuple[type[Event], ...] = (MediationChanged, DocumentDelivered, TranscriptChanged,
-                                   ApplicationQueued, ApplicationTaken, ApplicationWithdrawn)
+                                   PleaChanged, ApplicationQueued, ApplicationTaken,
+                                   ApplicationWithdrawn)
 
 
 def push_of(event: Event) -> Push:
@@ -69,7 +96,10 @@ def push_of(event: Event) -> Push:
     if isinstance(event, MediationChanged):
         return Push("mediation.state", event.view, hearing_id=event.hearing_id)
     if isinstance(event, TranscriptChanged):
-        name = "record.updated" if event.because == "record.saved" else "record.signing"
+        return Push(RECORD_PUSHES.get(event.because, "record.signing"), event.view,
+                    hearing_id=event.hearing_id)
+    if isinstance(event, PleaChanged):  # drafted or signed: on the pad; refused: given up
+        name = "plea.refused" if event.because == "plea.refused" else "plea.signing"
         return Push(name, event.view, hearing_id=event.hearing_id)
     if isinstance(event, DocumentDelivered):
         payload: dict[str, Any] = {"document_id": event.document_id, "kind": event.kind,
@@ -104,6 +134,21 @@ def follow(bus: Bus, signaling: Signaling) -> None:
             "hearing_id": hid, "state": event.state.value, "previous": event.previous.value,
             "because": event.because, "by": event.by})
 
+    async def participant_changed(event: ParticipantChanged) -> None:
+        hid, pid = event.hearing_id, event.participant_id
+        if event.action == "mute":
+            if event.state is not ParticipantState.IN_CONSULTATION:  # else: the snapshot
+                await hub.emit_person(hid, pid, "mute", {
+                    "participant_id": pid, "muted": event.muted, "locked": event.mute_locked,
+                    "by": event.by})
+        else:
+            await hub.place(hid, seat_of(event))
+            if event.removed:  # the tokens are revoked; connections go on every process
+                reason = "witness" if event.action.startswith("witness.") else event.action
+                await hub.evict(hid, pid, "removed", {"reason": reason})
+                hub.hang_up(hid, pid, "removed")
+        await hub.broadcast(hid)
+
     async def push(event: Event) -> None:
         told = push_of(event)
         if told.court_id is not None:
@@ -115,5 +160,6 @@ def follow(bus: Bus, signaling: Signaling) -> None:
 
     bus.subscribe(HearingChanged, hearing_changed)
     bus.subscribe(RecordingChanged, recording_changed)
+    bus.subscribe(ParticipantChanged, participant_changed)
     for event_type in PUSHED:
         bus.subscribe(event_type, push)

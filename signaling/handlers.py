@@ -16,7 +16,6 @@ from typing import Any
 
 from hearings.commands import ChangeHearing, ChangeParticipant, ChangeRecording
 from hearings.errors import IllegalTransition, InvalidInput, NotFound
-from hearings.participants import Participant
 from hearings.room import check_consultation_pair
 from hearings.states import HearingState, ParticipantState
 from signaling import messages as m
@@ -74,6 +73,7 @@ class Handlers:
             "rtc.offer": self.rtc_sdp,
             "rtc.answer": self.rtc_sdp,
             "rtc.candidate": self.rtc_candidate,
+            "media.audio_only": self.media_audio_only,
         }
 
     @property
@@ -115,20 +115,13 @@ class Handlers:
     def _participant(self, action: str) -> Handler:
         async def handle(conn: Connection, msg: m.ParticipantCommand, st: Standing, event: str
                           ) -> Result:
+            # The room is told through the participant's own event (`ParticipantChanged`,
+            # followed by signaling/follow.py), as when the change comes over REST.
             p = await self.s.control.change_participant(
                 conn.actor, ChangeParticipant(conn.hearing_id, msg.participant_id, action))
-            await self._after(conn.hearing_id, p, reason=action)
             return {"state": p.state.value}
 
         return handle
-
-    async def _after(self, hid: str, p: Participant, *, reason: str) -> None:
-        await self.hub.place(hid, p)
-        if p.state is ParticipantState.REMOVED:
-            # Removal revoked the tokens; the connections go on whichever process holds them.
-            await self.hub.evict(hid, p.id, "removed", {"reason": reason})
-            self.hub.hang_up(hid, p.id, "removed")
-        await self.hub.broadcast(hid)
 
     async def witness(self, conn: Connection, msg: m.ParticipantCommand, st: Standing,
                       event: str) -> Result:
@@ -137,14 +130,12 @@ class Handlers:
             p = await room.call_witness(conn.actor, hid, msg.participant_id)
         else:
             p = await room.dismiss_witness(conn.actor, hid, msg.participant_id)
-        await self._after(hid, p, reason="witness")
         return {"state": p.state.value}
 
     async def mute(self, conn: Connection, msg: m.MuteCommand, st: Standing, event: str
                           ) -> Result:
         p = await self.s.control.set_mute(conn.actor, conn.hearing_id, msg.participant_id,
                                           muted=msg.muted, locked=msg.locked)
-        await self._muted(conn, p)
         return {"muted": p.muted, "locked": p.mute_locked}
 
     async def self_mute(self, conn: Connection, msg: m.SelfMute, st: Standing, event: str
@@ -158,15 +149,7 @@ class Handlers:
             return {"muted": msg.muted, "locked": False}
         p = await self.s.control.set_mute(conn.actor, conn.hearing_id, pid, muted=msg.muted,
                                           locked=False)
-        await self._muted(conn, p)
         return {"muted": p.muted, "locked": p.mute_locked}
-
-    async def _muted(self, conn: Connection, p: Participant) -> None:
-        if p.state is not ParticipantState.IN_CONSULTATION:  # else on the way back (snapshot)
-            await self.hub.emit_person(conn.hearing_id, p.id, "mute", {
-                "participant_id": p.id, "muted": p.muted, "locked": p.mute_locked,
-                "by": conn.member.name})
-        await self.hub.broadcast(conn.hearing_id)
 
     async def resolve(self, conn: Connection, msg: m.SessionResolve, st: Standing, event: str
                           ) -> Result:
@@ -313,6 +296,15 @@ class Handlers:
         await self.hub.emit(conn.sid, "rtc.answer", {"from": m.MEDIA_PEER, "sdp": answer,
                                                      "ice_restart": msg.ice_restart})
         return {}
+
+    async def media_audio_only(self, conn: Connection, msg: m.MediaAudioOnly, st: Standing,
+                               event: str) -> Result:
+        """The page's own choice: no video sent to it, its camera off the wire (issue 15)."""
+        choose = self.hub.media_audio_only
+        if choose is None:
+            raise NotAllowed("this server has no media peer")
+        await choose(conn.hearing_id, conn.member.identity, msg.on)
+        return {"on": msg.on}
 
     async def rtc_candidate(self, conn: Connection, msg: m.RtcCandidate, st: Standing,
                             event: str) -> Result:

@@ -23,7 +23,7 @@ from hearings.states import ParticipantState
 from signaling.authz import Standing
 from signaling.config import NAMESPACE, IceServers, MediaHangup, RoomServices, ServicesSource
 from signaling.errors import SignalingError
-from signaling.presence import Member, Presence, PresenceView
+from signaling.presence import Member, Presence, PresenceView, Routing
 from signaling.quality import Quality
 from signaling.ratelimit import TokenBucket
 
@@ -176,6 +176,11 @@ class Hub:
         # The namespace's re-announcement of one hearing's connections (set by Signaling).
         self.reannounce: Callable[[str], Awaitable[None]] | None = None
         self.ice_servers: IceServers | None = None
+        # Told the participant list's sources after every change of it (web/ feeds the
+        # media forwarder's audience from it: web/media_audience.py).
+        self.on_roster: Callable[[str, Hearing, Routing], Awaitable[None]] | None = None
+        # A page's audio-only choice for its media peer (hearing, identity, on).
+        self.media_audio_only: Callable[[str, str, bool], Awaitable[None]] | None = None
 
     @property
     def services(self) -> RoomServices:
@@ -444,6 +449,8 @@ class Hub:
         await self.emit(rooms.inside(hid), "participants", {"participants": entries})
         await self.emit(rooms.staff(hid), "lobby", {"waiting": [
             e for e in entries if e["state"] == ParticipantState.WAITING.value]})
+        if self.on_roster is not None:
+            await self.on_roster(hid, hearing, await self.presence.routing(hid, fresh=True))
 
     async def snapshot(self, conn: Connection, hearing: Hearing | None = None
                        ) -> dict[str, Any]:

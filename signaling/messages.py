@@ -31,6 +31,7 @@ __all__ = [
     "HearingControl",
     "Heartbeat",
     "HelpRequest",
+    "MediaAudioOnly",
     "Message",
     "MuteCommand",
     "ParticipantCommand",
@@ -204,6 +205,17 @@ class SelfMute(Message):
 
 
 @dataclass(frozen=True)
+class MediaAudioOnly(Message):
+    on: bool
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> MediaAudioOnly:
+        if "on" not in data:
+            raise MessageInvalid("'on' is required")
+        return cls(_flag(data, "on", True))
+
+
+@dataclass(frozen=True)
 class ConsultationRequest(Message):
     participant_id: str
 
@@ -353,6 +365,7 @@ EVENTS: dict[str, type[Message]] = {
     "rtc.offer": RtcSdp,
     "rtc.answer": RtcSdp,
     "rtc.candidate": RtcCandidate,
+    "media.audio_only": MediaAudioOnly,
 }
 
 

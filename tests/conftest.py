@@ -19,11 +19,14 @@ from hearings.adapters.unit_of_work import SqlUnitOfWork
 from hearings.bus import Bus
 from hearings.control import Control
 from hearings.scheduling import Scheduling
+from web import runtime
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 POSTGRES_ADMIN_URL = os.environ.get(
     "YUNTING_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("YUNTING_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+runtime.install()  # as `yunting` does: no cancellation lost in asyncio.wait_for
 
 
 def unavailable(what: str, why: str) -> None:

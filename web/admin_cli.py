@@ -85,17 +85,15 @@ def _run(settings: Settings, work: Callable[[Services, Actor], Awaitable[int]]) 
         return 1
 
 
-async def _court_id(services: Services, code: str) -> str:
-    async with services.uow() as uow:
-        court = await uow.courts.by_code(code)
+async def _court_id(services: Services, actor: Actor, code: str) -> str:
+    court = await services.scheduling.court_by_code(actor, code)
     if court is None:
         raise NotFound("court", code)
     return court.id
 
 
-async def _user_id(services: Services, username: str) -> str:
-    async with services.uow() as uow:
-        user = await uow.staff.by_username(username)
+async def _user_id(services: Services, actor: Actor, username: str) -> str:
+    user = await services.accounts.by_username(actor, username)
     if user is None:
         raise NotFound("staff user", username)
     return user.id
@@ -119,7 +117,7 @@ def _court_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def _site_create(args: argparse.Namespace, settings: Settings) -> int:
     async def work(services: Services, actor: Actor) -> int:
-        court_id = await _court_id(services, args.court)
+        court_id = await _court_id(services, actor, args.court)
         site = await services.scheduling.create_site(actor, CreateSite(
             court_id, args.name, SiteKind(args.kind), args.profile))
         print(f"site {site.name} ({site.kind}) created in {args.court} (id {site.id})")
@@ -136,7 +134,7 @@ def _print_password(issued: IssuedPassword, what: str) -> None:
 
 def _user_create(args: argparse.Namespace, settings: Settings) -> int:
     async def work(services: Services, actor: Actor) -> int:
-        court_id = await _court_id(services, args.court) if args.court else None
+        court_id = await _court_id(services, actor, args.court) if args.court else None
         issued = await services.accounts.create(actor, NewAccount(
             args.username, args.name, StaffRole(args.role), court_id, args.on_duty))
         _print_password(issued, "created")
@@ -147,7 +145,7 @@ def _user_create(args: argparse.Namespace, settings: Settings) -> int:
 def _user_reset(args: argparse.Namespace, settings: Settings) -> int:
     async def work(services: Services, actor: Actor) -> int:
         issued = await services.accounts.reset_password(
-            actor, await _user_id(services, args.username))
+            actor, await _user_id(services, actor, args.username))
         _print_password(issued, "password reset, sessions ended")
         return 0
     return _run(settings, work)
@@ -156,7 +154,7 @@ def _user_reset(args: argparse.Namespace, settings: Settings) -> int:
 def _user_switch(enable: bool) -> Callable[[argparse.Namespace, Settings], int]:
     def command(args: argparse.Namespace, settings: Settings) -> int:
         async def work(services: Services, actor: Actor) -> int:
-            user_id = await _user_id(services, args.username)
+            user_id = await _user_id(services, actor, args.username)
             if enable:
                 await services.accounts.enable(actor, user_id)
                 print(f"enabled: {args.username}")
@@ -177,7 +175,7 @@ def _user_json(user: StaffUser, codes: dict[str, str]) -> dict[str, Any]:
 
 def _user_list(args: argparse.Namespace, settings: Settings) -> int:
     async def work(services: Services, actor: Actor) -> int:
-        court_id = await _court_id(services, args.court) if args.court else None
+        court_id = await _court_id(services, actor, args.court) if args.court else None
         users = await services.accounts.users(actor, court_id)
         codes = {c.id: c.code for c in await services.scheduling.courts(actor)}
         rows = [_user_json(u, codes) for u in users]

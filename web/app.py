@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 
 from docforge.forge import DocumentForge
+from hearings.actors import SYSTEM
 from hearings.adapters.database import Database
 from hearings.bus import Bus
 from hearings.events import RecordingChanged
@@ -20,12 +21,16 @@ from signaling.errors import MessageInvalid
 from signaling.follow import follow
 from signaling.revocation import SessionEnder
 from web.api import ROUTES
+from web.api.efile import EFILE_JOBS
 from web.api.inquiry import inquiry_ctx
 from web.bootstrap import Services, bootstrap
 from web.documents import ForgeDocuments
 from web.errors import error_middleware
 from web.event_relay import relay_ctx
 from web.i18n import DEFAULT_LOCALE, translations
+from web.jobs import InProcessJobs, Jobs, QueueJobs, make_broker
+from web.jobs_efile import EfileJobs, status_store
+from web.jobs_package import PACKAGE_JOBS, PackageJobs
 from web.keys import (
     DATABASE,
     FORGE,
@@ -37,10 +42,13 @@ from web.keys import (
     SIGNALING,
 )
 from web.labels import ROLES
+from web.media_audience import MediaAudience
+from web.media_remote import RemoteMedia
 from web.notifiers import notifier_from_settings, outbox_ctx
 from web.pages import PAGES, STATIC_DIR, TEMPLATES, make_environment
 from web.pages_access_log import ACCESS_LOG_PAGES
 from web.pages_accounts import ACCOUNT_PAGES, password_change_gate
+from web.pages_bookings import BOOKING_PAGES
 from web.pages_inquiry import INQUIRY_PAGES
 from web.pages_mediation import MEDIATION_PAGES
 from web.recording import RecordingDriver, media_id
@@ -72,18 +80,25 @@ def create_app(settings: Settings, *, database: Database | None = None) -> web.A
     app[RECORDING] = driver
     bus.subscribe(RecordingChanged, driver.on_recording)
     app[FORGE] = DocumentForge(docforge_config(settings))
-    media = MediaService(media_settings(settings), driver.on_media_event)
+    media = _media_plane(settings, driver)
+    audience = MediaAudience(media)  # the forwarder's rules, from the room (issue 15)
+    media.on_slots = audience.on_slots
     if settings.media_enabled:
         app[MEDIA] = media
     signaling = create_signaling(
         signaling_config(settings), _room_services(app),
-        media_answer=_media_answer(app, media) if settings.media_enabled else None,
+        media_answer=_media_answer(app, media, audience) if settings.media_enabled else None,
         media_hangup=_media_hangup(media) if settings.media_enabled else None)
     app[SIGNALING] = signaling
+    if settings.media_enabled:
+        audience.signaling = signaling
+        signaling.hub.on_roster = audience.on_roster
+        signaling.hub.media_audio_only = _media_audio_only(media)
     follow(bus, signaling)  # after the driver: the room hears of what the recorders did
     if settings.redis_url:  # the other processes' events reach `everywhere` subscribers
         app.cleanup_ctx.append(relay_ctx(settings.redis_url, bus))
     app.cleanup_ctx.append(_database_ctx(database, bus))
+    app.cleanup_ctx.append(_jobs_ctx)
     app.cleanup_ctx.append(outbox_ctx)
     app.cleanup_ctx.append(inquiry_ctx)
     signaling.attach(app)
@@ -96,8 +111,20 @@ def create_app(settings: Settings, *, database: Database | None = None) -> web.A
     app.add_routes(ACCOUNT_PAGES)
     app.add_routes(INQUIRY_PAGES)
     app.add_routes(ACCESS_LOG_PAGES)
+    app.add_routes(BOOKING_PAGES)
     app.router.add_static("/static/", STATIC_DIR, name="static")
     return app
+
+
+def _media_plane(settings: Settings, driver: RecordingDriver) -> MediaService:
+    """The one choice of where media runs: in this process (the embedded default), or on
+    `yunting media` workers placed over Redis (`RemoteMedia`, MediaService's interface)."""
+    if settings.media_workers:
+        driver.recovers_archive = False
+        remote = RemoteMedia(settings.redis_url, driver.on_media_event,
+                             ttl=settings.media_worker_ttl_seconds)
+        return cast(MediaService, remote)
+    return MediaService(media_settings(settings), driver.on_media_event)
 
 
 def _room_services(app: web.Application) -> Callable[[], RoomServices]:
@@ -109,16 +136,28 @@ def _room_services(app: web.Application) -> Callable[[], RoomServices]:
     return services
 
 
-def _media_answer(app: web.Application, media: MediaService):  # type: ignore[no-untyped-def]
+def _media_answer(app: web.Application, media: MediaService,  # type: ignore[no-untyped-def]
+                  audience: MediaAudience):
     async def answer(hearing_id: str, identity: str, sdp: str, *, ice_restart: bool) -> str:
         info = await _describe(app[SERVICES], hearing_id, identity)
         await app[RECORDING].align(hearing_id)
+        audience.services = app[SERVICES]
+        await audience.refresh(hearing_id)  # the rules before the first frame
         try:
             return await media.answer(info, sdp)
         except NegotiationError as exc:  # the offer's fault, not the server's
             raise MessageInvalid(str(exc)) from exc
 
     return answer
+
+
+def _media_audio_only(media: MediaService):  # type: ignore[no-untyped-def]
+    async def choose(hearing_id: str, identity: str, on: bool) -> None:
+        chooser = getattr(media, "set_audio_only", None)  # not on a proxy without it
+        if chooser is not None:
+            chooser(hearing_id, media_id(identity), on)
+
+    return choose
 
 
 def _media_hangup(media: MediaService):  # type: ignore[no-untyped-def]
@@ -131,15 +170,14 @@ def _media_hangup(media: MediaService):  # type: ignore[no-untyped-def]
 
 async def _describe(services: Services, hearing_id: str, identity: str) -> ParticipantInfo:
     """Who the recording belongs to: role, site and name go into every segment's sidecar."""
-    async with services.uow() as uow:
-        hearing = await uow.hearings.get(hearing_id)
-        for p in hearing.participants:
-            if p.id == identity:
-                site = await uow.sites.get(p.site_id) if p.site_id else None
-                # The plate on the archive reads "张三 · 被告人": the record's language.
-                label = translations(DEFAULT_LOCALE).gettext(ROLES[p.role])
-                return ParticipantInfo(hearing_id, media_id(identity), p.role.value,
-                                       site.name if site else "", p.name, label)
+    setting = await services.particulars.setting(SYSTEM, hearing_id)
+    for p in setting.hearing.participants:
+        if p.id == identity:
+            site = setting.site_of(p.id)
+            # The plate on the archive reads "张三 · 被告人": the record's language.
+            label = translations(DEFAULT_LOCALE).gettext(ROLES[p.role])
+            return ParticipantInfo(hearing_id, media_id(identity), p.role.value,
+                                   site.name if site else "", p.name, label)
     return ParticipantInfo(hearing_id, media_id(identity), "staff", "", identity)
 
 
@@ -169,7 +207,9 @@ def _database_ctx(given: Database | None, bus: Bus):  # type: ignore[no-untyped-
         # A disabled account's open sockets end with its sessions (signaling.revocation).
         services.accounts.on_sessions_ended = SessionEnder(app[SIGNALING]).end_user
         driver.control = services.control
-        driver.uow = services.uow
+        driver.audit_log = services.recordings
+        services.records.mark_with(driver)  # signatures made on camera mark the recording
+        services.pleas.mark_with(driver)
         driver.scheduling = services.scheduling
         log.info("database: %s", database.engine.url.render_as_string(hide_password=True))
         yield
@@ -177,6 +217,38 @@ def _database_ctx(given: Database | None, bus: Bus):  # type: ignore[no-untyped-
             await database.dispose()
 
     return database_ctx
+
+
+async def _jobs_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Sealing, evidence packages and e-files: queued on Redis for `yunting jobs` workers, or
+    (the embedded default) run in this process — the recording driver then seals as it
+    always did."""
+    settings, services, driver = app[SETTINGS], app[SERVICES], app[RECORDING]
+    redis, queue = None, None
+    jobs: Jobs
+    if settings.jobs_queued:
+        from redis.asyncio import Redis
+
+        queue = QueueJobs(make_broker(settings))
+        redis = Redis.from_url(settings.redis_url)
+        jobs = driver.jobs = queue
+    else:
+        jobs = InProcessJobs()
+    efiles = EfileJobs.for_settings(settings, app[FORGE], services,
+                                    status_store(settings, redis), jobs)
+    packages = PackageJobs(services, app[FORGE], settings,
+                           status_store(settings, redis, "package"), jobs)
+    if isinstance(jobs, InProcessJobs):
+        jobs.handlers.update({"recording.seal": driver.seal, "efile.compile": efiles.run,
+                              "recording.package": packages.run})
+    app[EFILE_JOBS] = efiles
+    app[PACKAGE_JOBS] = packages
+    yield
+    await jobs.drain()
+    if queue is not None:
+        queue.close()
+    if redis is not None:
+        await redis.aclose()
 
 
 async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -187,6 +259,8 @@ async def _media_ctx(app: web.Application) -> AsyncIterator[None]:
     media = app.get(MEDIA)
     if media is not None:
         driver.media = media
+        if isinstance(media, RemoteMedia):  # a worker's lost peers hear `media.lost`
+            media.publish = driver.publish
         media.open()
         await driver.recover()
     yield

@@ -15,17 +15,12 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from hearings.actors import Actor
 from hearings.audit import AuditEntry
 from hearings.documents import Document
-from hearings.errors import Conflict, InvalidInput, NotFound
-from hearings.hearing import Hearing
-from hearings.policy import may, recording_action, require
-from hearings.states import DocumentState, RecordingState
+from hearings.errors import NotFound
 from media.evidence import (
     DOCUMENT_INDEX,
     MANIFEST,
@@ -36,11 +31,9 @@ from media.evidence import (
     verify_package,
 )
 from media.manifest import Manifest
-from web.bootstrap import Services
 
 __all__ = [
-    "NOT_HEARINGS", "ArchiveFile", "RecordingArchive", "audit_extract", "find_hearings",
-    "is_hearing_directory", "signed_documents",
+    "NOT_HEARINGS", "ArchiveFile", "RecordingArchive", "audit_extract", "is_hearing_directory",
 ]
 
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
@@ -161,7 +154,7 @@ class RecordingArchive:
                       audit: list[dict[str, Any]], name: str,
                       documents: Sequence[tuple[Document, bytes]] = ()) -> Path:
         """Build the evidence package (ZIP) in a fresh folder under `work_dir`; `documents`
-        (from `signed_documents`) go under documents/ with their records in index.json."""
+        (from `DocumentService.signed`) go under documents/ with their records in index.json."""
         folder = work_dir / secrets.token_hex(8)
         await asyncio.to_thread(folder.mkdir, parents=True)
         extract = folder / "audit-extract.json"
@@ -201,23 +194,6 @@ def _write_documents(folder: Path, hearing_id: str, documents: list[tuple[Docume
     return [*paths, index]
 
 
-async def signed_documents(services: Services, hearing_id: str) -> list[tuple[Document, bytes]]:
-    """Every document of the hearing past its draft (being signed, sealed, delivered), as its
-    record and current bytes from the document store. Bytes that are not what the record's
-    SHA-256 names are refused: an evidence package must not carry a document silently."""
-    async with services.uow() as uow:
-        documents = [d for d in await uow.documents.of_hearing(hearing_id)
-                     if d.state is not DocumentState.DRAFTED]
-    found = []
-    for document in documents:
-        pdf = await services.documents.read(document)
-        if hashlib.sha256(pdf).hexdigest() != document.sha256:
-            raise Conflict(f"the stored file of document {document.id} ({document.title}) "
-                           "does not match its record's SHA-256; the package is not made")
-        found.append((document, pdf))
-    return found
-
-
 def _kind(relative: Path) -> str:
     if relative.name.startswith("seg-"):
         return "segment" if relative.suffix == ".mkv" else "sidecar"
@@ -235,44 +211,3 @@ def audit_extract(entries: list[AuditEntry]) -> list[dict[str, Any]]:
     return [{"seq": e.seq, "at": e.at.isoformat(timespec="microseconds"), "actor": e.actor,
              "action": e.action, "hearing_id": e.hearing_id, "payload": e.payload,
              "prev_hash": e.prev_hash, "hash": e.hash} for e in entries]
-
-
-async def find_hearings(services: Services, actor: Actor, archive: RecordingArchive, *,
-                        case_number: str | None, day: date | None, party: str | None
-                        ) -> list[tuple[Hearing, str]]:
-    """Hearings with a recording (state past standby, or files on disk), with case numbers."""
-    require(actor, "recording.search")
-    if not (case_number or day or party):
-        raise InvalidInput("give at least one of 'case_number', 'date' or 'party'")
-    candidates: dict[str, Hearing] | None = None
-    if day is not None:
-        of_day = await services.scheduling.hearings_of_day(actor, day)
-        candidates = {h.id: h for h in of_day}
-    async with services.uow() as uow:
-        if case_number:
-            case = await uow.cases.by_number(case_number.strip())
-            of_case = await uow.hearings.of_case(case.id) if case is not None else []
-            ids = {h.id: h for h in of_case}
-            candidates = ids if candidates is None else {
-                k: v for k, v in candidates.items() if k in ids}
-        if candidates is None:  # party alone: the hearings that have an archive
-            candidates = {}
-            for hearing_id in await asyncio.to_thread(archive.hearing_ids):
-                try:
-                    candidates[hearing_id] = await uow.hearings.get(hearing_id)
-                except NotFound:
-                    continue
-        recorded = await asyncio.to_thread(set, archive.hearing_ids())
-        wanted = party.strip().casefold() if party else ""
-        found = []
-        for hearing in sorted(candidates.values(), key=lambda h: h.scheduled_at):
-            if hearing.recording_state is RecordingState.STANDBY and hearing.id not in recorded:
-                continue
-            if wanted and not any(wanted in p.name.casefold() for p in hearing.participants):
-                continue
-            case = await uow.cases.get(hearing.case_id)
-            if not may(actor, recording_action(hearing), court_id=case.court_id,
-                       hearing=hearing):  # another court's, or trial material for a mediator
-                continue
-            found.append((hearing, case.number))
-    return found

@@ -7,21 +7,34 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from hearings.access import Access
+from hearings.access import Access, Refusals
+from hearings.access_log import AccessLog
 from hearings.accounts import Accounts
 from hearings.adapters.database import Database
 from hearings.adapters.passwords import Argon2Passwords
 from hearings.adapters.unit_of_work import SqlUnitOfWork
+from hearings.bookings_service import Bookings
 from hearings.bus import Bus
 from hearings.confirming import Confirmations
 from hearings.control import Control
+from hearings.document_service import DocumentService
+from hearings.duty import DutyDesk
+from hearings.efiles import Compile, Efiles, ReadDocument, Timestamp, UploadStore
 from hearings.events import HearingChanged
+from hearings.inquiring import Inquiries
+from hearings.kiosks import Kiosks
 from hearings.mediating import Mediations
 from hearings.notify import Backoff, Outbox
+from hearings.particulars import Particulars
+from hearings.pleas import Pleas
 from hearings.ports import Documents, Notifier, UnitOfWork
+from hearings.recordings import Recordings
 from hearings.records import Records
+from hearings.rescheduling import Rescheduling
 from hearings.room import Room
 from hearings.scheduling import Scheduling
+from hearings.service_proof import ServiceProofs
+from hearings.summons import Summonses
 from web.settings import Settings
 
 __all__ = ["Services", "bootstrap", "freeze_transcript"]
@@ -37,13 +50,38 @@ class Services:
     audit_key: bytes
     mediations: Mediations
     confirmations: Confirmations
+    duty: DutyDesk  # the duty roster and its shifts, the queue of applications, the figures
     outbox: Outbox
     records: Records
+    pleas: Pleas  # an interrogation's plea statement (认罪认罚具结书)
     documents: Documents  # the PDF store (read a hearing's signed documents for evidence)
+    document_service: DocumentService  # read, verify, receipt a document (as the policy says)
+    particulars: Particulars  # a hearing's case and sites, a court's judges, audit trails
     accounts: Accounts  # staff accounts (web/app.py hooks its sockets' end on disabling)
     bus: Bus  # domain events after commit (web/app.py subscribes signaling and recording)
+    recordings: Recordings  # the clerk's search; the audit log as the recording driver sees it
+    access_log: AccessLog  # who read what (the access-log page and API)
+    bookings: Bookings  # e+ clinic slots and bookings
+    kiosks: Kiosks  # clinic kiosks and their codes
+    rescheduling: Rescheduling
+    service_proofs: ServiceProofs  # the facts of a proof of service (送达回证)
+    summonses: Summonses
+
+    def inquiries(self, refusals: Refusals | None) -> Inquiries:
+        """One Case, One Code, its misses counted in `refusals` (web/api/inquiry.py's window,
+        which lives and closes with the app)."""
+        return Inquiries(self.uow, refusals)
+
+    def efiles(self, *, store: UploadStore, read_document: ReadDocument, timestamp: Timestamp,
+               compile: Compile) -> Efiles:
+        """E-files over the web side's file store and forge (web/jobs_efile.py)."""
+        return Efiles(self.uow, store=store, read_document=read_document, timestamp=timestamp,
+                      compile=compile)
 
     def uow(self) -> UnitOfWork:
+        """The test seam: tests (and benchmarks) arrange and inspect the database in a unit of
+        work of their own. The services above use the same factory; nothing in web/ but this
+        module calls it — web/ asks the services (tests/unit/web/test_layering.py)."""
         return SqlUnitOfWork(self.database, self.audit_key, self.bus)
 
 
@@ -78,13 +116,25 @@ def bootstrap(settings: Settings, database: Database, *, bus: Bus | None = None,
         audit_key=key,
         mediations=mediations,
         confirmations=Confirmations(uow, documents, court_tz=court_tz),
+        duty=DutyDesk(uow),
         outbox=Outbox(uow, notifier, Backoff(timedelta(seconds=settings.notify_backoff_seconds),
                                               settings.notify_max_attempts),
-                      documents=documents),
+                      documents=documents, join_base=settings.public_url,
+                      link_lifetime=timedelta(days=settings.join_link_days), court_tz=court_tz),
         records=records,
+        pleas=Pleas(uow, documents, court_tz=court_tz),
         documents=documents,
+        document_service=DocumentService(uow, documents),
+        particulars=Particulars(uow),
         accounts=Accounts(uow, Argon2Passwords()),
         bus=bus,
+        recordings=Recordings(uow, court_tz=court_tz),
+        access_log=AccessLog(uow, court_tz=court_tz),
+        bookings=Bookings(uow, court_tz=court_tz),
+        kiosks=Kiosks(uow, court_tz=court_tz),
+        rescheduling=Rescheduling(uow, court_tz=court_tz),
+        service_proofs=ServiceProofs(uow),
+        summonses=Summonses(uow, link_lifetime=timedelta(days=settings.join_link_days)),
     )
 
 

@@ -22,11 +22,11 @@ from hearings.adapters.audit_store import read_chain
 from hearings.adapters.database import Database
 from hearings.adapters.migrate import upgrade
 from hearings.audit import verify_chain
-from web import admin_cli
+from web import admin_cli, jobs_worker, runtime
 from web.app import create_app
 from web.bootstrap import bootstrap
 from web.settings import Settings, SettingsError
-from web.wiring import docforge_config
+from web.wiring import docforge_config, media_settings
 
 __all__ = ["main"]
 
@@ -50,6 +50,32 @@ async def _warm_up(app: web.Application) -> None:
     forge = app[FORGE]
     asyncio.get_running_loop().run_in_executor(None, forge.source.trust_roots)
     await forge.awarm_up()
+
+
+def _media(args: argparse.Namespace, settings: Settings) -> int:
+    """A media worker: the server's peers and recorders of the hearings placed on it."""
+    from dataclasses import replace
+
+    from media.worker import run_worker
+
+    if not settings.redis_url:
+        print("yunting: `yunting media` needs YUNTING_REDIS_URL (placement and relay go "
+              "through Redis)", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
+    config = media_settings(settings)
+    if args.ports:
+        low, _, high = args.ports.partition("-")
+        if not (low.isdigit() and high.isdigit() and 1024 <= int(low) <= int(high) <= 65535):
+            print(f"yunting: --ports must be a UDP range like 50200-50299 (got {args.ports!r})",
+                  file=sys.stderr)
+            return 2
+        config = replace(config, udp_ports=(int(low), int(high)))
+    if args.advertised_address:
+        config = replace(config, advertised_address=args.advertised_address)
+    return run_worker(config, settings.redis_url, ttl=settings.media_worker_ttl_seconds,
+                      worker_id=args.id or None,
+                      alive_file=Path(args.alive_file) if args.alive_file else None)
 
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
@@ -208,6 +234,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.set_defaults(func=_serve)
+    worker = sub.add_parser("media", help="run a media worker (needs YUNTING_REDIS_URL; the "
+                            "web processes place hearings on it with YUNTING_MEDIA_WORKERS)")
+    worker.add_argument("--ports", help="UDP range of its host candidates, e.g. 50200-50299 "
+                        "(default YUNTING_ICE_PORT_MIN-MAX)")
+    worker.add_argument("--advertised-address", help="the address its candidates announce "
+                        "(default YUNTING_ICE_ADVERTISED_ADDRESS)")
+    worker.add_argument("--id", help="its name in the registry (default host-pid-random)")
+    worker.add_argument("--alive-file", help="touched at every heartbeat Redis took (for a "
+                        "container health check)")
+    worker.set_defaults(func=_media)
     demo = sub.add_parser("demo", help="seed demo data (idempotent) and print join links")
     demo.add_argument("--json", action="store_true", help="print the links as JSON by role")
     demo.set_defaults(func=_demo)
@@ -222,12 +258,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_verify_arguments(verify)
     verify.set_defaults(func=_verify)
     admin_cli.register(sub)
+    jobs_worker.register(sub)
     docforge.cli.register(sub, docforge_config)
     media.cli.register(sub, _verify, add_verify_arguments)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    runtime.install()  # before any event loop: no cancellation is lost (web/runtime.py)
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_env()

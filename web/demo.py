@@ -70,14 +70,12 @@ def staff_logins(public_url: str) -> dict[str, dict[str, str]]:
 
 async def seed_demo(services: Services, public_url: str) -> list[DemoLink]:
     sch = services.scheduling
-    async with services.uow() as uow:
-        court = await uow.courts.by_code(COURT_CODE)
+    court = await sch.court_by_code(SYSTEM, COURT_CODE)
     if court is None:
         court = await sch.create_court(SYSTEM, CreateCourt("重庆市渝北区人民法院", COURT_CODE))
     staff = {key: await _staff(services, court.id, key) for key in DEMO_STAFF}
     await _duty_roster(services, court.id, staff["duty_judge"])
-    async with services.uow() as uow:
-        existing = {s.name: s for s in await uow.sites.of_court(court.id)}
+    existing = {s.name: s for s in await sch.sites(SYSTEM, court.id)}
     sites: dict[str, Site] = {}
     for key, name, kind, profile in SITES:
         sites[key] = existing.get(name) or await sch.create_site(
@@ -111,8 +109,7 @@ async def seed_demo(services: Services, public_url: str) -> list[DemoLink]:
 
 async def _staff(services: Services, court_id: str, key: str) -> StaffUser:
     display, role, password = DEMO_STAFF[key]
-    async with services.uow() as uow:
-        user = await uow.staff.by_username(key)
+    user = await services.accounts.by_username(SYSTEM, key)
     if user is not None:
         return user
     return await services.access.create_staff_user(SYSTEM, CreateStaffUser(
@@ -121,9 +118,9 @@ async def _staff(services: Services, court_id: str, key: str) -> StaffUser:
 
 async def _duty_roster(services: Services, court_id: str, judge: StaffUser) -> None:
     """The duty judge is on the confirmation roster from now on (open-ended shift)."""
-    roster = await services.confirmations.roster(court_id)
+    roster = await services.duty.roster(court_id)
     if not any(s.judge_user_id == judge.id for s in roster.shifts):
-        await services.confirmations.add_shift(SYSTEM, court_id, judge.id, utcnow(), None)
+        await services.duty.add_shift(SYSTEM, court_id, judge.id, utcnow(), None)
 
 
 async def _hearing(
@@ -132,11 +129,12 @@ async def _hearing(
     people: list[tuple[str, str, Role, str | None, StaffUser | None]], sites: dict[str, Site],
 ) -> tuple[Hearing, dict[str, str]]:
     sch = services.scheduling
-    async with services.uow() as uow:
-        case = await uow.cases.by_number(number)
-        hearings = await uow.hearings.of_case(case.id) if case else []
-    if case is None:
+    found = await sch.case_by_number(SYSTEM, number)
+    if found is None:
         case = await sch.open_case(SYSTEM, OpenCase(court_id, case_type, case_title, number))
+        hearings: list[Hearing] = []
+    else:
+        case, hearings = found
     live = [h for h in hearings if not h.is_over]
     if live:
         hearing = live[0]

@@ -20,10 +20,12 @@ from hearings.documents import (
     AgreementContext,
     ApplicationContext,
     Document,
+    KeySignature,
     RecordContext,
     RulingContext,
 )
 from hearings.errors import InvalidInput, NotFound
+from hearings.plea import PleaContext
 
 __all__ = ["ForgeDocuments"]
 
@@ -38,17 +40,22 @@ class ForgeDocuments:
         return await self._store(document, await self._forge.arender_and_seal(
             _view(from_hearings.agreement, context)))
 
-    async def draft_application(self, document: Document, context: ApplicationContext) -> str:
-        return await self._store(document, await self._forge.arender_and_seal(
-            _view(from_hearings.application, context)))
-
-    async def draft_ruling(self, document: Document, context: RulingContext) -> str:
-        return await self._store(document, await self._forge.arender_and_seal(
-            _view(from_hearings.ruling, context)))
+    async def issue(self, document: Document, context: ApplicationContext | RulingContext,
+                    signatures: tuple[KeySignature, ...]) -> str:
+        build = (from_hearings.application if isinstance(context, ApplicationContext)
+                 else from_hearings.ruling)
+        pdf = await self._forge.arender_and_seal(_view(build, context))
+        for s in signatures:
+            pdf = await self._forge.asign_as(pdf, s.field, s.name, s.role, user_id=s.user_id)
+        return await self._store(document, await self._forge.afinish(pdf))
 
     async def draft_record(self, document: Document, context: RecordContext) -> str:
         return await self._store(document, await self._forge.arender_and_seal(
             _view(from_hearings.record, context)))
+
+    async def draft_plea(self, document: Document, context: PleaContext) -> str:
+        return await self._store(document, await self._forge.arender_and_seal(
+            _view(from_hearings.plea, context)))
 
     async def sign_by_hand(self, document: Document, field: str, signer: str, role: str,
                            capture: dict[str, Any]) -> str:

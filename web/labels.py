@@ -10,7 +10,8 @@ __all__ = ["REFUSALS", "ROLES", "STATES"]
 
 ROLES = {
     Role.JUDGE: N_("Judge"), Role.ASSESSOR: N_("Assessor"), Role.CLERK: N_("Clerk"),
-    Role.PROSECUTOR: N_("Prosecutor"), Role.DEFENDANT: N_("Defendant"),
+    Role.PROSECUTOR: N_("Prosecutor"), Role.INVESTIGATOR: N_("Investigator"),
+    Role.DEFENDANT: N_("Defendant"),
     Role.DEFENCE_LAWYER: N_("Defence lawyer"), Role.PLAINTIFF: N_("Plaintiff"),
     Role.AGENT_AD_LITEM: N_("Agent ad litem"), Role.WITNESS: N_("Witness"),
     Role.INTERPRETER: N_("Interpreter"), Role.APPROPRIATE_ADULT: N_("Appropriate adult"),

@@ -4,7 +4,16 @@ Courts send SMS and e-mail through a gateway of their own (the court's SMS platf
 mail relay with an HTTP front); yunting POSTs each notification to it as JSON:
 
     {"id", "hearing_id", "recipient", "recipient_name", "subject", "body",
-     "document_id", "created_at"}
+     "document_id", "created_at", "kind", "channel", "mobile", "text"}
+
+(an invitation's or reminder's body ends with the recipient's join link, minted as it is
+sent: the gateway should not log bodies).
+
+The gateway is also the SMS port: a notification for a party who consented and has a
+mobile number has `"channel": "sms"`, `"mobile"` (11 digits) and `"text"`, the short
+message to send — the subject, the case line and the recipient's delivery link
+(`<public_url>/api/served/<token>`), which opens the full notice and records the receipt.
+Other notifications have `"channel": "webhook"` and null `mobile` and `text`.
 
 Any 2xx answer counts as sent. Anything else, or no answer within the timeout, is kept
 on the notification row (`attempts`, `last_error`) and retried on the next round. With
@@ -23,11 +32,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import aiohttp
 from aiohttp import web
 
+from hearings.events import MediationChanged
 from hearings.notify import Notification, Outbox
 from hearings.ports import Notifier
 from web.keys import SERVICES, SETTINGS
@@ -35,7 +45,7 @@ from web.mail import SmtpNotifier
 from web.settings import Settings
 
 __all__ = ["ChannelNotifier", "GatewayError", "WebhookNotifier", "notifier_from_settings",
-           "outbox_ctx"]
+           "outbox_ctx", "serve_signed_agreements"]
 
 log = logging.getLogger("yunting.notify")
 
@@ -47,8 +57,10 @@ class GatewayError(RuntimeError):
 class WebhookNotifier:
     channel = "webhook"
 
-    def __init__(self, url: str, token: str = "", timeout: float = 5.0) -> None:
+    def __init__(self, url: str, token: str = "", timeout: float = 5.0, *,
+                 link_base: str = "") -> None:
         self._url = url
+        self._link_base = link_base.rstrip("/")
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
@@ -62,6 +74,10 @@ class WebhookNotifier:
             "body": notification.body,
             "document_id": notification.document_id,
             "created_at": notification.created_at.isoformat(),
+            "kind": notification.kind,  # invitation, reminder_day, … (None: a served document)
+            "channel": "sms" if notification.mobile else self.channel,
+            "mobile": notification.mobile,
+            "text": self.short_text(notification) if notification.mobile else None,
         }
         try:
             async with aiohttp.ClientSession(timeout=self._timeout) as session, \
@@ -70,11 +86,26 @@ class WebhookNotifier:
                     raise GatewayError(f"gateway answered {response.status}")
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise GatewayError(f"gateway unreachable: {type(exc).__name__}") from exc
-        return None
+        return "sms" if notification.mobile else None
+
+    def short_text(self, notification: Notification) -> str:
+        """An SMS: the subject's Chinese part, the case line, an invitation's or reminder's
+        join link and kiosk code (minted as it is sent), and the delivery link (the full
+        notice, and its document, open behind it). Links stand between spaces, so that a
+        phone does not run the Chinese text into them."""
+        lines = notification.body.splitlines()
+        parts = [f"【云庭】{notification.subject.split(' ')[0]}"]
+        parts += [line.replace("案号 Case:", "案号") for line in lines if line.startswith("案号")]
+        parts += [f"入庭链接 {line.strip()}" for line in lines if "/join/" in line]
+        parts += [f"自助终端码 {line.rsplit(' ', 1)[-1]}" for line in lines
+                  if line.startswith("法官e站自助终端码")]
+        parts.append(f"详情及送达回执 {self._link_base}/api/served/{notification.delivery_token}")
+        return " ".join(parts)
 
 
 class ChannelNotifier:
-    """E-mail for a notification with an address, the gateway for the others; without the
+    """E-mail for a notification with an address, the gateway for the others (SMS rows with
+    a mobile number among them); without the
     channel a notification needs, its send fails (and backs off, then is undelivered)."""
 
     channel = "outbox"
@@ -94,7 +125,8 @@ def notifier_from_settings(settings: Settings) -> Notifier | None:
     email: Notifier | None = None
     if settings.notify_webhook_url:
         token = settings.notify_webhook_token.reveal() if settings.notify_webhook_token else ""
-        gateway = WebhookNotifier(settings.notify_webhook_url, token)
+        gateway = WebhookNotifier(settings.notify_webhook_url, token,
+                                  link_base=settings.public_url)
     if settings.smtp_host:
         email = SmtpNotifier(
             settings.smtp_host, settings.smtp_port, settings.smtp_from,
@@ -106,9 +138,21 @@ def notifier_from_settings(settings: Settings) -> Notifier | None:
     return ChannelNotifier(email, gateway)
 
 
+def serve_signed_agreements(outbox: Outbox) -> Callable[[MediationChanged], Awaitable[None]]:
+    """A mediation agreement signed by everyone is served on each party who consented to
+    e-mail (hearings/notify.py `Outbox.serve_agreement`)."""
+    async def on_mediation(event: MediationChanged) -> None:
+        if event.because == "mediation.signed" and event.view.get("state") == "signed":
+            await outbox.serve_agreement(event.hearing_id)
+
+    return on_mediation
+
+
 async def outbox_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Send the outbox every few seconds while the server runs (only if a gateway is set)."""
+    """Send the outbox every few seconds while the server runs (only if a gateway is set);
+    signed agreements are written to it whether or not (they wait in the table)."""
     settings: Settings = app[SETTINGS]
+    app[SERVICES].bus.subscribe(MediationChanged, serve_signed_agreements(app[SERVICES].outbox))
     task = None
     if settings.notify_webhook_url or settings.smtp_host:
         task = asyncio.create_task(
@@ -121,8 +165,13 @@ async def outbox_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _send_forever(outbox: Outbox, interval: float) -> None:
+    """Each round writes the reminders that fell due (from the database: a restart loses
+    none, and none is written twice), then sends what is waiting."""
     while True:
         try:
+            reminded = await outbox.remind()
+            if reminded:
+                log.info("reminders written: %d", reminded)
             sent = await outbox.dispatch()
             if sent:
                 log.info("notifications sent: %d", sent)

@@ -53,6 +53,33 @@ SCHEMAS: dict[str, Any] = {
         "created_at": {"type": "string", "format": "date-time"},
         "revoked_at": {"type": ["string", "null"]}, "secret": {"type": "string"},
         "setup_url": {"type": "string", "description": "open once on the kiosk"}}},
+    "Slot": {"type": "object", "description": "a judge's or mediator's slot for e+ clinic "
+             "bookings", "properties": {
+        "id": {"type": "string"}, "host_user_id": {"type": "string"},
+        "starts_at": {"type": "string", "format": "date-time"},
+        "ends_at": {"type": "string", "format": "date-time"},
+        "services": {"type": "array", "items": {"type": "string"}},
+        "withdrawn_at": {"type": ["string", "null"]}}},
+    "Booking": {"type": "object", "properties": {
+        "id": {"type": "string"}, "slot_id": {"type": "string"},
+        "hearing_id": {"type": "string", "description": "the consultation hearing"},
+        "site_id": {"type": "string"}, "service": {"type": "string"},
+        "name": {"type": "string"}, "participant_id": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "mediation_hearing_id": {"type": ["string", "null"]}}},
+    "DaySlot": {"type": "object", "description": "a Slot and its booking (or null)",
+                "properties": {"id": {"type": "string"},
+                               "starts_at": {"type": "string", "format": "date-time"},
+                               "booking": {"oneOf": [
+                                   {"$ref": "#/components/schemas/Booking"},
+                                   {"type": "null"}]}}},
+    "Booked": {"type": "object", "description": "a booking with the villager's join link "
+               "(not at a kiosk) and kiosk code, shown once", "properties": {
+        "booking": {"$ref": "#/components/schemas/Booking"},
+        "case_number": {"type": "string"},
+        "scheduled_at": {"type": "string", "format": "date-time"},
+        "join_url": {"type": "string"}, "code": {"type": "string"},
+        "kiosk_code": {"type": "string"}, "expires_at": {"type": "string"}}},
     "Admission": {"type": "object", "properties": {
         "hearing": {"$ref": "#/components/schemas/Hearing"},
         "participant": {"$ref": "#/components/schemas/Participant"}}},

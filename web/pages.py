@@ -31,6 +31,7 @@ from hearings.errors import (
 from hearings.hearing import Hearing, HearingKind
 from hearings.kiosks import is_kiosk_code
 from hearings.participants import Role
+from hearings.particulars import Setting
 from hearings.staff import StaffRole, StaffUser
 from hearings.states import RecordingState, RecordState
 from web.api.kiosks import kiosks_service
@@ -177,7 +178,7 @@ async def console(request: web.Request) -> web.StreamResponse:
     user = await _staff(request)
     if user is None:
         raise _to_login(request)
-    if user.role not in CONSOLE_ROLES:
+    if user.role not in CONSOLE_ROLES and user.role is not StaffRole.MEDIATOR:
         return _refused(request, 403, "forbidden")
     try:  # the policy decides (another court's hearing is refused)
         hearing = await request.app[SERVICES].scheduling.hearing(
@@ -186,19 +187,23 @@ async def console(request: web.Request) -> web.StreamResponse:
         return _refused(request, 403, "forbidden")
     except HearingsError:
         return _refused(request, 404, "not_found")
+    # a mediator hosts only what they preside (an e+ clinic consultation booked with them)
+    if user.role is StaffRole.MEDIATOR and hearing.presiding_user_id != user.id:
+        return _refused(request, 403, "forbidden")
     seat = next((p for p in hearing.participants if p.staff_user_id == user.id), None)
     if hearing.is_over:  # nothing live is left: a read-only summary, no camera, no controls
         return await _closed_console(request, hearing, Actor.staff(user), user=user,
                                      me_name=seat.name if seat else user.display_name)
-    return await _console(request, hearing, seat.id if seat else f"staff:{user.id}", token="",
+    return await _console(request, hearing, Actor.staff(user),
+                          seat.id if seat else f"staff:{user.id}", token="",
                           me_name=seat.name if seat else user.display_name, user=user)
 
 
-async def _console(request: web.Request, hearing: Hearing, me: str, token: str,
+async def _console(request: web.Request, hearing: Hearing, actor: Actor, me: str, token: str,
                    me_name: str, user: StaffUser | None = None) -> web.Response:
+    setting = await request.app[SERVICES].particulars.setting(actor, hearing.id)
     return render(request, "console.html", hearing=hearing, me=me, token=token, me_name=me_name,
-                  case_number=await _case_number(request, hearing),
-                  roster=await _roster(request, hearing), user=user,
+                  case_number=setting.case.number, roster=_roster(request, setting), user=user,
                   ice_servers=ice_servers_for(request.app[SETTINGS], me))
 
 
@@ -243,8 +248,7 @@ async def _closed_console(request: web.Request, hearing: Hearing, actor: Actor, 
     archive = RecordingArchive(request.app[SETTINGS].archive_dir)
     files = await asyncio.to_thread(archive.files, hearing.id)
     duration = await asyncio.to_thread(archive.duration, hearing.id, files)
-    async with services.uow() as uow:
-        entries = await uow.audit.entries(hearing.id)
+    entries = await services.particulars.trail(actor, hearing.id, "hearing.read")
     first: dict[str, datetime] = {}
     inside: dict[str, datetime] = {}
     for entry in entries:
@@ -255,7 +259,8 @@ async def _closed_console(request: web.Request, hearing: Hearing, actor: Actor, 
             first.setdefault(pid, entry.at)
         if entry.action in _ADMITTED:
             inside.setdefault(pid, entry.at)
-    roster = await _roster(request, hearing)
+    setting = await services.particulars.setting(actor, hearing.id)
+    roster = _roster(request, setting)
     people = [{"id": p.id, "name": p.name, "role": roster[p.id]["role_label"],
                "site": roster[p.id]["site"],
                "attended": "in_hearing" if p.id in inside else
@@ -264,7 +269,7 @@ async def _closed_console(request: web.Request, hearing: Hearing, actor: Actor, 
               for p in hearing.participants]
     return render(
         request, "console_closed.html", hearing=hearing, user=user, me_name=me_name,
-        case_number=await _case_number(request, hearing),
+        case_number=setting.case.number,
         state_label=gettext(STATES[hearing.state]),
         started=when(hearing.started_at), closed=when(hearing.closed_at),
         record_state=record_state.value, record_label=gettext(RECORD_LABELS[record_state]),
@@ -348,8 +353,9 @@ async def _join(request: web.Request, secret: str, *, kiosk: bool) -> web.Stream
             return await _closed_console(request, hearing, Actor.participant(
                 participant.id, participant.name, hearing.id, participant.role), user=None,
                 me_name=participant.name)
-        return await _console(request, hearing, participant.id, token=secret,
-                              me_name=participant.name)
+        return await _console(request, hearing, Actor.participant(
+            participant.id, participant.name, hearing.id, participant.role), participant.id,
+            token=secret, me_name=participant.name)
     return await _participant(request, admission, secret, kiosk)
 
 
@@ -371,35 +377,26 @@ async def _participant(request: web.Request, admission: Admission, secret: str, 
     gettext = translations(negotiate(request)).gettext
     hearing, participant = admission.hearing, admission.participant
     tz = ZoneInfo(request.app[SETTINGS].court_timezone)
-    site_name = ""
-    if participant.site_id:
-        async with request.app[SERVICES].uow() as uow:
-            site = await uow.sites.get(participant.site_id)
-        site_name = site.name
-        kiosk = kiosk or site.device_profile == "kiosk"
+    setting = await request.app[SERVICES].particulars.setting(Actor.participant(
+        participant.id, participant.name, hearing.id, participant.role), hearing.id)
+    site = setting.site_of(participant.id)
+    site_name = site.name if site else ""
+    kiosk = kiosk or (site is not None and site.device_profile == "kiosk")
     return render(
         request, "participant.html", hearing=hearing, participant=participant, secret=secret,
         kiosk=kiosk, site_name=site_name or gettext("Remote"),
         role_label=gettext(ROLES[participant.role]),
         state_label=gettext(STATES[hearing.state]),
-        case_number=await _case_number(request, hearing),
+        case_number=setting.case.number,
         scheduled=hearing.scheduled_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
         scheduled_iso=hearing.scheduled_at.isoformat(), closed=hearing.is_over,
+        interrogation=hearing.kind is HearingKind.REMOTE_INTERROGATION,
         ice_servers=ice_servers_for(request.app[SETTINGS], participant.id))
 
 
-async def _case_number(request: web.Request, hearing: Hearing) -> str:
-    async with request.app[SERVICES].uow() as uow:
-        case = await uow.cases.get(hearing.case_id)
-    return case.number
-
-
-async def _roster(request: web.Request, hearing: Hearing) -> dict[str, dict[str, str]]:
+def _roster(request: web.Request, setting: Setting) -> dict[str, dict[str, str]]:
     """Role and site of each participant, for the console's list (the socket has no sites)."""
     gettext = translations(negotiate(request)).gettext
-    async with request.app[SERVICES].uow() as uow:
-        sites = {p.site_id: (await uow.sites.get(p.site_id)).name
-                 for p in hearing.participants if p.site_id}
     return {p.id: {"role": p.role.value, "role_label": gettext(ROLES[p.role]),
-                   "site": sites.get(p.site_id, "") if p.site_id else gettext("Remote")}
-            for p in hearing.participants}
+                   "site": site.name if (site := setting.site_of(p.id)) else gettext("Remote")}
+            for p in setting.hearing.participants}

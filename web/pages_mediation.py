@@ -8,8 +8,10 @@ and the socket.io namespaces through the page's ES module.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -177,11 +179,12 @@ async def party_view(request: web.Request) -> web.Response:
         raise web.HTTPFound(f"/join/{secret}")
     if participant.role is Role.MEDIATOR:
         raise web.HTTPFound(f"/mediations/{hearing.id}/console")
-    site_name, kiosk = "", request.query.get("kiosk") == "1"
-    if participant.site_id:
-        async with services.uow() as uow:
-            site = await uow.sites.get(participant.site_id)
-        site_name, kiosk = site.name, kiosk or site.device_profile == "kiosk"
+    setting = await services.particulars.setting(Actor.participant(
+        participant.id, participant.name, hearing.id, participant.role), hearing.id)
+    site = setting.site_of(participant.id)
+    site_name = site.name if site else ""
+    kiosk = request.query.get("kiosk") == "1" or (site is not None
+                                                  and site.device_profile == "kiosk")
     return render(request, "mediation_party.html", hearing=hearing, participant=participant,
                   role_label=gettext(ROLES[participant.role]), secret=secret,
                   site_name=site_name or gettext("Remote"), kiosk=kiosk,
@@ -206,10 +209,14 @@ async def duty_review(request: web.Request, user: StaffUser) -> web.Response:
 async def clerk_schedule(request: web.Request, user: StaffUser) -> web.Response:
     judges: list[StaffUser] = []
     if user.court_id:  # the presiding judge is chosen by name, not typed as an id
-        async with request.app[SERVICES].uow() as uow:
-            judges = await uow.staff.of_court(user.court_id, StaffRole.JUDGE)
+        judges = await request.app[SERVICES].particulars.judges(Actor.staff(user),
+                                                                user.court_id)
+    # The day list opens on the court's calendar day, which the API's `date` means too;
+    # the browser's own day differs wherever its clock is not the court's time zone.
+    court_today = datetime.now(ZoneInfo(request.app[SETTINGS].court_timezone)).date()
     return render(request, "clerk_schedule.html", user=user, roles=_role_options(request),
                   judges=[(j.id, j.display_name) for j in judges],
+                  court_today=court_today.isoformat(),
                   strings=_strings(request, ROOM_MESSAGES), **_clerk_nav("schedule"))
 
 

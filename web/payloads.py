@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import operator
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from itertools import chain, compress
 from typing import Any, TypeVar
@@ -74,6 +74,12 @@ class Body:
         if value.tzinfo is None:
             raise ApiError(400, "invalid_input",
                            f"{name!r} must carry a time zone, e.g. 2026-11-23T09:00:00+08:00")
+        try:  # one every zone can show: year 10000 in UTC overflows wherever it is stored
+            year = value.astimezone(UTC).year
+        except OverflowError:
+            year = 0
+        if not 1 < year < 9999:
+            raise ApiError(400, "invalid_input", f"{name!r} is out of range (got {raw!r})")
         return value
 
 

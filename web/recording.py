@@ -14,10 +14,11 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from hearings.actors import SYSTEM
 from hearings.audit import AuditEntry
@@ -26,20 +27,21 @@ from hearings.control import Control
 from hearings.errors import HearingsError, NotFound
 from hearings.events import RecordingChanged
 from hearings.hearing import Hearing
-from hearings.ports import UnitOfWork
 from hearings.scheduling import Scheduling
 from hearings.states import ParticipantState, RecordingState
-from media.composer import compose_hearing
+from media.composer import COMPOSITE_NAME, compose_hearing
 from media.coverage import Span, holes, missing_seconds, recorded_spans
 from media.errors import ComposeError, MediaError
 from media.manifest import Manifest, segment_notes
+from media.marks import offsets_at, record_mark
 from media.participant import ParticipantInfo
 from media.peers import MediaService
 from media.recorder import RecordingEvent
 from media.recovery import recover_hearing
 from web.archive import is_hearing_directory
+from web.jobs import Jobs
 
-__all__ = ["HEARING_MANIFEST", "HEARING_TOKEN", "RecordingDriver", "interruptions",
+__all__ = ["HEARING_MANIFEST", "HEARING_TOKEN", "RecordingDriver", "RecordingLog", "interruptions",
            "media_id", "recording_intervals", "recording_truth"]
 
 log = logging.getLogger("yunting.recording")
@@ -50,6 +52,15 @@ HEARING_TOKEN = "manifest.tsr"
 Publish = Callable[[str, str, dict[str, Any], str], Awaitable[None]]
 Timestamp = Callable[[bytes], Awaitable[bytes]]
 Describe = Callable[[str, str], Awaitable[ParticipantInfo]]
+
+
+class RecordingLog(Protocol):
+    """What the driver reads and writes of a hearing's audit log (hearings.recordings
+    `Recordings`): its entries, and the system's note of a participant's gap and its end."""
+
+    async def entries(self, hearing_id: str, /) -> list[AuditEntry]: ...
+
+    async def note(self, action: str, hearing_id: str, payload: dict[str, Any], /) -> None: ...
 
 
 def media_id(identity: str) -> str:
@@ -67,7 +78,11 @@ class RecordingDriver:
     scheduling: Scheduling | None = None
     publish: Publish | None = None
     timestamp: Timestamp | None = None
-    uow: Callable[[], UnitOfWork] | None = None  # reads the audit log: when it was recording
+    audit_log: RecordingLog | None = None  # the audit log: when it was recording, who had a gap
+    # False when media workers write the archive (YUNTING_MEDIA_WORKERS): their segments
+    # are live, only the worker a participant returns to closes them out (media/worker.py).
+    recovers_archive: bool = True
+    jobs: Jobs | None = None  # None: seal in this process (the embedded default)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     # (hearing, participant) → (since, reason): whose recording is failing, for the judge
     _failing: dict[tuple[str, str], tuple[float, str]] = field(default_factory=dict)
@@ -90,7 +105,7 @@ class RecordingDriver:
                 for key in [k for k in self._failing if k[0] == event.hearing_id]:
                     del self._failing[key]
                 await media.stop(event.hearing_id)
-                self._spawn(self._finish(event.hearing_id))
+                await self._seal_later(event.hearing_id)
         # The room hears `recording.state` from signaling's own subscriber, next on the bus.
 
     async def align(self, hearing_id: str) -> None:
@@ -244,7 +259,52 @@ class RecordingDriver:
         except HearingsError as exc:  # e.g. already failed, or the hearing moved on
             log.info("recording %s for %s not applied: %s", action, hearing_id, exc)
 
+    # -- documents signed while recording (hearings.signature_marks.SignatureMarks) ----
+    async def offsets(self, hearing_id: str, at: float) -> dict[str, Any]:
+        """Where each participant's recorded track is at `at` (for the audit entry)."""
+        return await asyncio.to_thread(offsets_at, self.archive_dir / hearing_id, at)
+
+    async def signed(self, hearing_id: str, mark: dict[str, Any]) -> None:
+        """Keep a committed signature's mark with the recording (media/marks.py), in the
+        signer's own track: their seat's, or the staff account's when it joined by session.
+        A sealed archive is never written to."""
+        hearing_dir = self.archive_dir / hearing_id
+        if (hearing_dir / HEARING_MANIFEST).exists():
+            log.warning("signature on %s after the recording was sealed: not marked", hearing_id)
+            return
+        candidates = [mark.get("participant_id"),
+                      media_id(f"staff:{mark['staff_user_id']}") if mark.get("staff_user_id")
+                      else None]
+        track = next((c for c in candidates if c and (hearing_dir / c).is_dir()),
+                     next((c for c in candidates if c), None))
+        await asyncio.to_thread(record_mark, hearing_dir, {**mark, "track": track})
+
     # -- after the hearing ------------------------------------------------------------
+    async def _seal_later(self, hearing_id: str) -> None:
+        """In this process as a task, or as a `recording.seal` job on the queue."""
+        if self.jobs is None:
+            self._spawn(self._finish(hearing_id))
+            return
+        try:
+            await self.jobs.submit("recording.seal", hearing_id=hearing_id)
+        except Exception as exc:  # Redis away: the next start's recover() submits it again
+            log.warning("sealing %s not queued: %s", hearing_id, exc)
+
+    async def seal(self, hearing_id: str) -> None:
+        """The `recording.seal` job: only a recording still `processing` is sealed, so a job
+        run twice (a retry, a restart's recover) changes nothing the second time."""
+        hearing = await self._hearing(hearing_id)
+        if hearing is None or hearing.recording_state is not RecordingState.PROCESSING:
+            log.info("sealing %s: nothing to do (%s)", hearing_id,
+                     hearing.recording_state.value if hearing else "no such hearing")
+            return
+        await self._finish(hearing_id)
+
+    async def give_up(self, hearing_id: str, why: str) -> None:
+        """The job failed for good (it kept killing its workers): the recording says so."""
+        await self._change(hearing_id, "fail", f"processing: {why}",
+                           only_from=RecordingState.PROCESSING)
+
     async def _finish(self, hearing_id: str) -> None:
         """Seal what the archive holds, then say what it is: `available` only if complete.
 
@@ -257,6 +317,12 @@ class RecordingDriver:
         if not hearing_dir.is_dir() or not any(hearing_dir.iterdir()):
             await self._change(hearing_id, "fail", "processing: no media was received")
             return
+        if (hearing_dir / HEARING_MANIFEST).is_file():  # sealed by a run that died after it
+            await self._finish_sealed(hearing_id, hearing_dir)
+            return
+        # A run killed mid-way left its partial files: gone, so that nothing is listed twice
+        # (an orphaned ffmpeg keeps writing to the unlinked file, not to the new one).
+        await asyncio.to_thread(_discard_partials, hearing_dir)
         await asyncio.to_thread(recover_hearing, hearing_dir)
         composite_error: str | None = None
         try:
@@ -273,11 +339,31 @@ class RecordingDriver:
                 interruptions=interruptions(entries))
             if self.timestamp is not None:
                 token = await self.timestamp(digest)
-                await asyncio.to_thread((hearing_dir / HEARING_TOKEN).write_bytes, token)
+                await asyncio.to_thread(_write_atomically, hearing_dir / HEARING_TOKEN, token)
         except (MediaError, OSError, ValueError) as exc:
             log.warning("recording of %s could not be sealed: %s", hearing_id, exc)
             await self._change(hearing_id, "fail", f"processing: {exc}")
             return
+        await self._say_sealed(hearing_id, digest, truth)
+
+    async def _finish_sealed(self, hearing_id: str, hearing_dir: Path) -> None:
+        """The manifest was written (it is never rewritten): timestamp it if the token is
+        missing, then say what it holds."""
+        try:
+            body = await asyncio.to_thread((hearing_dir / HEARING_MANIFEST).read_bytes)
+            truth = json.loads(body)["extra"]
+            digest = hashlib.sha256(body).digest()
+            if self.timestamp is not None and not (hearing_dir / HEARING_TOKEN).is_file():
+                token = await self.timestamp(digest)
+                await asyncio.to_thread(_write_atomically, hearing_dir / HEARING_TOKEN, token)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("sealed recording of %s unreadable: %s", hearing_id, exc)
+            await self._change(hearing_id, "fail", f"processing: {exc}")
+            return
+        await self._say_sealed(hearing_id, digest, truth)
+
+    async def _say_sealed(self, hearing_id: str, digest: bytes, truth: dict[str, Any]) -> None:
+        composite_error = truth.get("composite_error")
         if composite_error is not None:
             await self._change(hearing_id, "fail", f"processing: {composite_error}")
         elif not truth["complete"]:
@@ -290,10 +376,9 @@ class RecordingDriver:
     async def _entries(self, hearing_id: str) -> list[AuditEntry]:
         """The hearing's audit log: when it was being recorded (`recording_intervals`), and
         each participant's interruptions (`interruptions`)."""
-        if self.uow is None:  # create_app hands it in with the services
+        if self.audit_log is None:  # create_app hands it in with the services
             return []
-        async with self.uow() as uow:
-            return await uow.audit.entries(hearing_id)
+        return await self.audit_log.entries(hearing_id)
 
     @staticmethod
     def _write_manifest(hearing_id: str, hearing_dir: Path, *, wanted: Sequence[Span] = (),
@@ -310,7 +395,7 @@ class RecordingDriver:
                               **({"segments": notes} if notes else {}),
                               **({"interruptions": list(interruptions)} if interruptions else {})
                               ).to_bytes()
-        (hearing_dir / HEARING_MANIFEST).write_bytes(body)
+        _write_atomically(hearing_dir / HEARING_MANIFEST, body)
         return hashlib.sha256(body).digest(), truth
 
     async def recover(self) -> list[str]:
@@ -327,7 +412,7 @@ class RecordingDriver:
                 continue
             self._follow(hearing)
             if hearing.recording_state is RecordingState.PROCESSING:
-                self._spawn(self._finish(hearing_id))
+                await self._seal_later(hearing_id)
         return list(recovered)
 
     def _recover_archive(self) -> tuple[dict[str, str], list[str]]:
@@ -337,8 +422,8 @@ class RecordingDriver:
             for hearing_dir in sorted(p for p in self.archive_dir.iterdir()
                                       if is_hearing_directory(p)):
                 hearing_ids.append(hearing_dir.name)
-                if (hearing_dir / HEARING_MANIFEST).exists():
-                    continue  # sealed: nothing in it may change
+                if (hearing_dir / HEARING_MANIFEST).exists() or not self.recovers_archive:
+                    continue  # sealed: nothing in it may change (or a worker's to close)
                 gaps = recover_hearing(hearing_dir)
                 if gaps:
                     recovered[hearing_dir.name] = json.dumps(
@@ -353,12 +438,10 @@ class RecordingDriver:
 
     async def _audit(self, hearing_id: str, action: str, payload: dict[str, Any]) -> None:
         """A participant's gap and its end, in the hearing's audit log (not a state change)."""
-        if self.uow is None:
+        if self.audit_log is None:
             return
         try:
-            async with self.uow() as uow:
-                await uow.audit.append(SYSTEM.label, action, hearing_id, payload)
-                await uow.commit()
+            await self.audit_log.note(action, hearing_id, payload)
         except Exception as exc:  # the alert went out already; the log says what was lost
             log.warning("audit %s for %s not written: %s", action, hearing_id, exc)
 
@@ -372,6 +455,21 @@ class RecordingDriver:
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Whole or absent: a reader (or a retried job) never sees half a manifest or token."""
+    partial = path.with_name(path.name + ".tmp")
+    with partial.open("wb") as stream:
+        stream.write(data)
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.replace(partial, path)
+
+
+def _discard_partials(hearing_dir: Path) -> None:
+    for name in (COMPOSITE_NAME, HEARING_MANIFEST, HEARING_TOKEN):
+        (hearing_dir / (name + ".tmp")).unlink(missing_ok=True)
 
 
 # Recording states in which the hearing was meant to be recorded (a failure is a gap).

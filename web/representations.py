@@ -31,7 +31,8 @@ def case_json(case: Case) -> dict[str, Any]:
 
 def participant_json(p: Participant) -> dict[str, Any]:
     return {"id": p.id, "name": p.name, "role": p.role.value, "site_id": p.site_id,
-            "state": p.state.value, "muted": p.muted, "mute_locked": p.mute_locked}
+            "state": p.state.value, "muted": p.muted, "mute_locked": p.mute_locked,
+            "minor": p.minor}
 
 
 def hearing_json(h: Hearing, *, with_participants: bool = True) -> dict[str, Any]:

@@ -66,6 +66,12 @@ class Settings:
     cookie_secure: bool | None = None  # None: secure when public_url is https
     audit_key: Secret | None = None  # None: generated once into data_dir/audit.key
     max_request_bytes: int = 1_000_000
+    max_upload_bytes: int = 20_000_000  # a scan for the e-file, streamed to disk (413 above)
+    # Work after the close and the clerks' e-files (web/jobs.py): "inline" in this process,
+    # "queue" on Redis for `yunting jobs` workers; empty: the queue when Redis is configured.
+    jobs: str = ""
+    jobs_namespace: str = "yt-jobs"  # the queue's Redis keys
+    jobs_heartbeat_seconds: float = 60.0  # a worker silent this long is dead: its job moves on
     max_json_items: int = 20_000  # per list or object; a signature's points are the longest
     log_level: str = "INFO"
     login_max_failures: int = 5  # per username and per client address, within the window
@@ -81,6 +87,11 @@ class Settings:
     media_enabled: bool = True
     media_segment_seconds: float = 600.0
     media_timeout: float = 3.0
+    # The least REMB the server's peer sends a publisher (media/bandwidth.py); 0: aiortc's.
+    media_remb_floor_kbps: int = 300
+    # Media workers (`yunting media`): with Redis, each hearing's media is placed on one.
+    media_workers: bool = False  # false: the web process hosts the media peers itself
+    media_worker_ttl_seconds: float = 2.0  # a worker silent this long is lost; its hearings move
     # Documents: signing keys and timestamps (dev: a development PKI under data_dir/pki).
     signing_backend: str = "dev"  # dev | pkcs12 | pkcs11
     tsa_url: str = ""  # empty: the built-in development timestamping service
@@ -161,6 +172,19 @@ class Settings:
             except ValueError:
                 raise SettingsError("YUNTING_TRUSTED_PROXIES: not an address or CIDR "
                                     f"(got {proxy!r})") from None
+        if self.jobs not in ("", "inline", "queue"):
+            raise SettingsError(f"YUNTING_JOBS must be inline or queue (got {self.jobs!r})")
+        if self.jobs == "queue" and not self.redis_url:
+            raise SettingsError("YUNTING_JOBS=queue needs YUNTING_REDIS_URL")
+        if self.media_workers and not self.redis_url:
+            raise SettingsError("YUNTING_MEDIA_WORKERS needs YUNTING_REDIS_URL (the workers' "
+                                "registry and relay)")
+        if not 0.5 <= self.media_worker_ttl_seconds <= 30:
+            raise SettingsError("YUNTING_MEDIA_WORKER_TTL_SECONDS must be in [0.5, 30] "
+                                f"(got {self.media_worker_ttl_seconds})")
+        if not 0 <= self.media_remb_floor_kbps <= 10_000:
+            raise SettingsError("YUNTING_MEDIA_REMB_FLOOR_KBPS must be in [0, 10000] "
+                                f"(got {self.media_remb_floor_kbps})")
         if not 0 < self.port < 65536:
             raise SettingsError(f"YUNTING_PORT must be a TCP port (got {self.port})")
 
@@ -177,6 +201,11 @@ class Settings:
                               for server in value)
             shown.append(f"{f.name}={value!r}")
         return f"Settings({', '.join(shown)})"
+
+    @property
+    def jobs_queued(self) -> bool:
+        """Jobs go to the Redis queue (else they run in this process, as `make run` does)."""
+        return self.jobs == "queue" or (self.jobs == "" and bool(self.redis_url))
 
     @property
     def origins(self) -> list[str]:

@@ -38,6 +38,7 @@ def media_settings(settings: Settings) -> MediaSettings:
         advertised_address=settings.ice_advertised_address,
         segment_seconds=settings.media_segment_seconds,
         media_timeout=settings.media_timeout,
+        remb_floor_bps=settings.media_remb_floor_kbps * 1000,
     )
 
 

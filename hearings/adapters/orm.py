@@ -13,6 +13,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.util import identity_key
 
 from hearings.audit import AuditEntry
+from hearings.bookings import Booking, Service, Slot
 from hearings.cases import Case, CaseType
 from hearings.confirmation import ApplicationState, DutyShift, JudicialConfirmation
 from hearings.courts import Court, Site, SiteKind
@@ -24,12 +25,14 @@ from hearings.kiosks import Kiosk, KioskCode
 from hearings.mediation import Mediation
 from hearings.notify import Notification
 from hearings.participants import Participant, Role
+from hearings.plea import PleaStatement
 from hearings.staff import StaffRole, StaffSession, StaffUser
 from hearings.states import (
     DocumentState,
     HearingState,
     MediationState,
     ParticipantState,
+    PleaState,
     RecordingState,
     RecordState,
 )
@@ -178,8 +181,10 @@ participants = sa.Table(
     sa.Column("mute_locked", sa.Boolean(), nullable=False),
     sa.Column("invited_at", UTCDateTime(), nullable=False),
     sa.Column("email", sa.String(254)),
+    sa.Column("mobile", sa.String(11)),  # normalised digits (migration 0013)
     sa.Column("consent_electronic_service", sa.Boolean(), nullable=False,
               server_default=sa.false()),
+    sa.Column("minor", sa.Boolean(), nullable=False, server_default=sa.false()),
     _row_version(),
 )
 join_tokens = sa.Table(
@@ -287,6 +292,34 @@ notifications = sa.Table(
     sa.Column("opened_at", UTCDateTime()),
     sa.Column("opened_from", sa.String(64)),
     sa.Column("opened_user_agent", sa.String(300)),
+    # What it announces (invitation, reminder_day, reminder_hour, …); its dedupe key makes a
+    # second reminder of one kind to one recipient for one time a duplicate (migration 0011).
+    sa.Column("kind", sa.String(32)),
+    sa.Column("dedupe_key", sa.String(200), unique=True),
+    sa.Column("join_token_id", sa.String(32)),  # the join link minted for it at send time
+    sa.Column("mobile", sa.String(11)),  # where it goes by SMS (migration 0013)
+)
+# e+ clinic bookings (hearings/bookings.py): one booking per slot, by a unique slot_id.
+booking_slots = sa.Table(
+    "booking_slots", metadata, _id(), _ref("court_id", "courts.id"),
+    _ref("host_user_id", "staff_users.id"),
+    sa.Column("starts_at", UTCDateTime(), nullable=False, index=True),
+    sa.Column("ends_at", UTCDateTime(), nullable=False),
+    sa.Column("services", sa.String(200), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("withdrawn_at", UTCDateTime()),
+)
+bookings = sa.Table(
+    "bookings", metadata, _id(),
+    sa.Column("slot_id", sa.String(32), sa.ForeignKey("booking_slots.id"), nullable=False,
+              unique=True),
+    _ref("hearing_id", "hearings.id"), _ref("site_id", "sites.id"),
+    sa.Column("service", _enum(Service), nullable=False),
+    sa.Column("person_name", sa.String(200), nullable=False),
+    sa.Column("participant_id", sa.String(32), nullable=False),
+    sa.Column("booked_by", sa.String(200), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("mediation_hearing_id", sa.String(32)),
 )
 hearing_records = sa.Table(
     "hearing_records", metadata, _id(),
@@ -303,6 +336,24 @@ hearing_records = sa.Table(
     sa.Column("updated_by", sa.String(80)),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.Column("frozen_at", UTCDateTime()),
+    sa.Column("rights_acknowledged_at", UTCDateTime()),
+    _row_version(),
+)
+# A remote interrogation's plea statements (hearings/plea.py): one row per draft (0014).
+plea_statements = sa.Table(
+    "plea_statements", metadata, _id(), _ref("hearing_id", "hearings.id"),
+    _ref("case_id", "cases.id"),
+    sa.Column("state", _enum(PleaState), nullable=False),
+    sa.Column("charges", sa.Text(), nullable=False),
+    sa.Column("facts", sa.Text(), nullable=False),
+    sa.Column("sentencing_proposal", sa.Text(), nullable=False),
+    sa.Column("procedure", sa.String(200), nullable=False),
+    sa.Column("drafted_by", sa.String(80), nullable=False),
+    sa.Column("signing", sa.JSON(), nullable=False),
+    sa.Column("document_id", sa.String(32), nullable=False),
+    sa.Column("refusal", sa.JSON()),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
     _row_version(),
 )
 
@@ -339,10 +390,13 @@ def start_mappers() -> None:
     m(DutyShift, duty_shifts)
     m(Notification, notifications)
     m(HearingRecord, hearing_records, version_id_col=hearing_records.c.row_version)
+    m(PleaStatement, plea_statements, version_id_col=plea_statements.c.row_version)
     m(CaseInquiry, case_inquiries)
     m(InquiryFactor, inquiry_factors)
     m(Kiosk, kiosks)
     m(KioskCode, kiosk_codes)
+    m(Slot, booking_slots)
+    m(Booking, bookings)
 
 
 def touch_aggregate_roots(session: Session, _context: object, _instances: object) -> None:

@@ -319,6 +319,15 @@ class OutboxRepo(_Repo[Notification]):
                     .where(c.c.court_id == court_id))
         return await self._all(stmt.order_by(t.c.undelivered_at))
 
+    async def known_keys(self, keys: list[str]) -> set[str]:
+        """Those of `keys` some notification already carries as its dedupe key."""
+        if not keys:
+            return set()
+        t = orm.notifications
+        found = await self._session.execute(sa.select(t.c.dedupe_key).where(
+            t.c.dedupe_key.in_(keys)))
+        return {k for k in found.scalars().all() if k is not None}
+
     async def of_hearing(self, hearing_id: str) -> list[Notification]:
         t = orm.notifications
         stmt = sa.select(Notification).where(t.c.hearing_id == hearing_id)

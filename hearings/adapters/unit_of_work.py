@@ -6,11 +6,12 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from hearings.adapters.audit_store import SqlAuditLog
+from hearings.adapters.booking_repo import BookingRepo
 from hearings.adapters.collisions import as_conflict
 from hearings.adapters.database import Database
 from hearings.adapters.inquiry_repo import InquiryRepo
 from hearings.adapters.kiosk_repo import KioskRepo
-from hearings.adapters.record_repo import RecordRepo
+from hearings.adapters.record_repo import PleaRepo, RecordRepo
 from hearings.adapters.repositories import (
     CaseRepo,
     ConfirmationRepo,
@@ -78,8 +79,10 @@ class SqlUnitOfWork:
         self.roster = RosterRepo(self.session)
         self.outbox = OutboxRepo(self.session)
         self.records = RecordRepo(self.session)
+        self.pleas = PleaRepo(self.session)
         self.inquiries = InquiryRepo(self.session)
         self.kiosks = KioskRepo(self.session)
+        self.bookings = BookingRepo(self.session)
         return self
 
     async def __aexit__(

@@ -4,7 +4,8 @@ Fixtures for every browser test module:
 - `server` (per module): a fresh server (create_app, media on, demo data) on a free
   127.0.0.1 port; `server.url`, `server.links[role_key]` ({"name", "role", "hearing_id",
   "url", "code"} as `yunting demo --json` prints them), `server.data_dir`, `server.log()`.
-- `browser` (per module): Chromium with a fake camera and microphone, loopback ICE only.
+- `browser` (per module): Chromium with a fake camera and microphone, loopback ICE only;
+  a module may override it with `yield from launch(its own args)`.
 - `page_for(role_key, *, kiosk=False, lang=None, init_script=None)`: a fresh context
   (camera and microphone granted) and page opened on that role's join link (or, with
   kiosk=True, on /kiosk); `init_script` runs in every frame before the page's own scripts.
@@ -119,6 +120,11 @@ def _answers(url: str) -> bool:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    yield from launch(CHROMIUM_ARGS)
+
+
+def launch(args: list[str]) -> Iterator[Any]:
+    """Headless Chromium with `args` (CHROMIUM_ARGS or a module's variant), closed after."""
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
         unavailable("Chromium", f"{CHROMIUM} not found")
     try:
@@ -127,8 +133,7 @@ def browser() -> Iterator[Any]:
         unavailable("Playwright", str(exc))
     playwright = sync_playwright().start()
     try:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                             headless=True)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
     except Exception as exc:  # the launch error names what is missing
         playwright.stop()
         unavailable("Chromium", str(exc))
@@ -154,6 +159,9 @@ def new_context(browser: Any, server: Server) -> Iterator[Callable[..., Any]]:
             base_url=server.url, viewport={"width": 1280, "height": 800}, locale=lang,
             permissions=["camera", "microphone"], extra_http_headers={"Accept-Language": lang})
         context.set_default_timeout(15_000)
+        # A page load waits on the server, which a loaded CI machine starves for seconds
+        # (page.goto timed out at 15 s while the server was still answering).
+        context.set_default_navigation_timeout(45_000)
         context.add_init_script(NO_PRINT_DIALOG)
         contexts.append(context)
         return context

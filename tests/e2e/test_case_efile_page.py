@@ -5,6 +5,7 @@ whose contents name both scans."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -48,8 +49,13 @@ def test_the_clerk_uploads_scans_and_downloads_the_case_efile(
         expect(page.get_by_test_id("efile-count")).to_have_text(str(before))
 
     page.get_by_test_id("efile-build").click()
+    # The build is a job: its progress bar and percentage show while it runs.
+    expect(page.get_by_test_id("efile-progress")).to_be_visible()
+    expect(page.get_by_test_id("efile-percent")).to_have_text(re.compile(r"^\d{1,3}%$"))
     link = page.get_by_test_id("efile-download")
     expect(link).to_be_visible(timeout=60_000)
+    expect(panel).to_have_attribute("data-progress", "100")
+    expect(page.get_by_test_id("efile-progress")).to_be_hidden()
     with page.expect_download() as download:
         link.click()
     path = tmp_path / "efile.pdf"

@@ -16,8 +16,10 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -83,6 +85,13 @@ def test_schedule_invite_and_recordings_archive(server: Server, page_for: Callab
     row.wait_for()
     link = str(row.get_by_test_id("invite-link").get_attribute("href"))
     assert link.startswith(f"{server.url}/join/")
+    # The day list opens on the court's calendar day (Asia/Shanghai), not the headless
+    # browser's (UTC: another day from 16:00 to 24:00 UTC); then the hearing's court day.
+    court_today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    assert clerk.get_by_test_id("day-date").input_value() == court_today
+    court_day = (datetime.fromisoformat(scheduled["scheduled_at"])
+                 .astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat())
+    clerk.get_by_test_id("day-date").fill(court_day)
     clerk.get_by_test_id("day-load").click()
     until(lambda: clerk.locator(f"[data-testid=day-hearing][data-hearing-id='{new_hearing}']")
           .count() == 1, 10, "the new hearing in the day's list")

@@ -66,7 +66,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "YUNTING_DATA_DIR": str(data), "YUNTING_PORT": str(port),
            "YUNTING_HOST": "127.0.0.1", "YUNTING_PUBLIC_URL": url,
-           "YUNTING_ICE_HOST_ADDRESSES": "127.0.0.1", "YUNTING_MEDIA_ENABLED": "false"}
+           "YUNTING_ICE_HOST_ADDRESSES": "127.0.0.1"}
     yunting = str(BIN / "yunting")
     for command in (["db", "upgrade"], ["pki", "init"]):
         subprocess.run([yunting, *command], env=env, cwd=data, check=True, capture_output=True)

@@ -44,7 +44,8 @@ WATCH_RTC = """(() => {
   window.RTCPeerConnection = Watched;
 })();"""
 
-# Bytes of video my mesh connections (those that also receive) have sent so far.
+# Bytes of video my connections that also receive (the one to the server's forwarder) have
+# sent so far.
 MESH_VIDEO_SENT = """async () => {
   let bytes = 0;
   for (const pc of window.__pcs.filter((p) => p.connectionState !== "closed")) {
@@ -64,8 +65,10 @@ FRAMES_FROM = """async (pid) => {
   const pc = window.__pcs.find((p) => p.connectionState !== "closed" &&
     p.getReceivers().some((r) => r.track && ids.includes(r.track.id)));
   if (!pc) return null;
-  let frames = 0;
-  (await pc.getStats()).forEach((s) => { if (s.type === "inbound-rtp" && s.kind === "video") frames += s.framesReceived || 0; });
+  let frames = 0;  // of that tile's track only: one connection carries everyone's video
+  (await pc.getStats()).forEach((s) => {
+    if (s.type === "inbound-rtp" && s.kind === "video" && ids.includes(s.trackIdentifier)) frames += s.framesReceived || 0;
+  });
   return frames;
 }"""
 

@@ -238,3 +238,39 @@ async def test_a_clerk_cannot_seat_themselves_or_anyone_unfit_as_judge(world: Wo
         "case_id": a.case.id, "kind": "trial", "title": "书记员当审判长",
         "scheduled_at": "2026-11-23T09:00:00+08:00", "presiding_user_id": a.clerk.id})
     assert r.status == 400, await r.text()
+
+
+async def test_the_routes_added_for_issues_14_17_18(world: World) -> None:
+    """Rescheduling, invitations, the participant's REST transitions and mute, the notice of
+    rights, the e-file jobs: court A's staff as the policy says, never court B's or a party."""
+    hid, a = world.a.hearing.id, world.a
+    hearing = await world.services.scheduling.hearing(SYSTEM, hid)
+    other = next(p for p in hearing.participants
+                 if p.staff_user_id is None and p.role.value != "defendant")
+    later = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    clerks = {"admin", "admin_a", "clerk_a"}
+    await world.matrix("POST", f"/api/hearings/{hid}/reschedule", clerks,
+                       {"scheduled_at": later})
+    await world.matrix("POST", f"/api/hearings/{hid}/participants/{other.id}/invitation",
+                       clerks)
+    # a party mutes nobody but themself; the host controls the lobby (a state refusal: 409)
+    await world.matrix("PUT", f"/api/hearings/{hid}/participants/{other.id}/mute",
+                       {"judge_a"}, {"muted": True})
+    await world.matrix("POST", f"/api/hearings/{hid}/participants/{other.id}/transitions",
+                       {"judge_a"}, {"action": "send_back"})
+    await world.matrix("POST", f"/api/hearings/{hid}/record/rights", clerks | {"judge_a"})
+    await world.matrix("GET", f"/api/cases/{a.case.id}/efile/jobs/{'0' * 24}", clerks)
+    await world.matrix("GET", f"/api/cases/{a.case.id}/efile/jobs/{'0' * 24}/pdf", clerks)
+
+
+async def test_the_plea_statement_routes(world: World) -> None:
+    """The plea statement (issue 17.1): read as the record is read; drafted by court A's
+    clerks and the presiding judge (and an interrogation's prosecutor: the service test);
+    a trial has none, so those allowed get 400, not 403."""
+    hid = world.a.hearing.id
+    await world.matrix("GET", f"/api/hearings/{hid}/plea", TRIAL_STAFF_A | {"party_a"})
+    await world.matrix("POST", f"/api/hearings/{hid}/plea",
+                       {"admin", "admin_a", "clerk_a", "judge_a"},
+                       {"charges": "盗窃罪", "facts": "事实", "sentencing_proposal": "六个月",
+                        "procedure": "速裁程序"})
+    await world.matrix("GET", f"/api/hearings/{hid}/plea/pdf", TRIAL_STAFF_A | {"party_a"})

@@ -3,7 +3,9 @@ for signature and four sealed documents (agreement, application, ruling, record)
 still in draft (left out); the clerk uploads two scanned PDFs (raw body and multipart), hashed
 and timestamped at intake; the compiled e-file passes `qpdf --check` and `pdfsig`, its
 contents name every part, and the compilation is audited with the ids and the result's hash.
-A PNG renamed .pdf is refused (415); another court's clerk and a judge are refused (403).
+The compilation is a job (202): its progress is polled until done, then the PDF downloaded
+(audited too). A PNG renamed .pdf is refused (415), a scan past the upload limit 413 (streamed:
+more than the request limit is taken); another court's clerk and a judge are refused (403).
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ async def _stored(services: Services, forge: Any, root: Path, trial: Trial, kind
 async def scene(database: Database, tmp_path: Path,
                 aiohttp_client: Callable[..., Awaitable[Client]]) -> dict[str, Any]:
     settings = Settings(data_dir=tmp_path, audit_key=Secret(AUDIT_KEY.decode()),
-                        media_enabled=False)
+                        media_enabled=False, max_upload_bytes=5_000_000)
     app = create_app(settings, database=database)
     client = await aiohttp_client(app)
     services: Services = app[SERVICES]
@@ -85,7 +87,32 @@ async def scene(database: Database, tmp_path: Path,
     return {"client": client, "services": services, "a": a, "b": b, "headers": headers,
             "documents": [view.record.document_id, *(d.id for d in sealed)],
             "draft": draft.id, "scans": scans, "tmp": tmp_path, "forge": forge,
-            "store": FileUploadStore(root / "uploads")}
+            "store": FileUploadStore(root / "uploads"), "limit": settings.max_upload_bytes}
+
+
+async def _built(client: Client, base: str, headers: dict[str, str], body: dict[str, Any]
+                 ) -> tuple[dict[str, Any], Any]:
+    """POST the e-file, poll its job until done (each answer's progress never goes back),
+    download it."""
+    r = await client.post(f"{base}/efile", json=body, headers=headers)
+    assert r.status == 202, await r.text()
+    job = await r.json()
+    assert job["state"] == "queued" and job["progress"] == 0
+    seen = [0]
+    for _ in range(600):
+        r = await client.get(f"{base}/efile/jobs/{job['job_id']}", headers=headers)
+        assert r.status == 200, await r.text()
+        job = await r.json()
+        assert job["progress"] >= seen[-1]
+        seen.append(job["progress"])
+        if job["state"] in ("done", "failed"):
+            break
+        await asyncio.sleep(0.1)
+    assert job["state"] == "done", job
+    assert job["progress"] == 100 and job["download"].endswith("/pdf")
+    r = await client.get(job["download"], headers=headers)
+    assert r.status == 200, await r.text()
+    return job, r
 
 
 async def test_the_clerk_compiles_the_case_efile(scene: dict[str, Any]) -> None:
@@ -117,12 +144,11 @@ async def test_the_clerk_compiles_the_case_efile(scene: dict[str, Any]) -> None:
     assert scene["draft"] not in listed
 
     order = [second["id"], *scene["documents"], first["id"]]
-    r = await client.post(f"{base}/efile", json={"items": order}, headers=clerk)
-    assert r.status == 200, await r.text()
+    job, r = await _built(client, base, clerk, {"items": order})
     assert r.content_type == "application/pdf"
     bundle = await r.read()
     sha = hashlib.sha256(bundle).hexdigest()
-    assert r.headers["X-Efile-SHA256"] == sha
+    assert r.headers["X-Efile-SHA256"] == sha == job["sha256"]
     path = scene["tmp"] / "efile.pdf"
     path.write_bytes(bundle)
     check = await asyncio.to_thread(subprocess.run, ["qpdf", "--check", str(path)],
@@ -142,14 +168,18 @@ async def test_the_clerk_compiles_the_case_efile(scene: dict[str, Any]) -> None:
     async with scene["services"].uow() as uow:
         audited = [e for e in await uow.audit.entries() if e.action == "case.efile"]
         uploads = [e for e in await uow.audit.entries() if e.action == "case.upload"]
+        downloads = [e for e in await uow.audit.entries()
+                     if e.action == "case.efile.download"]
     assert len(audited) == 1 and audited[0].payload["sha256"] == sha
     assert audited[0].payload["items"] == order
+    assert audited[0].payload["job_id"] == job["job_id"]
+    assert audited[0].actor == f"staff:{a.clerk.id}"
+    assert [d.payload["job_id"] for d in downloads] == [job["job_id"]]
     assert len(uploads) == 2
 
     # Empty body: everything, oldest first.
-    r = await client.post(f"{base}/efile", json={}, headers=clerk)
-    assert r.status == 200, await r.text()
-    assert int(r.headers["X-Efile-Pages"]) > 7
+    job, r = await _built(client, base, clerk, {})
+    assert int(r.headers["X-Efile-Pages"]) > 7 and job["pages"] > 7
 
 
 async def test_refusals(scene: dict[str, Any]) -> None:
@@ -172,6 +202,22 @@ async def test_refusals(scene: dict[str, Any]) -> None:
     r = await client.post(f"{base}/efile", json={"items": ["nope"]},
                           headers=headers["clerk_a"])
     assert r.status == 404, await r.text()
+    r = await client.get(f"{base}/efile/jobs/nope", headers=headers["clerk_a"])
+    assert r.status == 404, await r.text()
+    # A scan of several MB is streamed in (past the 1 MB request limit); past the upload
+    # limit, 413 and nothing kept.
+    big = scene["scans"][0] + b"\n%" + b"x" * 3_000_000 + b"\n"
+    r = await client.post(f"{base}/uploads", params={"filename": "big.pdf"}, data=io.BytesIO(big),
+                          headers=headers["clerk_a"] | {"Content-Type": "application/pdf"})
+    assert r.status == 201, await r.text()
+    assert (await r.json())["size"] == len(big)
+    huge = big + b"x" * scene["limit"]
+    r = await client.post(f"{base}/uploads", params={"filename": "huge.pdf"}, data=io.BytesIO(huge),
+                          headers=headers["clerk_a"] | {"Content-Type": "application/pdf"})
+    assert r.status == 413, await r.text()
+    assert (await r.json())["error"]["code"] == "body_too_large"
+    assert [u.filename for u in await scene["store"].of_case(a.case.id)] == ["big.pdf"]
+    assert not list((scene["store"]._root / ".incoming").iterdir())
     r = await client.post(f"{base}/efile", json={"items": [scene["b"].case.id]},
                           headers=headers["clerk_a"])
     assert r.status == 404, await r.text()

@@ -86,7 +86,7 @@ async def test_the_clerk_records_contact_sees_undelivered_and_resends(
                                         "consent_electronic_service": True}, headers=clerk)
     assert r.status == 200, await r.text()
     assert await r.json() == {"participant_id": witness.id, "email": "l***@example.cn",
-                              "consent_electronic_service": True}
+                              "mobile": None, "consent_electronic_service": True}
     r = await client.put(contact, json={"email": "not an address",
                                         "consent_electronic_service": True}, headers=clerk)
     assert r.status == 400

@@ -29,7 +29,8 @@ def _env_example() -> dict[str, str]:
 def test_compose_runs_the_app_after_healthy_postgres_and_redis() -> None:
     compose = _compose()
     services = compose["services"]
-    assert set(services) == {"proxy", "app", "coturn", "db", "redis"}
+    # (other workers, e.g. the media worker, may join: each is tested on its own)
+    assert {"proxy", "app", "coturn", "db", "redis", "jobs"} <= set(services)
     assert all("healthcheck" in s for s in services.values())
     assert services["app"]["depends_on"] == {"db": {"condition": "service_healthy"},
                                              "redis": {"condition": "service_healthy"}}
@@ -37,6 +38,33 @@ def test_compose_runs_the_app_after_healthy_postgres_and_redis() -> None:
     named = {v.split(":")[0] for s in services.values() for v in s.get("volumes", [])
              if not v.startswith(("./", "${"))}
     assert named == set(compose["volumes"]) == {"pgdata", "archive"}
+
+
+def test_compose_runs_the_job_queue_worker_on_the_shared_archive() -> None:
+    services = _compose()["services"]
+    jobs, app = services["jobs"], services["app"]
+    assert jobs["command"][:2] == ["yunting", "jobs"]
+    assert jobs["build"] == "." and jobs["volumes"] == app["volumes"]  # the same archive
+    assert jobs["depends_on"] == app["depends_on"]
+    assert "ports" not in jobs and "expose" not in jobs  # it serves nothing
+    alive = jobs["command"][jobs["command"].index("--alive-file") + 1]
+    assert alive in " ".join(jobs["healthcheck"]["test"])
+
+
+def test_compose_runs_the_media_worker_on_the_shared_archive() -> None:
+    """Issue 15.8: `yunting media` with its UDP range published, writing into the archive the
+    app and the jobs read; the app places hearings on it (YUNTING_MEDIA_WORKERS in .env)."""
+    services = _compose()["services"]
+    media, app = services["media"], services["app"]
+    assert media["command"][:2] == ["yunting", "media"]
+    assert media["build"] == "." and media["volumes"] == app["volumes"]  # segments to the archive
+    assert media["depends_on"] == {"redis": {"condition": "service_healthy"}}
+    alive = media["command"][media["command"].index("--alive-file") + 1]
+    assert alive in " ".join(media["healthcheck"]["test"])
+    env = _env_example()
+    settings = Settings.from_env({k: v for k, v in env.items() if k.startswith("YUNTING_")},
+                                 env_file=None)
+    assert settings.media_workers and settings.redis_url
 
 
 def test_only_the_proxy_publishes_http_and_it_uses_the_deploy_config() -> None:
@@ -55,8 +83,9 @@ def test_only_the_proxy_publishes_http_and_it_uses_the_deploy_config() -> None:
     conf = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
     for path in ("/etc/nginx/tls/court.pem", "/etc/nginx/tls/court.key"):
         assert path in conf
-    # the app publishes no TCP port: only its media peer's UDP range
-    (ports,) = services["app"]["ports"]
+    # the app publishes no port: media is the media worker's, which publishes only its UDP range
+    assert "ports" not in services["app"]
+    (ports,) = services["media"]["ports"]
     assert ports.endswith("/udp") and "YUNTING_ICE_PORT_MIN" in ports
     assert "YUNTING_ICE_PORT_MAX" in ports and "8080" not in ports
 
@@ -67,6 +96,10 @@ def test_the_proxy_matches_the_app() -> None:
     conf = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
     lines = {line.strip() for line in conf.splitlines()}
     assert f"client_max_body_size {Settings().max_request_bytes};" in lines
+    # e-file scans stream through up to the upload limit, on their one path only
+    uploads = conf.split("location ~ ^/api/cases/[^/]+/uploads$ {", 1)[1].split("}", 1)[0]
+    assert f"client_max_body_size {Settings().max_upload_bytes};" in uploads
+    assert "proxy_request_buffering off;" in uploads
     for wanted in ("proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
                    "proxy_set_header X-Forwarded-Proto $scheme;",
                    "proxy_set_header Upgrade $http_upgrade;",

@@ -3,6 +3,7 @@
 from web.api import (
     access_log,
     accounts,
+    bookings,
     documents,
     efile,
     electronic_service,
@@ -11,8 +12,11 @@ from web.api import (
     kiosks,
     mediations,
     notifications,
+    participants,
+    pleas,
     recordings,
     records,
+    rescheduling,
     scheduling,
     service_proof,
     session,
@@ -20,10 +24,11 @@ from web.api import (
     system,
 )
 
-ROUTES = [system.routes, session.routes, scheduling.routes, hearings.routes,
+ROUTES = [system.routes, session.routes, scheduling.routes, hearings.routes, participants.routes,
           recordings.routes, mediations.routes, documents.routes,
-          notifications.routes, records.routes, accounts.routes, inquiry.routes,
+          notifications.routes, records.routes, pleas.routes, accounts.routes, inquiry.routes,
           access_log.routes, electronic_service.routes, summons.routes,
-          efile.routes, service_proof.routes, kiosks.routes]
+          efile.routes, service_proof.routes, kiosks.routes,
+          bookings.routes, rescheduling.routes]
 
 __all__ = ["ROUTES"]

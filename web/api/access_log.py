@@ -52,8 +52,7 @@ MAX_PDF_ROWS = 5000
 
 
 def _service(request: web.Request) -> AccessLog:
-    settings = request.app[SETTINGS]
-    return AccessLog(request.app[SERVICES].uow, court_tz=ZoneInfo(settings.court_timezone))
+    return request.app[SERVICES].access_log
 
 
 def _day(raw: str | None, name: str) -> date | None:
@@ -142,8 +141,8 @@ async def access_log_pdf(request: web.Request) -> web.Response:
         raise ApiError(400, "invalid_input", f"{page.total} entries: a sealed PDF holds at "
                        f"most {MAX_PDF_ROWS}; narrow the filters (or export CSV)")
     court_id = request.match_info["court_id"]
-    async with request.app[SERVICES].uow() as uow:
-        court = await uow.courts.get(court_id)
+    court = await request.app[SERVICES].particulars.court(await staff_for(request), court_id,
+                                                          "access_log.read")
     settings = request.app[SETTINGS]
     tz = ZoneInfo(settings.court_timezone)
     forge = request.app[FORGE]

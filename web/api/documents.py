@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from hearings.actors import Actor
 from web.auth import actor_for
 from web.keys import SERVICES, SETTINGS
 from web.payloads import read_body
@@ -15,19 +16,28 @@ RECEIPT = {"type": "object", "required": ["how"], "properties": {
     "how": {"enum": ["screen", "print", "download"]}}}
 
 
-@routes.route("GET", "/api/documents/{document_id}/pdf", summary="The document as signed "
-              "(application/pdf); trial documents for trial staff only, staff reads audited "
-              "with ?reason=", tag="documents", auth="staff_or_token",
-              query=({"name": "reason", "schema": {"type": "string", "maxLength": 500},
-                      "description": "why staff read the document (audited)"},))
-async def pdf(request: web.Request) -> web.Response:
-    actor = await actor_for(request, allow_closed=True)
+# The query of every route that hands out a document's PDF.
+READ_REASON = ({"name": "reason", "schema": {"type": "string", "maxLength": 500},
+                "description": "why staff read the document (audited)"},)
+
+
+async def signed_pdf(request: web.Request, actor: Actor, document_id: str) -> web.Response:
+    """The document's PDF through DocumentService.read: a staff read is audited with its
+    grounds and ?reason= (the record's and the plea statement's routes answer with it too)."""
     reason = request.query.get("reason", "").strip()[:500] or None
-    document, data = await request.app[SERVICES].confirmations.document(
-        actor, request.match_info["document_id"], reason)
+    document, data = await request.app[SERVICES].document_service.read(actor, document_id,
+                                                                      reason)
     return web.Response(body=data, content_type="application/pdf", headers={
         "Content-Disposition": f'inline; filename="{document.kind.value}-{document.id}.pdf"',
         "X-Document-SHA256": document.sha256, "Cache-Control": "private, no-store"})
+
+
+@routes.route("GET", "/api/documents/{document_id}/pdf", summary="The document as signed "
+              "(application/pdf); trial documents for trial staff only, staff reads audited "
+              "with ?reason=", tag="documents", auth="staff_or_token", query=READ_REASON)
+async def pdf(request: web.Request) -> web.Response:
+    actor = await actor_for(request, allow_closed=True)
+    return await signed_pdf(request, actor, request.match_info["document_id"])
 
 
 @routes.route("GET", "/api/documents/{document_id}/verification", summary="docforge's "
@@ -35,7 +45,7 @@ async def pdf(request: web.Request) -> web.Response:
               result="Verification")
 async def verification(request: web.Request) -> web.Response:
     actor = await actor_for(request, allow_closed=True)
-    report = await request.app[SERVICES].confirmations.verification(
+    report = await request.app[SERVICES].document_service.verification(
         actor, request.match_info["document_id"])
     return web.json_response(report)
 
@@ -46,7 +56,7 @@ async def verification(request: web.Request) -> web.Response:
 async def receipt(request: web.Request) -> web.Response:
     actor = await actor_for(request, allow_closed=True)
     body = await read_body(request, request.app[SETTINGS].max_request_bytes)
-    delivery = await request.app[SERVICES].confirmations.receipt(
+    delivery = await request.app[SERVICES].document_service.receipt(
         actor, request.match_info["document_id"], body.text("how"))
     return web.json_response({"id": delivery.id, "document_id": delivery.document_id,
                               "recipient": delivery.recipient, "how": delivery.how.value,

@@ -1,102 +1,124 @@
 """The clerk's case e-file (hearings/efiles.py): upload scans, list what the e-file can hold,
-compile it into one PDF sealed by the court and timestamped (docforge/efile.py), in a worker
-thread. The compilation answers the sealed PDF itself (synchronously)."""
+compile it into one PDF sealed by the court and timestamped (docforge/efile.py) as a job
+(web/jobs_efile.py): the POST answers 202 with the job, the page polls its progress and
+downloads the PDF when it is done (audited: `case.efile` when built, `case.efile.download`).
+
+Uploads stream to disk (never whole in memory) up to `max_upload_bytes` (413 above), and are
+taken only if their first bytes are `%PDF-` and pikepdf opens them (415 otherwise).
+"""
 
 from __future__ import annotations
 
 import asyncio
-import io
-from collections.abc import Sequence
+from collections.abc import AsyncIterator
+from pathlib import Path
 from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
 
-from docforge.errors import EfileError
-from hearings.efiles import PDF_MAGIC, EfileItem, Efiles
-from hearings.errors import InvalidInput
+from hearings.access import CALLER
+from hearings.efiles import PDF_MAGIC, StagedUpload
 from web.auth import staff_for
-from web.documents import ForgeDocuments
-from web.efile_store import FileUploadStore
+from web.efile_store import FileUploadStore, TooLarge
 from web.errors import ApiError
-from web.keys import FORGE, SERVICES, SETTINGS
-from web.payloads import _read, read_body
+from web.jobs_efile import EfileJobs
+from web.keys import SETTINGS
+from web.openapi import SCHEMAS
+from web.payloads import read_body
 from web.routing import ApiRoutes
 
 routes = ApiRoutes()
 
+EFILE_JOBS = web.AppKey("efile_jobs", EfileJobs)
+CHUNK = 1 << 16
 COMPILE = {"type": "object", "properties": {
     "items": {"type": "array", "maxItems": 500, "items": {"type": "string", "maxLength": 64},
               "description": "document and upload ids in bundle order; none: everything "
                              "of the case, oldest first"}}}
+SCHEMAS.setdefault("EfileJob", {
+    "type": "object", "description": "a case e-file being built (poll it until done)",
+    "properties": {
+        "job_id": {"type": "string"}, "case_id": {"type": "string"},
+        "state": {"enum": ["queued", "running", "done", "failed"]},
+        "progress": {"type": "integer", "minimum": 0, "maximum": 100},
+        "stage": {"enum": ["queued", "reading", "compiling", "sealed", "done", "failed"]},
+        "items": {"type": "array", "items": {"type": "string"}},
+        "pages": {"type": ["integer", "null"]}, "sha256": {"type": ["string", "null"]},
+        "error": {"type": ["string", "null"]},
+        "created_at": {"type": "string"}, "updated_at": {"type": "string"},
+        "download": {"type": "string", "description": "the PDF's path, once done"}}})
 
 
-def _service(request: web.Request) -> Efiles:
-    app = request.app
-    forge = app[FORGE]
-    documents_root = app[SETTINGS].archive_dir / "documents"
-    reader = ForgeDocuments(forge, documents_root)
-
-    async def compile_(items: Sequence[EfileItem], case_number: str, court: str
-                       ) -> tuple[bytes, int]:
-        from docforge.efile import EfileDocument
-
-        docs = [EfileDocument(i.name, i.data, i.title) for i in items]
-        try:
-            result = await asyncio.to_thread(forge.compile_efile, docs, case_number, court)
-        except EfileError as exc:
-            raise InvalidInput(str(exc)) from None
-        return result.data, result.page_count
-
-    return Efiles(app[SERVICES].uow, store=FileUploadStore(documents_root / "uploads"),
-                  read_document=reader.read, timestamp=forge.atimestamp_digest,
-                  compile=compile_)
+def _jobs(request: web.Request) -> EfileJobs:
+    return request.app[EFILE_JOBS]
 
 
-def _readable_pdf(data: bytes) -> bool:
+def _store(request: web.Request) -> FileUploadStore:
+    return FileUploadStore(request.app[SETTINGS].archive_dir / "documents" / "uploads")
+
+
+def _readable_pdf(path: Path) -> bool:
     import pikepdf
 
     try:
-        with pikepdf.open(io.BytesIO(data)) as pdf:
+        with pikepdf.open(path) as pdf:
             return len(pdf.pages) > 0
     except Exception:  # any failure to parse: not a PDF we take
         return False
 
 
-async def _upload_body(request: web.Request, max_bytes: int) -> tuple[str, bytes]:
-    if request.content_type == "multipart/form-data":
-        try:
-            reader = await request.multipart()
-            while (part := await reader.next()) is not None:
-                if isinstance(part, BodyPartReader) and part.filename:
-                    data = bytearray()
-                    while chunk := await part.read_chunk():
-                        data += chunk
-                        if len(data) > max_bytes:
-                            raise ApiError(413, "body_too_large",
-                                           f"request body exceeds {max_bytes} bytes")
-                    return unquote(part.filename), bytes(data)  # aiohttp's client quotes it
-        except ApiError:
-            raise
-        except Exception:  # a malformed multipart body, however it fails to parse
-            raise ApiError(400, "invalid_input", "unreadable multipart body") from None
-        raise ApiError(400, "invalid_input", "the multipart body has no file part")
-    return request.query.get("filename", ""), await _read(request, max_bytes)
+async def _chunks(source: web.Request | BodyPartReader) -> AsyncIterator[bytes]:
+    if isinstance(source, BodyPartReader):
+        while chunk := await source.read_chunk(CHUNK):
+            yield chunk
+    else:
+        while chunk := await source.content.read(CHUNK):
+            yield chunk
+
+
+async def _file_part(request: web.Request) -> tuple[str, BodyPartReader]:
+    try:
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if isinstance(part, BodyPartReader) and part.filename:
+                return unquote(part.filename), part  # aiohttp's client quotes it
+    except Exception:  # a malformed multipart body, however it fails to parse
+        raise ApiError(400, "invalid_input", "unreadable multipart body") from None
+    raise ApiError(400, "invalid_input", "the multipart body has no file part")
 
 
 @routes.route("POST", "/api/cases/{case_id}/uploads", summary="Upload a scanned PDF into the "
               "case's e-file (raw body with ?filename=, or multipart/form-data with a file "
-              "part; PDF only, by its magic bytes: else 415); hashed, timestamped, audited "
-              "(clerks and administrators of the case's court)", tag="efile",
+              "part; PDF only, by its magic bytes: else 415; at most YUNTING_MAX_UPLOAD_BYTES, "
+              "else 413); streamed to disk, hashed, timestamped, audited (clerks and "
+              "administrators of the case's court)", tag="efile",
               query=({"name": "filename", "schema": {"type": "string", "maxLength": 200},
                       "description": "the file's name (raw body)"},),
               ok=201, result="CaseUpload", answers=(413, 415))
 async def upload(request: web.Request) -> web.Response:
     actor = await staff_for(request)
-    filename, data = await _upload_body(request, request.app[SETTINGS].max_request_bytes)
-    if not data.startswith(PDF_MAGIC) or not await asyncio.to_thread(_readable_pdf, data):
-        raise ApiError(415, "not_pdf", "an upload must be a readable PDF (%PDF-)")
-    done = await _service(request).upload(actor, request.match_info["case_id"], filename, data)
+    limit = request.app[SETTINGS].max_upload_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise ApiError(413, "body_too_large", f"an upload is at most {limit} bytes")
+    if request.content_type == "multipart/form-data":
+        filename, source = await _file_part(request)
+    else:
+        filename, source = request.query.get("filename", ""), request  # type: ignore[assignment]
+    store = _store(request)
+    try:
+        async with store.receive(_chunks(source), limit) as staged:
+            await _check_pdf(staged)
+            done = await _jobs(request).efiles.upload(
+                actor, request.match_info["case_id"], filename, staged)
+    except TooLarge:
+        raise ApiError(413, "body_too_large", f"an upload is at most {limit} bytes") from None
     return web.json_response(done.as_json(), status=201)
+
+
+async def _check_pdf(staged: StagedUpload) -> None:
+    if not staged.head.startswith(PDF_MAGIC) or not await asyncio.to_thread(
+            _readable_pdf, staged.path):
+        raise ApiError(415, "not_pdf", "an upload must be a readable PDF (%PDF-)")
 
 
 @routes.route("GET", "/api/cases/{case_id}/efile", summary="What the case's e-file can hold: "
@@ -104,14 +126,15 @@ async def upload(request: web.Request) -> web.Response:
               result="EfileContents[]")
 async def contents(request: web.Request) -> web.Response:
     actor = await staff_for(request)
-    rows = await _service(request).contents(actor, request.match_info["case_id"])
+    rows = await _jobs(request).efiles.contents(actor, request.match_info["case_id"])
     return web.json_response(rows)
 
 
 @routes.route("POST", "/api/cases/{case_id}/efile", summary="Compile the case's e-file: the "
               "listed documents and uploads (or all, oldest first) with contents, bookmarks, "
-              "page numbers, the court seal and a timestamp; audited (case.efile)",
-              tag="efile", body=COMPILE, produces="application/pdf")
+              "page numbers, the court seal and a timestamp, as a job: 202 with the job to "
+              "poll; audited (case.efile) once built", tag="efile", body=COMPILE, ok=202,
+              result="EfileJob")
 async def compile_efile(request: web.Request) -> web.Response:
     actor = await staff_for(request)
     body = await read_body(request, request.app[SETTINGS].max_request_bytes)
@@ -120,10 +143,40 @@ async def compile_efile(request: web.Request) -> web.Response:
         items = []
     if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
         raise ApiError(400, "invalid_input", "'items' must be a list of ids")
+    caller = CALLER.get()
+    job = await _jobs(request).start(actor, request.match_info["case_id"], items,
+                                     caller.address if caller else None)
+    return web.json_response(job, status=202)
+
+
+@routes.route("GET", "/api/cases/{case_id}/efile/jobs/{job_id}", summary="An e-file job: its "
+              "state, progress (0-100) and stage; `download` once done", tag="efile",
+              result="EfileJob")
+async def job_status(request: web.Request) -> web.Response:
+    actor = await staff_for(request)
+    job = await _jobs(request).status(actor, request.match_info["case_id"],
+                                      request.match_info["job_id"])
+    return web.json_response(job, headers={"Cache-Control": "no-store"})
+
+
+@routes.route("GET", "/api/cases/{case_id}/efile/jobs/{job_id}/pdf", summary="The compiled "
+              "e-file of a finished job (409 while it is being built); audited "
+              "(case.efile.download)", tag="efile", produces="application/pdf",
+              answers=(409,))
+async def download(request: web.Request) -> web.StreamResponse:
+    actor = await staff_for(request)
+    jobs = _jobs(request)
     case_id = request.match_info["case_id"]
-    result = await _service(request).compile(actor, case_id, items)
+    job = await jobs.status(actor, case_id, request.match_info["job_id"])
+    if job["state"] != "done":
+        raise ApiError(409, "conflict", f"the e-file is not built ({job['state']}, "
+                       f"{job['progress']}%)")
+    path = jobs.result_path(job["job_id"])
+    caller = CALLER.get()
+    await jobs.efiles.downloaded(actor, case_id, job["job_id"], job["sha256"],
+                                 caller.address if caller else None)
     safe = "".join(ch for ch in case_id if ch.isascii() and ch.isalnum())[:64]
-    return web.Response(body=result.data, content_type="application/pdf", headers={
-        "Cache-Control": "private, no-store", "X-Efile-SHA256": result.sha256,
-        "X-Efile-Pages": str(result.page_count),
+    return web.FileResponse(path, headers={
+        "Content-Type": "application/pdf", "Cache-Control": "private, no-store",
+        "X-Efile-SHA256": job["sha256"] or "", "X-Efile-Pages": str(job["pages"]),
         "Content-Disposition": f'attachment; filename="efile-{safe}.pdf"'})

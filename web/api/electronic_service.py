@@ -1,8 +1,8 @@
-"""Electronic service (电子送达) for the clerk: a party's e-mail and consent, the notifications
-that could not be delivered after every attempt, and resending one.
+"""Electronic service (电子送达) for the clerk: a party's e-mail, mobile number and consent,
+the notifications that could not be delivered after every attempt, and resending one.
 
-Addresses are shown masked (z***@example.cn) in every answer; the full address is only
-ever written, never read back.
+Addresses and numbers are shown masked (z***@example.cn, 138****8000) in every answer; the
+full ones are only ever written, never read back.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from hearings.notify import OTHER_MEANS, Notification, mask_email
+from hearings.notify import OTHER_MEANS, Notification, mask_email, mask_mobile
 from web.auth import staff_for
 from web.i18n import negotiate, translations
 from web.keys import SERVICES, SETTINGS
@@ -24,8 +24,13 @@ routes = ApiRoutes()
 CONTACT = {"type": "object", "required": ["consent_electronic_service"], "properties": {
     "email": {"type": ["string", "null"], "maxLength": 254, "example": "zhang@example.cn",
               "description": "null or empty: none"},
+    "mobile": {"type": ["string", "null"], "maxLength": 32, "example": "+86 138 0013 8000",
+               "description": "a mainland China mobile number (11 digits starting 13-19; "
+                              "+86/86, spaces and dashes are dropped); null or empty: none. "
+                              "Answers show it masked (138****8000)"},
     "consent_electronic_service": {"type": "boolean",
-                                   "description": "the party agreed to be served by e-mail"}}}
+                                   "description": "the party agreed to be served by e-mail "
+                                                  "and/or SMS"}}}
 
 SERVED_OTHERWISE = {"type": "object", "required": ["means"], "properties": {
     "means": {"enum": sorted(OTHER_MEANS)}}}
@@ -35,7 +40,8 @@ def undelivered_json(note: Notification) -> dict[str, Any]:
     return {
         "id": note.id, "hearing_id": note.hearing_id, "recipient": note.recipient,
         "recipient_name": note.recipient_name, "subject": note.subject,
-        "address": note.masked_address, "attempts": note.attempts,
+        "address": note.masked_address, "mobile": note.masked_mobile,
+        "attempts": note.attempts,
         "last_error": note.last_error, "created_at": note.created_at.isoformat(),
         "undelivered_at": note.undelivered_at.isoformat() if note.undelivered_at else None,
         "next_attempt_at": note.next_attempt_at.isoformat() if note.next_attempt_at else None,
@@ -103,16 +109,17 @@ async def served_otherwise(request: web.Request) -> web.Response:
 
 
 @routes.route("PUT", "/api/hearings/{hearing_id}/participants/{participant_id}/contact",
-              summary="A party's e-mail and consent to electronic service (clerk; the answer "
-              "masks the address)", tag="hearings", body=CONTACT)
+              summary="A party's e-mail, mobile number and consent to electronic service "
+              "(clerk; the answer masks both)", tag="hearings", body=CONTACT)
 async def set_contact(request: web.Request) -> web.Response:
     actor = await staff_for(request)
     body = await read_body(request, request.app[SETTINGS].max_request_bytes)
     participant = await request.app[SERVICES].outbox.set_contact(
         actor, request.match_info["hearing_id"], request.match_info["participant_id"],
-        body.raw("email"), body.raw("consent_electronic_service"))
+        body.raw("email"), body.raw("consent_electronic_service"), body.raw("mobile"))
     return web.json_response({"participant_id": participant.id,
                               "email": mask_email(participant.email),
+                              "mobile": mask_mobile(participant.mobile),
                               "consent_electronic_service":
                                   participant.consent_electronic_service})
 
@@ -127,3 +134,14 @@ async def served_document(request: web.Request) -> web.Response:
     return web.Response(body=data, content_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{document.kind.value}-{document.id}.pdf"',
         "X-Document-SHA256": document.sha256, "Cache-Control": "private, no-store"})
+
+
+@routes.route("POST", "/api/hearings/{hearing_id}/participants/{participant_id}/invitation",
+              summary="Invite a participant who consented to electronic service by e-mail: "
+              "the message carries a join link (and kiosk code) minted when it is sent, never "
+              "stored; once per hearing time (clerk)", tag="hearings", ok=201)
+async def invite(request: web.Request) -> web.Response:
+    actor = await staff_for(request)
+    note = await request.app[SERVICES].outbox.invite(
+        actor, request.match_info["hearing_id"], request.match_info["participant_id"])
+    return web.json_response(undelivered_json(note) | {"kind": note.kind}, status=201)

@@ -36,6 +36,8 @@ HEARING_BODY = {"type": "object", "required": ["case_id", "kind", "title", "sche
 INVITE = {"type": "object", "required": ["name", "role"], "properties": {
     "name": {"type": "string"}, "role": {"enum": [r.value for r in Role]},
     "site_id": {"type": "string"}, "staff_user_id": {"type": "string"},
+    "minor": {"type": "boolean", "description": "a minor (未成年人): the appropriate adult "
+              "signs an interrogation record too"},
     **INVITE_DIGITS}}  # for the progress inquiry (web/api/inquiry.py)
 TRANSITION = {"type": "object", "required": ["action"], "properties": {
     "action": {"enum": sorted(HEARING.actions())},
@@ -100,7 +102,7 @@ async def invite(request: web.Request) -> web.Response:
     participant = await request.app[SERVICES].scheduling.invite(actor, InviteParticipant(
         hearing_id=request.match_info["hearing_id"], name=body.text("name"),
         role=member(Role, body.text("role"), "role"), site_id=body.opt_text("site_id"),
-        staff_user_id=body.opt_text("staff_user_id")))
+        staff_user_id=body.opt_text("staff_user_id"), minor=body.flag("minor")))
     await set_invited_digits(request, actor, participant.hearing_id, participant.id, digits)
     return web.json_response(participant_json(participant), status=201)
 

@@ -70,7 +70,7 @@ def _refusals(settings: Settings) -> LoginFailures:
 async def inquiry_ctx(app: web.Application) -> AsyncIterator[None]:
     """After the database: the service, and the window its misses are counted in."""
     refusals = _refusals(app[SETTINGS])
-    app[INQUIRIES] = Inquiries(app[SERVICES].uow, refusals)
+    app[INQUIRIES] = app[SERVICES].inquiries(refusals)
     yield
     await refusals.close()
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -23,8 +22,7 @@ ENROLL = {"type": "object", "required": ["label"], "properties": {
 
 
 def kiosks_service(app: web.Application) -> Kiosks:
-    services = app[SERVICES]
-    return Kiosks(services.uow, court_tz=ZoneInfo(app[SETTINGS].court_timezone))
+    return app[SERVICES].kiosks
 
 
 def kiosk_json(kiosk: Kiosk) -> dict[str, Any]:

@@ -130,7 +130,7 @@ async def withdraw(request: web.Request) -> web.Response:
               result="DutyQueue")
 async def queue(request: web.Request) -> web.Response:
     actor = await staff_for(request)
-    entries = await request.app[SERVICES].confirmations.queue(
+    entries = await request.app[SERVICES].duty.queue(
         actor, request.query.get("court_id") or None)
     return web.json_response({"applications": entries})
 
@@ -144,7 +144,7 @@ async def add_shift(request: web.Request) -> web.Response:
     court_id = actor.court_id or body.opt_text("court_id")
     if court_id is None:
         raise ApiError(400, "invalid_input", "'court_id' is required: you belong to no court")
-    shift = await request.app[SERVICES].confirmations.add_shift(
+    shift = await request.app[SERVICES].duty.add_shift(
         actor, court_id, body.text("judge_user_id"), body.time("starts_at"), ends)
     return web.json_response({"id": shift.id, "judge_user_id": shift.judge_user_id,
                               "starts_at": shift.starts_at.isoformat(),
@@ -202,5 +202,5 @@ async def grounds(request: web.Request) -> web.Response:
               result="ConfirmationStats")
 async def stats(request: web.Request) -> web.Response:
     actor = await staff_for(request)
-    return web.json_response(await request.app[SERVICES].confirmations.stats(
+    return web.json_response(await request.app[SERVICES].duty.stats(
         actor, request.query.get("court_id") or None))

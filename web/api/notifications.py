@@ -21,6 +21,7 @@ def _json(note: Notification) -> dict[str, object]:
         "channel": note.channel if note.sent_at else None,
         "attempts": note.attempts, "last_error": note.last_error,
         "address": note.masked_address,  # e-mail, masked (electronic service)
+        "mobile": note.masked_mobile,  # SMS, masked (138****8000)
         "next_attempt_at": note.next_attempt_at.isoformat() if note.next_attempt_at else None,
         "undelivered_at": note.undelivered_at.isoformat() if note.undelivered_at else None,
         "opened_at": note.opened_at.isoformat() if note.opened_at else None,

@@ -12,7 +12,6 @@ each file request as `recording.streamed`, a package as `recording.packaged`, a 
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
 import shutil
 from dataclasses import asdict
@@ -23,17 +22,15 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from docforge.detached import sign_detached
 from hearings.actors import Actor
-from hearings.errors import NotFound
 from hearings.hearing import Hearing
 from hearings.policy import recording_action
 from hearings.states import RecordingState
 from hearings.values import text
-from media.errors import PackageError
-from web.archive import RecordingArchive, audit_extract, find_hearings, signed_documents
+from web.archive import RecordingArchive
 from web.auth import actor_for, staff_for
 from web.errors import ApiError
+from web.jobs_package import PACKAGE_JOBS
 from web.keys import FORGE, SERVICES, SETTINGS
 from web.payloads import read_body
 from web.recording import interruptions
@@ -82,12 +79,9 @@ def _term(raw: str | None, name: str) -> str | None:
 
 async def _audit(request: web.Request, actor: Actor, action: str, hearing_id: str | None,
                  payload: dict[str, Any]) -> None:
-    async with request.app[SERVICES].uow() as uow:
-        # From where: the client's address (web/forwarded.py), for the access log.
-        await uow.audit.append(actor.label, action, hearing_id,
-                               {k: v for k, v in payload.items() if v is not None}
-                               | {"address": request.remote})
-        await uow.commit()
+    # From where: the client's address (web/forwarded.py), for the access log.
+    await request.app[SERVICES].particulars.note_read(
+        actor, action, hearing_id, payload | {"address": request.remote})
 
 
 async def _hearing(request: web.Request, actor: Actor) -> Hearing:
@@ -130,8 +124,9 @@ async def search(request: web.Request) -> web.Response:
     # control must not reach the database or the audit log.
     case_number, party = (_term(query.get(name), name) for name in ("case_number", "party"))
     archive = _archive(request)
-    found = await find_hearings(request.app[SERVICES], actor, archive,
-                                case_number=case_number, day=day, party=party)
+    archived = await asyncio.to_thread(list, archive.hearing_ids())
+    found = await request.app[SERVICES].recordings.search(
+        actor, case_number=case_number, day=day, party=party, archived=archived)
     await _audit(request, actor, "recording.searched", None, {
         "case_number": case_number, "date": raw_day or None,
         "party": party, "reason": reason, "hearings": [h.id for h, _ in found]})
@@ -177,13 +172,11 @@ async def failing(request: web.Request) -> web.Response:
     the `recording.alert` events that told it first went to the page that was open then."""
     hearing_id = request.match_info["hearing_id"]
     actor = await actor_for(request, hearing_id)
-    services = request.app[SERVICES]
-    hearing = await services.scheduling.hearing(actor, hearing_id, "recording.control")
-    async with services.uow() as uow:
-        entries = await uow.audit.entries(hearing.id)
+    entries = await request.app[SERVICES].particulars.trail(actor, hearing_id,
+                                                            "recording.control")
     open_ = [{"participant_id": i["participant_id"], "reason": i["reason"], "since": i["from"]}
              for i in interruptions(entries) if i["to"] is None]
-    return web.json_response({"hearing_id": hearing.id, "failing": open_})
+    return web.json_response({"hearing_id": hearing_id, "failing": open_})
 
 
 @routes.route("POST", "/api/recordings/{hearing_id}/package",
@@ -197,27 +190,16 @@ async def package(request: web.Request) -> web.StreamResponse:
     if hearing.recording_state in _LIVE:
         raise ApiError(409, "conflict", "the recording is still being made "
                        f"({hearing.recording_state.value}); package it once it is available")
-    services = request.app[SERVICES]
-    async with services.uow() as uow:
-        extract = audit_extract(await uow.audit.entries(hearing.id))
-    documents = await signed_documents(services, hearing.id)
-    settings = request.app[SETTINGS]
-    name = f"yunting-evidence-{hearing.id}.zip"
+    # Built as a job (web/jobs_package.py: here, or on a `yunting jobs` worker), waited for.
+    built = await request.app[PACKAGE_JOBS].make(hearing.id)
     try:
-        path = await _archive(request).package(
-            hearing.id, settings.data_dir / "packages", name=name, audit=extract,
-            documents=documents, sign=functools.partial(sign_detached,
-                                                        source=request.app[FORGE].source))
-    except PackageError as exc:
-        raise NotFound("recording", hearing.id) from exc
-    try:
-        digest = await asyncio.to_thread(_sha256, path)
+        digest = await asyncio.to_thread(_sha256, built.path)
         await _audit(request, actor, "recording.packaged", hearing.id, {
-            "reason": reason, "package_sha256": digest, "audit_entries": len(extract),
-            "documents": [d.id for d, _ in documents]})
-        return await _send(request, path, name)
+            "reason": reason, "package_sha256": digest, "audit_entries": built.audit_entries,
+            "documents": built.documents})
+        return await _send(request, built.path, built.path.name)
     finally:
-        await asyncio.to_thread(shutil.rmtree, path.parent, True)
+        await asyncio.to_thread(shutil.rmtree, built.folder, True)
 
 
 def _sha256(path: Path) -> str:

@@ -5,9 +5,12 @@ which keeps working after the hearing closes for these routes (they sign after t
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from aiohttp import web
 
-from web.api.mediations import SIGNATURE
+from web.api.documents import READ_REASON, signed_pdf
+from web.api.mediations import REFUSAL, SIGNATURE
 from web.auth import actor_for
 from web.keys import SERVICES, SETTINGS
 from web.payloads import Body, read_body
@@ -20,6 +23,12 @@ SAVE = {"type": "object", "required": ["body", "version"], "properties": {
              "'speaker：text' (a line without a speaker continues the one before)"},
     "version": {"type": "integer", "description": "the version this edit was made on; "
                 "a stale one is refused with 409 conflict"}}}
+
+
+SIGN = {**SIGNATURE, "properties": {**cast(dict[str, Any], SIGNATURE["properties"]), "statement": {
+    "type": "string", "example": "以上笔录我看过，和我说的相符", "description":
+    "an interrogation's detainee only, and required of them: the statement chosen on the pad's "
+    "page before signing"}}}
 
 
 async def _body(request: web.Request) -> Body:
@@ -59,23 +68,55 @@ async def send_for_signature(request: web.Request) -> web.Response:
 
 @routes.route("POST", "/api/hearings/{hearing_id}/record/signatures", summary="Sign the next "
               "field: the persons recorded by hand, then the clerk, then the judge",
-              tag="records", auth="staff_or_token", body=SIGNATURE)
+              tag="records", auth="staff_or_token", body=SIGN)
 async def sign_record(request: web.Request) -> web.Response:
     hid = request.match_info["hearing_id"]
     actor = await actor_for(request, hid, allow_closed=True)
     body = await _body(request)
     view = await request.app[SERVICES].records.sign(actor, hid, body.raw("field"),
-                                                    body.raw("capture"))
+                                                    body.raw("capture"), body.raw("statement"))
+    return web.json_response(view.as_json())
+
+
+@routes.route("POST", "/api/hearings/{hearing_id}/record/rights", summary="An interrogation: "
+              "the notice of rights was read and acknowledged (clerk or presiding judge)",
+              tag="records")
+async def acknowledge_rights(request: web.Request) -> web.Response:
+    hid = request.match_info["hearing_id"]
+    actor = await actor_for(request, hid)
+    view = await request.app[SERVICES].records.acknowledge_rights(actor, hid)
+    return web.json_response(view.as_json())
+
+
+@routes.route("POST", "/api/hearings/{hearing_id}/record/corrections", summary="A signer asks "
+              "for a correction: the frozen copy is abandoned, back to drafting",
+              tag="records", auth="staff_or_token", body=REFUSAL)
+async def request_correction(request: web.Request) -> web.Response:
+    return await _reopen(request, refused=False)
+
+
+@routes.route("POST", "/api/hearings/{hearing_id}/record/refusal", summary="A signer refuses "
+              "to sign, with a reason: the frozen copy is abandoned, back to drafting",
+              tag="records", auth="staff_or_token", body=REFUSAL)
+async def refuse_record(request: web.Request) -> web.Response:
+    return await _reopen(request, refused=True)
+
+
+async def _reopen(request: web.Request, *, refused: bool) -> web.Response:
+    hid = request.match_info["hearing_id"]
+    actor = await actor_for(request, hid)
+    body = await _body(request)
+    view = await request.app[SERVICES].records.reopen(actor, hid, body.raw("reason"),
+                                                      refused=refused)
     return web.json_response(view.as_json())
 
 
 @routes.route("GET", "/api/hearings/{hearing_id}/record/pdf", summary="The record's document "
-              "as signed so far (application/pdf)", tag="records", auth="staff_or_token",
-              produces="application/pdf")
+              "as signed so far (application/pdf); staff reads audited with ?reason= as "
+              "every document's", tag="records", auth="staff_or_token",
+              produces="application/pdf", query=READ_REASON)
 async def record_pdf(request: web.Request) -> web.Response:
     hid = request.match_info["hearing_id"]
     actor = await actor_for(request, hid, allow_closed=True)
-    document, data = await request.app[SERVICES].records.pdf(actor, hid)
-    return web.Response(body=data, content_type="application/pdf", headers={
-        "Content-Disposition": f'inline; filename="hearing_record-{document.id}.pdf"',
-        "X-Document-SHA256": document.sha256, "Cache-Control": "private, no-store"})
+    return await signed_pdf(request, actor,
+                            await request.app[SERVICES].records.document_id(actor, hid))

@@ -14,7 +14,7 @@ from aiohttp import web
 from docforge.service_proof import AttemptRow, ReceiptRow, ServiceProof, seal_service_proof
 from hearings.identity import utcnow
 from hearings.participants import Role
-from hearings.service_proof import ServiceFacts, ServiceProofs
+from hearings.service_proof import ServiceFacts
 from web.auth import staff_for
 from web.i18n import translations
 from web.keys import FORGE, SERVICES, SETTINGS
@@ -36,7 +36,7 @@ MEANS = {"post": "邮寄送达 by post", "in_person": "直接送达 in person",
               tag="hearings", produces="application/pdf")
 async def proof_of_service_pdf(request: web.Request) -> web.Response:
     actor = await staff_for(request)
-    facts = await ServiceProofs(request.app[SERVICES].uow).compile(
+    facts = await request.app[SERVICES].service_proofs.compile(
         actor, request.match_info["notification_id"])
     forge = request.app[FORGE]
     proof = service_proof(facts, ZoneInfo(request.app[SETTINGS].court_timezone))
@@ -63,7 +63,8 @@ def service_proof(facts: ServiceFacts, tz: ZoneInfo) -> ServiceProof:
                                    note.opened_from or "", note.opened_user_agent or ""))
     receipts += [ReceiptRow("下载文书 document downloaded", at(d.at), "", "")
                  for d in facts.downloads]
-    attempts = [AttemptRow(a.number, at(a.at), a.channel,
+    attempts = [AttemptRow(a.number, at(a.at),
+                           f"{a.channel} {a.to}" if a.to else a.channel,
                            "成功 delivered" if a.delivered else f"失败 failed: {a.error or ''}")
                 for a in facts.attempts]
     if not attempts and note.attempts:  # sent before each attempt was audited: the totals
@@ -76,7 +77,8 @@ def service_proof(facts: ServiceFacts, tz: ZoneInfo) -> ServiceProof:
     document = facts.document
     return ServiceProof(
         facts.court_name, facts.case_number, facts.case_title, note.subject,
-        note.recipient_name, role, note.masked_address or "（无电子地址 none）",
+        note.recipient_name, role, " / ".join(
+            m for m in (note.masked_address, note.masked_mobile) if m) or "（无电子地址 none）",
         document_title=document.title if document else None,
         document_kind=document.kind.value if document else None,
         document_sha256=document.sha256 if document else None,

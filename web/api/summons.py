@@ -6,7 +6,6 @@ and seals it). Never stored: the join link in its QR code is a credential (THREA
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -15,7 +14,7 @@ from docforge.summons import seal_summons
 from docforge.viewmodels import FROM_HEARINGS, Court, Party, Summons
 from hearings.identity import utcnow
 from hearings.inquiry import format_code
-from hearings.summons import IssuedSummons, Summonses
+from hearings.summons import IssuedSummons
 from web.api.inquiry import inquiry_url
 from web.auth import staff_for
 from web.i18n import translations
@@ -39,10 +38,8 @@ ONLINE = "线上云庭（扫描下方二维码，用手机或电脑进入）"
 async def summons_pdf(request: web.Request) -> web.Response:
     actor = await staff_for(request)
     settings = request.app[SETTINGS]
-    service = Summonses(request.app[SERVICES].uow,
-                        link_lifetime=timedelta(days=settings.join_link_days))
-    issued = await service.issue(actor, request.match_info["hearing_id"],
-                                 request.match_info["participant_id"])
+    issued = await request.app[SERVICES].summonses.issue(
+        actor, request.match_info["hearing_id"], request.match_info["participant_id"])
     forge = request.app[FORGE]
     data = await asyncio.to_thread(
         seal_summons, summons_document(issued, settings), forge.source,

@@ -29,12 +29,21 @@ from hearings.commands import (
 )
 from hearings.confirming import Confirmations
 from hearings.control import Control
-from hearings.documents import AgreementContext, ApplicationContext, Document, RulingContext
+from hearings.document_service import DocumentService
+from hearings.documents import (
+    AgreementContext,
+    ApplicationContext,
+    Document,
+    KeySignature,
+    RulingContext,
+)
+from hearings.duty import DutyDesk
 from hearings.errors import InvalidInput
 from hearings.events import Event, envelope, from_envelope
 from hearings.hearing import Hearing
 from hearings.mediating import Mediations
 from hearings.participants import Participant, Role
+from hearings.plea import PleaContext
 from hearings.room import Room
 from hearings.scheduling import Scheduling
 from hearings.staff import StaffUser
@@ -56,10 +65,12 @@ class FakeDocuments:
         self.calls: list[tuple[str, str]] = []
         self.contexts: list[Any] = []
         self.keys: list[tuple[str, str]] = []
+        self.writes = 0
 
     def _put(self, document: Document, op: str, extra: str) -> str:
         data = self.files.get(document.id, b"%PDF-fake\n") + f"{op}:{extra}\n".encode()
         self.files[document.id] = data
+        self.writes += 1
         self.calls.append((op, extra))
         document.sha256 = hashlib.sha256(data).hexdigest()
         return document.sha256
@@ -68,13 +79,21 @@ class FakeDocuments:
         self.contexts.append(context)
         return self._put(document, "agreement", context.case_number)
 
-    async def draft_application(self, document: Document, context: ApplicationContext) -> str:
+    async def issue(self, document: Document, context: ApplicationContext | RulingContext,
+                    signatures: tuple[KeySignature, ...]) -> str:
         self.contexts.append(context)
-        return self._put(document, "application", context.case_number)
+        if isinstance(context, ApplicationContext):
+            data = f"application:{context.case_number}\n"
+        else:
+            data = f"ruling:{context.decision}\n"
+        for s in signatures:
+            self.keys.append((s.field, s.user_id))
+            data += f"as:{s.field}\n"
+        return self._put(document, "issue", data + "finish:")
 
-    async def draft_ruling(self, document: Document, context: RulingContext) -> str:
+    async def draft_plea(self, document: Document, context: PleaContext) -> str:
         self.contexts.append(context)
-        return self._put(document, "ruling", context.decision)
+        return self._put(document, "plea", context.case_number)
 
     async def sign_by_hand(self, document: Document, field: str, signer: str, role: str,
                            capture: dict[str, Any]) -> str:
@@ -127,7 +146,13 @@ class Pushes:
 class World:
     def __init__(self, db: Database) -> None:
         self.bus = Bus()
-        self.uow = lambda: SqlUnitOfWork(db, AUDIT_KEY, self.bus)
+        self.units = 0  # units of work opened (one decision should open few)
+
+        def uow() -> SqlUnitOfWork:
+            self.units += 1
+            return SqlUnitOfWork(db, AUDIT_KEY, self.bus)
+
+        self.uow = uow
         self.documents = FakeDocuments()
         self.events = Pushes().listen(self.bus)
         self.scheduling = Scheduling(self.uow, link_lifetime=timedelta(days=7), court_tz=TZ)
@@ -136,6 +161,8 @@ class World:
         self.room = Room(self.uow)
         self.mediations = Mediations(self.uow, self.documents, court_tz=TZ)
         self.confirmations = Confirmations(self.uow, self.documents, court_tz=TZ)
+        self.duty = DutyDesk(self.uow)
+        self.document_service = DocumentService(self.uow, self.documents)
 
 
 @dataclass
@@ -177,8 +204,8 @@ async def make_scene(world: World, *, judges: int = 2) -> Scene:
     clerk = await staff("clerk", "书记员王芳", "clerk")
     duty = [await staff(f"duty{i}_", f"值班法官{i}", "judge") for i in range(judges)]
     for judge in duty:
-        await world.confirmations.add_shift(SYSTEM, court.id, judge.id,
-                                            datetime.now(UTC) - timedelta(hours=1), None)
+        await world.duty.add_shift(SYSTEM, court.id, judge.id,
+                                   datetime.now(UTC) - timedelta(hours=1), None)
     room_site = await sch.create_site(SYSTEM, CreateSite(court.id, "双龙湖派出所人民调解室",
                                                          "mediation_room"))  # type: ignore[arg-type]
     clinic = await sch.create_site(SYSTEM, CreateSite(court.id, "洛碛镇法官e站", "judge_clinic",

@@ -60,7 +60,7 @@ async def test_the_whole_flow_records_every_timing_and_delivery(world: World) ->
     for action in ("application.filed", "application.taken", "application.judge_joined",
                    "application.decided", "document.delivered"):
         assert action in audit
-    stats = await world.confirmations.stats(Actor.staff(scene.clerk))
+    stats = await world.duty.stats(Actor.staff(scene.clerk))
     assert stats["count"] == 1 and stats["median_decide_to_delivery_ms"] is not None
 
 
@@ -111,7 +111,7 @@ async def test_the_application_is_withdrawn(world: World) -> None:
         await world.confirmations.decide(scene.judge(0), app.id, "confirm", [], "")
     with pytest.raises(IllegalTransition):
         await world.confirmations.take(scene.judge(1), app.id)
-    assert await world.confirmations.queue(scene.judge(1)) == []
+    assert await world.duty.queue(scene.judge(1)) == []
     view = await world.mediations.view(scene.mediator_actor, scene.hearing.id)
     assert view.state is MediationState.WITHDRAWN
 
@@ -167,7 +167,7 @@ async def test_several_applications_at_once(world: World) -> None:
                                   for s in scenes))
     numbers = {a.case_number for a in apps}
     assert len(numbers) == 3 and all("民特" in n for n in numbers)
-    queue = await world.confirmations.queue(court_scene.judge(0))
+    queue = await world.duty.queue(court_scene.judge(0))
     assert {e["id"] for e in queue} == {a.id for a in apps}
     # Two judges work through them in parallel.
     await asyncio.gather(world.confirmations.take(court_scene.judge(0), apps[0].id),
@@ -176,8 +176,28 @@ async def test_several_applications_at_once(world: World) -> None:
         world.confirmations.decide(court_scene.judge(0), apps[0].id, "confirm", [], ""),
         world.confirmations.decide(court_scene.judge(1), apps[1].id, "confirm", [], ""))
     assert {r.application.state for r in results} == {ApplicationState.DECIDED}
-    queue = await world.confirmations.queue(court_scene.judge(0))
+    queue = await world.duty.queue(court_scene.judge(0))
     assert [e["id"] for e in queue] == [apps[2].id]
+
+
+async def test_one_decision_is_two_units_of_work_and_one_stored_pdf(world: World) -> None:
+    """Read, then the ruling made whole by one port call (drafted, sealed, signed by the
+    judge, finished) and stored once, then decided and delivered in one commit."""
+    scene = await make_scene(world)
+    await open_room(world, scene)
+    await signed(world, scene)
+    app = await world.confirmations.apply(scene.mediator_actor, scene.hearing.id)
+    await world.confirmations.take(scene.judge(0), app.id)
+    units, writes = world.units, world.documents.writes
+    decided = await world.confirmations.decide(scene.judge(0), app.id, "reject",
+                                               ["not_voluntary"], "")
+    assert (world.units - units, world.documents.writes - writes) == (2, 1)
+    assert [s["field"] for s in decided.ruling.signatures] == ["judge"]
+    assert world.documents.keys[-1] == ("judge", scene.judges[0].id)
+    async with world.uow() as uow:
+        audit = [e.action for e in await uow.audit.entries(scene.hearing.id)]
+    assert audit[-2:] == ["application.decided", "document.delivered"]
+    assert [e for e in world.events.named("mediation.state")][-1]["state"] == "rejected"
 
 
 async def test_the_room_closes_before_delivery(world: World) -> None:
@@ -199,8 +219,8 @@ async def test_the_room_closes_before_delivery(world: World) -> None:
     assert all(n.document_id == decided.ruling.id and n.sent_at is None for n in outbox)
     assert deliveries == []  # nobody was in a closed room
     # A party later opens it with their token: the receipt is the proof of service.
-    receipt = await world.confirmations.receipt(scene.party(0), decided.ruling.id, "download")
-    again = await world.confirmations.receipt(scene.party(0), decided.ruling.id, "download")
+    receipt = await world.document_service.receipt(scene.party(0), decided.ruling.id, "download")
+    again = await world.document_service.receipt(scene.party(0), decided.ruling.id, "download")
     assert receipt.id == again.id
 
 

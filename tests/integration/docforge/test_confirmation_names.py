@@ -55,8 +55,8 @@ async def _named_scene(world: Any, names: tuple[str, str]) -> Scene:
     mediator = await staff("mediator", "人民调解员周建国", "mediator")
     clerk = await staff("clerk", "书记员王芳", "clerk")
     judge = await staff("duty0_", "值班法官0", "judge")
-    await world.confirmations.add_shift(SYSTEM, court.id, judge.id,
-                                        datetime.now(UTC) - timedelta(hours=1), None)
+    await world.duty.add_shift(SYSTEM, court.id, judge.id,
+                               datetime.now(UTC) - timedelta(hours=1), None)
     site = await sch.create_site(SYSTEM, CreateSite(court.id, "双龙湖派出所人民调解室",
                                                     "mediation_room"))  # type: ignore[arg-type]
     case = await sch.open_case(SYSTEM, OpenCase(court.id, "mediation", "邻里纠纷",  # type: ignore[arg-type]

@@ -30,6 +30,15 @@ KEEP_PEERS = """(() => {
   window.RTCPeerConnection = function (...args) {
     const pc = new Native(...args);
     window.__pcs.push(pc);
+    // What gathering did, kept past close() (a closed connection's stats are empty):
+    // each local candidate, each TURN/STUN error (its code says why an allocation failed).
+    pc.__ice = [];
+    pc.addEventListener("icecandidate", (e) => pc.__ice.push(
+      e.candidate ? `cand ${e.candidate.candidate}` : "cand end"));
+    pc.addEventListener("icecandidateerror", (e) => pc.__ice.push(
+      `error ${e.errorCode} ${e.errorText} ${e.url}`));
+    pc.addEventListener("icegatheringstatechange", () => pc.__ice.push(
+      `gathering ${pc.iceGatheringState} ${Math.round(performance.now())}`));
     return pc;
   };
   window.RTCPeerConnection.prototype = Native.prototype;
@@ -81,7 +90,8 @@ DIAGNOSE = """async () => {
     const pairs = [];
     stats.forEach((s) => { if (s.type === "candidate-pair") pairs.push(s.state); });
     out.push({servers: (pc.getConfiguration().iceServers || []).map((x) => x.urls),
-              state: pc.connectionState, ice: pc.iceConnectionState, local, remote, pairs});
+              state: pc.connectionState, ice: pc.iceConnectionState, local, remote, pairs,
+              gathering: (pc.__ice || []).slice(0, 20)});
   }
   out.push({answers: window.__answers});
   return out;

@@ -163,6 +163,7 @@ class Coturn:
             f"--min-port={self.relay_ports[0]}", f"--max-port={self.relay_ports[1]}",
             f"--cert={self.ca.cert_path}", f"--pkey={self.ca.key_path}",
             f"--pidfile={self.directory / 'coturn.pid'}",
+            "--verbose",  # sessions, permissions and peer usage: what a failure needs
             *[f"--allowed-peer-ip={a}" for a in self.allowed_peers],
             # coturn refuses every loopback peer before it reads allowed-peer-ip; here the
             # media peer is on loopback (127.0.0.2), so loopback is turned over to the

@@ -58,6 +58,22 @@ async def world(postgres_url: str) -> AsyncIterator[tuple[Services, Trial]]:
         await db.dispose()
 
 
+def bundled_as_chromium(sdp: str) -> str:
+    """The offer as Chromium writes it with max-bundle: the candidates in the first media
+    section only, no end-of-candidates (aiortc's own offer repeats both in every section).
+
+    Through TURN nothing else reaches the server's peer: coturn drops the browser's
+    checks until the server has asked for a permission to the browser's relay, so the
+    server must read the candidates where Chromium put them."""
+    head, *sections = sdp.split("\r\nm=")
+    kept = [sections[0], *["\r\n".join(line for line in s.split("\r\n")
+                                       if not line.startswith(("a=candidate:",
+                                                               "a=end-of-candidates")))
+                          for s in sections[1:]]]
+    assert sum(s.count("a=candidate:") for s in kept[1:]) == 0 < kept[0].count("a=candidate:")
+    return "\r\nm=".join([head, *kept])
+
+
 class RelaySender:
     """A browser stand-in that may only relay: iceTransportPolicy=relay with the ICE
     servers (and TURN credentials) the app's snapshot gave it."""
@@ -68,6 +84,9 @@ class RelaySender:
         for track in (self.player.audio, self.player.video):
             if track is not None:
                 self.pc.addTrack(track)
+        for kind, n in (("audio", 8), ("video", 5)):  # the forwarder's slots, as rtc.js asks
+            for _ in range(n):
+                self.pc.addTransceiver(kind, direction="recvonly")
 
     def selected_local_candidate(self) -> str:
         transport = self.pc.getTransceivers()[0].sender.transport.transport
@@ -102,7 +121,8 @@ async def test_relay_only_media_reaches_the_recorder_through_coturn(
         sender = RelaySender(source, servers)
         await sender.pc.setLocalDescription(await sender.pc.createOffer())
         assert " typ host" not in sender.pc.localDescription.sdp
-        ack = await d.call("rtc.offer", {"to": "media", "sdp": sender.pc.localDescription.sdp})
+        offer = bundled_as_chromium(sender.pc.localDescription.sdp)
+        ack = await d.call("rtc.offer", {"to": "media", "sdp": offer})
         assert ack == {"ok": True}, ack
         answer = await d.wait("rtc.answer", lambda m: m["from"] == "media")
         # The server peer is relay-only too: its answer offers coturn's relays and nothing else.

@@ -69,8 +69,9 @@ async def test_observer_audio_is_never_recorded(tmp_path: Path, source_webm: Pat
     assert count_frames(tmp_path / "h1" / "judge-1" / "seg-00001.mkv")["audio"] > 50
 
 
-async def test_an_honest_observer_offer_is_refused_too(tmp_path: Path) -> None:
-    """recvonly sections: the server peer sends nothing, so there is nothing to negotiate."""
+async def test_an_honest_observer_offer_is_answered_to_receive_only(tmp_path: Path) -> None:
+    """recvonly sections: the observer receives what the forwarder sends (issue 15), and
+    the server peer takes nothing from it — no receiver runs, no recorder, no files."""
     from aiortc import RTCPeerConnection
 
     from media.ice import ice_configuration
@@ -81,8 +82,11 @@ async def test_an_honest_observer_offer_is_refused_too(tmp_path: Path) -> None:
     settings = MediaSettings(archive_dir=tmp_path, host_addresses=("127.0.0.1",))
     try:
         async with MediaService(settings, lambda event: None) as service:
-            with pytest.raises(NegotiationError, match="does not publish"):
-                await service.answer(OBSERVER, client.localDescription.sdp)
-            assert service.hearing("h1").peers == {}
+            answer = await service.answer(OBSERVER, client.localDescription.sdp)
+            assert "a=sendonly" in answer and "a=recvonly" not in answer
+            peer = service.hearing("h1").peers["observer-1"]
+            assert peer.recorder is None and peer.publishes == frozenset()
+            assert service.states("h1") == {}
     finally:
         await client.close()
+    assert not (tmp_path / "h1" / "observer-1").exists()

@@ -120,6 +120,12 @@ async def test_record_saved_frozen_at_close_signed_and_sealed(court: Court, tmp_
     assert len(signatures) == 5 and all("Signature is Valid" in s for s in signatures), \
         signatures
     doc_id = done["document"]["id"]
+    # A staff read of the record is audited with its reason, as every document's is.
+    async with court.clerk.http.get(f"{court.base}{url}/pdf?reason=核对笔录") as r:
+        assert r.status == 200 and await r.read() == pdf
+    async with court.services.uow() as uow:
+        reads = [e.payload for e in await uow.audit.entries(hid) if e.action == "document.read"]
+    assert [(e["kind"], e["reason"]) for e in reads] == [("hearing_record", "核对笔录")]
     report = await court.people["witness"].call("GET", f"/api/documents/{doc_id}/verification")
     assert report["ok"], report["problems"]
     receipt = await court.people["witness"].call(
@@ -131,3 +137,44 @@ async def test_record_saved_frozen_at_close_signed_and_sealed(court: Court, tmp_
         assert r.status == 200 and 'data-closed="1"' in await r.text()
     async with court.clerk.http.get(f"{court.base}/join/{court.people['prosecutor'].token}") as r:
         assert r.status == 403 and "hearing_closed" in await r.text()
+
+
+async def test_corrections_refusals_and_the_interrogation_routes_answer_4xx_not_500(
+        court: Court) -> None:
+    hid = court.trial.hid
+    url = f"/api/hearings/{hid}/record"
+    await court.clerk.call("PUT", url, {"body": "审：现在开庭。\n被告人：我叫张某。", "version": 0})
+    # a trial has no notice of rights to record
+    await court.clerk.call("POST", f"{url}/rights", status=400)
+    await court.people["defendant"].call("POST", f"{url}/rights", status=403)
+    # nothing out for signature yet: a correction is an illegal transition
+    early = await court.people["defendant"].call("POST", f"{url}/corrections",
+                                                 {"reason": "写错了"}, status=409)
+    assert early["error"]["code"] == "illegal_transition"
+    sent = await court.clerk.call("POST", f"{url}/signing")  # sent while in session
+    assert sent["state"] == "signing" and sent["hearing_state"] == "in_session"
+    await court.clerk.call("POST", f"{url}/corrections", {"reason": "x"}, status=403)
+    await court.people["prosecutor"].call("POST", f"{url}/corrections", {"reason": "x"},
+                                          status=403)  # not on the signing order
+    await court.people["defendant"].call("POST", f"{url}/corrections", {"reason": ""},
+                                         status=400)
+    await court.people["defendant"].call("POST", f"{url}/corrections", {"reason": 7},
+                                         status=400)
+    # a statement is the interrogation detainee's only
+    bad = await court.people["defendant"].call("POST", f"{url}/signatures", {
+        "field": "party1", "capture": capture_json(0), "statement": "以上笔录我看过，和我说的相符"},
+        status=400)
+    assert "statement" in bad["error"]["message"]
+    back = await court.people["defendant"].call("POST", f"{url}/corrections",
+                                                {"reason": "我说的是“没有翻墙”"})
+    assert back["state"] == "drafting" and back["reopened"]["reason"] == "我说的是“没有翻墙”"
+    seen = await court.clerk.call("GET", url)
+    assert seen["reopened"]["by"] == court.trial.people["defendant"].name
+    assert seen["reopened"]["refused"] is False
+    again = await court.clerk.call("PUT", url, {"body": seen["body"] + "\n被告人：我没有翻墙。",
+                                                "version": seen["version"]})
+    await court.clerk.call("POST", f"{url}/signing")
+    refused = await court.people["defendant"].call("POST", f"{url}/refusal",
+                                                   {"reason": "不同意"})
+    assert refused["state"] == "drafting" and refused["reopened"]["refused"] is True
+    assert again["version"] == seen["version"] + 1

@@ -96,8 +96,9 @@ async def test_saves_then_close_freezes_and_everyone_signs_in_order(world: World
     delivered = world.events.named("document.delivered")
     assert delivered[-1]["document_id"] == document.id
     assert world.events.named("record.signing")[-1]["state"] == "signed"
-    _, pdf = await recs.pdf(t.as_("defendant"), t.hid)
-    assert pdf.startswith(b"%PDF")
+    # A participant reads the signed record (its bytes through DocumentService.read).
+    assert await recs.document_id(t.as_("defendant"), t.hid) == document.id
+    assert (await world.documents.read(document)).startswith(b"%PDF")
 
 
 async def test_an_empty_record_is_not_frozen_at_close_and_is_sent_by_hand(world: World) -> None:

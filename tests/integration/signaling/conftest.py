@@ -27,6 +27,17 @@ def room_services(services: Services) -> RoomServices:
                         scheduling=services.scheduling, room=Room(services.uow))
 
 
+def signaling_of(services: Services, config: SignalingConfig, **ports: Any) -> Signaling:
+    """A signaling server wired as web/app.py wires it: it hears the domain's events.
+
+    Without `follow` a command commits but nobody in the room hears of it (no
+    `participant.state`, no `hearing.state`): every test server is built here.
+    """
+    sig = create_signaling(config, lambda: room_services(services), **ports)
+    follow(services.bus, sig)
+    return sig
+
+
 class Client:
     """A socket.io client that records every event of the /hearing namespace."""
 
@@ -143,9 +154,7 @@ async def room_factory(sqlite_services: Services, aiohttp_server: Any
 
     async def make(*, media_answer: MediaFn | None = None, **config: Any) -> Room_:
         # A callable, as web/ hands it in (its services exist only once the app runs).
-        sig = create_signaling(make_config(**config), lambda: room_services(sqlite_services),
-                               media_answer=media_answer)
-        follow(sqlite_services.bus, sig)  # the room hears the domain's events, as in web/app.py
+        sig = signaling_of(sqlite_services, make_config(**config), media_answer=media_answer)
         app = web.Application()
         sig.attach(app)
         server = await aiohttp_server(app, host="127.0.0.1")

@@ -9,6 +9,7 @@ join link, retrying as the page does, and an aiortc peer to the server's media p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import signal
@@ -16,17 +17,19 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+from hearings.adapters.database import Database
 from media.coverage import recorded_spans
-from tests.conftest import AUDIT_KEY
-from tests.factories import Trial
+from media.ice import HostAddresses
+from tests.conftest import AUDIT_KEY, Services
+from tests.factories import Trial, make_trial
 from tests.integration.media.streams import Sender
 from tests.integration.signaling.conftest import ORIGIN, Client
 
-__all__ = ["Participant", "RedisServer", "Server", "admit_and_start", "free_port", "listening",
-           "longest_hole", "until"]
+__all__ = ["ChildProcess", "Participant", "RedisServer", "Server", "admit_and_start", "free_port", "listening",
+           "longest_hole", "redis_deployment", "until"]
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -84,7 +87,28 @@ class RedisServer:
             self.proc = None
 
 
-class Server:
+class ChildProcess:
+    """A process of the test's own: SIGKILLed (the fault) or stopped (the cleanup)."""
+
+    proc: subprocess.Popen[bytes] | None = None
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+        self.proc = None
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.proc = None
+
+
+class Server(ChildProcess):
     """One `court_proc` process (the real app) on a data directory and a fixed port."""
 
     def __init__(self, data_dir: Path, log_path: Path, **settings: str) -> None:
@@ -93,7 +117,7 @@ class Server:
         self.settings = settings
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc = None
 
     async def start(self) -> float:
         """Start and wait until /readyz answers 200; the wall clock it did."""
@@ -126,20 +150,6 @@ class Server:
                 [sys.executable, "-m", "tests.integration.web.court_proc", str(self.port)],
                 cwd=self.data_dir, env=env, stdout=out, stderr=subprocess.STDOUT)
 
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-        self.proc = None
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.proc = None
 
 
 class Participant:
@@ -201,3 +211,25 @@ def longest_hole(hearing_dir: Path, pid: str) -> tuple[float, list[tuple[float, 
     spans = recorded_spans(hearing_dir).get(pid, [])
     holes = [b[0] - a[1] for a, b in itertools.pairwise(spans)]
     return (max(holes) if holes else 0.0), spans
+
+
+@contextlib.asynccontextmanager
+async def redis_deployment(postgres_url: str
+                           ) -> AsyncIterator[tuple[Services, Trial, RedisServer]]:
+    """A fresh schema with a trial on the shared PostgreSQL and a redis-server of our own;
+    our aiortc senders use loopback only."""
+    db = Database(postgres_url)
+    await db.drop_all()
+    await db.create_all()
+    services = Services(db)
+    trial = await make_trial(services)
+    redis = RedisServer()
+    await redis.start()
+    pin = HostAddresses(("127.0.0.1",))  # our aiortc senders: loopback only
+    pin.install()
+    try:
+        yield services, trial, redis
+    finally:
+        pin.uninstall()
+        await asyncio.to_thread(redis.stop)
+        await db.dispose()

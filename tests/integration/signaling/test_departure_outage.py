@@ -24,10 +24,9 @@ import aiohttp.web as web
 import pytest
 
 from hearings.adapters.database import Database
-from signaling import create_signaling
 from tests.conftest import Services, unavailable
 from tests.factories import make_trial
-from tests.integration.signaling.conftest import Room_, in_session, make_config, room_services
+from tests.integration.signaling.conftest import Room_, in_session, make_config, signaling_of
 
 # A stopped server leaves the pool's connections to die unclosed: that is the outage.
 pytestmark = [pytest.mark.postgres, pytest.mark.filterwarnings("ignore::ResourceWarning")]
@@ -114,7 +113,7 @@ async def pg_room(cluster: Cluster, aiohttp_server: Any) -> AsyncIterator[Room_]
     db = Database(cluster.url)
     await db.create_all()
     services = Services(db)
-    sig = create_signaling(make_config(), lambda: room_services(services))
+    sig = signaling_of(services, make_config())
     app = web.Application()
     sig.attach(app)
     server = await aiohttp_server(app, host="127.0.0.1")

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from signaling import Signaling, create_signaling
+from signaling import Signaling
 from signaling.manager import HearingChannels
 from signaling.presence import Routing
 from tests.conftest import REDIS_URL, Services
 from tests.factories import Trial, make_trial
-from tests.integration.signaling.conftest import Client, make_config, room_services
+from tests.integration.signaling.conftest import Client, make_config, signaling_of
 from tests.integration.signaling.test_two_processes import redis_up
 
 pytestmark = pytest.mark.redis
@@ -63,8 +63,10 @@ async def cluster(sqlite_services: Services, aiohttp_server: Any) -> AsyncIterat
     channel = f"yunting-test-{secrets.token_hex(4)}"
     urls, sigs = [], []
     for _ in range(2):
-        sig = create_signaling(make_config(redis_url=REDIS_URL, redis_channel=channel),
-                               lambda: room_services(sqlite_services))
+        # Each process its own services and bus over the one database, as in production:
+        # a command's events are published by the process that committed it.
+        sig = signaling_of(Services(sqlite_services.db),
+                           make_config(redis_url=REDIS_URL, redis_channel=channel))
         app = web.Application()
         sig.attach(app)
         server = await aiohttp_server(app, host="127.0.0.1")

@@ -16,16 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from hearings.adapters.database import Database
-from media.ice import HostAddresses
 from tests.conftest import Services
-from tests.factories import Trial, make_trial
+from tests.factories import Trial
 from tests.integration.media.streams import make_source
 from tests.integration.signaling.serve_kit import (
     Participant,
     RedisServer,
     Server,
     admit_and_start,
+    redis_deployment,
     until,
 )
 
@@ -40,21 +39,8 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 async def world(postgres_url: str, tmp_path: Path
                 ) -> AsyncIterator[tuple[Services, Trial, RedisServer]]:
-    db = Database(postgres_url)
-    await db.drop_all()
-    await db.create_all()
-    services = Services(db)
-    trial = await make_trial(services)
-    redis = RedisServer()
-    await redis.start()
-    pin = HostAddresses(("127.0.0.1",))  # our aiortc senders: loopback only
-    pin.install()
-    try:
-        yield services, trial, redis
-    finally:
-        pin.uninstall()
-        await asyncio.to_thread(redis.stop)
-        await db.dispose()
+    async with redis_deployment(postgres_url) as world:
+        yield world
 
 
 async def test_a_killed_process_with_media_recovers_in_the_redis_deployment(
@@ -62,7 +48,9 @@ async def test_a_killed_process_with_media_recovers_in_the_redis_deployment(
         tmp_path: Path) -> None:
     services, trial, redis = world
     hid, pid = trial.hearing.id, trial.people["defendant"].id
-    settings = {"database_url": postgres_url, "redis_url": redis.url}
+    # The close's work (sealing) inline: with Redis it would wait for a `yunting jobs`
+    # worker, which this test does not run (tests/integration/web/test_jobs_queue.py does).
+    settings = {"database_url": postgres_url, "redis_url": redis.url, "jobs": "inline"}
     a = Server(tmp_path, tmp_path / "server-a.log", **settings)
     b = Server(tmp_path, tmp_path / "server-b.log", **settings)
     judge = Participant(trial, "judge", source)

@@ -6,6 +6,7 @@ kills this process with SIGKILL mid-hearing.
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from aiohttp import web
@@ -15,7 +16,10 @@ from web.settings import Settings
 
 
 def main(port: int) -> None:
-    app = create_app(Settings.from_env(env_file=None))
+    settings = Settings.from_env(env_file=None)
+    # As `yunting serve` logs (YUNTING_LOG_LEVEL): a failing test's log says what happened.
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
+    app = create_app(settings)
 
     async def ready(app: web.Application) -> None:
         print(f"serving on 127.0.0.1:{port}", flush=True)

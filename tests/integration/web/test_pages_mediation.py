@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import web
@@ -115,6 +117,16 @@ async def test_staff_pages_render(client: Client, links: dict[str, DemoLink], us
     await login(client, user)
     r = await client.get(f"{path}?lang={lang}")
     assert r.status == 200, await r.text()
+
+
+async def test_the_clerks_day_list_opens_on_the_courts_day(
+        client: Client, links: dict[str, DemoLink]) -> None:
+    # The API's `date` is a court day (Asia/Shanghai); a browser elsewhere (a headless
+    # one in UTC from 16:00) would otherwise open the list on another day.
+    await login(client, "clerk")
+    html = await (await client.get("/clerk")).text()
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    assert f'data-testid="day-date" value="{today}"' in html
 
 
 async def test_staff_pages_need_a_session_and_the_right_role(

@@ -29,6 +29,18 @@ def _plain(value: Any, ids: dict[str, str]) -> Any:
     return value
 
 
+async def _caught_up(court: Court, clients: dict[str, Client]) -> None:
+    """Everything the server has sent so far has arrived: the events of one connection keep
+    their order, so a snapshot asked for now comes after all of them (on a busy machine a
+    coalesced `participants` list may still be on its way when the server is drained)."""
+    await court.settle()
+    for c in clients.values():
+        n = len(c.seen("snapshot"))
+        ack = await c.call("snapshot.request")
+        assert ack["ok"], ack
+        await c.wait("snapshot", lambda d, c=c, n=n: len(c.seen("snapshot")) > n)
+
+
 async def _run(court: Court, over_rest: bool) -> dict[str, list[tuple[str, Any]]]:
     judge = await court.join("judge")
     clients: dict[str, Client] = {"judge": judge}
@@ -38,7 +50,7 @@ async def _run(court: Court, over_rest: bool) -> dict[str, list[tuple[str, Any]]
     assert ack["ok"], ack
     for c in clients.values():
         await c.wait("hearing.state", lambda d: d["state"] == "waiting")
-    await court.settle()
+    await _caught_up(court, clients)
     marks = {key: len(c.events) for key, c in clients.items()}
 
     async def transition(action: str) -> str:
@@ -79,4 +91,68 @@ async def test_close_over_rest_is_heard_as_over_the_socket(
     for key in ("judge", *PEOPLE):
         heard = [e for e, _ in by_socket[key]]
         assert "hearing.closed" in heard and "recording.state" in heard, (key, heard)
+    assert by_rest == by_socket
+
+
+async def _participants(court: Court, over_rest: bool) -> dict[str, list[tuple[str, Any]]]:
+    """The judge admits the defendant, mutes and locks them, sends them back to the lobby
+    and removes the lawyer — over the chosen path; what each socket hears is recorded."""
+    judge = await court.join("judge")
+    lawyer = await admit(court, judge, "lawyer")
+    defendant = await court.join("defendant")
+    dpid, lpid = court.trial.people["defendant"].id, court.trial.people["lawyer"].id
+    await judge.wait("lobby", lambda d: any(p["id"] == dpid for p in d["waiting"]))
+    clients = {"judge": judge, "lawyer": lawyer, "defendant": defendant}
+    await _caught_up(court, clients)
+    marks = {key: len(c.events) for key, c in clients.items()}
+
+    async def act(event: str, pid: str, **fields: Any) -> dict[str, Any]:
+        if over_rest:
+            path = f"/api/hearings/{court.hearing_id}/participants/{pid}"
+            bearer = {"Authorization": f"Bearer {court.trial.links['judge']}"}
+            if event == "participant.mute":
+                r = await court.http.put(f"{path}/mute", json=fields, headers=bearer)
+            else:
+                action = {"lobby.admit": "admit", "lobby.send_back": "send_back",
+                          "participant.remove": "remove"}[event]
+                r = await court.http.post(f"{path}/transitions", json={"action": action},
+                                          headers=bearer)
+            assert r.status == 200, await r.text()
+            body = await r.json()
+        else:
+            body = await judge.call(event, {"participant_id": pid, **fields})
+            assert body["ok"], body
+        await court.settle()
+        return dict(body)
+
+    def listed(pid: str, state: str) -> Callable[[Any], bool]:
+        return lambda d: any(p["id"] == pid and p["state"] == state for p in d["participants"])
+
+    assert (await act("lobby.admit", dpid))["state"] == "in_hearing"
+    await defendant.wait("participant.state", lambda d: d["state"] == "in_hearing")
+    await judge.wait("participants", listed(dpid, "in_hearing"))
+    await act("participant.mute", dpid, muted=True, locked=True)
+    assert (await defendant.wait("mute"))["locked"] is True
+    await judge.wait("participants", lambda d: any(
+        p["id"] == dpid and p["mute_locked"] for p in d["participants"]))
+    assert (await act("lobby.send_back", dpid))["state"] == "waiting"
+    await defendant.wait("participant.state", lambda d: d["state"] == "waiting")
+    await judge.wait("lobby", lambda d: any(p["id"] == dpid for p in d["waiting"]))
+    assert (await act("participant.remove", lpid))["state"] == "removed"
+    assert (await lawyer.wait("removed"))["reason"] == "remove"
+    await lawyer.disconnected.wait()
+    await judge.wait("participants", listed(lpid, "removed"))
+    await _caught_up(court, {"judge": judge, "defendant": defendant})
+    ids = {p.id: key for key, p in court.trial.people.items()}
+    ids |= {f"participant:{p.id}": key for key, p in court.trial.people.items()}
+    return {key: [(e, _plain(d, ids)) for e, d in c.events[marks[key]:] if e != "snapshot"]
+            for key, c in clients.items()}
+
+
+async def test_participant_changes_over_rest_are_heard_as_over_the_socket(
+        court_factory: Callable[..., Awaitable[Court]]) -> None:
+    by_socket = await _participants(await court_factory(media_enabled=False), over_rest=False)
+    by_rest = await _participants(await court_factory(media_enabled=False), over_rest=True)
+    assert ("removed", {"reason": "remove"}) in by_socket["lawyer"]
+    assert any(e == "mute" for e, _ in by_socket["defendant"])
     assert by_rest == by_socket

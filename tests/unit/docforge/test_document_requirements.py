@@ -101,6 +101,7 @@ def test_trust_is_exactly_what_is_given(forge: DocumentForge, application: bytes
     ("Civil Ruling (2026)渝0112民特123号", "confirmation_ruling"),
     ("调解协议书 x", "mediation_agreement"),
     ("讯问笔录 x", "interrogation_record"),
+    ("认罪认罚具结书 x", "plea_statement"),
     ("电子卷宗 (2026)渝0112民特123号", EFILE),
     ("访问日志 重庆市渝北区人民法院", ACCESS_LOG),
     ("电子送达回证 (2026)渝0112民初7号", SERVICE_PROOF),

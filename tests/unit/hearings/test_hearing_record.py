@@ -6,12 +6,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hearings.errors import Conflict, IllegalTransition, InvalidInput
+from hearings.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
 from hearings.hearing_record import (
     HearingRecord,
     apply_edit,
     edit_between,
+    interrogation_persons,
+    interrogation_slots,
+    interrogators,
     recorded_persons,
+    trial_slots,
     utterances,
 )
 from hearings.participants import Participant, Role
@@ -63,7 +67,8 @@ def test_freeze_orders_persons_then_clerk_then_judge_and_signing_goes_in_order()
     with pytest.raises(InvalidInput, match="empty"):
         record.check_freezable()
     record.save("审：现在开庭。", 0, "staff:clerk")
-    record.freeze("doc1", persons, ("u-clerk", "书记员王芳"), ("u-judge", "审判员李明"))
+    record.freeze("doc1", trial_slots(persons, ("u-clerk", "书记员王芳"),
+                                      ("u-judge", "审判员李明")))
     assert record.state is N.SIGNING and record.frozen_at is not None
     assert [(s.field, s.role) for s in record.slots] == [
         ("party1", "person"), ("party2", "person"), ("clerk", "clerk"), ("judge", "judge")]
@@ -112,3 +117,48 @@ def test_an_edit_that_does_not_fit_the_text_is_refused() -> None:
         apply_edit("abc", {"at": 2, "cut": 5, "insert": ""})
     with pytest.raises(InvalidInput, match="not an edit"):
         apply_edit("abc", {"at": "0", "cut": 0, "insert": "x"})
+
+
+def test_an_interrogation_signs_detainee_adult_lawyer_interpreter_then_interrogators_and_recorder(
+) -> None:
+    detainee = _person("张小某", Role.DEFENDANT, ParticipantState.IN_HEARING)
+    detainee.minor = True
+    people = [_person("检察员孙强", Role.PROSECUTOR, ParticipantState.IN_HEARING),
+              _person("译员", Role.INTERPRETER, ParticipantState.DISCONNECTED),
+              _person("律师王", Role.DEFENCE_LAWYER, ParticipantState.IN_HEARING),
+              detainee,
+              _person("母亲", Role.APPROPRIATE_ADULT, ParticipantState.IN_HEARING),
+              _person("没来的律师", Role.DEFENCE_LAWYER, ParticipantState.INVITED),
+              _person("侦查员", Role.INVESTIGATOR, ParticipantState.REMOVED)]
+    persons = interrogation_persons(people)
+    assert [p.name for p in persons] == ["张小某", "母亲", "律师王", "译员"]
+    slots = interrogation_slots(persons, interrogators(people), None, ("u-c", "记录人刘"))
+    assert [(s.field, s.signer, s.role) for s in slots] == [
+        ("party1", "张小某", "person"), ("party2", "母亲", "person"),
+        ("party3", "律师王", "person"), ("party4", "译员", "person"),
+        ("interrogator1", "检察员孙强", "interrogator"), ("clerk", "记录人刘", "clerk")]
+    detainee.minor = False  # an adult detainee: the appropriate adult does not sign
+    assert "母亲" not in [p.name for p in interrogation_persons(people)]
+    judge_asks = interrogation_slots(persons[:1], [], ("u-j", "审判员李"), ("u-c", "记录人刘"))
+    assert [(s.field, s.staff_user_id) for s in judge_asks] == [
+        ("party1", None), ("interrogator1", "u-j"), ("clerk", "u-c")]
+    with pytest.raises(InvalidInput, match="no interrogator"):
+        interrogation_slots(persons, [], None, ("u-c", "记录人刘"))
+
+
+def test_a_signer_asks_for_a_correction_and_the_record_goes_back_to_drafting() -> None:
+    detainee = _person("张小某", Role.DEFENDANT, ParticipantState.IN_HEARING)
+    record = HearingRecord(hearing_id="h", case_id="c")
+    record.save("问：你叫什么？\n答：张小某。", 0, "staff:clerk")
+    record.freeze("doc1", interrogation_slots([detainee], [], ("u-j", "审判员李"),
+                                              ("u-c", "记录人刘")))
+    with pytest.raises(PermissionDenied):
+        record.reopen("someone-else", "写错了")
+    with pytest.raises(InvalidInput):
+        record.reopen(detainee.id, "")
+    assert record.reopen(detainee.id, "第二个回答写错了") == ("doc1", "第二个回答写错了")
+    assert record.state is N.DRAFTING and record.signing == [] and record.document_id is None
+    record.save("问：你叫什么？\n答：我叫张小某。", 1, "staff:clerk")
+    assert record.version == 2
+    with pytest.raises(IllegalTransition):
+        record.reopen(detainee.id, "again")

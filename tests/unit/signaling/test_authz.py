@@ -26,7 +26,7 @@ def test_host_controls_refused_to_everyone_else(event: str, standing: Standing) 
 def test_observer_never_publishes_or_speaks() -> None:
     allowed = {e for e, who in TABLE.items() if Standing.OBSERVER in who}
     assert allowed == {"snapshot.request", "heartbeat", "rtc.offer", "rtc.answer",
-                       "rtc.candidate"}
+                       "rtc.candidate", "media.audio_only"}
     with pytest.raises(NotAllowed, match="only with the server's media peer"):
         may_address(Standing.OBSERVER, target_is_media=False, same_room=True)
 

@@ -16,6 +16,7 @@ from hearings.events import (
     Event,
     HearingChanged,
     MediationChanged,
+    PleaChanged,
     TranscriptChanged,
     envelope,
     from_envelope,
@@ -28,6 +29,11 @@ VIEW = {"hearing_id": "h1", "case_number": "（2026）渝0116民初1号", "state
 ENTRY = {"id": "a1", "case_number": "（2026）渝0116民特1号", "mediation_hearing_id": "h1",
          "parties": ["张三", "李四"], "applied_at": "2026-12-02T10:00:00+00:00",
          "state": "queued", "taken_by": None}
+REOPENED = {**VIEW, "state": "drafting", "signing": None, "reopened": {
+    "by": "张小某", "reason": "第二个回答不对", "refused": False, "at": "2026-12-03T08:00:00+00:00"}}
+REFUSED = {**REOPENED, "reopened": {**REOPENED["reopened"], "refused": True}}  # type: ignore[dict-item]
+PLEA = {"hearing_id": "h1", "kind": "plea_statement", "state": "signing", "charges": "盗窃罪",
+        "signing": {"order": [{"field": "party1", "signed": False}], "next": "party1"}}
 RULING = DocumentDelivered("h1", "d1", "confirmation_ruling", "民事裁定书",
                            "/api/documents/d1/pdf", decision="confirmed")
 RECORD = DocumentDelivered("h1", "d2", "hearing_record", "庭审笔录", "/api/documents/d2/pdf")
@@ -41,6 +47,17 @@ CASES: list[tuple[Event, Push]] = [
      Push("record.signing", VIEW, hearing_id="h1")),
     (TranscriptChanged("h1", "record.signed", VIEW),
      Push("record.signing", VIEW, hearing_id="h1")),
+    # sent back by a signer, and the new version sent after it: told by their own names
+    (TranscriptChanged("h1", "record.correction_requested", REOPENED),
+     Push("record.correction_requested", REOPENED, hearing_id="h1")),
+    (TranscriptChanged("h1", "record.refused", REFUSED),
+     Push("record.refused", REFUSED, hearing_id="h1")),
+    (TranscriptChanged("h1", "record.revised", VIEW),
+     Push("record.revised", VIEW, hearing_id="h1")),
+    # the plea statement: out for signature (drafted, each signature) or refused
+    (PleaChanged("h1", "plea.drafted", PLEA), Push("plea.signing", PLEA, hearing_id="h1")),
+    (PleaChanged("h1", "plea.signed", PLEA), Push("plea.signing", PLEA, hearing_id="h1")),
+    (PleaChanged("h1", "plea.refused", PLEA), Push("plea.refused", PLEA, hearing_id="h1")),
     (RULING, Push("document.delivered", {
         "document_id": "d1", "kind": "confirmation_ruling", "title": "民事裁定书",
         "url": "/api/documents/d1/pdf", "hearing_id": "h1", "decision": "confirmed"},
@@ -57,7 +74,7 @@ CASES: list[tuple[Event, Push]] = [
 ]
 
 
-@pytest.mark.parametrize(("event", "push"), CASES, ids=[e.event_type for e, _ in CASES])
+@pytest.mark.parametrize(("event", "push"), CASES, ids=[f"{e.event_type}-{p.name}" for e, p in CASES])
 def test_each_event_crosses_as_json_and_becomes_the_push_it_always_was(
         event: Event, push: Push) -> None:
     message = json.loads(json.dumps(envelope(event), ensure_ascii=False))

@@ -2,7 +2,8 @@
 // archive (search, play with seeking over HTTP Range, evidence package,
 // verification report); confirmation statistics.
 
-import { Api, el, flash, localTime, strings } from "/static/js/mediation_api.js";
+import { Api } from "/static/js/mediation_api.js";
+import { el, flash, localTime, strings } from "/static/js/ui.js";
 import { HEARING_STATES, label } from "/static/js/labels.js";
 
 const root = document.querySelector("[data-page^='clerk-']");
@@ -13,7 +14,7 @@ const message = $("clerk-message");
 
 function fail(e) {
   console.error(e);
-  flash(message, `${T.error}: ${e.message || e}`, "error");
+  flash(message, `${T.error}: ${e.message || e}`, "error", 0);
 }
 
 // ---- schedule and invite ---------------------------------------------------
@@ -59,11 +60,12 @@ async function schedulePage() {
         el("td", {}, el("a", { href: link.url, text: link.url, testid: "invite-link" })),
         el("td", {}, el("code", { text: link.code }))));
       ev.target.reset();
-      flash(message, `${T.invited}: ${p.name}`, "ok");
+      flash(message, `${T.invited}: ${p.name}`, "ok", 0);
     } catch (e) { fail(e); }
   });
   const date = $("day-date");
-  date.value = when(new Date().toISOString()).slice(0, 10);  // the clerk's own calendar day
+  // The server rendered the court's calendar day (what the API's `date` means).
+  if (!date.value) date.value = when(new Date().toISOString()).slice(0, 10);
   const loadDay = async () => {
     try {
       const list = await api.get(`/api/hearings?date=${date.value}`);

@@ -3,7 +3,8 @@
 // room by video, the signed agreement, its signatures' verification, the decision.
 
 import { io } from "/static/vendor/socket.io.esm.min.js";
-import { Api, el, flash, format, iceServers, localTime, strings } from "/static/js/mediation_api.js";
+import { Api } from "/static/js/mediation_api.js";
+import { el, flash, format, iceServers, localTime, strings } from "/static/js/ui.js";
 import { DocumentView } from "/static/js/documents.js";
 import { attachVideo } from "/static/js/mediation_video.js";
 import { toLogin } from "/static/js/socket.js";
@@ -16,7 +17,7 @@ const message = $("duty-message");
 
 function fail(e) {
   console.error(e);
-  flash(message, `${T.error}: ${e.message || e}`, "error");
+  flash(message, `${T.error}: ${e.message || e}`, "error", 0);
 }
 
 function connState(socket) {
@@ -73,7 +74,7 @@ async function take(id) {
         a = { ...a, ...(await api.get(`/api/applications/${id}`)) };
         queue.set(id, a);
       } catch (_) { /* keep what we have */ }
-      flash(message, format(T.already_taken, { by: whoTook(a) || T.another_judge }), "warn");
+      flash(message, format(T.already_taken, { by: whoTook(a) || T.another_judge }), "warn", 0);
       drawQueue();
     } else fail(e);
   }
@@ -93,7 +94,7 @@ async function startQueue() {
   socket.on("connect", load);
   socket.on("duty.application", (a) => {
     queue.set(a.id, a);
-    flash(message, `${T.new_application}: ${a.case_number}`, "info");
+    flash(message, `${T.new_application}: ${a.case_number}`, "info", 0);
     drawQueue();
   });
   socket.on("duty.taken", ({ id, by }) => {

@@ -1,7 +1,7 @@
 // The case e-file (电子卷宗) from the clerk's record page: upload a scanned PDF into the case,
 // then compile every document of the case past its draft and every upload, oldest first,
 // into one PDF sealed by the court and timestamped (POST /api/cases/{id}/efile). The build
-// runs on the server in a worker thread; the page says so while it waits, then downloads.
+// is a job: the page shows its progress (percent and stage) while it runs, then links the PDF.
 import { Api, ApiError, flash } from "/static/js/mediation_api.js";
 import { t } from "/static/js/i18n.js";
 
@@ -45,27 +45,57 @@ if (root) {
     }
   });
 
+  const STAGES = {
+    queued: "Waiting for a worker…",
+    reading: "Reading the documents…",
+    compiling: "Compiling, sealing and timestamping…",
+    sealed: "Sealed; saving…",
+  };
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  function show(job) {
+    const percent = Math.max(0, Math.min(100, Number(job.progress) || 0));
+    $("efile-progress-bar").value = percent;
+    $("efile-percent").textContent = `${percent}%`;
+    $("efile-stage").textContent = t(STAGES[job.stage] || STAGES.compiling);
+    root.dataset.progress = String(percent);  // the last shown, for whoever watches the page
+  }
+
+  // The build is a job (on the server, or a queue worker): poll it until done, then offer
+  // the sealed PDF for download.
+  async function follow(job) {
+    while (job.state === "queued" || job.state === "running") {
+      show(job);
+      await sleep(500);
+      job = await api.get(`/api/cases/${caseId}/efile/jobs/${job.job_id}`);
+    }
+    return job;
+  }
+
   $("efile-build").addEventListener("click", async () => {
     const button = $("efile-build");
     button.disabled = true;
+    $("efile-download").hidden = true;
     $("efile-progress").hidden = false;
     try {
       if (!api.csrf) await api.session();
       const response = await fetch(`/api/cases/${caseId}/efile`, {
         method: "POST", credentials: "same-origin", body: "{}",
         headers: { ...api.headers(true), "Content-Type": "application/json" } });
+      const answer = await response.json().catch(() => ({}));
       if (!response.ok) {
-        const e = ((await response.json().catch(() => ({}))).error) || {};
+        const e = answer.error || {};
         throw new ApiError(response.status, e.code || "", e.message || response.statusText);
       }
-      const blob = await response.blob();
+      const job = await follow(answer);
+      if (job.state !== "done") throw new Error(t("E-file not compiled: {error}", { error: job.error || job.state }));
+      show(job);
       const link = $("efile-download");
-      if (link.href) URL.revokeObjectURL(link.href);
-      link.href = URL.createObjectURL(blob);
+      link.href = job.download;
       link.download = `efile-${caseId}.pdf`;
+      link.dataset.sha256 = job.sha256 || "";
       link.hidden = false;
-      link.dataset.sha256 = response.headers.get("X-Efile-SHA256") || "";
-      say(t("E-file compiled: {pages} pages", { pages: response.headers.get("X-Efile-Pages") }));
+      say(t("E-file compiled: {pages} pages", { pages: job.pages }));
     } catch (e) {
       say(e.message, "error");
     } finally {

@@ -19,7 +19,5 @@ export function t(message, params = {}) {
   return text.replace(/\{(\w+)\}/g, (all, key) => (key in params ? String(params[key]) : all));
 }
 
-export function localTime(iso) {
-  const d = iso ? new Date(iso) : new Date();
-  return d.toLocaleTimeString(LOCALE === "en" ? "en-GB" : "zh-CN", { hour12: false });
-}
+// Not yet imported from ui.js (the one set of helpers) by record.js.
+export { localTime } from "/static/js/ui.js";

@@ -1,10 +1,10 @@
 // The judge's console: video, waiting room (admit / deny / call in), participants
 // (quality, mute, mute-lock, remove, send back, dismiss), hearing and recording
 // controls, the recording alert, chat and help requests, duplicate connections.
-import { t, localTime } from "/static/js/i18n.js";
+import { t } from "/static/js/i18n.js";
 import { connect, call } from "/static/js/socket.js";
 import { Room } from "/static/js/rtc.js";
-import { byTestId, el, flash, data } from "/static/js/ui.js";
+import { byTestId, el, flash, data, localTime } from "/static/js/ui.js";
 import {
   HEARING_STATES, RECORDING_STATES, PARTICIPANT_STATES, QUALITY, ROLES, ALERTS, label, errorText,
 } from "/static/js/labels.js";
@@ -146,6 +146,7 @@ function showRecording(state) {
 
 const WHY = {
   connection_lost: () => t("connection to the recorder lost"),
+  media_worker_lost: () => t("the media server failed; moving to another one"),
   media_timeout: () => t("no audio or video arriving"),
   writer_error: () => t("the recording cannot be written"),
   unexpected_codec: () => t("unsupported codec"),
@@ -173,7 +174,7 @@ function showFailing(fresh = false) {
     return;
   }
   const items = entries.map((a) => el("span", { testid: "recording-alert-entry", "data-participant-id": a.participant_id, "data-reason": a.reason || "" },
-    t("{who}: {why}, since {time}", { who: whoIs(a), why: why(a), time: localTime(a.since ? new Date(a.since * 1000) : null) })));
+    t("{who}: {why}, since {time}", { who: whoIs(a), why: why(a), time: localTime(a.since ? new Date(a.since * 1000) : new Date()) })));
   $("recording-alert-text").replaceChildren(...(items.length ? items.flatMap((item, i) => (i ? ["；", item] : [item]))
     : [t("The recording has failed.")]));
   if (fresh) acknowledged = false;

@@ -20,7 +20,8 @@ export const PARTICIPANT_STATES = {
 export const QUALITY = { good: () => t("Good"), poor: () => t("Poor"), bad: () => t("Bad") };
 export const ROLES = {
   judge: () => t("Judge"), assessor: () => t("Assessor"), clerk: () => t("Clerk"),
-  prosecutor: () => t("Prosecutor"), defendant: () => t("Defendant"),
+  prosecutor: () => t("Prosecutor"), investigator: () => t("Investigator"),
+  defendant: () => t("Defendant"),
   defence_lawyer: () => t("Defence lawyer"), plaintiff: () => t("Plaintiff"),
   agent_ad_litem: () => t("Agent ad litem"), witness: () => t("Witness"),
   interpreter: () => t("Interpreter"), appropriate_adult: () => t("Appropriate adult"),

@@ -3,7 +3,8 @@
 // `mediation.state` / `document.delivered` events of the /hearing namespace.
 
 import { io } from "/static/vendor/socket.io.esm.min.js";
-import { Api, el, flash, format, iceServers, localTime, strings } from "/static/js/mediation_api.js";
+import { Api } from "/static/js/mediation_api.js";
+import { el, flash, format, iceServers, localTime, strings } from "/static/js/ui.js";
 import { SignatureCapture } from "/static/js/signature.js";
 import { DocumentView } from "/static/js/documents.js";
 import { attachVideo } from "/static/js/mediation_video.js";
@@ -26,7 +27,7 @@ let padField = null;
 let rulingShown = null;
 let video = null;
 
-function say(text, kind = "info") { flash(message, text, kind); }
+function say(text, kind = "info") { flash(message, text, kind, 0); }
 
 function fail(e) {
   console.error(e);
@@ -254,18 +255,18 @@ function closePad() {
 
 async function submitSignature() {
   const note = $("sign-message");
-  if (!pad || pad.isEmpty()) { flash(note, T.pad_empty, "error"); return; }
+  if (!pad || pad.isEmpty()) { flash(note, T.pad_empty, "error", 0); return; }
   const button = $("signature-submit");
   button.disabled = true;
   try {
     const capture = await pad.record();
     const m = await api.post(`/api/mediations/${hearingId}/signatures`, { field: padField, capture });
-    flash(note, T.sent, "ok");
+    flash(note, T.sent, "ok", 0);
     say(T.sent, "ok");
     closePad();
     show(m && m.hearing_id ? m : await api.get(`/api/mediations/${hearingId}`));
   } catch (e) {
-    flash(note, `${T.error}: ${e.message}`, "error");
+    flash(note, `${T.error}: ${e.message}`, "error", 0);
   } finally {
     button.disabled = false;
   }
@@ -273,7 +274,7 @@ async function submitSignature() {
 
 async function refuse() {
   const reason = $("signature-refuse-reason").value.trim();
-  if (!reason) { flash($("sign-message"), T.reason_needed, "error"); return; }
+  if (!reason) { flash($("sign-message"), T.reason_needed, "error", 0); return; }
   try {
     await api.post(`/api/mediations/${hearingId}/refusal`, { reason });
     closePad();

@@ -1,12 +1,13 @@
 // A participant's page (join link or clinic kiosk): self-test → waiting room →
 // hearing (video, mute, hand, audio only, chat/help, consultation) → ended.
 // The stage is root[data-stage]: selftest | waiting | hearing | ended.
-import { t, localTime } from "/static/js/i18n.js";
+import { t } from "/static/js/i18n.js";
 import { connect, call } from "/static/js/socket.js";
 import { Room } from "/static/js/rtc.js";
 import { SelfTest } from "/static/js/selftest.js";
-import { RecordSigning } from "/static/js/record_sign.js";
-import { byTestId, el, flash, data } from "/static/js/ui.js";
+import { RecordSigning, PLEA_TEXTS } from "/static/js/record_sign.js";
+import { Api } from "/static/js/mediation_api.js";
+import { byTestId, el, flash, data, localTime } from "/static/js/ui.js";
 import { HEARING_STATES, RECORDING_STATES, QUALITY, ROLES, label, errorText } from "/static/js/labels.js";
 
 const root = document.querySelector("[data-page='participant']");
@@ -40,6 +41,45 @@ const say = (text, kind = "info") => flash($("page-message"), text, kind);
 const record = new RecordSigning(root, { hearingId: root.dataset.hearingId, me,
   token: root.dataset.token, site: $("site-name").textContent.trim(), large: kiosk,
   onUpdate: () => endedCard() });
+
+// An interrogation's plea statement (认罪认罚具结书): the prosecutor drafts it here during
+// the interrogation; its panel (the record's, again) appears for everyone once drafted.
+const pleaTemplate = document.getElementById("plea-panel");
+const pleaUrl = `/api/hearings/${root.dataset.hearingId}/plea`;
+let plea = null;
+function showPlea(view) {
+  if (!pleaTemplate || !view?.state) return;
+  if (!plea) {
+    const panel = pleaTemplate.content.firstElementChild.cloneNode(true);
+    pleaTemplate.replaceWith(panel);
+    plea = new RecordSigning(root, { hearingId: root.dataset.hearingId, me, panel,
+      token: root.dataset.token, site: $("site-name").textContent.trim(), large: kiosk,
+      url: pleaUrl, texts: PLEA_TEXTS, fitClass: "signing-plea" });
+  }
+  plea.update(view);
+  plea.start();
+}
+if (pleaTemplate) {
+  const api = new Api({ token: root.dataset.token });
+  api.get(pleaUrl).then(showPlea).catch((e) => console.warn("plea statement", e));
+  $("plea-draft-form")?.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = $("plea-send");
+    const note = $("plea-draft-message");
+    button.disabled = true;
+    try {
+      showPlea(await api.post(pleaUrl, {
+        charges: $("plea-charges").value.trim(), facts: $("plea-facts").value.trim(),
+        sentencing_proposal: $("plea-proposal").value.trim(),
+        procedure: $("plea-procedure").value }));
+      flash(note, t("The plea statement is out for signature."));
+    } catch (e) {
+      flash(note, e.message, "error");
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
 
 function stage(name) {
   root.dataset.stage = name;
@@ -158,7 +198,12 @@ function wire() {
   socket.on("consultation.started", () => socket.emit("snapshot.request", {}));
   socket.on("consultation.ended", () => socket.emit("snapshot.request", {}));
   socket.on("document.delivered", (doc) => addDocument(doc));
-  socket.on("record.signing", (r) => { record.update(r); record.start(); });
+  // sent back (a correction asked for, a refusal): the pad closes until the new version
+  for (const name of ["record.signing", "record.correction_requested", "record.refused"]) {
+    socket.on(name, (r) => { record.update(r); record.start(); });
+  }
+  socket.on("plea.signing", showPlea);
+  socket.on("plea.refused", showPlea);
   socket.on("error", (e) => say(errorText(e), "error"));
 }
 
@@ -367,6 +412,6 @@ $("consultation-reject").addEventListener("click", async () => {
 $("consultation-leave").addEventListener("click", () => act("consultation.leave", {}));
 
 setInterval(() => {
-  $("waiting-clock").textContent = localTime();
+  $("waiting-clock").textContent = localTime(new Date());
   if (root.dataset.stage === "waiting") showHearing();
 }, 1000);

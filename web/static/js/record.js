@@ -5,7 +5,7 @@
 // (the judge sees the clerk's text appear). After the freeze it shows the signing order
 // and, when it is the clerk's or the judge's turn, a button to sign by the court's key.
 import { Api, ApiError, el, flash } from "/static/js/mediation_api.js";
-import { t } from "/static/js/i18n.js";
+import { localTime, t } from "/static/js/i18n.js";
 import { DocumentView } from "/static/js/documents.js";
 import { HEARING_STATES, label } from "/static/js/labels.js";
 
@@ -52,6 +52,23 @@ function show(r) {
   $("record-save").disabled = frozen;
   $("record-send").disabled = frozen;
   showSigning(r);
+  const rights = $("record-rights");
+  if (rights) {
+    rights.dataset.acknowledged = r.rights_acknowledged_at ? "1" : "0";
+    rights.disabled = Boolean(r.rights_acknowledged_at);
+    if (r.rights_acknowledged_at) {
+      rights.textContent = `${t("Notice of rights acknowledged")} · ${localTime(r.rights_acknowledged_at)}`;
+    }
+  }
+  // A signer asked for a correction (or refused): what they said, until the next freeze.
+  const reopened = $("record-reopened");
+  reopened.hidden = !r.reopened || r.state !== "drafting";
+  if (r.reopened) {
+    reopened.dataset.refused = r.reopened.refused ? "1" : "0";
+    reopened.textContent = t(r.reopened.refused ? "{who} refused to sign: {reason}"
+                                                : "{who} asks for a correction: {reason}",
+                             { who: r.reopened.by || "", reason: r.reopened.reason || "" });
+  }
   if (r.state === "signed" && r.document && shownDocument !== r.document.id) {
     shownDocument = r.document.id;
     new DocumentView($("record-document"), r.document, { api, testid: "record-document" }).render()
@@ -70,8 +87,10 @@ function showSigning(r) {
   }));
   $("record-signing").replaceChildren(...steps);
   const next = r.signing.order.find((s) => s.field === r.signing.next);
+  // a staff interrogator (the presiding judge) signs by key here too
   const mine = next && ((next.role === "clerk" && myRole === "clerk") ||
-                        (next.role === "judge" && myRole === "judge"));
+                        (next.role === "judge" && myRole === "judge") ||
+                        (next.role === "interrogator" && !next.participant_id && myRole === "judge"));
   const button = $("record-sign");
   button.hidden = !mine;
   button.dataset.field = mine ? next.field : "";
@@ -139,6 +158,14 @@ $("record-send").addEventListener("click", async () => {
   } catch (e) {
     say(e.message, "error");
     $("record-send").disabled = false;
+  }
+});
+$("record-rights")?.addEventListener("click", async () => {
+  try {
+    show(await api.post(`${url}/rights`));
+    say(t("The notice of rights is recorded as read and acknowledged."));
+  } catch (e) {
+    say(e.message, "error");
   }
 });
 $("record-sign").addEventListener("click", async () => {

@@ -4,22 +4,54 @@
 // order: the persons recorded, then the clerk and the judge. After the close the socket
 // is gone, so the page asks GET /api/hearings/{id}/record every two seconds (its join
 // token still opens the record); during the hearing `record.signing` events drive it too.
+// An interrogation record (讯问笔录) is signed while the hearing is still recorded: on this
+// person's turn it is read page by page in large type; the detainee chooses the statement
+// "以上笔录我看过，和我说的相符" before the pad opens, or asks for a correction, or refuses.
+// The same panel signs an interrogation's plea statement (认罪认罚具结书, GET/POST
+// /api/hearings/{id}/plea): a second instance over the plea's own panel, with its texts.
 import { Api, el, flash } from "/static/js/mediation_api.js";
 import { t } from "/static/js/i18n.js";
 import { SignatureCapture } from "/static/js/signature.js";
 import { DocumentView } from "/static/js/documents.js";
 
 const POLL_MS = 2000;
+const PAGE_CHARS = 180; // characters per page of the large-type reader
 const POLL_FOR_MS = 30 * 60 * 1000;
+
+// What the status line says, by the document signed (N_ marks them for the catalog; t()
+// translates them when shown).
+const N_ = (message) => message;
+const RECORD_TEXTS = {
+  signing: N_("The hearing record is being signed."),
+  signed: N_("The hearing record is signed and sealed."),
+  mine: N_("Please read the hearing record and sign it."),
+  waiting: N_("Please wait: the others are signing in order."),
+  done: N_("Thank you: your signature is on the record."),
+};
+export const PLEA_TEXTS = {
+  signing: N_("The plea statement is being signed."),
+  signed: N_("The plea statement is signed and sealed."),
+  mine: N_("Please read the plea statement and sign it."),
+  waiting: N_("Please wait: the others are signing in order."),
+  done: N_("Thank you: your signature is on the plea statement."),
+  abandoned: N_("The plea statement was refused; the prosecutor may draft it again."),
+};
 
 export class RecordSigning {
   // root: the participant page; options: {hearingId, me, token, site, large}
   // onUpdate: called after each change of the record (the page adapts around it).
-  constructor(root, { hearingId, me, token, site = "", large = false, onUpdate = () => {} }) {
+  // panel (default: the page's record panel), url, texts and fitClass (the class the page
+  // takes while it is this person's turn) make it sign another document: the plea.
+  constructor(root, { hearingId, me, token, site = "", large = false, onUpdate = () => {},
+                      panel = null, url = null, texts = RECORD_TEXTS,
+                      fitClass = "signing-record" } = {}) {
     this.onUpdate = onUpdate;
     this.root = root;
-    this.$ = (id) => root.querySelector(`[data-testid='${id}']`);
-    this.url = `/api/hearings/${hearingId}/record`;
+    this.scope = panel || root;
+    this.$ = (id) => this.scope.querySelector(`[data-testid='${id}']`);
+    this.url = url || `/api/hearings/${hearingId}/record`;
+    this.texts = texts;
+    this.fitClass = fitClass;
     this.me = me;
     this.site = site;
     this.large = large;
@@ -36,6 +68,19 @@ export class RecordSigning {
       this.$("signature-points").textContent = "0";
     });
     this.$("signature-submit").addEventListener("click", () => this.submit());
+    this.role = root.dataset.role || "";
+    this.pages = [];
+    this.page = 0;
+    this.statement = null;
+    this.readerFor = null;
+    // the reader (an interrogation record) and the pad's own refusal (the plea) are optional
+    const on = (id, handler) => this.$(id)?.addEventListener("click", handler);
+    on("record-reader-prev", () => this.turn(-1));
+    on("record-reader-next", () => this.turn(1));
+    on("record-statement", () => this.choose());
+    on("record-correction", () => this.reopen("corrections", "record-correction-reason"));
+    on("record-refuse", () => this.reopen("refusal", "record-refuse-reason"));
+    on("signature-refuse", () => this.reopen("refusal", "signature-refuse-reason"));
   }
 
   // Start asking for the record (idempotent); stops when it is signed or after a while.
@@ -89,11 +134,12 @@ export class RecordSigning {
   update(r) {
     this.record = { ...(this.record || {}), ...r };
     r = this.record;
-    const panel = this.$("record-panel");
-    panel.dataset.state = r.state;
+    const panel = this.$("record-panel") || this.scope;
+    panel.dataset.state = r.state || "";
     if (r.state === "drafting" || !r.signing) {
       panel.hidden = true;
-      this.root.classList.remove("signing-record");
+      this.closeReader();
+      this.root.classList.remove(this.fitClass);
       this.onUpdate(r);
       return;
     }
@@ -101,11 +147,13 @@ export class RecordSigning {
     const next = r.signing.order.find((s) => s.field === r.signing.next);
     const mine = this.mySlot();
     const myTurn = r.state === "signing" && next && next.participant_id === this.me;
-    let status = t("The hearing record is being signed.");
-    if (r.state === "signed") status = t("The hearing record is signed and sealed.");
-    else if (myTurn) status = t("Please read the hearing record and sign it.");
-    else if (mine && !mine.signed) status = t("Please wait: the others are signing in order.");
-    else if (mine && mine.signed) status = t("Thank you: your signature is on the record.");
+    const texts = this.texts;
+    let status = t(texts.signing);
+    if (r.state === "signed") status = t(texts.signed);
+    else if (r.state === "abandoned" && texts.abandoned) status = t(texts.abandoned);
+    else if (myTurn) status = t(texts.mine);
+    else if (mine && !mine.signed) status = t(texts.waiting);
+    else if (mine && mine.signed) status = t(texts.done);
     const line = this.$("record-status");
     line.textContent = status;
     line.dataset.turn = myTurn ? "mine" : (mine && !mine.signed ? "waiting" : "none");
@@ -115,8 +163,12 @@ export class RecordSigning {
       text: `${s.signer} — ${s.signed ? t("Signed") : (r.signing.next === s.field ? t("Signing now") : t("Waiting"))}`,
     })));
     // Before the pad opens: the compact signing layout (record.css) sizes its canvas.
-    this.root.classList.toggle("signing-record", Boolean(myTurn));
-    if (myTurn) this.openPad(next); else this.closePad();
+    this.root.classList.toggle(this.fitClass, Boolean(myTurn));
+    const reading = myTurn && r.kind === "interrogation_record";
+    if (reading) this.openReader(next);
+    else this.closeReader();
+    if (myTurn && (!reading || !this.needsStatement() || this.statement)) this.openPad(next);
+    else this.closePad();
     if (r.state === "signed" && r.document && this.shown !== r.document.id) {
       this.shown = r.document.id;
       new DocumentView(this.$("record-document"), r.document,
@@ -152,6 +204,73 @@ export class RecordSigning {
     }
   }
 
+  // -- reading an interrogation record on the detention room's screen ----------------
+  needsStatement() {
+    return this.record?.kind === "interrogation_record" && this.role === "defendant";
+  }
+
+  async openReader(slot) {
+    const reader = this.$("record-reader");
+    reader.hidden = false;
+    if (this.readerFor === `${slot.field}:${this.record.document?.id}`) return;
+    this.readerFor = `${slot.field}:${this.record.document?.id}`;
+    this.statement = null;
+    await this.refresh(); // events carry no text: this copy's, as frozen
+    this.pages = paginate(this.record.body || "", PAGE_CHARS);
+    this.page = 0;
+    const choice = this.$("record-statement");
+    choice.textContent = this.record.statement || "";
+    choice.dataset.chosen = "0";
+    this.$("record-statement-box").hidden = true;
+    this.showPage();
+  }
+
+  closeReader() {
+    const reader = this.$("record-reader");
+    if (reader) reader.hidden = true;
+    this.readerFor = null;
+  }
+
+  turn(step) {
+    this.page = Math.max(0, Math.min(this.pages.length - 1, this.page + step));
+    this.showPage();
+  }
+
+  showPage() {
+    const last = this.page >= this.pages.length - 1;
+    this.$("record-reader-page").textContent = this.pages[this.page] || "";
+    const count = this.$("record-reader-count");
+    count.textContent = t("Page {n} of {total}", { n: this.page + 1, total: this.pages.length });
+    count.dataset.page = String(this.page + 1);
+    count.dataset.pages = String(this.pages.length);
+    this.$("record-reader-prev").disabled = this.page === 0;
+    this.$("record-reader-next").disabled = last;
+    // The statement is offered once the last page has been reached.
+    if (last && this.needsStatement()) this.$("record-statement-box").hidden = false;
+  }
+
+  choose() {
+    this.statement = this.record.statement;
+    this.$("record-statement").dataset.chosen = "1";
+    const next = this.record.signing.order.find((s) => s.field === this.record.signing.next);
+    if (next) this.openPad(next);
+  }
+
+  async reopen(kind, reasonId) {
+    const note = this.$("record-reader-message") || this.$("sign-message");
+    const reason = this.$(reasonId).value.trim();
+    if (!reason) { flash(note, t("Please say what is wrong."), "error"); return; }
+    try {
+      this.update(await this.api.post(`${this.url}/${kind}`, { reason }));
+      this.$(reasonId).value = "";
+      flash(this.$("page-message") || note, kind === "refusal"
+        ? t("Your refusal and its reason are recorded.")
+        : t("Your request is recorded: the record will be corrected and shown again."));
+    } catch (e) {
+      flash(note, e.message, "error");
+    }
+  }
+
   closePad() {
     this.$("sign-panel").hidden = true;
     this.padFor = null;
@@ -164,7 +283,9 @@ export class RecordSigning {
     button.disabled = true;
     try {
       const capture = await this.pad.record();
-      const r = await this.api.post(`${this.url}/signatures`, { field: this.padFor, capture });
+      const body = { field: this.padFor, capture };
+      if (this.statement && this.needsStatement()) body.statement = this.statement;
+      const r = await this.api.post(`${this.url}/signatures`, body);
       // The camera opened for the snapshot goes off again.
       this.pad.close();
       this.pad = null;
@@ -176,4 +297,22 @@ export class RecordSigning {
       button.disabled = false;
     }
   }
+}
+
+// The text in pages of about `size` characters, breaking between lines where it can.
+function paginate(text, size) {
+  const pages = [];
+  let page = "";
+  for (const line of text.split("\n").filter((l) => l.trim())) {
+    let rest = line;
+    while (rest.length > size) {
+      if (page) { pages.push(page); page = ""; }
+      pages.push(rest.slice(0, size));
+      rest = rest.slice(size);
+    }
+    if (page && page.length + rest.length + 1 > size) { pages.push(page); page = ""; }
+    page = page ? `${page}\n${rest}` : rest;
+  }
+  if (page || !pages.length) pages.push(page);
+  return pages;
 }

@@ -1,24 +1,28 @@
-// WebRTC of a hearing room: a mesh of peer connections between the participants
-// inside (each pair negotiates once: the smaller id offers; seatless staff always
-// offer, nobody else knows them), plus one send-only connection to the server's
-// media peer (`"to": "media"`), which records. docs/protocol.md §5, docs/media.md.
+// WebRTC of a hearing room: ONE connection per page, to the server's media peer
+// (`"to": "media"`), which records and forwards (selective forwarding, issue 15). The page
+// sends one audio and one video upstream and offers receive-only "slots" (AUDIO_SLOTS
+// audio, VIDEO_SLOTS video sections); the server says which participant each slot carries
+// (`media.slots` {"audio": {mid: id}, "video": {mid: id}}) and the page shows one tile per
+// participant it is sent. Who may see and hear whom (the consultation wall, the lobby,
+// mute, observers) is the server's rule, not the page's. docs/protocol.md §5.
 //
-// What the recorder receives are clones of the local tracks: during a consultation,
-// in the lobby or in audio-only mode a clone is disabled, so it sends black frames and
-// silence — nothing private is recorded and the recorder's watchdog sees no gap.
+// What goes upstream are clones of the local tracks: in the lobby a clone is disabled, so
+// it sends black frames and silence and the recorder's watchdog sees no gap. Audio-only mode
+// gives the video sender no track (nothing is sent) and tells the server
+// (`media.audio_only`), which then sends this page no video and does not count the missing
+// camera as a recording failure.
 //
-// The connection to the recorder is kept up for as long as the room is: when it goes
-// `failed`, stays `disconnected` for DISCONNECTED_MS, is not connected CONNECT_MS after
-// its offer, the offer is refused, or the server says it lost its side (`media.lost`),
-// it is closed and a fresh one offered after a backoff (RETRY_MS: 0.5, 1, 2, 4, 4… s). The server answers the new offer as the same
-// participant's recording (a new segment; the gap is in the manifest). No ICE restart:
-// aiortc cannot restart ICE, and a peer that failed on the server is gone anyway.
-//
-// Audio-only mode stops the camera on the wire to the other participants: each mesh
-// connection's video sender is given no track (`replaceTrack(null)`), so no video RTP is
-// sent at all (only the recorder still gets the disabled clone's black frames).
+// The connection is kept up for as long as the room is: when it goes `failed`, stays
+// `disconnected` for DISCONNECTED_MS, is not connected CONNECT_MS after its offer, the offer
+// is refused, or the server says it lost its side (`media.lost`), it is closed and a fresh
+// one offered after a backoff (RETRY_MS: 0.5, 1, 2, 4, 4… s). The server answers the new
+// offer as the same participant's recording (a new segment; the gap is in the manifest). No
+// ICE restart: aiortc cannot restart ICE, and a peer that failed on the server is gone anyway.
 
-const INSIDE = new Set(["host", "staff", "party", "consulting"]);
+const CONNECTED = new Set(["host", "staff", "party", "consulting", "observer"]);
+const RECEIVE_ONLY = new Set(["observer"]);
+const AUDIO_SLOTS = 8; // everyone one may hear (more than this: the most recent speakers)
+const VIDEO_SLOTS = 5; // the server's last-N (4) plus the presiding judge
 const RETRY_MS = [500, 1000, 2000, 4000];
 const DISCONNECTED_MS = 2000;
 const CONNECT_MS = 10000;
@@ -36,39 +40,40 @@ export class Room {
     this.names = names;
     this.localStream = null;
     this.localTile = null;
-    this.peers = new Map(); // participant id → { pc, pending: [], tile }
-    this.media = null; // { pc, audio, video } clones sent to the recorder
+    this.tiles = new Map(); // participant id → { el, video, caption, tracks }
+    this.slots = { audio: {}, video: {} }; // mid → participant id, as the server says
+    this.media = null; // { pc, audio, video, videoSender, pending } — the one connection
     this.standing = "waiting";
     this.consultation = null;
     this.people = [];
     this.muted = false;
     this.audioOnly = false;
     this.lastStats = null;
-    // Negotiation waits for open(): an answer given while the camera is still opening
-    // carries no tracks, and the other side never gets a tile for us (issue 13.5).
+    // Negotiation waits for open(): an offer made while the camera is still opening
+    // carries no tracks (issue 13.5).
     this.opened = new Promise((resolve) => { this.markOpened = resolve; });
     this.isOpen = false;
     this.inbox = Promise.resolve();
-    // `owed`: offers to the recorder not yet answered or refused; an answer that arrives
-    // while a later offer is owed belongs to a connection given up already.
+    // `owed`: offers not yet answered or refused; an answer that arrives while a later
+    // offer is owed belongs to a connection given up already.
     this.mediaRetry = { attempt: 0, timer: null, watch: null, owed: 0 };
     this.closed = false;
     if (socket) this.attach();
   }
 
-  /** Listen for the rtc.* events of `this.socket` (set it first if it was not given). */
+  /** Listen for the media events of `this.socket` (set it first if it was not given). */
   attach() {
     const socket = this.socket;
-    // In arrival order (an offer's candidates after the offer), once the camera is open.
+    // In arrival order (candidates after the answer), once the camera is open.
     const queued = (handle, what) => (m) => {
       this.inbox = this.inbox.then(() => this.opened).then(() => handle(m))
         .catch((e) => what && console.warn(what, e));
     };
-    socket.on("rtc.offer", queued((m) => this.#onOffer(m), "offer"));
     socket.on("rtc.answer", queued((m) => this.#onAnswer(m), "answer"));
     socket.on("rtc.candidate", queued((m) => this.#onCandidate(m), null));
-    // The server lost its side of my recorder connection: a new one now, not once my
-    // side notices (`disconnected` comes seconds later, if at all).
+    socket.on("media.slots", (m) => { this.slots = { audio: m?.audio || {}, video: m?.video || {} }; this.#showRemote(); });
+    // The server lost its side of my connection: a new one now, not once my side
+    // notices (`disconnected` comes seconds later, if at all).
     socket.on("media.lost", (m) => {
       if (m?.participant_id === this.me.replaceAll(":", "-")) this.#mediaLost(this.media?.pc, "the server lost it");
     });
@@ -110,171 +115,145 @@ export class Room {
 
   #renewIce(iceServers) {
     this.iceServers = iceServers;
-    for (const pc of [this.media?.pc, ...[...this.peers.values()].map((p) => p.pc)]) {
-      if (!pc || pc.signalingState === "closed") continue;
-      try { pc.setConfiguration({ ...pc.getConfiguration(), iceServers }); } catch (e) { console.warn("ice servers", e); }
-    }
+    const pc = this.media?.pc;
+    if (!pc || pc.signalingState === "closed") return;
+    try { pc.setConfiguration({ ...pc.getConfiguration(), iceServers }); } catch (e) { console.warn("ice servers", e); }
   }
 
   setMuted(muted) { this.muted = muted; this.#applyTrackState(); }
-  setAudioOnly(on) { this.audioOnly = on; this.#applyTrackState(); this.grid?.classList.toggle("audio-only", on); }
 
-  #inside() { return INSIDE.has(this.standing); }
-  #private() { return this.standing === "consulting" || !!this.consultation || !this.#inside(); }
+  setAudioOnly(on) {
+    this.audioOnly = on;
+    this.#applyTrackState();
+    this.grid?.classList.toggle("audio-only", on);
+    this.#tellAudioOnly();
+  }
+
+  #tellAudioOnly() {
+    if (this.media && this.socket?.connected) this.socket.emit("media.audio_only", { on: this.audioOnly });
+  }
+
+  #connects() { return CONNECTED.has(this.standing); }
+  #publishes() { return !RECEIVE_ONLY.has(this.standing); }
 
   #applyTrackState() {
     const stream = this.localStream;
-    if (!stream) return;
-    for (const t of stream.getAudioTracks()) t.enabled = !this.muted;
-    for (const t of stream.getVideoTracks()) t.enabled = !this.audioOnly;
-    for (const peer of this.peers.values()) this.#applyVideoSender(peer);
-    if (this.media) {
-      const hidden = this.#private();
-      if (this.media.audio) this.media.audio.enabled = !hidden && !this.muted;
-      if (this.media.video) this.media.video.enabled = !hidden && !this.audioOnly;
+    if (stream) {
+      for (const t of stream.getAudioTracks()) t.enabled = !this.muted;
+      for (const t of stream.getVideoTracks()) t.enabled = !this.audioOnly;
     }
-  }
-
-  /** Audio only: the mesh sender of my camera sends nothing; back on: the camera again. */
-  #applyVideoSender(peer) {
-    const camera = this.localStream?.getVideoTracks()[0] || null;
-    const sender = peer.videoSender;
-    if (!sender || !camera) return;
-    const want = this.audioOnly ? null : camera;
-    if (sender.track === want) return;
-    sender.replaceTrack(want).catch((e) => console.warn("video sender", e));
-  }
-
-  /** Whom I should be connected to, given the wall of a consultation. */
-  #wanted() {
-    if (!this.#inside()) return new Set();
-    const members = this.consultation ? new Set(this.consultation.members || []) : null;
-    const ids = this.people.filter((p) => p.id !== this.me && p.online !== false && (
-      members ? members.has(p.id) : p.state === "in_hearing")).map((p) => p.id);
-    return new Set(ids);
+    const media = this.media;
+    if (!media) return;
+    // In the lobby nothing of mine goes out (the server forwards nothing of it either).
+    const hidden = !this.#connects() || this.standing === "waiting";
+    if (media.audio) media.audio.enabled = !hidden && !this.muted;
+    if (media.video) media.video.enabled = !hidden;
+    // Audio only: the camera is off the wire altogether.
+    const want = this.audioOnly ? null : media.video;
+    if (media.videoSender && media.videoSender.track !== want) {
+      media.videoSender.replaceTrack(want).catch((e) => console.warn("video sender", e));
+    }
   }
 
   #sync() {
     if (!this.isOpen) return;  // open() syncs when the camera is there
-    const wanted = this.#wanted();
-    for (const id of [...this.peers.keys()]) if (!wanted.has(id)) this.#hangUp(id);
-    for (const id of wanted) {
-      if (!this.peers.has(id) && this.#offersTo(id)) this.#call(id).catch((e) => console.warn("call", e));
-    }
-    for (const [id, peer] of this.peers) this.#label(peer.tile, id);
     this.#label(this.localTile, this.me);
-    // Not while consulting: the server's peer takes nothing from a consultation.
-    if (this.#inside() && this.standing !== "consulting" && !this.media && this.localStream
-        && !this.mediaRetry.timer && !this.closed) {
+    for (const [id, tile] of this.tiles) this.#label(tile, id);
+    if (this.#connects() && !this.media && !this.mediaRetry.timer && !this.closed) {
       this.#publish().catch((e) => { console.warn("media peer", e); this.#mediaLost(this.media?.pc, "offer"); });
     }
     this.#applyTrackState();
   }
 
-  #offersTo(id) { return this.me.startsWith("staff:") || this.me < id; }
-
-  #peer(id) {
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers, iceTransportPolicy: ICE_POLICY });
-    const peer = { pc, pending: [], tile: null, stream: new MediaStream(), videoSender: null };
-    this.peers.set(id, peer);
-    pc.onicecandidate = (e) => {
-      this.socket.emit("rtc.candidate", e.candidate
-        ? { to: id, candidate: e.candidate.candidate, sdp_mid: e.candidate.sdpMid, sdp_mline_index: e.candidate.sdpMLineIndex }
-        : { to: id, candidate: "" });
-    };
-    pc.ontrack = (e) => {
-      peer.stream.addTrack(e.track);
-      if (!this.grid) return;
-      peer.tile = peer.tile || this.#tile(id, false);
-      const video = peer.tile.video;
-      if (video.srcObject !== peer.stream) video.srcObject = peer.stream;
-      video.play().catch(() => peer.tile.el.classList.add("needs-click"));
-    };
-    pc.onconnectionstatechange = () => {
-      if (pc.connectionState === "failed" && this.peers.get(id)?.pc === pc) {
-        this.#hangUp(id);
-        if (this.#offersTo(id)) this.#sync();
-      }
-    };
-    return peer;
-  }
-
-  async #call(id) {
-    const peer = this.#peer(id);
-    this.#addLocalTracks(peer);
-    if (!this.localStream) {
-      peer.pc.addTransceiver("audio", { direction: "recvonly" });
-      peer.pc.addTransceiver("video", { direction: "recvonly" });
-    }
-    await peer.pc.setLocalDescription(await peer.pc.createOffer());
-    this.socket.emit("rtc.offer", { to: id, sdp: peer.pc.localDescription.sdp });
-  }
-
-  async #onOffer({ from, sdp }) {
-    if (from === "media") return;
-    if (this.peers.has(from)) this.#hangUp(from); // they started over (reload, restart)
-    const peer = this.#peer(from);
-    await peer.pc.setRemoteDescription({ type: "offer", sdp });
-    this.#addLocalTracks(peer);
-    await peer.pc.setLocalDescription(await peer.pc.createAnswer());
-    this.socket.emit("rtc.answer", { to: from, sdp: peer.pc.localDescription.sdp });
-    await this.#flush(peer);
-  }
-
-  #addLocalTracks(peer) {
-    for (const track of this.localStream?.getTracks() || []) {
-      const sender = peer.pc.addTrack(track, this.localStream);
-      if (track.kind === "video") peer.videoSender = sender;
-    }
-    this.#applyVideoSender(peer);
-  }
-
   async #onAnswer({ from, sdp }) {
-    if (from === "media") {
-      this.mediaRetry.owed = Math.max(0, this.mediaRetry.owed - 1);
-      if (this.mediaRetry.owed > 0) return;  // for an earlier connection
-    }
-    const peer = from === "media" ? this.media : this.peers.get(from);
-    if (!peer || peer.pc.signalingState !== "have-local-offer") return;
-    await peer.pc.setRemoteDescription({ type: "answer", sdp });
-    await this.#flush(peer);
+    if (from !== "media") return;  // no connections between pages any more
+    this.mediaRetry.owed = Math.max(0, this.mediaRetry.owed - 1);
+    if (this.mediaRetry.owed > 0) return;  // for an earlier connection
+    const media = this.media;
+    if (!media || media.pc.signalingState !== "have-local-offer") return;
+    await media.pc.setRemoteDescription({ type: "answer", sdp });
+    for (const init of media.pending.splice(0)) if (init) await media.pc.addIceCandidate(init).catch(() => {});
+    this.#showRemote();
   }
 
   async #onCandidate({ from, candidate, sdp_mid: sdpMid, sdp_mline_index: sdpMLineIndex }) {
-    const peer = from === "media" ? this.media : this.peers.get(from);
-    if (!peer) return;
+    const media = from === "media" ? this.media : null;
+    if (!media) return;
     const init = candidate ? { candidate, sdpMid, sdpMLineIndex } : null;
-    if (!peer.pc.remoteDescription) peer.pending.push(init);
-    else if (init) await peer.pc.addIceCandidate(init);
+    if (!media.pc.remoteDescription) media.pending.push(init);
+    else if (init) await media.pc.addIceCandidate(init);
   }
 
-  async #flush(peer) {
-    for (const init of peer.pending.splice(0)) if (init) await peer.pc.addIceCandidate(init).catch(() => {});
-  }
-
-  /** The send-only connection to the server's recorder: a full offer (aiortc does not trickle). */
+  /** The connection to the server: my upstream and the receive slots (a full offer:
+   * aiortc does not trickle). */
   async #publish() {
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers, iceTransportPolicy: ICE_POLICY });
-    const audio = this.localStream.getAudioTracks()[0]?.clone() || null;
-    const video = this.localStream.getVideoTracks()[0]?.clone() || null;
-    this.media = { pc, audio, video, pending: [] };
-    this.#applyTrackState();
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers, iceTransportPolicy: ICE_POLICY,
+                                       bundlePolicy: "max-bundle" });
+    const sends = this.#publishes() && this.localStream;
+    const audio = sends ? this.localStream.getAudioTracks()[0]?.clone() || null : null;
+    const video = sends ? this.localStream.getVideoTracks()[0]?.clone() || null : null;
+    this.media = { pc, audio, video, videoSender: null, pending: [] };
     pc.onconnectionstatechange = () => this.#mediaState(pc);
-    if (audio) pc.addTransceiver(audio, { direction: "sendonly" });
-    if (video) pc.addTransceiver(video, { direction: "sendonly" });
+    pc.ontrack = () => this.#showRemote();
+    const transceivers = [];
+    if (audio) transceivers.push(pc.addTransceiver(audio, { direction: "sendonly" }));
+    if (video) {
+      transceivers.push(pc.addTransceiver(video, { direction: "sendonly" }));
+      this.media.videoSender = transceivers.at(-1).sender;
+    }
+    for (let i = 0; i < AUDIO_SLOTS; i += 1) transceivers.push(pc.addTransceiver("audio", { direction: "recvonly" }));
+    for (let i = 0; i < VIDEO_SLOTS; i += 1) transceivers.push(pc.addTransceiver("video", { direction: "recvonly" }));
+    for (const t of transceivers) preferForwardable(t);
+    this.#applyTrackState();
     this.#watchMedia(pc, CONNECT_MS);
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc, 3000);
     if (this.media?.pc !== pc) return;
     this.mediaRetry.owed += 1;
     this.socket.emit("rtc.offer", { to: "media", sdp: pc.localDescription.sdp }, (ack) => {
-      if (!ack || ack.ok !== false) return;
+      if (!ack || ack.ok !== false) { if (this.audioOnly) this.#tellAudioOnly(); return; }
       this.mediaRetry.owed = Math.max(0, this.mediaRetry.owed - 1);
       this.#mediaLost(pc, `refused: ${ack.error?.code || ""}`);
     });
   }
 
-  /** The recorder connection's state: back (the backoff starts over), or lost. */
+  /** One tile per participant the server sends me, with that participant's slot tracks. */
+  #showRemote() {
+    const pc = this.media?.pc;
+    const wanted = new Map();
+    if (pc) {
+      const byMid = new Map(pc.getTransceivers().filter((t) => t.mid !== null).map((t) => [t.mid, t]));
+      for (const kind of ["audio", "video"]) {
+        for (const [mid, who] of Object.entries(this.slots[kind] || {})) {
+          const track = byMid.get(mid)?.receiver.track;
+          if (!track || who === this.me) continue;
+          if (!wanted.has(who)) wanted.set(who, []);
+          wanted.get(who).push(track);
+        }
+      }
+    }
+    for (const [id, tile] of this.tiles) {
+      if (!wanted.has(id)) { tile.el.remove(); this.tiles.delete(id); }
+    }
+    if (!this.grid) return;
+    for (const [id, tracks] of wanted) {
+      const tile = this.tiles.get(id) || this.#remoteTile(id);
+      const same = tile.tracks.length === tracks.length && tracks.every((t) => tile.tracks.includes(t));
+      if (same) continue;
+      tile.tracks = tracks;
+      tile.video.srcObject = new MediaStream(tracks);
+      tile.video.play().catch(() => tile.el.classList.add("needs-click"));
+    }
+  }
+
+  #remoteTile(id) {
+    const tile = this.#tile(id, false);
+    tile.tracks = [];
+    this.tiles.set(id, tile);
+    return tile;
+  }
+
+  /** The connection's state: back (the backoff starts over), or lost. */
   #mediaState(pc) {
     if (this.media?.pc !== pc) return;
     const state = pc.connectionState;
@@ -304,7 +283,7 @@ export class Room {
     const retry = this.mediaRetry;
     const delay = RETRY_MS[Math.min(retry.attempt, RETRY_MS.length - 1)];
     retry.attempt += 1;
-    console.info(`recorder connection lost (${why}); a new one in ${delay} ms`);
+    console.info(`media connection lost (${why}); a new one in ${delay} ms`);
     this.#dropMedia();
     clearTimeout(retry.timer);
     retry.timer = setTimeout(() => { retry.timer = null; this.#sync(); }, delay);
@@ -315,28 +294,22 @@ export class Room {
     this.mediaRetry.watch = null;
     if (!this.media) return;
     this.media.pc.onconnectionstatechange = null;
+    this.media.pc.ontrack = null;
     this.media.pc.close();
     this.media.audio?.stop();
     this.media.video?.stop();
     this.media = null;
+    this.slots = { audio: {}, video: {} };
+    this.#showRemote();
   }
 
-  /** Reconnected: the server's peer for us is gone, publish again. */
+  /** Reconnected: the server's peer for us is gone, connect again. */
   restartMedia() {
     this.#dropMedia();
     clearTimeout(this.mediaRetry.timer);
     this.mediaRetry.timer = null;
     this.mediaRetry.attempt = 0;
     this.mediaRetry.owed = 0;
-    for (const id of [...this.peers.keys()]) this.#hangUp(id);
-  }
-
-  #hangUp(id) {
-    const peer = this.peers.get(id);
-    if (!peer) return;
-    peer.pc.close();
-    peer.tile?.el.remove();
-    this.peers.delete(id);
   }
 
   #tile(id, local) {
@@ -363,18 +336,18 @@ export class Room {
     if (label) tile.caption.textContent = label;
   }
 
-  /** Loss %, RTT and bitrate of what I send to the recorder (or receive in the mesh). */
+  /** Loss %, RTT and bitrate of my connection to the server (what I send and receive). */
   async stats() {
     const now = performance.now();
     let bytes = 0;
     let lost = 0;
     let packets = 0;
     let rtt = null;
-    const pcs = [this.media?.pc, ...[...this.peers.values()].map((p) => p.pc)].filter(Boolean);
-    for (const pc of pcs) {
+    const pc = this.media?.pc;
+    if (pc) {
       const report = await pc.getStats();
       report.forEach((s) => {
-        if (s.type === "outbound-rtp" && pc === this.media?.pc) bytes += s.bytesSent || 0;
+        if (s.type === "outbound-rtp") { bytes += s.bytesSent || 0; packets += s.packetsSent || 0; }
         if (s.type === "remote-inbound-rtp") {
           lost += Math.max(0, s.packetsLost || 0);
           if (s.roundTripTime) rtt = Math.max(rtt || 0, s.roundTripTime * 1000);
@@ -383,7 +356,6 @@ export class Room {
           lost += Math.max(0, s.packetsLost || 0);
           packets += s.packetsReceived || 0;
         }
-        if (s.type === "outbound-rtp") packets += s.packetsSent || 0;
         if (s.type === "candidate-pair" && s.nominated && s.currentRoundTripTime && rtt === null) {
           rtt = s.currentRoundTripTime * 1000;
         }
@@ -406,6 +378,17 @@ export class Room {
     this.restartMedia();
     for (const t of this.localStream?.getTracks() || []) t.stop();
   }
+}
+
+/** Offer only what the server records and forwards as it is (Opus; VP8 and its RTX):
+ * fifteen sections of every codec Chromium knows would not fit signaling's SDP limit. */
+function preferForwardable(transceiver) {
+  const kind = transceiver.receiver.track.kind;
+  const wanted = kind === "audio" ? ["audio/opus"] : ["video/vp8", "video/rtx"];
+  const codecs = (RTCRtpReceiver.getCapabilities?.(kind)?.codecs || [])
+    .filter((c) => wanted.includes(c.mimeType.toLowerCase()));
+  if (!codecs.length || !transceiver.setCodecPreferences) return;
+  try { transceiver.setCodecPreferences(codecs); } catch (e) { console.warn("codec preferences", e); }
 }
 
 /** Resolves when ICE gathering is complete (or after `ms`: the offer then has what it has). */

@@ -1,0 +1,39 @@
+"""The port through which a signature's moment reaches the hearing's recording: where each
+participant's recorded track is at a given time (for the audit entry), and the mark itself
+once the signature is committed (media writes it into the recording's evidence; web wires
+it, web/recording.py `RecordingDriver`)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from hearings.states import RecordingState
+
+__all__ = ["ON_CAMERA", "NoMarks", "SignatureMarks", "no_marks"]
+
+# Recording states in which a signature is made on camera (its moment goes into the evidence).
+ON_CAMERA = frozenset({RecordingState.RECORDING, RecordingState.PAUSED, RecordingState.FAILED})
+
+
+class SignatureMarks(Protocol):
+    async def offsets(self, hearing_id: str, at: float) -> dict[str, Any]:
+        """Per participant track recording at `at` (epoch seconds): its segment and the
+        offset into it and into the track; {} when nothing is being recorded."""
+        ...
+
+    async def signed(self, hearing_id: str, mark: dict[str, Any]) -> None:
+        """Keep the committed signature's mark with the recording."""
+        ...
+
+
+class NoMarks:
+    """No recording to mark (tests of the record alone, a hearing without media)."""
+
+    async def offsets(self, hearing_id: str, at: float) -> dict[str, Any]:
+        return {}
+
+    async def signed(self, hearing_id: str, mark: dict[str, Any]) -> None:
+        return None
+
+
+no_marks = NoMarks()

@@ -1,0 +1,219 @@
+"""A remote interrogation's record (讯问笔录) over the real database: its own signing order
+(detainee, appropriate adult of a minor, lawyer, interrogator, recorder), the notice of
+rights, the detainee's statement, a correction asked for and a refusal, each signature's
+moment marked in the recording, and a close refused while the record is being signed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from hearings.actors import SYSTEM, Actor
+from hearings.commands import (
+    ChangeHearing,
+    ChangeParticipant,
+    CreateCourt,
+    CreateStaffUser,
+    InviteParticipant,
+    OpenCase,
+    ScheduleHearing,
+)
+from hearings.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
+from hearings.hearing_record import DETAINEE_STATEMENT
+from hearings.interrogation import InterrogationContext
+from hearings.participants import Role
+from hearings.states import DocumentState, RecordState
+from tests.integration.confirmation.conftest import CAPTURE
+from tests.integration.records.conftest import Trial, World
+
+BODY = "问：你叫什么名字？\n答：张小某。\n问：你把当天的经过说一下。\n答：我拿了超市的东西。"
+
+
+class Marks:
+    """The recording as the service sees it (a fake of the SignatureMarks port)."""
+
+    def __init__(self) -> None:
+        self.marked: list[dict[str, Any]] = []
+
+    async def offsets(self, hearing_id: str, at: float) -> dict[str, Any]:
+        return {"detainee-track": {"segment": "seg-00001.mkv", "offset": 12.5,
+                                   "track_offset": 12.5}}
+
+    async def signed(self, hearing_id: str, mark: dict[str, Any]) -> None:
+        self.marked.append(mark)
+
+
+async def make_interrogation(world: World, *, n: int, minor: bool = True) -> Trial:
+    sch = world.scheduling
+    court = await sch.create_court(SYSTEM, CreateCourt(f"渝北区人民法院讯{n}", f"讯{n:04d}"))
+
+    async def staff(name: str, display: str, role: str) -> Any:
+        return await world.access.create_staff_user(SYSTEM, CreateStaffUser(
+            f"{name}i{n}", display, role, f"{name}-password-1", court.id))  # type: ignore[arg-type]
+
+    judge = await staff("judge", "审判员李明", "judge")
+    clerk = await staff("clerk", "书记员王芳", "clerk")
+    other = await staff("clerk_b", "书记员赵六", "clerk")
+    site = await sch.create_site(SYSTEM, _site(court.id))
+    case = await sch.open_case(SYSTEM, OpenCase(court.id, "criminal", "张小某盗窃案",  # type: ignore[arg-type]
+                                                number=f"(2026)讯{n:04d}刑初{n}号"))
+    hearing = await sch.schedule_hearing(SYSTEM, ScheduleHearing(
+        case.id, "remote_interrogation", "张小某盗窃案远程提讯", datetime.now(UTC),  # type: ignore[arg-type]
+        judge.id))
+    people = {}
+    for key, name, role, user, where, is_minor in (
+            ("judge", "审判员李明", Role.JUDGE, judge.id, None, False),
+            ("clerk", "书记员王芳", Role.CLERK, clerk.id, None, False),
+            ("prosecutor", "检察员孙强", Role.PROSECUTOR, None, None, False),
+            ("detainee", "张小某", Role.DEFENDANT, None, site.id, minor),
+            ("adult", "张母", Role.APPROPRIATE_ADULT, None, site.id, False),
+            ("lawyer", "律师周正", Role.DEFENCE_LAWYER, None, None, False),
+            ("interpreter", "未到的翻译", Role.INTERPRETER, None, None, False)):
+        people[key] = await sch.invite(SYSTEM, InviteParticipant(
+            hearing.id, name, role, where, user, minor=is_minor))
+    t = Trial(hearing, judge, clerk, other, people)
+    for action in ("open_doors", "start"):
+        await world.control.change_hearing(t.judge_actor, ChangeHearing(hearing.id, action))
+    for key in ("prosecutor", "detainee", "adult", "lawyer"):
+        await world.room.arrive(t.as_(key), hearing.id, people[key].id)
+        await world.control.change_participant(t.judge_actor, ChangeParticipant(
+            hearing.id, people[key].id, "admit"))
+    return t
+
+
+def _site(court_id: str) -> Any:
+    from hearings.commands import CreateSite
+
+    return CreateSite(court_id, "渝北区看守所远程提讯室", "detention_centre")  # type: ignore[arg-type]
+
+
+async def test_an_interrogation_is_signed_on_camera_in_its_own_order(world: World) -> None:
+    marks = Marks()
+    world.records.mark_with(marks)
+    t = await make_interrogation(world, n=1)
+    recs = world.records
+    await recs.save(t.clerk_actor, t.hid, BODY, 0)
+    with pytest.raises(InvalidInput, match="notice of rights"):
+        await recs.send_for_signature(t.clerk_actor, t.hid)
+    await recs.acknowledge_rights(t.clerk_actor, t.hid)
+    sent = await recs.send_for_signature(t.clerk_actor, t.hid)
+    order = sent.as_json()["signing"]["order"]
+    assert [(s["field"], s["signer"], s["role"]) for s in order] == [
+        ("party1", "张小某", "person"), ("party2", "张母", "person"),
+        ("party3", "律师周正", "person"), ("interrogator1", "检察员孙强", "interrogator"),
+        ("clerk", "书记员王芳", "clerk")]
+    assert sent.as_json()["kind"] == "interrogation_record"
+    assert sent.as_json()["document"]["title"] == "讯问笔录"
+    context = world.documents.contexts[-1]
+    assert isinstance(context, InterrogationContext)
+    assert context.interrogators == ("检察员孙强",) and context.place == "渝北区看守所远程提讯室"
+    assert [p.role for p in context.participants] == ["犯罪嫌疑人", "合适成年人", "辩护律师"]
+    assert context.rights_acknowledged_at is not None
+    assert context.statement == DETAINEE_STATEMENT
+
+    # closing now would stop the camera before the signatures: refused
+    with pytest.raises(Conflict, match="signed on camera"):
+        await world.control.change_hearing(t.judge_actor, ChangeHearing(t.hid, "close"))
+
+    # the detainee asks for a correction: back to drafting, the copy abandoned, audited
+    with pytest.raises(PermissionDenied):
+        await recs.reopen(t.clerk_actor, t.hid, "改一下", refused=False)
+    asked = await recs.reopen(t.as_("detainee"), t.hid, "第二个回答：我没有拿，是别人给我的",
+                              refused=False)
+    assert asked.state is RecordState.DRAFTING and asked.as_json()["signing"] is None
+    assert asked.as_json()["reopened"]["reason"].startswith("第二个回答")
+    assert (await recs.view(t.clerk_actor, t.hid)).as_json()["reopened"]["by"] == "张小某"
+    async with world.uow() as uow:  # the copy out for signature is given up, never sealed
+        assert sent.record is not None and sent.record.document_id is not None
+        abandoned = await uow.documents.get(sent.record.document_id)
+        assert abandoned.state is DocumentState.ABANDONED
+    await recs.save(t.clerk_actor, t.hid, BODY.replace("我拿了超市的东西", "是别人给我的"), 1)
+    resent = await recs.send_for_signature(t.clerk_actor, t.hid)
+    assert resent.record is not None and resent.record.document_id != sent.record.document_id
+
+    with pytest.raises(InvalidInput, match="statement"):  # the detainee confirms first
+        await recs.sign(t.as_("detainee"), t.hid, "party1", CAPTURE)
+    with pytest.raises(InvalidInput, match="statement"):  # and only the detainee does
+        await recs.sign(t.as_("detainee"), t.hid, "party1", CAPTURE, "我看过")
+    at_pad = {**CAPTURE, "signed_at": "2026-12-02T10:00:00+08:00"}
+    await recs.sign(t.as_("detainee"), t.hid, "party1", at_pad, DETAINEE_STATEMENT)
+    with pytest.raises(InvalidInput, match="only the detainee"):
+        await recs.sign(t.as_("adult"), t.hid, "party2", CAPTURE, DETAINEE_STATEMENT)
+    await recs.sign(t.as_("adult"), t.hid, "party2", CAPTURE)
+    await recs.sign(t.as_("lawyer"), t.hid, "party3", CAPTURE)
+    with pytest.raises(InvalidInput, match="by hand"):  # a prosecutor has no key of ours
+        await recs.sign(t.as_("prosecutor"), t.hid, "interrogator1", None)
+    await recs.sign(t.as_("prosecutor"), t.hid, "interrogator1", CAPTURE)
+    done = await recs.sign(t.clerk_actor, t.hid, "clerk", None)
+    assert done.state is RecordState.SIGNED
+
+    assert [(m["signer"], m["field"], m["kind"]) for m in marks.marked] == [
+        ("张小某", "party1", "interrogation_record"), ("张母", "party2", "interrogation_record"),
+        ("律师周正", "party3", "interrogation_record"),
+        ("检察员孙强", "interrogator1", "interrogation_record"),
+        ("书记员王芳", "clerk", "interrogation_record")]
+    assert marks.marked[0]["participant_id"] == t.people["detainee"].id
+    assert marks.marked[0]["captured_at"] == "2026-12-02T10:00:00+08:00"
+    assert marks.marked[-1]["staff_user_id"] == t.clerk.id
+    async with world.uow() as uow:
+        entries = await uow.audit.entries(t.hid)
+    signed = [e.payload for e in entries if e.action == "record.signed"]
+    assert signed[0]["statement"] == DETAINEE_STATEMENT
+    assert signed[0]["media"]["tracks"]["detainee-track"]["offset"] == 12.5
+    assert signed[0]["sha256"] == marks.marked[0]["sha256"]
+    actions = [e.action for e in entries]
+    assert actions.count("record.frozen") == 2 and "record.rights_acknowledged" in actions
+    asked_entry = next(e.payload for e in entries if e.action == "record.correction_requested")
+    assert asked_entry["reason"].startswith("第二个回答") and asked_entry["version"] == 1
+    # the last signature is in: now the interrogation (and its recording) may end
+    await world.control.change_hearing(t.judge_actor, ChangeHearing(t.hid, "close"))
+
+
+async def test_an_adult_detainee_signs_without_an_appropriate_adult_and_may_refuse(
+        world: World) -> None:
+    t = await make_interrogation(world, n=2, minor=False)
+    recs = world.records
+    await recs.save(t.clerk_actor, t.hid, BODY, 0)
+    await recs.acknowledge_rights(t.judge_actor, t.hid)
+    sent = await recs.send_for_signature(t.judge_actor, t.hid)
+    assert [s["field"] for s in sent.as_json()["signing"]["order"]] == [
+        "party1", "party2", "interrogator1", "clerk"]
+    with pytest.raises(InvalidInput):
+        await recs.reopen(t.as_("detainee"), t.hid, "", refused=True)
+    refused = await recs.reopen(t.as_("detainee"), t.hid, "笔录没有记我说的话", refused=True)
+    assert refused.state is RecordState.DRAFTING
+    with pytest.raises(IllegalTransition):
+        await recs.reopen(t.as_("detainee"), t.hid, "again", refused=True)
+    async with world.uow() as uow:
+        entry = next(e for e in await uow.audit.entries(t.hid) if e.action == "record.refused")
+    assert entry.payload["reason"] == "笔录没有记我说的话"
+    assert entry.payload["participant_id"] == t.people["detainee"].id
+    # not a trial: a trial's hearing has no notice of rights to record
+    assert Actor.staff(t.clerk).kind == "staff"
+
+
+async def test_the_prosecutor_who_joined_by_link_sends_the_record_for_signature(
+        world: World) -> None:
+    t = await make_interrogation(world, n=3)
+    recs = world.records
+    await recs.save(t.clerk_actor, t.hid, BODY, 0)
+    await recs.acknowledge_rights(t.clerk_actor, t.hid)
+    for key in ("lawyer", "detainee"):  # on the order, but not an interrogator
+        with pytest.raises(PermissionDenied, match=r"record\.send_interrogation"):
+            await recs.send_for_signature(t.as_(key), t.hid)
+    sent = await recs.send_for_signature(t.as_("prosecutor"), t.hid)
+    assert sent.state is RecordState.SIGNING
+    async with world.uow() as uow:
+        frozen = next(e for e in await uow.audit.entries(t.hid) if e.action == "record.frozen")
+    assert frozen.actor == t.as_("prosecutor").label
+
+
+async def test_a_trials_prosecutor_does_not_send_the_trial_record(world: World) -> None:
+    from tests.integration.records.conftest import make_trial
+
+    t = await make_trial(world)
+    await world.records.save(t.clerk_actor, t.hid, BODY, 0)
+    with pytest.raises(PermissionDenied, match=r"record\.edit"):
+        await world.records.send_for_signature(t.as_("prosecutor"), t.hid)
