@@ -43,6 +43,10 @@ logger = logging.getLogger(__name__)
 RecordingState = Literal["standby", "recording", "paused", "stopped", "failed"]
 _RESYNC_SECONDS = 2.0
 _WATCH_INTERVAL = 0.5
+# A watchdog tick this late means the process itself stood still (an overloaded loop, a
+# paused machine): the packets that arrived meanwhile are still queued, unread, so the
+# silence it saw is not the participant's. Each track gets a full media timeout from then.
+_STALL_SECONDS = 1.0
 BATCH_SECONDS = 0.1  # what a crash can lose on top of the page cache: well inside ~2 s
 WRITER_RETRY_SECONDS = (2.0, 30.0)  # a failed writer's first and longest wait before retrying
 _SETTLED_PACKETS = 500  # a retried segment this long (~5 s) shows the disk has room again
@@ -371,7 +375,14 @@ class ParticipantRecorder:
 
     async def _watch(self) -> None:
         while True:
+            due = time.monotonic() + _WATCH_INTERVAL
             await asyncio.sleep(_WATCH_INTERVAL)
+            if time.monotonic() - due > _STALL_SECONDS:
+                self._watch_since = time.monotonic()
+                logger.info("recording of %s: the process stood still %.1f s; its media is "
+                            "judged from now", self.participant.participant_id,
+                            time.monotonic() - due)
+                continue
             if self.state == "failed" and self.reason == "writer_error" and self._sink.retry_due:
                 if time.monotonic() - self._last_keyframe_request > 1.0:
                     self._ask_keyframe()  # the retried segment opens at a keyframe

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
+import time
 from pathlib import Path
 
 import av
@@ -61,3 +62,23 @@ async def test_media_returning_during_a_pause_is_not_recorded(tmp_path: Path) ->
     # Nothing from the pause; the 30 frames after it (from their first keyframe) are.
     assert recorded_before_pause == 30
     assert 30 + 15 <= packets(tmp_path) <= 60
+
+
+async def test_a_process_that_stood_still_is_not_a_media_timeout(tmp_path: Path) -> None:
+    """A loaded machine stops the whole process for seconds; the packets sent meanwhile
+    wait in the socket, unread. The watchdog waking first must not call the participant
+    silent (a false gap in the evidence); a participant silent after it still is."""
+    events: list[RecordingEvent] = []
+    recorder = ParticipantRecorder(WHO, [TrackSpec("video", "video/VP8", 90000)], tmp_path,
+                                   on_event=events.append, media_timeout=1.0)
+    recorder.start()
+    number = await send(recorder, 0, 20)
+    time.sleep(2.5)  # noqa: ASYNC251 — the process stands still (the loop runs nothing)
+    await asyncio.sleep(0)  # the watchdog's tick, due long ago, runs before the queued packets
+    await asyncio.sleep(0.6)
+    number = await send(recorder, number, 20)  # the queued packets, then the live ones
+    assert ("failed", "media_timeout") not in [(e.state, e.reason) for e in events]
+    assert recorder.state == "recording"
+    await asyncio.sleep(2.0)  # now the participant is silent
+    assert (recorder.state, recorder.reason) == ("failed", "media_timeout")
+    await recorder.stop()
