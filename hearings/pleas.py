@@ -29,7 +29,7 @@ from hearings.participants import Role
 from hearings.plea import PleaContext, PleaStatement, PleaTerms, plea_slots
 from hearings.policy import require, require_seat
 from hearings.ports import Documents, UnitOfWork
-from hearings.signature_marks import ON_CAMERA, SignatureMarks, no_marks
+from hearings.signature_marks import ON_CAMERA, OffCamera, SignatureMarks, no_marks
 from hearings.signing import Signature, Turn, sign_next_slot
 from hearings.states import DocumentState, PleaState
 
@@ -213,6 +213,8 @@ class Pleas:
                     "document_id": document.id, "kind": document.kind.value,
                     "title": document.title, "sha256": signed.sha256, "at": at,
                     "captured_at": _captured_at(capture)}
+                if not await self._marks.on_camera(hearing_id, found["mark"]):
+                    raise OffCamera()
                 media = {"at": at, "tracks": await self._marks.offsets(hearing_id, at)}
             await uow.audit.append(actor.label, "plea.signed", hearing_id, {
                 "plea_id": found["plea_id"], "field": signed.slot.field,

@@ -44,7 +44,7 @@ from hearings.interrogation import InterrogationContext
 from hearings.participants import Participant, Role
 from hearings.policy import record_send_action, require, require_seat
 from hearings.ports import Documents, UnitOfWork
-from hearings.signature_marks import SignatureMarks, no_marks
+from hearings.signature_marks import OffCamera, SignatureMarks, no_marks
 from hearings.signing import Signature, Turn, sign_next_slot
 from hearings.staff import StaffRole
 from hearings.states import ParticipantState, RecordingState, RecordState
@@ -398,6 +398,8 @@ class Records:
                         "document_id": document.id, "kind": kind, "title": document.title,
                         "sha256": signed.sha256, "at": utcnow().timestamp(),
                         "captured_at": _captured_at(capture)}
+                if not await self._marks.on_camera(hearing_id, mark):
+                    raise OffCamera()
                 media = {"at": mark["at"],
                          "tracks": await self._marks.offsets(hearing_id, mark["at"])}
             await uow.audit.append(actor.label, "record.signed", hearing_id, {

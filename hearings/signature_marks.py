@@ -7,18 +7,35 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from hearings.errors import Conflict
 from hearings.states import RecordingState
 
-__all__ = ["ON_CAMERA", "NoMarks", "SignatureMarks", "no_marks"]
+__all__ = ["ON_CAMERA", "NoMarks", "OffCamera", "SignatureMarks", "no_marks"]
 
 # Recording states in which a signature is made on camera (its moment goes into the evidence).
 ON_CAMERA = frozenset({RecordingState.RECORDING, RecordingState.PAUSED, RecordingState.FAILED})
+
+
+class OffCamera(Conflict):
+    """The signer's own track was not being recorded when they signed (a gap: camera or
+    connection lost, media stalled): the signature is not kept; sign again once it is back."""
+
+    code = "off_camera"
+
+    def __init__(self) -> None:
+        super().__init__("your recording is interrupted: the signature was not kept; "
+                         "sign again once your camera is recorded again")
 
 
 class SignatureMarks(Protocol):
     async def offsets(self, hearing_id: str, at: float) -> dict[str, Any]:
         """Per participant track recording at `at` (epoch seconds): its segment and the
         offset into it and into the track; {} when nothing is being recorded."""
+        ...
+
+    async def on_camera(self, hearing_id: str, mark: dict[str, Any]) -> bool:
+        """Whether the signer's own track (the mark's participant or staff account) is
+        being recorded at the mark's time; True when the signer has no track at all."""
         ...
 
     async def signed(self, hearing_id: str, mark: dict[str, Any]) -> None:
@@ -31,6 +48,9 @@ class NoMarks:
 
     async def offsets(self, hearing_id: str, at: float) -> dict[str, Any]:
         return {}
+
+    async def on_camera(self, hearing_id: str, mark: dict[str, Any]) -> bool:
+        return True
 
     async def signed(self, hearing_id: str, mark: dict[str, Any]) -> None:
         return None

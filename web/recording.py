@@ -272,12 +272,20 @@ class RecordingDriver:
         if (hearing_dir / HEARING_MANIFEST).exists():
             log.warning("signature on %s after the recording was sealed: not marked", hearing_id)
             return
-        candidates = [mark.get("participant_id"),
-                      media_id(f"staff:{mark['staff_user_id']}") if mark.get("staff_user_id")
-                      else None]
-        track = next((c for c in candidates if c and (hearing_dir / c).is_dir()),
-                     next((c for c in candidates if c), None))
+        track = _signer_track(hearing_dir, mark)
         await asyncio.to_thread(record_mark, hearing_dir, {**mark, "track": track})
+
+    async def on_camera(self, hearing_id: str, mark: dict[str, Any]) -> bool:
+        """Whether the signer's own track is being recorded at the mark's time: a signer
+        whose track is in a gap then would be named by `yunting verify`, so the signature
+        is refused (`OffCamera`) and made again. A signer with no track is not refused."""
+        hearing_dir = self.archive_dir / hearing_id
+        track = _signer_track(hearing_dir, mark)
+        if track is None or not (hearing_dir / track).is_dir():
+            return True
+        tracks = await asyncio.to_thread(offsets_at, hearing_dir, float(mark["at"]),
+                                         slack=_ON_CAMERA_SLACK)
+        return track in tracks
 
     # -- after the hearing ------------------------------------------------------------
     async def _seal_later(self, hearing_id: str) -> None:
@@ -470,6 +478,21 @@ def _write_atomically(path: Path, data: bytes) -> None:
 def _discard_partials(hearing_dir: Path) -> None:
     for name in (COMPOSITE_NAME, HEARING_MANIFEST, HEARING_TOKEN):
         (hearing_dir / (name + ".tmp")).unlink(missing_ok=True)
+
+
+# How long after an open segment's last sidecar rewrite (about once a second while media
+# flows) its track still counts as recorded when a signature is made.
+_ON_CAMERA_SLACK = 1.5
+
+
+def _signer_track(hearing_dir: Path, mark: dict[str, Any]) -> str | None:
+    """The signer's own track: their seat's, or the staff account's when it joined by
+    session (the one with a directory when both could be)."""
+    candidates = [mark.get("participant_id"),
+                  media_id(f"staff:{mark['staff_user_id']}") if mark.get("staff_user_id")
+                  else None]
+    return next((c for c in candidates if c and (hearing_dir / c).is_dir()),
+                next((c for c in candidates if c), None))
 
 
 # Recording states in which the hearing was meant to be recorded (a failure is a gap).

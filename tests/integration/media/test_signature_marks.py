@@ -144,3 +144,21 @@ def test_a_photo_taken_long_before_the_signature_is_named(hearing: Path, tmp_pat
     report = verify_package(build_package_sync(hearing, tmp_path / "pkg", hearing_id="h1",
                                                sign=hmac_sign), verify_signature=hmac_verify)
     assert any("photo was taken" in p for p in report.problems()), report.problems()
+
+
+async def test_a_signer_whose_track_is_not_recorded_then_is_off_camera(hearing: Path) -> None:
+    """What the signing services ask before they keep a signature made during the
+    recording (web/recording.py `on_camera`): the signer's own track must be recorded at
+    that moment, else verify would name it; a signer without a track is not refused."""
+    from web.recording import RecordingDriver
+
+    driver = RecordingDriver(archive_dir=hearing.parent)
+    inside = _mark("张小某", "party1", "detainee", SIGNED_AT, "ab" * 32)
+    assert await driver.on_camera("h1", inside)
+    assert not await driver.on_camera("h1", {**inside, "at": START + 60})  # after the end
+    assert not await driver.on_camera("h1", {**inside, "at": START - 5})  # before it began
+    assert await driver.on_camera("h1", {**inside, "participant_id": "no-camera"})
+    # a hole in the detainee's track (its middle segment lost): refused there
+    (hearing / "detainee" / "seg-00002.mkv").unlink()
+    assert not await driver.on_camera("h1", inside)
+    assert await driver.on_camera("h1", {**inside, "participant_id": "clerk"})

@@ -24,6 +24,7 @@ from hearings.errors import Conflict, IllegalTransition, InvalidInput, Permissio
 from hearings.hearing_record import DETAINEE_STATEMENT
 from hearings.interrogation import InterrogationContext
 from hearings.participants import Role
+from hearings.signature_marks import OffCamera
 from hearings.states import DocumentState, RecordState
 from tests.integration.confirmation.conftest import CAPTURE
 from tests.integration.records.conftest import Trial, World
@@ -36,10 +37,14 @@ class Marks:
 
     def __init__(self) -> None:
         self.marked: list[dict[str, Any]] = []
+        self.off_camera: set[str] = set()  # participants whose track is in a gap
 
     async def offsets(self, hearing_id: str, at: float) -> dict[str, Any]:
         return {"detainee-track": {"segment": "seg-00001.mkv", "offset": 12.5,
                                    "track_offset": 12.5}}
+
+    async def on_camera(self, hearing_id: str, mark: dict[str, Any]) -> bool:
+        return mark["participant_id"] not in self.off_camera
 
     async def signed(self, hearing_id: str, mark: dict[str, Any]) -> None:
         self.marked.append(mark)
@@ -141,6 +146,14 @@ async def test_an_interrogation_is_signed_on_camera_in_its_own_order(world: Worl
     await recs.sign(t.as_("detainee"), t.hid, "party1", at_pad, DETAINEE_STATEMENT)
     with pytest.raises(InvalidInput, match="only the detainee"):
         await recs.sign(t.as_("adult"), t.hid, "party2", CAPTURE, DETAINEE_STATEMENT)
+    # the adult's camera drops out as she signs: refused, nothing kept; she signs again
+    marks.off_camera.add(t.people["adult"].id)
+    with pytest.raises(OffCamera) as refused:
+        await recs.sign(t.as_("adult"), t.hid, "party2", CAPTURE)
+    assert refused.value.code == "off_camera"
+    still = (await recs.view(t.as_("adult"), t.hid)).as_json()["signing"]
+    assert still["next"] == "party2" and len(marks.marked) == 1
+    marks.off_camera.clear()
     await recs.sign(t.as_("adult"), t.hid, "party2", CAPTURE)
     await recs.sign(t.as_("lawyer"), t.hid, "party3", CAPTURE)
     with pytest.raises(InvalidInput, match="by hand"):  # a prosecutor has no key of ours
@@ -160,6 +173,8 @@ async def test_an_interrogation_is_signed_on_camera_in_its_own_order(world: Worl
     async with world.uow() as uow:
         entries = await uow.audit.entries(t.hid)
     signed = [e.payload for e in entries if e.action == "record.signed"]
+    assert [e["field"] for e in signed] == ["party1", "party2", "party3", "interrogator1",
+                                            "clerk"]
     assert signed[0]["statement"] == DETAINEE_STATEMENT
     assert signed[0]["media"]["tracks"]["detainee-track"]["offset"] == 12.5
     assert signed[0]["sha256"] == marks.marked[0]["sha256"]

@@ -292,7 +292,10 @@ export class RecordSigning {
       this.update(r);
       flash(note, t("Signature recorded"));
     } catch (e) {
-      flash(note, e.message, "error");
+      // Signed while the signer's own camera was not being recorded: not kept; the
+      // strokes stay on the pad to be sent again once the recording is back.
+      const off = e.code === "off_camera";
+      flash(note, off ? t("Your camera was not being recorded: the signature was not kept. Wait a moment, then confirm the signature again.") : e.message, "error");
     } finally {
       button.disabled = false;
     }
