@@ -2,6 +2,22 @@
 // participants by their join token (Bearer).
 import { flash as uiFlash } from "/static/js/ui.js";
 
+// A signature made during the recording is refused (409 off_camera) while the signer's
+// own camera is not being recorded (docs/hearing_record.md "Not kept off camera"): the
+// same signing is sent again every 2 s while `waiting()` says so, for up to 30 s; then the
+// refusal goes to the caller, who asks the signer to confirm again.
+export async function signOnCamera(send, waiting, { every = 2000, tries = 15 } = {}) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.code !== "off_camera" || attempt >= tries) throw e;
+      waiting();
+      await new Promise((resolve) => setTimeout(resolve, every));
+    }
+  }
+}
+
 export class ApiError extends Error {
   constructor(status, code, message) {
     super(message);

@@ -9,7 +9,7 @@
 // "以上笔录我看过，和我说的相符" before the pad opens, or asks for a correction, or refuses.
 // The same panel signs an interrogation's plea statement (认罪认罚具结书, GET/POST
 // /api/hearings/{id}/plea): a second instance over the plea's own panel, with its texts.
-import { Api, el, flash } from "/static/js/mediation_api.js";
+import { Api, el, flash, signOnCamera } from "/static/js/mediation_api.js";
 import { t } from "/static/js/i18n.js";
 import { SignatureCapture } from "/static/js/signature.js";
 import { DocumentView } from "/static/js/documents.js";
@@ -28,6 +28,10 @@ const RECORD_TEXTS = {
   waiting: N_("Please wait: the others are signing in order."),
   done: N_("Thank you: your signature is on the record."),
 };
+// A signature made while the signer's camera was not being recorded is not kept: the pad
+// sends it again for a while (signOnCamera), then asks for it.
+const WAITING_FOR_CAMERA = N_("Your camera is not being recorded just now: your signature will be sent again in a moment.");
+const OFF_CAMERA = N_("Your camera was not being recorded: the signature was not kept. Wait a moment, then confirm the signature again.");
 export const PLEA_TEXTS = {
   signing: N_("The plea statement is being signed."),
   signed: N_("The plea statement is signed and sealed."),
@@ -282,20 +286,20 @@ export class RecordSigning {
     const button = this.$("signature-submit");
     button.disabled = true;
     try {
-      const capture = await this.pad.record();
-      const body = { field: this.padFor, capture };
-      if (this.statement && this.needsStatement()) body.statement = this.statement;
-      const r = await this.api.post(`${this.url}/signatures`, body);
+      const r = await signOnCamera(async () => {
+        const capture = await this.pad.record(); // a new photo each time it is sent
+        const body = { field: this.padFor, capture };
+        if (this.statement && this.needsStatement()) body.statement = this.statement;
+        return this.api.post(`${this.url}/signatures`, body);
+      }, () => flash(note, t(WAITING_FOR_CAMERA), "info", 0));
       // The camera opened for the snapshot goes off again.
       this.pad.close();
       this.pad = null;
       this.update(r);
       flash(note, t("Signature recorded"));
     } catch (e) {
-      // Signed while the signer's own camera was not being recorded: not kept; the
-      // strokes stay on the pad to be sent again once the recording is back.
-      const off = e.code === "off_camera";
-      flash(note, off ? t("Your camera was not being recorded: the signature was not kept. Wait a moment, then confirm the signature again.") : e.message, "error");
+      // Still not recorded after the retries: the strokes stay on the pad to be sent again.
+      flash(note, e.code === "off_camera" ? t(OFF_CAMERA) : e.message, "error");
     } finally {
       button.disabled = false;
     }
