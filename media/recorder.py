@@ -46,6 +46,8 @@ _WATCH_INTERVAL = 0.5
 # A watchdog tick this late means the process itself stood still (an overloaded loop, a
 # paused machine): the packets that arrived meanwhile are still queued, unread, so the
 # silence it saw is not the participant's. Each track gets a full media timeout from then.
+# (Half the media timeout when that is shorter: any stall long enough to look like a
+# timeout is then seen as one, whatever moment of the tick it began.)
 _STALL_SECONDS = 1.0
 BATCH_SECONDS = 0.1  # what a crash can lose on top of the page cache: well inside ~2 s
 WRITER_RETRY_SECONDS = (2.0, 30.0)  # a failed writer's first and longest wait before retrying
@@ -377,7 +379,7 @@ class ParticipantRecorder:
         while True:
             due = time.monotonic() + _WATCH_INTERVAL
             await asyncio.sleep(_WATCH_INTERVAL)
-            if time.monotonic() - due > _STALL_SECONDS:
+            if time.monotonic() - due > min(_STALL_SECONDS, self.media_timeout / 2):
                 self._watch_since = time.monotonic()
                 logger.info("recording of %s: the process stood still %.1f s; its media is "
                             "judged from now", self.participant.participant_id,
