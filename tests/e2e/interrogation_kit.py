@@ -1,4 +1,4 @@
-"""What the interrogation's browser tests share (tests/e2e/wip_interrogation.py and
+"""What the interrogation's browser tests share (tests/e2e/test_interrogation.py and
 test_plea_statement.py): a lighter Chromium (cameras at 5 fps, microphones without audio
 processing), patient waits, and the judge's presses checked."""
 

@@ -1,12 +1,3 @@
-# NOT COLLECTED YET (file name without test_): issue 17's Done-when browser test has not
-# passed. 2026-12-03 (second session): every step up to the evidence package now passes
-# (the pad no longer moves under the pen, the editor waits for the saved text); the run at
-# load ~20 failed at `yunting verify`: the media process stalled > 3 s about every 30 s (all
-# six tracks timed out together, then reconnected), the detainee signed inside such a gap,
-# and verify rightly named his signature "outside a recorded stretch". Next: refuse a hand
-# signature while the signer's own track is in a gap (409, the pad says to sign again), and
-# find what stalls the media loop. Rename back to test_interrogation.py once it passes twice
-# (run: .venv/bin/python -m pytest tests/e2e/wip_interrogation.py -p no:cacheprovider).
 """A remote interrogation signed while the camera rolls, in real Chromium (issue 17).
 
 The clerk schedules a remote interrogation of a minor: the prosecutor at the procuratorate,
