@@ -320,9 +320,13 @@ def until(check: Callable[[], Any], within: float, what: str) -> Any:
         time.sleep(0.3)
 
 
-def launch(playwright: Any, origin: str) -> Any:
+def launch(playwright: Any, origin: str, camera_fps: int | None = None) -> Any:
+    """`camera_fps`: the fake camera's frame rate (Chromium's default is 20 frames/s; a
+    clinic's webcam sends 30)."""
+    fake = ("--use-fake-device-for-media-stream" if camera_fps is None
+            else f"--use-fake-device-for-media-stream=fps={camera_fps}")
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        fake, "--use-fake-ui-for-media-stream",
         "--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns",
         "--no-sandbox", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--autoplay-policy=no-user-gesture-required",
@@ -378,7 +382,7 @@ def run_clinic(options: dict[str, Any]) -> None:
 
     threading.Thread(target=until_stdin_closes, daemon=True).start()
     with sync_playwright() as playwright:
-        browser = launch(playwright, options["origin"])
+        browser = launch(playwright, options["origin"], options.get("camera_fps"))
         try:
             page = new_page(browser, options["origin"])
             page.goto(options["url"])
@@ -593,7 +597,7 @@ def phase(mode: str, court: str, clinic: str, work: Path, args: argparse.Namespa
         url = links["defendant"]["url"] if mode == "sfu" else f"{origin}/mesh?id=clinic"
         common = {"mode": mode, "origin": origin}
         clinic_proc = Child(clinic, work / f"{mode}-clinic.log", "clinic",
-                            json.dumps({**common, "url": url}))
+                            json.dumps({**common, "url": url, "camera_fps": args.camera_fps}))
         children.append(clinic_proc)
         room = Child(court, work / f"{mode}-room.log", "room", json.dumps({
             **common, "links": links, "warmup": args.warmup, "window": args.window,
@@ -701,6 +705,9 @@ def main() -> int:
     parser.add_argument("--remb", default="product", choices=("product", "aiortc", "off"),
                         help="product: the REMB floor (media/bandwidth.py); aiortc: the floor "
                              "off; off (experiment): the media peer sends publishers no REMB")
+    parser.add_argument("--camera-fps", type=int, default=30,
+                        help="the clinic's camera (a webcam sends 30 frames/s; Chromium's "
+                             "fake camera 20 unless told)")
     parser.add_argument("--keep", action="store_true", help="keep the logs and recordings")
     parser.add_argument("--others", type=int, default=5, choices=range(1, 6),
                         help="participants besides the clinic (5: a six-party hearing)")
@@ -713,6 +720,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="field-uplink-"))
     log(f"logs in {work}")
     figures: dict[str, Any] = {"bench": "field_uplink", "rate": args.rate, "remb_mode": args.remb,
+                               "camera_fps": args.camera_fps,
                                "warmup_s": args.warmup, "window_s": args.window}
     details = {}
     with field_network(args.rate) as (court, clinic):
