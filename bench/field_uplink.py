@@ -29,7 +29,14 @@ are the worst over the five receivers (the target holds "at every other particip
 
 Root only (namespaces, tc). Progress on stderr; ends with one JSON line: {"bench":
 "field_uplink", "clinic_width_sfu", "clinic_fps_sfu", "clinic_kbps_sfu",
-"clinic_freezes_sfu", "clinic_freeze_s_sfu", the same for _mesh, and the details}.
+"clinic_freezes_sfu", "clinic_freeze_s_sfu", "clinic_av_sync_ms_median_sfu",
+"clinic_av_sync_ms_max_abs_sfu", the same for _mesh, and the details}.
+
+A/V sync: at each sample every receiver also reads the clinic's audio inbound-rtp and
+subtracts the two tracks' `estimatedPlayoutTimestamp` (what each plays now, on the
+sender's RTCP clock): > 0 ms, the sound ahead of the picture. Chromium reports it only
+for an audio and a video it synchronises, so a missing figure means no lip sync at all
+(`av_why` then says what was missing).
 """
 
 from __future__ import annotations
@@ -89,21 +96,30 @@ INBOUND = """async (pid) => {
   const video = document.querySelector(`[data-testid=video-remote][data-participant-id='${pid}'] video`);
   if (!video || !video.srcObject) return null;
   const ids = video.srcObject.getVideoTracks().map((t) => t.id);
+  const audioIds = video.srcObject.getAudioTracks().map((t) => t.id);
   const pcs = window.__pcs.filter((p) => p.connectionState !== "closed");
   for (const [n, pc] of pcs.entries()) {
-    let found = null;
+    let found = null, audio = null;
     (await pc.getStats()).forEach((s) => {
       if (s.type === "inbound-rtp" && s.kind === "video" && ids.includes(s.trackIdentifier)) found = s;
+      if (s.type === "inbound-rtp" && s.kind === "audio" && audioIds.includes(s.trackIdentifier)) audio = s;
     });
     if (found) {
       const s = found;
+      // A/V sync: what each of the clinic's tracks is playing now, on the sender's clock
+      // (RTCP SR): audio minus video, ms (> 0: the sound is ahead of the picture).
+      const av = audio && audio.estimatedPlayoutTimestamp && s.estimatedPlayoutTimestamp
+        ? audio.estimatedPlayoutTimestamp - s.estimatedPlayoutTimestamp : null;
       return { key: `${window.__pcs.indexOf(pc)}/${s.id}`, t: s.timestamp / 1000,
                width: s.frameWidth || 0, height: s.frameHeight || 0,
                decoded: s.framesDecoded || 0, dropped: s.framesDropped || 0,
                bytes: s.bytesReceived || 0, lost: s.packetsLost || 0,
                freezes: s.freezeCount || 0, freeze_s: s.totalFreezesDuration || 0,
                nacks: s.nackCount || 0, plis: s.pliCount || 0, fps_now: s.framesPerSecond || 0,
-               played: !video.paused && video.videoWidth > 0 };
+               played: !video.paused && video.videoWidth > 0, av_ms: av,
+               av_why: av !== null ? null : { audio_tracks: audioIds.length, audio: !!audio,
+                 audio_ept: audio?.estimatedPlayoutTimestamp ?? null,
+                 video_ept: s.estimatedPlayoutTimestamp ?? null } };
     }
   }
   return null;
@@ -664,7 +680,8 @@ def summary(room: dict[str, Any], clinic: list[dict[str, Any]]) -> dict[str, Any
             "freezes": b["freezes"] - a["freezes"],
             "freeze_s": round(b["freeze_s"] - a["freeze_s"], 2),
             "lost": b["lost"] - a["lost"], "plis": b["plis"] - a["plis"],
-            "seconds": round(dt, 1)}
+            "seconds": round(dt, 1), **_av_sync(last),
+            **({"av_why": last[-1]["av_why"]} if last[-1].get("av_why") else {})}
     t0, t1 = room["window"]
     inside = [line for line in clinic if t0 <= line.get("t", t0) <= t1] or clinic
     streams: dict[str, list[Any]] = {}
@@ -686,6 +703,7 @@ def summary(room: dict[str, Any], clinic: list[dict[str, Any]]) -> dict[str, Any
             "loss": b["loss"], "plis": b["plis"] - a["plis"], "nacks": b["nacks"] - a["nacks"],
             "encoder": b["encoder"]})
     worst = min(receivers.values(), key=lambda r: (r["width"], r["fps"]))
+    offsets = [r["av_ms_max_abs"] for r in receivers.values() if "av_ms_max_abs" in r]
     return {"width": min(r["width"] for r in receivers.values()),
             "height": worst["height"],
             "fps": min(r["fps"] for r in receivers.values()),
@@ -693,7 +711,21 @@ def summary(room: dict[str, Any], clinic: list[dict[str, Any]]) -> dict[str, Any
             "kbps": min(r["kbps"] for r in receivers.values()),
             "freezes": max(r["freezes"] for r in receivers.values()),
             "freeze_s": max(r["freeze_s"] for r in receivers.values()),
+            "av_sync_ms_max_abs": max(offsets) if offsets else None,
+            "av_sync_ms_median": (statistics.median(
+                r["av_ms_median"] for r in receivers.values() if "av_ms_median" in r)
+                if offsets else None),
             "receivers": receivers, "clinic_sends": sender}
+
+
+def _av_sync(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """The clinic's sound against its picture at one receiver over the window: median and
+    worst |audio − video| of the tracks' estimated playout timestamps (ms)."""
+    offsets = [s["av_ms"] for s in samples if isinstance(s.get("av_ms"), int | float)]
+    if not offsets:
+        return {}
+    return {"av_ms_median": round(statistics.median(offsets), 1),
+            "av_ms_max_abs": round(max(abs(o) for o in offsets), 1), "av_samples": len(offsets)}
 
 
 def main() -> int:
@@ -728,7 +760,8 @@ def main() -> int:
             log(f"== {mode}")
             result = phase(mode, court, clinic, work, args)
             details[mode] = result
-            for name in ("width", "height", "fps", "fps_mean", "kbps", "freezes", "freeze_s"):
+            for name in ("width", "height", "fps", "fps_mean", "kbps", "freezes", "freeze_s",
+                         "av_sync_ms_median", "av_sync_ms_max_abs"):
                 figures[f"clinic_{name}_{mode}"] = result[name]
             sends = result["clinic_sends"]
             figures[f"clinic_uplink_kbps_{mode}"] = round(sum(s["kbps"] for s in sends), 1)

@@ -140,10 +140,13 @@ class Forwarder:
         for subscriber, peer in list(self.peers.items()):
             if not peer.slots:
                 continue
-            for kind in ("audio", "video"):
+            paired: dict[str, int] = {}  # publisher → its video slot's index
+            for kind in ("video", "audio"):
                 slots = [t for t in peer.slots if t.kind == kind]
                 chosen = self._choose(subscriber, peer, kind, len(slots))
-                _place(slots, chosen)
+                _place(slots, chosen, paired if kind == "audio" else None)
+                if kind == "video":
+                    paired = {t.source: i for i, t in enumerate(slots) if t.source is not None}
                 for track in slots:
                     if track.source is not None:
                         routes.setdefault((track.source, kind), []).append(track)
@@ -193,11 +196,24 @@ def _presiding(audience: Audience, participant_id: str) -> bool:
     return seat is not None and seat.presiding
 
 
-def _place(slots: list[ForwardedTrack], chosen: Iterable[str]) -> None:
-    """Keep each chosen publisher in the slot it has; the others go to the freed slots."""
+def _place(slots: list[ForwardedTrack], chosen: Iterable[str],
+           prefer: dict[str, int] | None = None) -> None:
+    """Keep each chosen publisher in the slot it has; the others go to the freed slots —
+    to the slot of index `prefer[publisher]` when that one is free. (A publisher's audio
+    goes beside its video: audio slot n and video slot n are one MediaStream at the
+    subscriber, which Chromium keeps in lip sync; media/peers.py `_add_slot`.)"""
     wanted = list(chosen)
     kept = {t.source for t in slots if t.source in wanted}
-    free = [t for t in slots if t.source not in kept]
+    free = [i for i, t in enumerate(slots) if t.source not in kept]
     newcomers = [p for p in wanted if p not in kept]
-    for track in free:
-        track.switch(newcomers.pop(0) if newcomers else None)
+    feeds: dict[int, str | None] = {}
+    for publisher in list(newcomers):
+        index = (prefer or {}).get(publisher)
+        if index is not None and index in free and index not in feeds:
+            feeds[index] = publisher
+            newcomers.remove(publisher)
+    for index in free:
+        if index not in feeds:
+            feeds[index] = newcomers.pop(0) if newcomers else None
+    for index, source in feeds.items():
+        slots[index].switch(source)

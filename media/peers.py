@@ -183,6 +183,14 @@ class ServerPeer:
                 forwarder.want_keyframe(publisher)
 
         track = ForwardedTrack(transceiver.kind, want_keyframe)
+        # Audio slot n and video slot n form one MediaStream in the answer (a=msid): the
+        # subscriber's Chromium synchronises one audio and one video stream per MediaStream
+        # (its sync group), and aiortc gives every sender of a connection the same one, so
+        # no forwarded picture was kept in step with its sound. The forwarder puts a
+        # publisher's audio beside its video (media/forwarding.py `_place`). aiortc 1.x
+        # has no public setter for a sender's stream id (pinned; see pyproject.toml).
+        index = sum(1 for t in self.slots if t.kind == transceiver.kind)
+        transceiver.sender._stream_id = f"slot-{index}"
         transceiver.direction = "sendonly"
         transceiver.sender.replaceTrack(track)
         track.attach(transceiver.sender)

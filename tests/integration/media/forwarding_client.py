@@ -78,6 +78,7 @@ class Page:
         self.slots += [self.pc.addTransceiver("video", direction="recvonly")
                        for _ in range(video_slots)]
         self.received: dict[str, Received] = {}
+        self.answer = ""  # the server's answer, once joined
 
     async def join(self, service: MediaService) -> None:
         await self.pc.setLocalDescription(await self.pc.createOffer())
@@ -95,7 +96,19 @@ class Page:
 
                 sender._send_keyframe = counted  # type: ignore[method-assign]
         answer = await service.answer(self.info, self.pc.localDescription.sdp)
+        self.answer = answer
         await self.pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+
+    def streams(self) -> dict[str, str]:
+        """mid → the MediaStream (a=msid stream id) the server's answer puts it in."""
+        found = {}
+        for section in self.answer.split("\r\nm=")[1:]:
+            lines = section.split("\r\n")
+            mid = next((x[6:] for x in lines if x.startswith("a=mid:")), None)
+            msid = next((x[7:].split(" ")[0] for x in lines if x.startswith("a=msid:")), None)
+            if mid is not None and msid is not None:
+                found[mid] = msid
+        return found
 
     def _sink(self, mid: str):  # type: ignore[no-untyped-def]
         def sink(packet: av.Packet, mime_type: str) -> None:

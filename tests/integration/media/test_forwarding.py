@@ -50,8 +50,17 @@ async def test_each_receives_the_others_frames_byte_for_byte(
         states = service.states("h1")
         judge_slots = service.slots("h1", "judge-1")
         observer_slots = service.slots("h1", "observer-1")
+        observer_streams = observer.streams()
         for page in pages:
             await page.close()
+    # Lip sync: a publisher's audio and video reach a subscriber in one MediaStream of
+    # their own (Chromium synchronises one audio and one video per stream), no two
+    # publishers in the same one.
+    stream_of = {(kind, who): observer_streams[mid]
+                 for kind in ("audio", "video") for mid, who in observer_slots[kind].items()}
+    assert stream_of[("audio", "judge-1")] == stream_of[("video", "judge-1")]
+    assert stream_of[("audio", "party-1")] == stream_of[("video", "party-1")]
+    assert stream_of[("audio", "judge-1")] != stream_of[("audio", "party-1")]
     assert judge.sizes_seen() == {(320, 240)}
     assert party.sizes_seen() == {(640, 360)}
     assert observer.sizes_seen() == {(640, 360), (320, 240)}
