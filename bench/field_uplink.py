@@ -420,7 +420,7 @@ def run_room(options: dict[str, Any]) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = launch(playwright, options["origin"])
+        browser = launch(playwright, options["origin"], options.get("others_fps"))
         try:
             if options["mode"] == "sfu":
                 pages, clinic_id = join_hearing(browser, options)
@@ -617,7 +617,7 @@ def phase(mode: str, court: str, clinic: str, work: Path, args: argparse.Namespa
         children.append(clinic_proc)
         room = Child(court, work / f"{mode}-room.log", "room", json.dumps({
             **common, "links": links, "warmup": args.warmup, "window": args.window,
-            "others": args.others}))
+            "others": args.others, "others_fps": args.others_fps}))
         children.append(room)
         receiving = room.wait_for("receiving", 600)["receiving"]
         log(f"{mode}: the clinic's video arrives at {receiving}; warming up {args.warmup} s")
@@ -740,6 +740,9 @@ def main() -> int:
     parser.add_argument("--camera-fps", type=int, default=30,
                         help="the clinic's camera (a webcam sends 30 frames/s; Chromium's "
                              "fake camera 20 unless told)")
+    parser.add_argument("--others-fps", type=int, default=None,
+                        help="the five others' cameras (default: Chromium's 20); 5 keeps their "
+                             "one shared machine from starving the receivers' decoders")
     parser.add_argument("--keep", action="store_true", help="keep the logs and recordings")
     parser.add_argument("--others", type=int, default=5, choices=range(1, 6),
                         help="participants besides the clinic (5: a six-party hearing)")
@@ -752,7 +755,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="field-uplink-"))
     log(f"logs in {work}")
     figures: dict[str, Any] = {"bench": "field_uplink", "rate": args.rate, "remb_mode": args.remb,
-                               "camera_fps": args.camera_fps,
+                               "camera_fps": args.camera_fps, "others_fps": args.others_fps,
                                "warmup_s": args.warmup, "window_s": args.window}
     details = {}
     with field_network(args.rate) as (court, clinic):
