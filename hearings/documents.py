@@ -30,6 +30,7 @@ __all__ = [
     "PartyInfo",
     "RecordContext",
     "RulingContext",
+    "document_url",
 ]
 
 
@@ -59,6 +60,11 @@ class DeliveryHow(StrEnum):
     DOWNLOAD = "download"
     OUTBOX = "outbox"  # not in the room: a notification was queued
 
+
+
+def document_url(document_id: str) -> str:
+    """Where a party or the court reads a document's PDF (web/api/documents.py)."""
+    return f"/api/documents/{document_id}/pdf"
 
 @dataclass(eq=False)
 class Document:

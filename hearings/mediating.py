@@ -17,7 +17,13 @@ from typing import Any
 from hearings.actors import Actor
 from hearings.cases import Case
 from hearings.confirmation import ApplicationState, JudicialConfirmation
-from hearings.documents import AgreementContext, Document, DocumentKind, PartyInfo
+from hearings.documents import (
+    AgreementContext,
+    Document,
+    DocumentKind,
+    PartyInfo,
+    document_url,
+)
 from hearings.errors import Conflict, InvalidInput, PermissionDenied
 from hearings.events import MediationChanged
 from hearings.hearing import Hearing, HearingKind
@@ -29,13 +35,9 @@ from hearings.ports import Documents, UnitOfWork
 from hearings.signing import Signature, Turn, sign_next_slot
 from hearings.states import MEDIATION, MediationState, ParticipantState
 
-__all__ = ["MediationView", "Mediations", "application_json", "document_url", "load_view",
+__all__ = ["MediationView", "Mediations", "application_json", "load_view",
            "mediation_to", "mediator_of", "organisation_of", "parties_of", "record_change",
            "require_mediator"]
-
-
-def document_url(document_id: str) -> str:
-    return f"/api/documents/{document_id}/pdf"
 
 
 def parties_of(hearing: Hearing) -> list[Participant]:

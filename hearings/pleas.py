@@ -19,7 +19,7 @@ from typing import Any
 
 from hearings.actors import Actor
 from hearings.cases import Case
-from hearings.documents import Document, DocumentKind
+from hearings.documents import Document, DocumentKind, document_url
 from hearings.errors import Conflict, InvalidInput, PermissionDenied
 from hearings.events import DocumentDelivered, PleaChanged
 from hearings.hearing import Hearing, HearingKind
@@ -29,7 +29,7 @@ from hearings.participants import Role
 from hearings.plea import PleaContext, PleaStatement, PleaTerms, plea_slots
 from hearings.policy import require, require_seat
 from hearings.ports import Documents, UnitOfWork
-from hearings.signature_marks import ON_CAMERA, OffCamera, SignatureMarks, no_marks
+from hearings.signature_marks import ON_CAMERA, SignatureMarks, mark_on_camera, no_marks
 from hearings.signing import Signature, Turn, sign_next_slot
 from hearings.states import DocumentState, PleaState
 
@@ -38,10 +38,6 @@ __all__ = ["PleaView", "Pleas"]
 # As the signature names the signer (docforge's signer identity).
 SIGNER_ROLES = {Role.DEFENDANT: "犯罪嫌疑人", Role.APPROPRIATE_ADULT: "合适成年人",
                 Role.DEFENCE_LAWYER: "辩护人"}
-
-
-def _url(document_id: str) -> str:
-    return f"/api/documents/{document_id}/pdf"
 
 
 @dataclass(frozen=True)
@@ -67,7 +63,7 @@ class PleaView:
                                    "signed": s.signed_at is not None, "how": s.how}
                                   for s in p.order.slots],
                         "next": nxt.field if nxt else None},
-            "document": {"id": p.document_id, "url": _url(p.document_id),
+            "document": {"id": p.document_id, "url": document_url(p.document_id),
                          "title": "认罪认罚具结书"},
             "refusal": p.refusal,
         }
@@ -206,16 +202,8 @@ class Pleas:
             document = signed.document
             media: dict[str, Any] = {}
             if hearing.recording_state in ON_CAMERA:  # signed on camera: the moment is evidence
-                at = utcnow().timestamp()
-                found["mark"] = {
-                    "field": signed.slot.field, "signer": signed.slot.signer,
-                    "participant_id": signed.slot.participant_id, "staff_user_id": None,
-                    "document_id": document.id, "kind": document.kind.value,
-                    "title": document.title, "sha256": signed.sha256, "at": at,
-                    "captured_at": _captured_at(capture)}
-                if not await self._marks.on_camera(hearing_id, found["mark"]):
-                    raise OffCamera()
-                media = {"at": at, "tracks": await self._marks.offsets(hearing_id, at)}
+                found["mark"], media = await mark_on_camera(
+                    self._marks, hearing_id, signed, signed.slot.participant_id, None, capture)
             await uow.audit.append(actor.label, "plea.signed", hearing_id, {
                 "plea_id": found["plea_id"], "field": signed.slot.field,
                 "signer": signed.slot.signer, "how": signed.how, "document_id": document.id,
@@ -225,7 +213,7 @@ class Pleas:
             uow.record(PleaChanged(hearing_id, "plea.signed", view.as_json()))
             if signed.complete:
                 uow.record(DocumentDelivered(hearing_id, document.id, document.kind.value,
-                                             document.title, _url(document.id)))
+                                             document.title, document_url(document.id)))
             return view
 
         async with self._locks[hearing_id]:
@@ -236,11 +224,6 @@ class Pleas:
                 await self._marks.signed(hearing_id, found["mark"])
         return view
 
-
-def _captured_at(capture: dict[str, Any]) -> str | None:
-    """When the pad says the signature (and its camera snapshot) was taken."""
-    value = capture.get("signed_at")
-    return value if isinstance(value, str) else None
 
 
 async def _read(uow: UnitOfWork, actor: Actor, hearing_id: str, action: str

@@ -21,7 +21,7 @@ from typing import Any
 
 from hearings.actors import SYSTEM, Actor
 from hearings.cases import Case
-from hearings.documents import Document, DocumentKind, PartyInfo, RecordContext
+from hearings.documents import Document, DocumentKind, PartyInfo, RecordContext, document_url
 from hearings.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from hearings.events import DocumentDelivered, TranscriptChanged
 from hearings.hearing import Hearing, HearingKind
@@ -44,21 +44,16 @@ from hearings.interrogation import InterrogationContext
 from hearings.participants import Participant, Role
 from hearings.policy import record_send_action, require, require_seat
 from hearings.ports import Documents, UnitOfWork
-from hearings.signature_marks import OffCamera, SignatureMarks, no_marks
+from hearings.signature_marks import ON_CAMERA, SignatureMarks, mark_on_camera, no_marks
 from hearings.signing import Signature, Turn, sign_next_slot
 from hearings.staff import StaffRole
-from hearings.states import ParticipantState, RecordingState, RecordState
+from hearings.states import ParticipantState, RecordState
 
 __all__ = ["RecordView", "Records"]
 
 REOPENING = frozenset({"record.correction_requested", "record.refused"})
 # Recording states in which a signature is made on camera (its moment goes into the evidence).
-RECORDED = frozenset({RecordingState.RECORDING, RecordingState.PAUSED, RecordingState.FAILED})
 SIGNING_ROLES = {"person": None, "interrogator": None, "clerk": "书记员", "judge": "审判员"}
-
-
-def _url(document_id: str) -> str:
-    return f"/api/documents/{document_id}/pdf"
 
 
 @dataclass(frozen=True)
@@ -104,7 +99,7 @@ class RecordView:
             "updated_by": r.updated_by if r else None,
             "clerk": r.clerk_name if r else None,
             "signing": signing,
-            "document": ({"id": r.document_id, "url": _url(r.document_id),
+            "document": ({"id": r.document_id, "url": document_url(r.document_id),
                           "title": self.title} if r is not None and r.document_id else None),
             "kind": self.kind,
             "rights_acknowledged_at": (r.rights_acknowledged_at.isoformat()
@@ -355,7 +350,6 @@ class Records:
             raise InvalidInput("'capture' must be a signature capture object")
         case: Case | None = None
         participant: str | None = None  # whose recorded track the signature is made in
-        kind = "hearing_record"
         mark: dict[str, Any] | None = None  # the moment in the recording, once committed
 
         async def read(uow: UnitOfWork) -> Turn[RecordSlot]:
@@ -371,9 +365,8 @@ class Records:
             document = await uow.documents.get(record.document_id)
             if slot.staff_user_id is None and capture is None:
                 raise InvalidInput("'capture' is required: a person recorded signs by hand")
-            nonlocal participant, kind
+            nonlocal participant
             participant = slot.participant_id or _seat_of(hearing, slot.staff_user_id)
-            kind = document.kind.value
             _check_statement(hearing, slot, statement)
             return Turn(slot, document, record.order.is_last(slot),
                         SIGNING_ROLES[slot.role] or _person_role(hearing, slot),
@@ -392,16 +385,9 @@ class Records:
             document = signed.document
             nonlocal mark
             media: dict[str, Any] = {}
-            if hearing.recording_state in RECORDED:  # signed on camera: the moment is evidence
-                mark = {"field": signed.slot.field, "signer": signed.slot.signer,
-                        "participant_id": participant, "staff_user_id": signed.slot.staff_user_id,
-                        "document_id": document.id, "kind": kind, "title": document.title,
-                        "sha256": signed.sha256, "at": utcnow().timestamp(),
-                        "captured_at": _captured_at(capture)}
-                if not await self._marks.on_camera(hearing_id, mark):
-                    raise OffCamera()
-                media = {"at": mark["at"],
-                         "tracks": await self._marks.offsets(hearing_id, mark["at"])}
+            if hearing.recording_state in ON_CAMERA:  # signed on camera: the moment is evidence
+                mark, media = await mark_on_camera(self._marks, hearing_id, signed, participant,
+                                                   signed.slot.staff_user_id, capture)
             await uow.audit.append(actor.label, "record.signed", hearing_id, {
                 "field": signed.slot.field, "signer": signed.slot.signer, "how": signed.how,
                 "document_id": document.id, "sha256": signed.sha256,
@@ -412,7 +398,7 @@ class Records:
             uow.record(TranscriptChanged(hearing_id, "record.signed", view.event()))
             if signed.complete:
                 uow.record(DocumentDelivered(hearing_id, document.id, document.kind.value,
-                                             document.title, _url(document.id)))
+                                             document.title, document_url(document.id)))
             return view
 
         async with self._locks[hearing_id]:
@@ -472,11 +458,6 @@ def _check_statement(hearing: Hearing, slot: RecordSlot, statement: object) -> N
     if not detainee and statement is not None:
         raise InvalidInput("'statement' is only the detainee's, in an interrogation")
 
-
-def _captured_at(capture: object) -> str | None:
-    """When the pad says the signature (and its camera snapshot) was taken."""
-    value = capture.get("signed_at") if isinstance(capture, dict) else None
-    return value if isinstance(value, str) else None
 
 
 async def _place(uow: UnitOfWork, hearing: Hearing, court: str) -> str:

@@ -4,11 +4,11 @@ there, notified to the absent parties through the outbox, each receipt a `Delive
 from __future__ import annotations
 
 from hearings.confirmation import JudicialConfirmation, ruling_notice
-from hearings.documents import Delivery, DeliveryHow, Document
+from hearings.documents import Delivery, DeliveryHow, Document, document_url
 from hearings.events import DocumentDelivered
 from hearings.hearing import Hearing
 from hearings.identity import utcnow
-from hearings.mediating import document_url, record_change
+from hearings.mediating import record_change
 from hearings.mediation import PARTY_ROLES
 from hearings.notify import Notification, by_channel
 from hearings.participants import Participant

@@ -8,9 +8,11 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from hearings.errors import Conflict
+from hearings.identity import utcnow
+from hearings.signing import Signature
 from hearings.states import RecordingState
 
-__all__ = ["ON_CAMERA", "NoMarks", "OffCamera", "SignatureMarks", "no_marks"]
+__all__ = ["ON_CAMERA", "NoMarks", "OffCamera", "SignatureMarks", "mark_on_camera", "no_marks"]
 
 # Recording states in which a signature is made on camera (its moment goes into the evidence).
 ON_CAMERA = frozenset({RecordingState.RECORDING, RecordingState.PAUSED, RecordingState.FAILED})
@@ -57,3 +59,27 @@ class NoMarks:
 
 
 no_marks = NoMarks()
+
+
+async def mark_on_camera(marks: SignatureMarks, hearing_id: str, signed: Signature[Any],
+                         participant_id: str | None, staff_user_id: str | None,
+                         capture: object) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A signature made while the hearing is recorded (`ON_CAMERA`): its mark (what
+    `signed` keeps with the recording once committed) and the audit entry's `media` (where
+    every participant's track is at that moment). `OffCamera` when the signer's own track
+    is not being recorded then: the signature is not kept."""
+    document = signed.document
+    at = utcnow().timestamp()
+    mark = {"field": signed.slot.field, "signer": signed.slot.signer,
+            "participant_id": participant_id, "staff_user_id": staff_user_id,
+            "document_id": document.id, "kind": document.kind.value, "title": document.title,
+            "sha256": signed.sha256, "at": at, "captured_at": _captured_at(capture)}
+    if not await marks.on_camera(hearing_id, mark):
+        raise OffCamera()
+    return mark, {"at": at, "tracks": await marks.offsets(hearing_id, at)}
+
+
+def _captured_at(capture: object) -> str | None:
+    """When the pad says the signature (and its camera snapshot) was taken."""
+    value = capture.get("signed_at") if isinstance(capture, dict) else None
+    return value if isinstance(value, str) else None
