@@ -6,6 +6,8 @@ import { flash as uiFlash } from "/static/js/ui.js";
 // own camera is not being recorded (docs/hearing_record.md "Not kept off camera"): the
 // same signing is sent again every 2 s while `waiting()` says so, for up to 30 s; then the
 // refusal goes to the caller, who asks the signer to confirm again.
+const N_ = (message) => message; // marks the text for the catalog; t() translates it
+export const WAITING_FOR_CAMERA = N_("Your camera is not being recorded just now: your signature will be sent again in a moment.");
 export async function signOnCamera(send, waiting, { every = 2000, tries = 15 } = {}) {
   for (let attempt = 1; ; attempt++) {
     try {

@@ -4,7 +4,7 @@
 // aside, never lost. While nothing is being typed the page follows the saved record
 // (the judge sees the clerk's text appear). After the freeze it shows the signing order
 // and, when it is the clerk's or the judge's turn, a button to sign by the court's key.
-import { Api, ApiError, el, flash, signOnCamera } from "/static/js/mediation_api.js";
+import { Api, ApiError, WAITING_FOR_CAMERA, el, flash, signOnCamera } from "/static/js/mediation_api.js";
 import { localTime, t } from "/static/js/i18n.js";
 import { DocumentView } from "/static/js/documents.js";
 import { HEARING_STATES, label } from "/static/js/labels.js";
@@ -27,7 +27,6 @@ let timer = null;
 let shownDocument = null;
 
 const say = (text, kind = "info") => flash($("record-message"), text, kind);
-const WAITING_FOR_CAMERA = "Your camera is not being recorded just now: your signature will be sent again in a moment.";
 
 function saveState(state) {
   const node = $("record-save-state");

@@ -9,7 +9,7 @@
 // "以上笔录我看过，和我说的相符" before the pad opens, or asks for a correction, or refuses.
 // The same panel signs an interrogation's plea statement (认罪认罚具结书, GET/POST
 // /api/hearings/{id}/plea): a second instance over the plea's own panel, with its texts.
-import { Api, el, flash, signOnCamera } from "/static/js/mediation_api.js";
+import { Api, WAITING_FOR_CAMERA, el, flash, signOnCamera } from "/static/js/mediation_api.js";
 import { t } from "/static/js/i18n.js";
 import { SignatureCapture } from "/static/js/signature.js";
 import { DocumentView } from "/static/js/documents.js";
@@ -30,7 +30,6 @@ const RECORD_TEXTS = {
 };
 // A signature made while the signer's camera was not being recorded is not kept: the pad
 // sends it again for a while (signOnCamera), then asks for it.
-const WAITING_FOR_CAMERA = N_("Your camera is not being recorded just now: your signature will be sent again in a moment.");
 const OFF_CAMERA = N_("Your camera was not being recorded: the signature was not kept. Wait a moment, then confirm the signature again.");
 export const PLEA_TEXTS = {
   signing: N_("The plea statement is being signed."),
