@@ -110,10 +110,10 @@ async def run(runs: int, data_dir: Path, with_browser: bool) -> dict[str, Any]:
     from tests.conftest import AUDIT_KEY
     from tests.integration.confirmation.flow import Flow
     from tests.integration.signaling.conftest import ORIGIN
-    from web.app import create_app
+    from web.app.application import create_app
+    from web.app.wiring import docforge_config
     from web.keys import FORGE, SERVICES
     from web.settings import Secret, Settings
-    from web.wiring import docforge_config
 
     port, tsa_port = free_port(), free_port()
     base = f"http://127.0.0.1:{port}"

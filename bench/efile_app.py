@@ -98,8 +98,8 @@ async def platform_documents(services: Any, forge: Any, root: Path, trial: Any
                              ) -> list[tuple[str, bytes]]:
     """The platform's documents of the case, as the integration test makes them: a hearing
     record sent for signature and four sealed documents; (title, PDF) oldest first."""
-    from hearings.documents import TITLES, DocumentKind
-    from hearings.states import DocumentState
+    from hearings.domain.documents import TITLES, DocumentKind
+    from hearings.domain.states import DocumentState
     from tests.integration.test_case_efile_api import _stored
 
     clerk = trial.clerk_actor
@@ -171,7 +171,7 @@ async def run(runs: int, pages: int, data_dir: Path) -> dict[str, Any]:
     from tests.conftest import AUDIT_KEY
     from tests.factories import make_trial
     from tests.integration.test_case_efile_api import _login
-    from web.app import create_app
+    from web.app.application import create_app
     from web.keys import FORGE, SERVICES
     from web.settings import Secret, Settings
 

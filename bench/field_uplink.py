@@ -239,7 +239,7 @@ async def serve_app(data_dir: Path, port: int) -> None:
     """The product: create_app with media on, the demo court seeded, on COURT_IP:port;
     the media peer's host candidates on COURT_IP only."""
     from tests.e2e.server_proc import prepare
-    from web.app import create_app
+    from web.app.application import create_app
     from web.settings import Secret, Settings
 
     base = f"http://{COURT_IP}:{port}"
@@ -460,7 +460,7 @@ def decoding(page: Any, pid: str) -> bool:
 def join_hearing(browser: Any, options: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """The judge's console admits everyone (the clinic's defendant too, who joins from the
     other namespace), starts the hearing and calls the witness; all but the clinic mute."""
-    from web.demo import DEMO_STAFF
+    from web.app.demo import DEMO_STAFF
 
     links = options["links"]
     peers = PEERS[:options["others"] - 1]

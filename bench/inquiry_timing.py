@@ -1,6 +1,6 @@
 """One Case, One Code: does a wrong code take as long as wrong digits?
 
-Times `Inquiries.ask` (hearings/inquiring.py) on a fresh SQLite database for two kinds of
+Times `Inquiries.ask` (hearings/services/inquiries.py) on a fresh SQLite database for two kinds of
 miss, interleaved so that drift hits both alike: an unknown code (well-formed, never
 issued) and a real code with the wrong last 4 digits. Every miss here is the first of its
 window — a fresh case per pair — so both write the audit row a first miss writes.
@@ -26,20 +26,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hearings.actors import SYSTEM  # noqa: E402
 from hearings.adapters.database import Database  # noqa: E402
 from hearings.adapters.unit_of_work import SqlUnitOfWork  # noqa: E402
-from hearings.commands import (  # noqa: E402
+from hearings.domain.actors import SYSTEM  # noqa: E402
+from hearings.domain.commands import (  # noqa: E402
     CreateCourt,
     InviteParticipant,
     OpenCase,
     ScheduleHearing,
 )
-from hearings.inquiring import INQUIRY_LIMIT, INQUIRY_WINDOW_SECONDS, Inquiries  # noqa: E402
-from hearings.inquiry import InquiryRefused, new_code  # noqa: E402
-from hearings.participants import Role  # noqa: E402
-from hearings.scheduling import Scheduling  # noqa: E402
-from web.throttle import FailureWindow  # noqa: E402
+from hearings.domain.inquiry import InquiryRefused, new_code  # noqa: E402
+from hearings.domain.participants import Role  # noqa: E402
+from hearings.services.inquiries import INQUIRY_LIMIT, INQUIRY_WINDOW_SECONDS, Inquiries  # noqa: E402
+from hearings.services.scheduling import Scheduling  # noqa: E402
+from web.http.throttle import FailureWindow  # noqa: E402
 
 
 async def main(pairs: int) -> dict[str, float]:

@@ -59,11 +59,11 @@ class Seat:
 # -- seeding ----------------------------------------------------------------------------
 async def seed(database_url: str, hearings: int, per_hearing: int) -> list[list[Seat]]:
     from hearings.adapters.database import Database
-    from hearings.cases import Case
-    from hearings.courts import Court
-    from hearings.hearing import Hearing
-    from hearings.participants import Role
-    from hearings.tokens import issue_join_token
+    from hearings.domain.cases import Case
+    from hearings.domain.courts import Court
+    from hearings.domain.hearing import Hearing
+    from hearings.domain.participants import Role
+    from hearings.domain.tokens import issue_join_token
     from tests.conftest import Services
 
     db = Database(database_url)

@@ -2,7 +2,7 @@
 where and why, certified with the court seal (nothing may change after it) and
 timestamped (PAdES B-LTA), like a case e-file (``docforge.efile``).
 
-The rows are the caller's (yunting's hearings/access_log.py); this only lays them out.
+The rows are the caller's (yunting's hearings/services/access_log.py); this only lays them out.
 """
 
 from __future__ import annotations

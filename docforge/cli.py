@@ -1,7 +1,7 @@
 """docforge's part of the ``yunting`` command: ``pki init``, ``docs kinds|render|efile`` and
 the PDF half of ``yunting verify``.
 
-``web.cli`` owns the parser and calls ``register(subparsers, config_from_settings)``; every
+``web.app.cli`` owns the parser and calls ``register(subparsers, config_from_settings)``; every
 handler here is ``func(args, settings)`` like web's own, and turns web's settings into a
 ``DocforgeConfig`` through the callable it is given (docforge never imports web).
 

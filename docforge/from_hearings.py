@@ -1,17 +1,17 @@
-"""View models built from hearings objects: the contexts hearings/documents.py describes."""
+"""View models built from hearings objects: the contexts hearings/domain/documents.py describes."""
 
 from __future__ import annotations
 
-from hearings.documents import (
+from hearings.domain.documents import (
     AgreementContext,
     ApplicationContext,
     PartyInfo,
     RecordContext,
     RulingContext,
 )
-from hearings.interrogation import RIGHTS_NOTICE, InterrogationContext
-from hearings.mediation import AgreementTerm as DomainTerm
-from hearings.plea import PleaContext
+from hearings.domain.interrogation import RIGHTS_NOTICE, InterrogationContext
+from hearings.domain.mediation import AgreementTerm as DomainTerm
+from hearings.domain.plea import PleaContext
 
 from .viewmodels import (
     AgreementTerm,

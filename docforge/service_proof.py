@@ -3,7 +3,7 @@ kind, SHA-256), the recipient (name, role, the address masked), each delivery at
 each receipt, or the service by another means; certified with the court seal (nothing may
 change after it) and timestamped (PAdES B-LTA), like the access log.
 
-The facts are the caller's (yunting's hearings/service_proof.py); this only lays them out.
+The facts are the caller's (yunting's hearings/services/service_proof.py); this only lays them out.
 The paper 送达回证 signed by the recipient and the server is ``proof_of_service``.
 """
 

@@ -268,7 +268,7 @@ class Summons(Document):
     join_url: str = field(kw_only=True)
     inquiry_url: str | None = field(default=None, kw_only=True)
     inquiry_code: str | None = field(default=None, kw_only=True)
-    # 8 digits for the kiosk of the recipient's site (hearings/kiosks.py); None: online
+    # 8 digits for the kiosk of the recipient's site (hearings/services/kiosks.py); None: online
     kiosk_code: str | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:

@@ -1,6 +1,6 @@
 """Who may see and hear whom in a hearing: the room's rules as the forwarder applies them.
 
-The web layer computes an `Audience` in one place (web/media_audience.py) from the
+The web layer computes an `Audience` in one place (web/bridges/media_audience.py) from the
 hearing's participants and the signaling presence (sides of the consultation wall, mute)
 and hands it to `MediaService.set_audience`. It is plain JSON (`to_json`/`from_json`) so
 a media worker in another process can receive it as it is.

@@ -9,7 +9,7 @@ from typing import Any
 __all__ = ["NON_PUBLISHING_ROLES", "ParticipantInfo"]
 
 # Roles whose audio and video the server never takes: the complement of the domain's
-# `hearings.participants.PUBLISHING_ROLES` (media imports no other yunting package; a
+# `hearings.domain.participants.PUBLISHING_ROLES` (media imports no other yunting package; a
 # test holds the two together). web/ passes `Role.value` as `role`.
 NON_PUBLISHING_ROLES = frozenset({"observer"})
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")

@@ -6,10 +6,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from hearings.access import Access
-from hearings.control import Control
-from hearings.room import Room
-from hearings.scheduling import Scheduling
+from hearings.services.access import Access
+from hearings.services.control import Control
+from hearings.services.room import Room
+from hearings.services.scheduling import Scheduling
 from signaling.errors import ConfigError
 from signaling.quality import Thresholds
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import socketio
 
-from hearings.errors import HearingsError
+from hearings.domain.errors import HearingsError
 from signaling.config import ServicesSource
 from signaling.entry import _cookie
 

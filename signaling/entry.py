@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
-from hearings.access import TooManyAttempts
-from hearings.actors import Actor, require_host
-from hearings.errors import HearingsError, PermissionDenied, TokenRefused
-from hearings.hearing import Hearing
-from hearings.participants import Role
-from hearings.staff import StaffRole
-from hearings.states import ParticipantState
+from hearings.domain.actors import Actor, require_host
+from hearings.domain.errors import HearingsError, PermissionDenied, TokenRefused
+from hearings.domain.hearing import Hearing
+from hearings.domain.participants import Role
+from hearings.domain.staff import StaffRole
+from hearings.domain.states import ParticipantState
+from hearings.services.access import TooManyAttempts
 from signaling.config import SESSION_COOKIE, RoomServices
 from signaling.errors import SignalingError
 from signaling.presence import Member

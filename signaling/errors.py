@@ -8,7 +8,7 @@
      ├── RateLimited             the connection sends too fast         (rate_limited)
      └── ConfigError             a SignalingConfig value is wrong      (config_error)
 
-Domain errors (`hearings.errors.HearingsError`) keep their own codes; the namespace
+Domain errors (`hearings.domain.errors.HearingsError`) keep their own codes; the namespace
 maps both families to one `error` event in one place.
 """
 

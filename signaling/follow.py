@@ -1,6 +1,6 @@
 """What the room hears of the domain's events: the bus's subscribers on signaling's side.
 
-Registered by the wiring place (web/app.py; the tests' fixtures likewise) with
+Registered by the wiring place (web/app/application.py; the tests' fixtures likewise) with
 `follow(bus, signaling)`. Whichever path changed the hearing — a judge's socket, the REST
 API, the system — the room hears it the same way, after the commit: everyone gets
 `hearing.state` (and `recording.state` when the recording moved); a hearing that is over
@@ -29,8 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hearings.bus import Bus
-from hearings.events import (
+from hearings.domain.events import (
     ApplicationQueued,
     ApplicationTaken,
     ApplicationWithdrawn,
@@ -43,8 +42,9 @@ from hearings.events import (
     RecordingChanged,
     TranscriptChanged,
 )
-from hearings.participants import Participant
-from hearings.states import ParticipantState
+from hearings.domain.participants import Participant
+from hearings.domain.states import ParticipantState
+from hearings.services.bus import Bus
 from signaling.hub import rooms
 
 if TYPE_CHECKING:

@@ -14,10 +14,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from hearings.commands import ChangeHearing, ChangeParticipant, ChangeRecording
-from hearings.errors import IllegalTransition, InvalidInput, NotFound
-from hearings.room import check_consultation_pair
-from hearings.states import HearingState, ParticipantState
+from hearings.domain.commands import ChangeHearing, ChangeParticipant, ChangeRecording
+from hearings.domain.errors import IllegalTransition, InvalidInput, NotFound
+from hearings.domain.states import HearingState, ParticipantState
+from hearings.services.room import check_consultation_pair
 from signaling import messages as m
 from signaling.authz import Standing, may_address
 from signaling.config import (

@@ -16,10 +16,10 @@ from typing import Any
 
 import socketio
 
-from hearings.actors import SYSTEM, Actor
-from hearings.hearing import Hearing
-from hearings.participants import Participant, Role
-from hearings.states import ParticipantState
+from hearings.domain.actors import SYSTEM, Actor
+from hearings.domain.hearing import Hearing
+from hearings.domain.participants import Participant, Role
+from hearings.domain.states import ParticipantState
 from signaling.authz import Standing
 from signaling.config import NAMESPACE, IceServers, MediaHangup, RoomServices, ServicesSource
 from signaling.errors import SignalingError
@@ -177,7 +177,7 @@ class Hub:
         self.reannounce: Callable[[str], Awaitable[None]] | None = None
         self.ice_servers: IceServers | None = None
         # Told the participant list's sources after every change of it (web/ feeds the
-        # media forwarder's audience from it: web/media_audience.py).
+        # media forwarder's audience from it: web/bridges/media_audience.py).
         self.on_roster: Callable[[str, Hearing, Routing], Awaitable[None]] | None = None
         # A page's audio-only choice for its media peer (hearing, identity, on).
         self.media_audio_only: Callable[[str, str, bool], Awaitable[None]] | None = None

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
-from hearings.errors import InvalidInput
-from hearings.values import long_text, text
+from hearings.domain.errors import InvalidInput
+from hearings.domain.values import long_text, text
 from signaling.errors import MessageInvalid, UnknownEvent
 
 __all__ = [
@@ -75,7 +75,7 @@ def _ident(data: dict[str, Any], name: str, *, required: bool = True) -> str | N
 
 def _text(data: dict[str, Any], name: str, max_length: int, *, required: bool = True,
           lines: bool = False) -> str | None:
-    """A text field under the domain's one rule for text (hearings/values.py): one line,
+    """A text field under the domain's one rule for text (hearings/domain/values.py): one line,
     or with `lines` several (chat)."""
     value = data.get(name)
     if value is None and not required:

@@ -13,10 +13,10 @@ from typing import Any
 
 import socketio
 
-from hearings.actors import SYSTEM
-from hearings.errors import HearingsError
-from hearings.hearing import Hearing
-from hearings.states import ParticipantState
+from hearings.domain.actors import SYSTEM
+from hearings.domain.errors import HearingsError
+from hearings.domain.hearing import Hearing
+from hearings.domain.states import ParticipantState
 from signaling import messages
 from signaling.authz import Standing, authorise
 from signaling.config import NAMESPACE, SignalingConfig

@@ -1,6 +1,6 @@
 """Ending a staff account's open connections at once: disabled, or its password reset.
 
-The account's session rows are deleted first (hearings.accounts), so no reconnection
+The account's session rows are deleted first (hearings.services.accounts), so no reconnection
 gets in; this ends the sockets that are open now. Each is told why (`session.ended`),
 then disconnected: its hearings' connections (/hearing: the connection's actor is the
 account) and its consoles (/court: the account's room). With Redis, every other

@@ -12,14 +12,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hearings.access import Access
 from hearings.adapters.database import Database
 from hearings.adapters.passwords import Argon2Passwords
 from hearings.adapters.unit_of_work import SqlUnitOfWork
-from hearings.bus import Bus
-from hearings.control import Control
-from hearings.scheduling import Scheduling
-from web import runtime
+from hearings.services.access import Access
+from hearings.services.bus import Bus
+from hearings.services.control import Control
+from hearings.services.scheduling import Scheduling
+from web.app import runtime
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 POSTGRES_ADMIN_URL = os.environ.get(

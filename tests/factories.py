@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hearings.actors import SYSTEM, Actor
-from hearings.cases import Case
-from hearings.commands import (
+from hearings.domain.actors import SYSTEM, Actor
+from hearings.domain.cases import Case
+from hearings.domain.commands import (
     CreateCourt,
     CreateSite,
     CreateStaffUser,
@@ -17,10 +17,10 @@ from hearings.commands import (
     OpenCase,
     ScheduleHearing,
 )
-from hearings.courts import Court, Site
-from hearings.hearing import Hearing
-from hearings.participants import Participant, Role
-from hearings.staff import StaffUser
+from hearings.domain.courts import Court, Site
+from hearings.domain.hearing import Hearing
+from hearings.domain.participants import Participant, Role
+from hearings.domain.staff import StaffUser
 
 
 @dataclass

@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
 from docforge.forge import DocumentForge
 from hearings.adapters.database import Database
 from media.peers import MediaService
 from signaling import Signaling
-from web.bootstrap import Services
-from web.recording import RecordingDriver
 from web.settings import Settings
-from web.throttle import LoginFailures
+
+if TYPE_CHECKING:  # the wiring's own types: web.app imports this module, not the reverse
+    from web.app.bootstrap import Services
+    from web.bridges.recording import RecordingDriver
+    from web.http.throttle import LoginFailures
 
 __all__ = ["DATABASE", "FORGE", "LOGIN_FAILURES", "MEDIA", "RECORDING", "SERVICES", "SETTINGS",
            "SIGNALING"]
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
-SERVICES = web.AppKey("services", Services)
+SERVICES: web.AppKey[Services] = web.AppKey("services")
 SIGNALING = web.AppKey("signaling", Signaling)
 MEDIA = web.AppKey("media", MediaService)
 FORGE = web.AppKey("forge", DocumentForge)
-RECORDING = web.AppKey("recording", RecordingDriver)
-LOGIN_FAILURES = web.AppKey("login_failures", LoginFailures)
+RECORDING: web.AppKey[RecordingDriver] = web.AppKey("recording")
+LOGIN_FAILURES: web.AppKey[LoginFailures] = web.AppKey("login_failures")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hearings.participants import Role
-from hearings.states import HearingState
+from hearings.domain.participants import Role
+from hearings.domain.states import HearingState
 from web.i18n import N_
 
 __all__ = ["REFUSALS", "ROLES", "STATES"]

@@ -67,7 +67,7 @@ class Settings:
     audit_key: Secret | None = None  # None: generated once into data_dir/audit.key
     max_request_bytes: int = 1_000_000
     max_upload_bytes: int = 20_000_000  # a scan for the e-file, streamed to disk (413 above)
-    # Work after the close and the clerks' e-files (web/jobs.py): "inline" in this process,
+    # Work after the close and the clerks' e-files (web/bridges/jobs.py): "inline" in this process,
     # "queue" on Redis for `yunting jobs` workers; empty: the queue when Redis is configured.
     jobs: str = ""
     jobs_namespace: str = "yt-jobs"  # the queue's Redis keys
@@ -110,7 +110,7 @@ class Settings:
     notify_interval_seconds: float = 10.0
     notify_backoff_seconds: float = 30.0  # a failed send waits this ×2^(n-1) (+ jitter)
     notify_max_attempts: int = 8  # then the notification is undelivered until a clerk resends
-    # Electronic service by e-mail (web/mail.py): the court's mail relay, or none.
+    # Electronic service by e-mail (web/bridges/mail.py): the court's mail relay, or none.
     smtp_host: str = ""  # empty: no e-mail; notifications go to the gateway only
     smtp_port: int = 587
     smtp_user: str = ""

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hearings.adapters import orm
-from hearings.audit import GENESIS, AuditEntry, chain
+from hearings.domain.audit import GENESIS, AuditEntry, chain
 
 __all__ = ["SqlAuditLog", "read_chain"]
 

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 
 from hearings.adapters import orm
 from hearings.adapters.repositories import _Repo
-from hearings.bookings import Booking, Slot
-from hearings.errors import NotFound
+from hearings.domain.bookings import Booking, Slot
+from hearings.domain.errors import NotFound
 
 __all__ = ["BookingRepo"]
 

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from hearings.adapters import orm
-from hearings.errors import ConcurrentChange, Conflict
+from hearings.domain.errors import ConcurrentChange, Conflict
 
 __all__ = ["as_conflict"]
 

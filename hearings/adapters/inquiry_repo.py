@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from hearings.adapters import orm
 from hearings.adapters.repositories import _Repo
-from hearings.inquiry import CaseInquiry, FactorKind, InquiryFactor
+from hearings.domain.inquiry import CaseInquiry, FactorKind, InquiryFactor
 
 __all__ = ["InquiryRepo"]
 

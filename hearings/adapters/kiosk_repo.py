@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from hearings.adapters import orm
 from hearings.adapters.repositories import _Repo
-from hearings.kiosks import Kiosk, KioskCode
+from hearings.services.kiosks import Kiosk, KioskCode
 
 __all__ = ["KioskRepo"]
 

@@ -12,22 +12,19 @@ from sqlalchemy.orm import Session, registry, relationship
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.util import identity_key
 
-from hearings.audit import AuditEntry
-from hearings.bookings import Booking, Service, Slot
-from hearings.cases import Case, CaseType
-from hearings.confirmation import ApplicationState, DutyShift, JudicialConfirmation
-from hearings.courts import Court, Site, SiteKind
-from hearings.documents import Delivery, DeliveryHow, Document, DocumentKind
-from hearings.hearing import Hearing, HearingKind
-from hearings.hearing_record import HearingRecord
-from hearings.inquiry import CaseInquiry, FactorKind, InquiryFactor
-from hearings.kiosks import Kiosk, KioskCode
-from hearings.mediation import Mediation
-from hearings.notify import Notification
-from hearings.participants import Participant, Role
-from hearings.plea import PleaStatement
-from hearings.staff import StaffRole, StaffSession, StaffUser
-from hearings.states import (
+from hearings.domain.audit import AuditEntry
+from hearings.domain.bookings import Booking, Service, Slot
+from hearings.domain.cases import Case, CaseType
+from hearings.domain.confirmation import ApplicationState, DutyShift, JudicialConfirmation
+from hearings.domain.courts import Court, Site, SiteKind
+from hearings.domain.documents import Delivery, DeliveryHow, Document, DocumentKind
+from hearings.domain.hearing import Hearing, HearingKind
+from hearings.domain.inquiry import CaseInquiry, FactorKind, InquiryFactor
+from hearings.domain.mediation import Mediation
+from hearings.domain.participants import Participant, Role
+from hearings.domain.plea import PleaStatement
+from hearings.domain.staff import StaffRole, StaffSession, StaffUser
+from hearings.domain.states import (
     DocumentState,
     HearingState,
     MediationState,
@@ -36,7 +33,10 @@ from hearings.states import (
     RecordingState,
     RecordState,
 )
-from hearings.tokens import JoinToken
+from hearings.domain.tokens import JoinToken
+from hearings.domain.transcript import HearingRecord
+from hearings.services.kiosks import Kiosk, KioskCode
+from hearings.services.notifications import Notification
 
 __all__ = ["mapper_registry", "metadata", "start_mappers", "touch_aggregate_roots"]
 
@@ -107,7 +107,7 @@ cases = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("juvenile", sa.Boolean(), nullable=False, default=False),
 )
-# One Case, One Code (hearings/inquiry.py): the code is stored as it is printed (staff
+# One Case, One Code (hearings/domain/inquiry.py): the code is stored as it is printed (staff
 # reprint it); the parties' last 4 digits only as digests.
 case_inquiries = sa.Table(
     "case_inquiries", metadata, _id(),
@@ -123,7 +123,7 @@ inquiry_factors = sa.Table(
     sa.Column("digest", sa.String(64), nullable=False),
     sa.UniqueConstraint("participant_id", "kind"),
 )
-# Clinic kiosks and short kiosk codes (hearings/kiosks.py): digests only.
+# Clinic kiosks and short kiosk codes (hearings/services/kiosks.py): digests only.
 kiosks = sa.Table(
     "kiosks", metadata, _id(), _ref("site_id", "sites.id"),
     sa.Column("label", sa.String(100), nullable=False),
@@ -299,7 +299,7 @@ notifications = sa.Table(
     sa.Column("join_token_id", sa.String(32)),  # the join link minted for it at send time
     sa.Column("mobile", sa.String(11)),  # where it goes by SMS (migration 0013)
 )
-# e+ clinic bookings (hearings/bookings.py): one booking per slot, by a unique slot_id.
+# e+ clinic bookings (hearings/domain/bookings.py): one booking per slot, by a unique slot_id.
 booking_slots = sa.Table(
     "booking_slots", metadata, _id(), _ref("court_id", "courts.id"),
     _ref("host_user_id", "staff_users.id"),
@@ -339,7 +339,7 @@ hearing_records = sa.Table(
     sa.Column("rights_acknowledged_at", UTCDateTime()),
     _row_version(),
 )
-# A remote interrogation's plea statements (hearings/plea.py): one row per draft (0014).
+# A remote interrogation's plea statements (hearings/domain/plea.py): one row per draft (0014).
 plea_statements = sa.Table(
     "plea_statements", metadata, _id(), _ref("hearing_id", "hearings.id"),
     _ref("case_id", "cases.id"),

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 
 from hearings.adapters import orm
 from hearings.adapters.repositories import _Repo
-from hearings.hearing_record import HearingRecord
-from hearings.plea import PleaStatement
+from hearings.domain.plea import PleaStatement
+from hearings.domain.transcript import HearingRecord
 
 __all__ = ["PleaRepo", "RecordRepo"]
 

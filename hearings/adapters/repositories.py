@@ -9,17 +9,17 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hearings.adapters import orm
-from hearings.cases import Case, CaseNumber
-from hearings.confirmation import ApplicationState, DutyShift, JudicialConfirmation
-from hearings.courts import Court, Site
-from hearings.documents import Delivery, Document
-from hearings.errors import InvalidInput, NotFound
-from hearings.hearing import Hearing
-from hearings.identity import utcnow
-from hearings.mediation import Mediation
-from hearings.notify import Notification
-from hearings.staff import StaffRole, StaffSession, StaffUser
-from hearings.tokens import JoinToken
+from hearings.domain.cases import Case, CaseNumber
+from hearings.domain.confirmation import ApplicationState, DutyShift, JudicialConfirmation
+from hearings.domain.courts import Court, Site
+from hearings.domain.documents import Delivery, Document
+from hearings.domain.errors import InvalidInput, NotFound
+from hearings.domain.hearing import Hearing
+from hearings.domain.identity import utcnow
+from hearings.domain.mediation import Mediation
+from hearings.domain.staff import StaffRole, StaffSession, StaffUser
+from hearings.domain.tokens import JoinToken
+from hearings.services.notifications import Notification
 
 __all__ = [
     "CaseRepo",

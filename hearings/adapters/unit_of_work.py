@@ -29,8 +29,8 @@ from hearings.adapters.repositories import (
 )
 
 if TYPE_CHECKING:
-    from hearings.bus import Bus
-    from hearings.events import Event
+    from hearings.domain.events import Event
+    from hearings.services.bus import Bus
 
 __all__ = ["SqlUnitOfWork"]
 

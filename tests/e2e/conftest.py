@@ -193,7 +193,7 @@ def page_for(new_context: Callable[..., Any], server: Server) -> Callable[..., A
 
 @pytest.fixture
 def staff_page(new_context: Callable[..., Any]) -> Callable[..., Any]:
-    from web.demo import DEMO_STAFF
+    from web.app.demo import DEMO_STAFF
 
     def open_page(username: str, path: str, *, init_script: str | None = None) -> Any:
         context = new_context()

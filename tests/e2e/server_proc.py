@@ -17,9 +17,9 @@ from pathlib import Path
 from aiohttp import web
 
 from hearings.adapters.database import Database
-from web.app import create_app
-from web.bootstrap import bootstrap
-from web.demo import seed_demo
+from web.app.application import create_app
+from web.app.bootstrap import bootstrap
+from web.app.demo import seed_demo
 from web.settings import Secret, Settings
 
 

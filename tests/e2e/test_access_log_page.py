@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import Server
-from web.demo import DEMO_STAFF
+from web.app.demo import DEMO_STAFF
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 WHY = "上诉审查调阅录像"

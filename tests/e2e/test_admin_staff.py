@@ -24,7 +24,7 @@ def yunting_admin(server: Server, *args: str) -> str:
     env = {**os.environ, "YUNTING_DATA_DIR": str(server.data_dir),
            "YUNTING_AUDIT_KEY": "e2e-audit-key-0123456789abcdef"}
     env.pop("YUNTING_DATABASE_URL", None)
-    done = subprocess.run([sys.executable, "-m", "web.cli", "admin", *args], env=env,
+    done = subprocess.run([sys.executable, "-m", "web.app.cli", "admin", *args], env=env,
                           text=True, capture_output=True, timeout=120, cwd=server.data_dir)
     assert done.returncode == 0, done.stderr
     return done.stdout

@@ -162,7 +162,7 @@ def test_schedule_invite_and_recordings_archive(server: Server, page_for: Callab
     download.value.save_as(package)
     # Verified as the defence would: given only the court's root certificate.
     checked = subprocess.run(
-        [sys.executable, "-m", "web.cli", "verify", str(package), "--json",
+        [sys.executable, "-m", "web.app.cli", "verify", str(package), "--json",
          "--trust", str(server.data_dir / "pki" / "root.pem")],
         env={**os.environ, "YUNTING_DATA_DIR": str(tmp_path / "no-yunting-here")},
         capture_output=True, text=True, timeout=120, check=False)

@@ -53,7 +53,7 @@ def capture(seed: int) -> dict[str, Any]:
 
 def login(new_context: Callable[..., Any], username: str) -> tuple[Any, dict[str, str]]:
     """A logged-in context and the CSRF header its API writes need."""
-    from web.demo import DEMO_STAFF
+    from web.app.demo import DEMO_STAFF
 
     context = new_context()
     response = context.request.post("/api/session", data={

@@ -117,7 +117,7 @@ def _patient(new_context: Callable[..., Any]) -> Any:
 @pytest.mark.timeout(900)  # four Chromium pages on a shared 2-core machine
 def test_four_pages_through_the_forwarder(server: Server, new_context: Callable[..., Any],
                                           screenshot: Callable[[Any, str], Any]) -> None:
-    from web.demo import DEMO_STAFF
+    from web.app.demo import DEMO_STAFF
 
     links = server.links
     hearing_id = links["judge"]["hearing_id"]

@@ -210,7 +210,7 @@ def test_record_typed_live_signed_on_pads_and_recording_plays(
     assert len(cades) == 5 and all("Signature is Valid" in b for b in cades), sig.stdout
     env = {**os.environ, "YUNTING_DATA_DIR": str(server.data_dir)}
     env.pop("YUNTING_DATABASE_URL", None)
-    verified = subprocess.run([sys.executable, "-m", "web.cli", "verify", str(pdf), "--json"],
+    verified = subprocess.run([sys.executable, "-m", "web.app.cli", "verify", str(pdf), "--json"],
                               capture_output=True, text=True, env=env, timeout=120,
                               check=False)
     assert verified.returncode == 0, verified.stdout + verified.stderr

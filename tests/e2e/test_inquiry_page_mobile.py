@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tests.e2e.conftest import Server
-from web.demo import DEMO_STAFF
+from web.app.demo import DEMO_STAFF
 
 PHONE = {"width": 390, "height": 844}
 NO_OVERFLOW = "document.documentElement.scrollWidth"

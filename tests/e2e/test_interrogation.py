@@ -113,7 +113,7 @@ def _verify(server: Server, path: Path) -> subprocess.Popen[str]:
     """`yunting verify PATH --json`, started (see `_outcome`)."""
     env = {**os.environ, "YUNTING_DATA_DIR": str(server.data_dir)}
     env.pop("YUNTING_DATABASE_URL", None)
-    return subprocess.Popen([sys.executable, "-m", "web.cli", "verify", str(path), "--json"],
+    return subprocess.Popen([sys.executable, "-m", "web.app.cli", "verify", str(path), "--json"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
@@ -367,8 +367,8 @@ def _reseal(server: Server, unpacked: Path, hid: str, destination: Path) -> Path
     from docforge.detached import sign_detached
     from docforge.forge import DocumentForge
     from media.evidence import build_package_sync
+    from web.app.wiring import docforge_config
     from web.settings import Settings
-    from web.wiring import docforge_config
 
     forge = DocumentForge(docforge_config(Settings(data_dir=server.data_dir)))
     data = unpacked / "data"

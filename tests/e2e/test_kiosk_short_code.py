@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.browser]
 
 def test_a_villager_joins_at_the_enrolled_kiosk_with_eight_digits(
         server: Server, new_context: Callable[..., Any]) -> None:
-    from web.demo import DEMO_STAFF
+    from web.app.demo import DEMO_STAFF
 
     hearing_id = server.links["witness"]["hearing_id"]
     clerk = new_context().request

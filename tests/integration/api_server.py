@@ -18,7 +18,7 @@ from pathlib import Path
 from aiohttp import web
 
 from tests.e2e.server_proc import prepare
-from web.app import create_app
+from web.app.application import create_app
 from web.settings import Secret, Settings
 
 

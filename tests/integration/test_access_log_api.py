@@ -19,16 +19,16 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from hearings.actors import SYSTEM, Actor
 from hearings.adapters.database import Database
-from hearings.commands import CreateStaffUser
-from hearings.staff import StaffUser
+from hearings.domain.actors import SYSTEM, Actor
+from hearings.domain.commands import CreateStaffUser
+from hearings.domain.staff import StaffUser
 from tests.conftest import AUDIT_KEY
 from tests.factories import Trial, make_trial
-from web.api.access_log import safe_cell
-from web.app import create_app
-from web.archive import RecordingArchive
-from web.bootstrap import Services
+from web.app.application import create_app
+from web.app.bootstrap import Services
+from web.bridges.archive import RecordingArchive
+from web.http.api.access_log import safe_cell
 from web.keys import FORGE, SERVICES
 from web.settings import Secret, Settings
 

@@ -20,7 +20,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from tests.conftest import POSTGRES_ADMIN_URL, unavailable
-from web.app import create_app
+from web.app.application import create_app
 from web.settings import Settings
 
 pytestmark = pytest.mark.postgres
@@ -59,7 +59,7 @@ class Shell:
 
     async def run(self, *args: str, ok: bool = True) -> str:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "web.cli", *args, env=self.env, cwd=self.cwd,
+            sys.executable, "-m", "web.app.cli", *args, env=self.env, cwd=self.cwd,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         out, err = await asyncio.wait_for(proc.communicate(), 120)
         assert (proc.returncode == 0) == ok, (args, proc.returncode, err.decode())

@@ -12,8 +12,8 @@ from aiohttp.test_utils import TestClient
 from hearings.adapters.database import Database
 from tests.conftest import AUDIT_KEY, Services
 from tests.factories import make_trial
-from web.app import create_app
-from web.openapi import document
+from web.app.application import create_app
+from web.http.openapi import document
 from web.settings import Secret, Settings
 
 Client = TestClient[Any, Any]

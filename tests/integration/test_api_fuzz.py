@@ -34,7 +34,7 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import status_code_conformance
 
-from web.openapi import document
+from web.http.openapi import document
 
 pytestmark = pytest.mark.slow
 

@@ -3,7 +3,7 @@ and per court an administrator, a clerk, a judge, a mediator) and participants' 
 against court A's courts, cases, hearings, records, documents, recordings and mediations.
 
 A refusal is exactly 403; an allowed call is anything but 403 (and never a 5xx): a missing
-file is 404, a live recording cannot be packaged (409), and so on. hearings/policy.py is the
+file is 404, a live recording cannot be packaged (409), and so on. hearings/domain/policy.py is the
 rule; THREAT_MODEL.md prints it.
 """
 
@@ -17,16 +17,16 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from hearings.actors import SYSTEM, Actor
 from hearings.adapters.database import Database
-from hearings.commands import ChangeHearing, CreateStaffUser, OpenCase, ScheduleHearing
-from hearings.courts import Court
-from hearings.hearing import Hearing
-from hearings.staff import StaffUser
+from hearings.domain.actors import SYSTEM, Actor
+from hearings.domain.commands import ChangeHearing, CreateStaffUser, OpenCase, ScheduleHearing
+from hearings.domain.courts import Court
+from hearings.domain.hearing import Hearing
+from hearings.domain.staff import StaffUser
 from tests.conftest import AUDIT_KEY
 from tests.factories import Trial, make_trial
-from web.app import create_app
-from web.bootstrap import Services
+from web.app.application import create_app
+from web.app.bootstrap import Services
 from web.keys import SERVICES
 from web.settings import Secret, Settings
 

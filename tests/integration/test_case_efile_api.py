@@ -24,16 +24,16 @@ from aiohttp.test_utils import TestClient
 
 from docforge.samples import sample
 from docforge.schema import from_json
-from hearings.actors import Actor
 from hearings.adapters.database import Database
-from hearings.documents import Document, DocumentKind
-from hearings.staff import StaffUser
-from hearings.states import DocumentState
+from hearings.domain.actors import Actor
+from hearings.domain.documents import Document, DocumentKind
+from hearings.domain.staff import StaffUser
+from hearings.domain.states import DocumentState
 from tests.conftest import AUDIT_KEY
 from tests.factories import Trial, make_trial
-from web.app import create_app
-from web.bootstrap import Services
-from web.efile_store import FileUploadStore
+from web.app.application import create_app
+from web.app.bootstrap import Services
+from web.bridges.efile_store import FileUploadStore
 from web.keys import FORGE, SERVICES
 from web.settings import Secret, Settings
 

@@ -8,12 +8,17 @@ from typing import Any
 
 import pytest
 
-from hearings.access import CALLER, Caller
-from hearings.errors import InvalidInput, NotFound, PermissionDenied
-from hearings.inquiring import INQUIRY_LIMIT, INQUIRY_WINDOW_SECONDS, Inquiries, InquiryLocked
-from hearings.inquiry import FactorKind, InquiryRefused, Stage, format_code
+from hearings.domain.errors import InvalidInput, NotFound, PermissionDenied
+from hearings.domain.inquiry import FactorKind, InquiryRefused, Stage, format_code
+from hearings.services.access import CALLER, Caller
+from hearings.services.inquiries import (
+    INQUIRY_LIMIT,
+    INQUIRY_WINDOW_SECONDS,
+    Inquiries,
+    InquiryLocked,
+)
 from tests.factories import Trial, make_trial
-from web.throttle import FailureWindow
+from web.http.throttle import FailureWindow
 
 
 class Clock:
@@ -161,7 +166,7 @@ async def test_with_redis_every_process_counts_the_same_misses(
     import secrets
 
     from tests.conftest import REDIS_URL
-    from web.throttle import RedisFailureWindow
+    from web.http.throttle import RedisFailureWindow
 
     _, trial, _ = setup
     _, inquiry = await setup[0].of_case(trial.clerk_actor, trial.case.id)

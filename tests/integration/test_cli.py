@@ -14,14 +14,14 @@ from urllib.parse import urlparse
 
 from aiohttp.test_utils import TestClient
 
-from web.app import create_app
+from web.app.application import create_app
 from web.settings import Settings
 
 
 def yunting(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "YUNTING_DATA_DIR": str(data_dir)}
     env.pop("YUNTING_DATABASE_URL", None)
-    return subprocess.run([sys.executable, "-m", "web.cli", *args], env=env, text=True,
+    return subprocess.run([sys.executable, "-m", "web.app.cli", *args], env=env, text=True,
                           capture_output=True, timeout=120, cwd=data_dir)
 
 
@@ -90,7 +90,7 @@ def test_verify_reads_a_signed_pdf_and_names_tampering(tmp_path: Path) -> None:
     from docforge.forge import DocumentForge
     from docforge.samples import sample
     from docforge.schema import from_json
-    from web.wiring import docforge_config
+    from web.app.wiring import docforge_config
 
     forge = DocumentForge(docforge_config(Settings(data_dir=tmp_path)))
     data = sample("confirmation_ruling")

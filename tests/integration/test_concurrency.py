@@ -14,18 +14,18 @@ from typing import Any, TypeVar
 import pytest
 from aiohttp.test_utils import TestClient
 
-from hearings.actors import SYSTEM, Actor
 from hearings.adapters.database import Database
-from hearings.audit import verify_chain
-from hearings.cases import Case, CaseType
-from hearings.commands import ChangeHearing, ChangeParticipant, CreateCourt, OpenCase
-from hearings.errors import ConcurrentChange, Conflict, IllegalTransition
-from hearings.hearing import Hearing
-from hearings.participants import Role
-from hearings.states import HEARING, PARTICIPANT, HearingState, ParticipantState
+from hearings.domain.actors import SYSTEM, Actor
+from hearings.domain.audit import verify_chain
+from hearings.domain.cases import Case, CaseType
+from hearings.domain.commands import ChangeHearing, ChangeParticipant, CreateCourt, OpenCase
+from hearings.domain.errors import ConcurrentChange, Conflict, IllegalTransition
+from hearings.domain.hearing import Hearing
+from hearings.domain.participants import Role
+from hearings.domain.states import HEARING, PARTICIPANT, HearingState, ParticipantState
 from tests.conftest import AUDIT_KEY, Services
 from tests.factories import make_trial
-from web.app import create_app
+from web.app.application import create_app
 from web.settings import Secret, Settings
 
 Client = TestClient[Any, Any]
@@ -274,9 +274,9 @@ async def test_arrivals_and_departures_the_system_observes_are_never_refused(
     services: Services,
 ) -> None:
     """A flapping connection's arrive/depart race across two processes: the system has
-    nobody to answer 409 to, so each is read and tried again (hearings/retry.py) — none is
+    nobody to answer 409 to, so each is read and tried again (hearings/services/retry.py) — none is
     refused, and the audit log replays."""
-    from hearings.room import Room
+    from hearings.services.room import Room
 
     trial = await make_trial(services)
     hid, party = trial.hearing.id, trial.people["lawyer"]

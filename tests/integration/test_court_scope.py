@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hearings.actors import Actor
-from hearings.commands import (
+from hearings.domain.actors import Actor
+from hearings.domain.commands import (
     CreateSite,
     CreateStaffUser,
     InviteParticipant,
@@ -16,8 +16,8 @@ from hearings.commands import (
     OpenCase,
     ScheduleHearing,
 )
-from hearings.errors import InvalidInput, PermissionDenied
-from hearings.participants import Role
+from hearings.domain.errors import InvalidInput, PermissionDenied
+from hearings.domain.participants import Role
 from tests.conftest import Services
 from tests.factories import make_trial
 

@@ -21,13 +21,13 @@ from email.message import Message
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from hearings.errors import Conflict, InvalidInput, PermissionDenied
-from hearings.identity import utcnow
-from hearings.notify import Backoff, Notification, Outbox
+from hearings.domain.errors import Conflict, InvalidInput, PermissionDenied
+from hearings.domain.identity import utcnow
+from hearings.services.notifications import Backoff, Notification, Outbox
 from tests.conftest import Services
 from tests.factories import Trial, make_trial
-from web.mail import MailError, SmtpNotifier
-from web.notifiers import ChannelNotifier
+from web.bridges.mail import MailError, SmtpNotifier
+from web.bridges.notifiers import ChannelNotifier
 
 
 class Relay:

@@ -11,11 +11,11 @@ from collections.abc import AsyncIterator
 import pytest
 from redis import asyncio as aioredis
 
-from hearings.bus import Bus
-from hearings.events import Event, HearingChanged, envelope
-from hearings.states import HearingState, RecordingState
+from hearings.domain.events import Event, HearingChanged, envelope
+from hearings.domain.states import HearingState, RecordingState
+from hearings.services.bus import Bus
 from tests.conftest import REDIS_URL, unavailable
-from web.event_relay import RedisRelay
+from web.bridges.event_relay import RedisRelay
 
 pytestmark = pytest.mark.redis
 

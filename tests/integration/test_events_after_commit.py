@@ -6,10 +6,10 @@ import pytest
 
 from hearings.adapters.database import Database
 from hearings.adapters.unit_of_work import SqlUnitOfWork
-from hearings.bus import Bus
-from hearings.commands import ChangeHearing
-from hearings.errors import IllegalTransition
-from hearings.events import Event, HearingChanged, RecordingChanged
+from hearings.domain.commands import ChangeHearing
+from hearings.domain.errors import IllegalTransition
+from hearings.domain.events import Event, HearingChanged, RecordingChanged
+from hearings.services.bus import Bus
 from tests.conftest import AUDIT_KEY, Services
 from tests.factories import make_trial
 

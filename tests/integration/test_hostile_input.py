@@ -15,7 +15,7 @@ from hearings.adapters.database import Database
 from tests.conftest import AUDIT_KEY
 from tests.factories import Trial, make_trial
 from tests.integration.confirmation.conftest import TERMS, make_scene
-from web.app import create_app
+from web.app.application import create_app
 from web.keys import SERVICES
 from web.settings import Secret, Settings
 

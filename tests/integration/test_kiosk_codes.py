@@ -20,12 +20,12 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from hearings.adapters.database import Database
-from hearings.commands import IssueJoinLink
-from hearings.staff import StaffUser
+from hearings.domain.commands import IssueJoinLink
+from hearings.domain.staff import StaffUser
 from tests.conftest import AUDIT_KEY
 from tests.factories import Trial, make_trial
-from web.app import create_app
-from web.bootstrap import Services
+from web.app.application import create_app
+from web.app.bootstrap import Services
 from web.keys import SERVICES
 from web.settings import Secret, Settings
 

@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hearings.access import Access
-from hearings.actors import SYSTEM
 from hearings.adapters.database import Database
 from hearings.adapters.unit_of_work import SqlUnitOfWork
-from hearings.commands import CreateCourt, CreateStaffUser
-from hearings.errors import Unauthenticated
-from hearings.scheduling import Scheduling
+from hearings.domain.actors import SYSTEM
+from hearings.domain.commands import CreateCourt, CreateStaffUser
+from hearings.domain.errors import Unauthenticated
+from hearings.services.access import Access
+from hearings.services.scheduling import Scheduling
 from tests.conftest import AUDIT_KEY
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from hearings.accounts import Accounts
-from hearings.actors import SYSTEM
 from hearings.adapters.passwords import Argon2Passwords
-from hearings.courts import Court
-from hearings.errors import PermissionDenied
-from hearings.staff import StaffUser
+from hearings.domain.actors import SYSTEM
+from hearings.domain.courts import Court
+from hearings.domain.errors import PermissionDenied
+from hearings.domain.staff import StaffUser
+from hearings.services.accounts import Accounts
 from tests.conftest import Services
 from tests.factories import make_trial
 

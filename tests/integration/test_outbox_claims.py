@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 
 from hearings.adapters.database import Database
-from hearings.identity import utcnow
-from hearings.notify import Notification, Outbox
+from hearings.domain.identity import utcnow
+from hearings.services.notifications import Notification, Outbox
 from tests.conftest import Services
 from tests.factories import make_trial
 

@@ -7,17 +7,22 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from hearings.actors import SYSTEM
 from hearings.adapters.audit_store import read_chain
-from hearings.audit import AuditEntry, chain, verify_chain
-from hearings.cases import CaseType
-from hearings.commands import (
+from hearings.domain.actors import SYSTEM
+from hearings.domain.audit import AuditEntry, chain, verify_chain
+from hearings.domain.cases import CaseType
+from hearings.domain.commands import (
     ChangeHearing,
     ChangeParticipant,
     CreateCourt,
     OpenCase,
 )
-from hearings.errors import IllegalTransition, PermissionDenied, TokenRefused, Unauthenticated
+from hearings.domain.errors import (
+    IllegalTransition,
+    PermissionDenied,
+    TokenRefused,
+    Unauthenticated,
+)
 from tests.conftest import AUDIT_KEY, Services
 from tests.factories import make_trial
 

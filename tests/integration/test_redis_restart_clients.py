@@ -13,7 +13,7 @@ import pytest
 
 from signaling.presence import RedisTables
 from tests.conftest import unavailable
-from web.throttle import RedisFailureWindow
+from web.http.throttle import RedisFailureWindow
 
 
 def _free_port() -> int:

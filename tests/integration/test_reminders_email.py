@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from hearings.errors import Conflict, InvalidInput, PermissionDenied
-from hearings.notify import Notification, Outbox
-from hearings.tokens import secret_digest
+from hearings.domain.errors import Conflict, InvalidInput, PermissionDenied
+from hearings.domain.tokens import secret_digest
+from hearings.services.notifications import Notification, Outbox
 from tests.conftest import Services
 from tests.factories import Trial, make_trial
 from tests.integration.test_email_service import Clock, Relay, mailer, smtp_server
@@ -138,7 +138,7 @@ async def test_reminders_a_day_and_an_hour_before_once_each_from_the_database(
 async def test_a_closed_hearing_gets_no_reminder(services: Services) -> None:
     trial = await make_trial(services)
     await consenting(services, trial, "witness")
-    from hearings.commands import ChangeHearing
+    from hearings.domain.commands import ChangeHearing
 
     await services.control.change_hearing(trial.clerk_actor, ChangeHearing(
         trial.hearing.id, "cancel"))
@@ -148,7 +148,7 @@ async def test_a_closed_hearing_gets_no_reminder(services: Services) -> None:
 
 async def test_a_rescheduled_hearing_tells_whoever_consented_with_a_fresh_link(
         services: Services) -> None:
-    from hearings.rescheduling import Rescheduling
+    from hearings.services.rescheduling import Rescheduling
 
     trial = await make_trial(services)
     await consenting(services, trial, "witness")
@@ -172,7 +172,7 @@ async def test_a_rescheduled_hearing_tells_whoever_consented_with_a_fresh_link(
     moved = next(t for s, t in texts.items() if "改期" in s)
     assert later.astimezone(TZ).strftime("%Y-%m-%d %H:%M") in moved and LINK.search(moved)
 
-    from hearings.commands import ChangeHearing
+    from hearings.domain.commands import ChangeHearing
     await services.control.change_hearing(trial.clerk_actor, ChangeHearing(
         trial.hearing.id, "open_doors"))
     with pytest.raises(Conflict):  # doors open: too late to move it

@@ -1,5 +1,5 @@
 """The running server writes and sends the reminders by itself (issue 18.2): its outbox sender
-(web/notifiers.py) finds a hearing within the hour and mails the hour's reminder to the
+(web/bridges/notifiers.py) finds a hearing within the hour and mails the hour's reminder to the
 participant who consented, through a real SMTP server (aiosmtpd); a server started again on
 the same database (a restart) sends it no second time."""
 
@@ -13,11 +13,11 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 
 from hearings.adapters.database import Database
-from hearings.notify import Outbox
+from hearings.services.notifications import Outbox
 from tests.conftest import AUDIT_KEY
 from tests.factories import make_trial
 from tests.integration.test_email_service import Relay, smtp_server
-from web.app import create_app
+from web.app.application import create_app
 from web.keys import SERVICES
 from web.settings import Secret, Settings
 

@@ -24,20 +24,20 @@ from aiohttp.test_utils import TestClient
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from hearings.adapters.database import Database
-from hearings.documents import Document, DocumentKind
-from hearings.identity import utcnow
-from hearings.notify import Backoff, Notification, Outbox
-from hearings.service_proof import ServiceFacts
-from hearings.staff import StaffUser
-from hearings.states import DocumentState
+from hearings.domain.documents import Document, DocumentKind
+from hearings.domain.identity import utcnow
+from hearings.domain.staff import StaffUser
+from hearings.domain.states import DocumentState
+from hearings.services.notifications import Backoff, Notification, Outbox
+from hearings.services.service_proof import ServiceFacts
 from tests.conftest import AUDIT_KEY
 from tests.factories import Trial, make_trial
-from web.api.service_proof import service_proof
-from web.app import create_app
-from web.bootstrap import Services
+from web.app.application import create_app
+from web.app.bootstrap import Services
+from web.bridges.mail import SmtpNotifier
+from web.bridges.notifiers import ChannelNotifier
+from web.http.api.service_proof import service_proof
 from web.keys import FORGE, SERVICES, SETTINGS
-from web.mail import SmtpNotifier
-from web.notifiers import ChannelNotifier
 from web.settings import Secret, Settings
 
 Client = TestClient[Any, Any]

@@ -21,11 +21,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from hearings.adapters.database import Database
-from hearings.participants import valid_mobile
+from hearings.domain.participants import valid_mobile
 from tests.conftest import AUDIT_KEY
 from tests.factories import Trial, make_trial
-from web.app import create_app
-from web.bootstrap import Services
+from web.app.application import create_app
+from web.app.bootstrap import Services
 from web.keys import SERVICES
 from web.settings import Secret, Settings
 

@@ -17,13 +17,13 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from hearings.adapters.database import Database
-from hearings.inquiring import Inquiries
-from hearings.inquiry import format_code
-from hearings.staff import StaffUser
+from hearings.domain.inquiry import format_code
+from hearings.domain.staff import StaffUser
+from hearings.services.inquiries import Inquiries
 from tests.conftest import AUDIT_KEY
 from tests.factories import Trial, make_trial
-from web.app import create_app
-from web.bootstrap import Services
+from web.app.application import create_app
+from web.app.bootstrap import Services
 from web.keys import SERVICES
 from web.settings import Secret, Settings
 

@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from asn1crypto import algos, tsp
 
-from web.app import create_app
+from web.app.application import create_app
 from web.keys import FORGE
 from web.settings import Settings
 

@@ -20,13 +20,13 @@ from aiohttp.test_utils import TestClient
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from hearings.adapters.database import Database
-from hearings.documents import Document, DocumentKind
-from hearings.identity import utcnow
-from hearings.notify import Notification
-from hearings.states import DocumentState
+from hearings.domain.documents import Document, DocumentKind
+from hearings.domain.identity import utcnow
+from hearings.domain.states import DocumentState
+from hearings.services.notifications import Notification
 from tests.conftest import AUDIT_KEY, Services
 from tests.factories import make_trial
-from web.app import create_app
+from web.app.application import create_app
 from web.keys import SERVICES, SETTINGS
 from web.settings import Secret, Settings
 

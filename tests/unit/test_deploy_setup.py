@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from web.cli import build_parser
+from web.app.cli import build_parser
 from web.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,8 +11,9 @@ import pytest
 
 from media.errors import IceConfigurationError
 from media.ice import TurnCredentials, ice_configuration
+from web.app.wiring import media_settings, signaling_config
+from web.bridges.turn import ice_servers_for
 from web.settings import Settings
-from web.wiring import ice_servers_for, media_settings, signaling_config
 
 SECRET = "s3cret-shared-with-coturn"
 

@@ -13,13 +13,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hearings.access import Access
-from hearings.actors import SYSTEM, Actor
 from hearings.adapters.database import Database
 from hearings.adapters.passwords import Argon2Passwords
 from hearings.adapters.unit_of_work import SqlUnitOfWork
-from hearings.bus import Bus
-from hearings.commands import (
+from hearings.domain.actors import SYSTEM, Actor
+from hearings.domain.commands import (
     CreateCourt,
     CreateSite,
     CreateStaffUser,
@@ -27,26 +25,28 @@ from hearings.commands import (
     OpenCase,
     ScheduleHearing,
 )
-from hearings.confirming import Confirmations
-from hearings.control import Control
-from hearings.document_service import DocumentService
-from hearings.documents import (
+from hearings.domain.documents import (
     AgreementContext,
     ApplicationContext,
     Document,
     KeySignature,
     RulingContext,
 )
-from hearings.duty import DutyDesk
-from hearings.errors import InvalidInput
-from hearings.events import Event, envelope, from_envelope
-from hearings.hearing import Hearing
-from hearings.mediating import Mediations
-from hearings.participants import Participant, Role
-from hearings.plea import PleaContext
-from hearings.room import Room
-from hearings.scheduling import Scheduling
-from hearings.staff import StaffUser
+from hearings.domain.errors import InvalidInput
+from hearings.domain.events import Event, envelope, from_envelope
+from hearings.domain.hearing import Hearing
+from hearings.domain.participants import Participant, Role
+from hearings.domain.plea import PleaContext
+from hearings.domain.staff import StaffUser
+from hearings.services.access import Access
+from hearings.services.bus import Bus
+from hearings.services.confirmations import Confirmations
+from hearings.services.control import Control
+from hearings.services.documents import DocumentService
+from hearings.services.duty import DutyDesk
+from hearings.services.mediations import Mediations
+from hearings.services.room import Room
+from hearings.services.scheduling import Scheduling
 from signaling.follow import PUSHED, push_of
 from tests.conftest import AUDIT_KEY
 
@@ -228,7 +228,7 @@ def world(database: Database) -> World:
 
 async def open_room(world: World, scene: Scene, *, present: tuple[int, ...] = (0, 1)) -> None:
     """Doors open, the mediator and the given parties connect and are admitted."""
-    from hearings.commands import ChangeHearing, ChangeParticipant
+    from hearings.domain.commands import ChangeHearing, ChangeParticipant
 
     hid = scene.hearing.id
     await world.control.change_hearing(scene.mediator_actor, ChangeHearing(hid, "open_doors"))

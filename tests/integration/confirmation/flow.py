@@ -11,8 +11,8 @@ from typing import Any
 
 import aiohttp
 
-from hearings.actors import SYSTEM
-from hearings.commands import IssueJoinLink
+from hearings.domain.actors import SYSTEM
+from hearings.domain.commands import IssueJoinLink
 from signaling import NAMESPACE
 from tests.integration.confirmation.conftest import TERMS, Scene, make_scene
 from tests.integration.signaling.conftest import Client

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import re
 
-from hearings.actors import Actor
-from hearings.documents import DeliveryHow
-from hearings.events import MediationChanged
-from hearings.notify import Outbox
+from hearings.domain.actors import Actor
+from hearings.domain.documents import DeliveryHow
+from hearings.domain.events import MediationChanged
+from hearings.services.notifications import Outbox
 from tests.integration.confirmation.conftest import World, make_scene, signed
 from tests.integration.test_email_service import Relay, mailer, smtp_server
-from web.notifiers import serve_signed_agreements
+from web.bridges.notifiers import serve_signed_agreements
 
 SERVED = re.compile(r"https://yunting\.example\.cn/api/served/([A-Za-z0-9_-]+)")
 

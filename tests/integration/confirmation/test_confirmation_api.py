@@ -17,7 +17,7 @@ from hearings.adapters.database import Database
 from tests.conftest import AUDIT_KEY
 from tests.integration.confirmation.flow import Flow, capture_json
 from tests.integration.signaling.conftest import ORIGIN
-from web.app import create_app
+from web.app.application import create_app
 from web.keys import FORGE, SERVICES
 from web.settings import Secret, Settings
 

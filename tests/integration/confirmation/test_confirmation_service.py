@@ -8,13 +8,13 @@ from datetime import timedelta
 
 import pytest
 
-from hearings.actors import Actor
-from hearings.commands import ChangeHearing
-from hearings.confirmation import ApplicationState
-from hearings.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
-from hearings.notify import Backoff, Notification, Outbox
-from hearings.participants import Role
-from hearings.states import DocumentState, MediationState, ParticipantState
+from hearings.domain.actors import Actor
+from hearings.domain.commands import ChangeHearing
+from hearings.domain.confirmation import ApplicationState
+from hearings.domain.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
+from hearings.domain.participants import Role
+from hearings.domain.states import DocumentState, MediationState, ParticipantState
+from hearings.services.notifications import Backoff, Notification, Outbox
 from tests.integration.confirmation.conftest import (
     CAPTURE,
     TERMS,
@@ -157,7 +157,7 @@ async def test_several_applications_at_once(world: World) -> None:
             case.court_id = (await uow.cases.get(court_scene.hearing.case_id)).court_id
             for judge_id in (j.id for j in scene.judges):
                 (await uow.staff.get(judge_id)).court_id = case.court_id
-            # The mediator acts in the court of the case (hearings/policy.py).
+            # The mediator acts in the court of the case (hearings/domain/policy.py).
             (await uow.staff.get(scene.mediator.id)).court_id = case.court_id
             scene.mediator.court_id = case.court_id
             await uow.commit()

@@ -12,11 +12,11 @@ import pytest
 from aiohttp import web
 
 from hearings.adapters.database import Database
-from hearings.notify import Notification
+from hearings.services.notifications import Notification
 from tests.conftest import AUDIT_KEY
 from tests.integration.confirmation.flow import Flow
 from tests.integration.signaling.conftest import ORIGIN
-from web.app import create_app
+from web.app.application import create_app
 from web.keys import SERVICES
 from web.settings import Secret, Settings
 

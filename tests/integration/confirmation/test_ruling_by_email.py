@@ -13,11 +13,11 @@ from email import policy as email_policy
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from hearings.actors import Actor
-from hearings.notify import Notification, Outbox
+from hearings.domain.actors import Actor
+from hearings.services.notifications import Notification, Outbox
 from tests.integration.confirmation.conftest import World, make_scene, signed
-from web.mail import SmtpNotifier
-from web.notifiers import ChannelNotifier
+from web.bridges.mail import SmtpNotifier
+from web.bridges.notifiers import ChannelNotifier
 
 
 class Relay:

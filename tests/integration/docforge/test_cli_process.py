@@ -1,4 +1,4 @@
-"""The docforge commands in a real process, wired the way web.cli wires them: exit codes,
+"""The docforge commands in a real process, wired the way web.app.cli wires them: exit codes,
 stdout/stderr, and never a traceback."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 
 from docforge.samples import sample
 
-# The same wiring web/cli.py does, minus web's Settings (docforge must not import web).
+# The same wiring web/app/cli.py does, minus web's Settings (docforge must not import web).
 HARNESS = """
 import argparse, sys
 from pathlib import Path

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from hearings.actors import SYSTEM
 from hearings.adapters.database import Database
-from hearings.commands import (
+from hearings.domain.actors import SYSTEM
+from hearings.domain.commands import (
     CreateCourt,
     CreateSite,
     CreateStaffUser,
@@ -23,13 +23,13 @@ from hearings.commands import (
     OpenCase,
     ScheduleHearing,
 )
-from hearings.participants import Role
+from hearings.domain.participants import Role
 from tests.conftest import AUDIT_KEY
 from tests.integration.confirmation import flow as flow_module
 from tests.integration.confirmation.conftest import Scene
 from tests.integration.confirmation.flow import Flow
 from tests.integration.signaling.conftest import ORIGIN
-from web.app import create_app
+from web.app.application import create_app
 from web.keys import FORGE, SERVICES
 from web.settings import Secret, Settings
 

@@ -26,8 +26,8 @@ from docforge.samples import sample
 from docforge.schema import from_json
 from docforge.timestamps import dev_timestamper, respond
 from tests.conftest import unavailable
+from web.app.wiring import docforge_config
 from web.settings import Settings
-from web.wiring import docforge_config
 
 SOFTHSM = Path("/usr/lib/softhsm/libsofthsm2.so")
 TOKEN, PIN, SO_PIN, PASSPHRASE = "yunting-court", "1234", "5678", "p12-pass-1"

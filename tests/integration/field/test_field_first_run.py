@@ -85,7 +85,7 @@ class FirstRun:
 
 
 def _yunting(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "web.cli", *args], env=env, cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "web.app.cli", *args], env=env, cwd=ROOT,
                           text=True, capture_output=True, timeout=180)
     assert done.returncode == 0, (args, done.stdout, done.stderr)
     return done.stdout

@@ -31,9 +31,9 @@ from media.participant import ParticipantInfo
 from tests.conftest import unavailable
 from tests.integration.media.streams import remux_as_segments
 from tests.unit.docforge.conftest import WEASYPRINT_FILTERS, capture_json
-from web import cli
+from web.app import cli
+from web.app.wiring import docforge_config
 from web.settings import Settings
-from web.wiring import docforge_config
 
 pytestmark = WEASYPRINT_FILTERS
 

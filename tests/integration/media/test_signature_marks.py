@@ -148,9 +148,9 @@ def test_a_photo_taken_long_before_the_signature_is_named(hearing: Path, tmp_pat
 
 async def test_a_signer_whose_track_is_not_recorded_then_is_off_camera(hearing: Path) -> None:
     """What the signing services ask before they keep a signature made during the
-    recording (web/recording.py `on_camera`): the signer's own track must be recorded at
+    recording (web/bridges/recording.py `on_camera`): the signer's own track must be recorded at
     that moment, else verify would name it; a signer without a track is not refused."""
-    from web.recording import RecordingDriver
+    from web.bridges.recording import RecordingDriver
 
     driver = RecordingDriver(archive_dir=hearing.parent)
     inside = _mark("张小某", "party1", "detainee", SIGNED_AT, "ab" * 32)

@@ -158,7 +158,7 @@ async def test_a_hearing_on_two_web_processes_survives_the_kill_of_its_media_wor
         assert set(before) <= resumed, entries
 
         verified = await asyncio.to_thread(
-            subprocess.run, [sys.executable, "-m", "web.cli", "audit", "verify"], cwd=tmp_path,
+            subprocess.run, [sys.executable, "-m", "web.app.cli", "audit", "verify"], cwd=tmp_path,
             capture_output=True, text=True, env={
                 **os.environ, "PYTHONPATH": str(ROOT), "YUNTING_DATABASE_URL": postgres_url,
                 "YUNTING_AUDIT_KEY": AUDIT_KEY.decode(), "YUNTING_DATA_DIR": str(tmp_path)})
@@ -175,7 +175,7 @@ async def test_a_hearing_on_two_web_processes_survives_the_kill_of_its_media_wor
             package = tmp_path / "evidence.zip"
             package.write_bytes(await r.read())
         checked = await asyncio.to_thread(
-            subprocess.run, [sys.executable, "-m", "web.cli", "verify", str(package)],
+            subprocess.run, [sys.executable, "-m", "web.app.cli", "verify", str(package)],
             cwd=tmp_path, capture_output=True, text=True, env={
                 **os.environ, "PYTHONPATH": str(ROOT), "YUNTING_DATA_DIR": str(tmp_path)})
         assert checked.returncode == 0, checked.stdout + checked.stderr

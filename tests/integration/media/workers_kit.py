@@ -1,4 +1,4 @@
-"""Media workers as real processes (`python -m web.cli media`) for the worker and failover
+"""Media workers as real processes (`python -m web.app.cli media`) for the worker and failover
 tests and bench/failover.py: the web processes are `serve_kit.Server`s with
 YUNTING_MEDIA_WORKERS, sharing the data directory (so the archive) with the workers.
 """
@@ -55,7 +55,7 @@ class MediaWorkerProcess(ChildProcess):
                "YUNTING_REDIS_URL": self.redis_url, "YUNTING_ICE_HOST_ADDRESSES": "127.0.0.1",
                "YUNTING_MEDIA_SEGMENT_SECONDS": "2",
                "YUNTING_MEDIA_WORKER_TTL_SECONDS": TTL, "YUNTING_LOG_LEVEL": "INFO"}
-        command = [sys.executable, "-m", "web.cli", "media", "--id", self.name]
+        command = [sys.executable, "-m", "web.app.cli", "media", "--id", self.name]
         if self.ports:
             command += ["--ports", self.ports]
         with self.log_path.open("ab") as out:

@@ -9,13 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hearings.access import Access
-from hearings.actors import SYSTEM, Actor
 from hearings.adapters.database import Database
 from hearings.adapters.passwords import Argon2Passwords
 from hearings.adapters.unit_of_work import SqlUnitOfWork
-from hearings.bus import Bus
-from hearings.commands import (
+from hearings.domain.actors import SYSTEM, Actor
+from hearings.domain.commands import (
     ChangeHearing,
     ChangeParticipant,
     CreateCourt,
@@ -24,18 +22,20 @@ from hearings.commands import (
     OpenCase,
     ScheduleHearing,
 )
-from hearings.control import Control
-from hearings.documents import Document, RecordContext
-from hearings.events import HearingChanged
-from hearings.hearing import Hearing
-from hearings.participants import Participant, Role
-from hearings.records import Records
-from hearings.room import Room
-from hearings.scheduling import Scheduling
-from hearings.staff import StaffUser
+from hearings.domain.documents import Document, RecordContext
+from hearings.domain.events import HearingChanged
+from hearings.domain.hearing import Hearing
+from hearings.domain.participants import Participant, Role
+from hearings.domain.staff import StaffUser
+from hearings.services.access import Access
+from hearings.services.bus import Bus
+from hearings.services.control import Control
+from hearings.services.room import Room
+from hearings.services.scheduling import Scheduling
+from hearings.services.transcripts import Records
 from tests.conftest import AUDIT_KEY
 from tests.integration.confirmation.conftest import TZ, FakeDocuments, Pushes
-from web.bootstrap import freeze_transcript
+from web.app.bootstrap import freeze_transcript
 
 
 class RecordDocuments(FakeDocuments):

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from hearings.actors import SYSTEM, Actor
-from hearings.commands import (
+from hearings.domain.actors import SYSTEM, Actor
+from hearings.domain.commands import (
     ChangeHearing,
     ChangeParticipant,
     CreateCourt,
@@ -20,12 +20,12 @@ from hearings.commands import (
     OpenCase,
     ScheduleHearing,
 )
-from hearings.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
-from hearings.hearing_record import DETAINEE_STATEMENT
-from hearings.interrogation import InterrogationContext
-from hearings.participants import Role
-from hearings.signature_marks import OffCamera
-from hearings.states import DocumentState, RecordState
+from hearings.domain.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
+from hearings.domain.interrogation import InterrogationContext
+from hearings.domain.participants import Role
+from hearings.domain.states import DocumentState, RecordState
+from hearings.domain.transcript import DETAINEE_STATEMENT
+from hearings.services.signature_marks import OffCamera
 from tests.integration.confirmation.conftest import CAPTURE
 from tests.integration.records.conftest import Trial, World
 
@@ -89,7 +89,7 @@ async def make_interrogation(world: World, *, n: int, minor: bool = True) -> Tri
 
 
 def _site(court_id: str) -> Any:
-    from hearings.commands import CreateSite
+    from hearings.domain.commands import CreateSite
 
     return CreateSite(court_id, "渝北区看守所远程提讯室", "detention_centre")  # type: ignore[arg-type]
 

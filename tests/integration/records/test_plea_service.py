@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from hearings.commands import ChangeHearing
-from hearings.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
-from hearings.plea import PleaContext
-from hearings.pleas import Pleas
-from hearings.states import DocumentState, PleaState
+from hearings.domain.commands import ChangeHearing
+from hearings.domain.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
+from hearings.domain.plea import PleaContext
+from hearings.domain.states import DocumentState, PleaState
+from hearings.services.pleas import Pleas
 from tests.integration.confirmation.conftest import CAPTURE, TZ
 from tests.integration.records.conftest import World, make_trial
 from tests.integration.records.test_interrogation_service import Marks, make_interrogation

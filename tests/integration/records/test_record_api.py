@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from hearings.actors import SYSTEM
 from hearings.adapters.database import Database
-from hearings.commands import IssueJoinLink
+from hearings.domain.actors import SYSTEM
+from hearings.domain.commands import IssueJoinLink
 from tests.conftest import AUDIT_KEY
 from tests.integration.confirmation.flow import Party, Staff, capture_json
 from tests.integration.records.conftest import Trial, make_trial
 from tests.integration.signaling.conftest import ORIGIN
-from web.app import create_app
+from web.app.application import create_app
 from web.keys import FORGE, SERVICES
 from web.settings import Secret, Settings
 

@@ -7,11 +7,11 @@ import hashlib
 
 import pytest
 
-from hearings.actors import Actor
-from hearings.commands import ChangeHearing
-from hearings.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
-from hearings.hearing_record import apply_edit
-from hearings.states import DocumentState, RecordState
+from hearings.domain.actors import Actor
+from hearings.domain.commands import ChangeHearing
+from hearings.domain.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
+from hearings.domain.states import DocumentState, RecordState
+from hearings.domain.transcript import apply_edit
 from tests.integration.confirmation.conftest import CAPTURE
 from tests.integration.records.conftest import World, make_trial
 

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hearings.actors import SYSTEM
-from hearings.commands import ChangeHearing, InviteParticipant, ScheduleHearing
-from hearings.errors import InvalidInput, PermissionDenied
-from hearings.participants import Role
+from hearings.domain.actors import SYSTEM
+from hearings.domain.commands import ChangeHearing, InviteParticipant, ScheduleHearing
+from hearings.domain.errors import InvalidInput, PermissionDenied
+from hearings.domain.participants import Role
 from tests.integration.records.conftest import World, make_trial
 
 BODY = "审：现在开庭。\n被告人：我叫张某。"

@@ -1,4 +1,4 @@
-"""Signing the next slot re-checks the document's hash before it commits (hearings/signing.py):
+"""Signing the next slot re-checks the document's hash before it commits (hearings/services/signing.py):
 a signature that lands on a document that moved meanwhile is refused, nothing is recorded."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from hearings.commands import ChangeHearing
-from hearings.documents import Document
-from hearings.errors import Conflict
+from hearings.domain.commands import ChangeHearing
+from hearings.domain.documents import Document
+from hearings.domain.errors import Conflict
 from tests.integration.confirmation.conftest import CAPTURE
 from tests.integration.records.conftest import World, make_trial
 

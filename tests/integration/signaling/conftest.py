@@ -13,7 +13,7 @@ import socketio
 from aiohttp import web
 
 from hearings.adapters.database import Database
-from hearings.room import Room
+from hearings.services.room import Room
 from signaling import NAMESPACE, RoomServices, Signaling, SignalingConfig, create_signaling
 from signaling.follow import follow
 from tests.conftest import Services
@@ -28,7 +28,7 @@ def room_services(services: Services) -> RoomServices:
 
 
 def signaling_of(services: Services, config: SignalingConfig, **ports: Any) -> Signaling:
-    """A signaling server wired as web/app.py wires it: it hears the domain's events.
+    """A signaling server wired as web/app/application.py wires it: it hears the domain's events.
 
     Without `follow` a command commits but nobody in the room hears of it (no
     `participant.state`, no `hearing.state`): every test server is built here.

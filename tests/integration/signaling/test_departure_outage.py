@@ -175,7 +175,7 @@ async def test_an_arrival_during_the_outage_calls_the_departure_off(
     pg_room: Room_, cluster: Cluster, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The first retry waits long enough for the participant to come back first.
-    monkeypatch.setattr("hearings.room.DEPARTURE_RETRY", (6.0, 10.0, 900.0))
+    monkeypatch.setattr("hearings.services.room.DEPARTURE_RETRY", (6.0, 10.0, 900.0))
     room = pg_room
     await in_session(room, "defendant")
     pid = room.trial.people["defendant"].id

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import socketio
 
-from hearings.actors import SYSTEM
-from hearings.commands import ChangeHearing, IssueJoinLink, RevokeJoinLinks
-from hearings.scheduling import Scheduling
+from hearings.domain.actors import SYSTEM
+from hearings.domain.commands import ChangeHearing, IssueJoinLink, RevokeJoinLinks
+from hearings.services.scheduling import Scheduling
 from tests.factories import make_trial
 from tests.integration.signaling.conftest import ORIGIN, Room_
 

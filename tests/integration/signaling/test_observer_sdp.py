@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from hearings.commands import InviteParticipant, IssueJoinLink
-from hearings.participants import Role
+from hearings.domain.commands import InviteParticipant, IssueJoinLink
+from hearings.domain.participants import Role
 from tests.integration.signaling.conftest import Client, Room_, in_session
 
 FIXTURES = Path(__file__).parents[2] / "unit/signaling/sdp"

@@ -1,14 +1,14 @@
 """The room hears a record sent back and sent again (issue 17.3): a signer's correction
 asked for or refusal to sign reaches every connection as its own event with the reason,
 and the new version sent after it as `record.revised` — through the domain's bus, as
-web/app.py wires it (signaling/follow.py `push_of`), with no socket command at all."""
+web/app/application.py wires it (signaling/follow.py `push_of`), with no socket command at all."""
 
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from hearings.actors import Actor
-from hearings.records import Records
+from hearings.domain.actors import Actor
+from hearings.services.transcripts import Records
 from tests.integration.records.conftest import RecordDocuments
 from tests.integration.signaling.conftest import Room_, in_session
 

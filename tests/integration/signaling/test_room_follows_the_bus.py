@@ -3,7 +3,7 @@ called as the REST API or the system would call it, with no socket command at al
 
 from __future__ import annotations
 
-from hearings.commands import ChangeHearing, ChangeRecording
+from hearings.domain.commands import ChangeHearing, ChangeRecording
 from tests.integration.signaling.conftest import Room_, in_session
 
 

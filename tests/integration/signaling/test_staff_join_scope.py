@@ -1,4 +1,4 @@
-"""The socket.io staff join reads the hearing through the access policy (hearings/policy.py):
+"""The socket.io staff join reads the hearing through the access policy (hearings/domain/policy.py):
 another court's staff, an account without a court and a mediator without a seat stay out;
 an administrator without a court comes in (issue 11's matrix, on the socket side)."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 import socketio
 
-from hearings.actors import SYSTEM
-from hearings.commands import CreateStaffUser
+from hearings.domain.actors import SYSTEM
+from hearings.domain.commands import CreateStaffUser
 from tests.factories import make_trial
 from tests.integration.signaling.conftest import Room_
 

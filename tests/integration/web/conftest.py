@@ -21,7 +21,7 @@ from tests.conftest import AUDIT_KEY, Services
 from tests.factories import make_trial
 from tests.integration.media.streams import Sender, make_source
 from tests.integration.signaling.conftest import ORIGIN, Client, Room_
-from web.app import create_app
+from web.app.application import create_app
 from web.keys import RECORDING, SIGNALING
 from web.settings import Secret, Settings
 

@@ -11,7 +11,7 @@ import sys
 
 from aiohttp import web
 
-from web.app import create_app
+from web.app.application import create_app
 from web.settings import Settings
 
 

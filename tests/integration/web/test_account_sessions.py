@@ -18,14 +18,14 @@ import pytest
 import socketio
 from aiohttp.test_utils import TestClient
 
-from hearings.actors import SYSTEM
 from hearings.adapters.database import Database
-from hearings.commands import CreateCourt, CreateStaffUser
-from hearings.staff import StaffUser
+from hearings.domain.actors import SYSTEM
+from hearings.domain.commands import CreateCourt, CreateStaffUser
+from hearings.domain.staff import StaffUser
 from tests.conftest import AUDIT_KEY, REDIS_URL, Services
 from tests.factories import Trial, make_trial
 from tests.integration.signaling.conftest import ORIGIN, Client
-from web.app import create_app
+from web.app.application import create_app
 from web.settings import Secret, Settings
 
 HttpClient = TestClient[Any, Any]
@@ -190,7 +190,7 @@ async def test_disabling_from_the_command_line_ends_open_pages(
                "YUNTING_DATABASE_URL": database.url, "YUNTING_REDIS_URL": REDIS_URL,
                "YUNTING_AUDIT_KEY": AUDIT_KEY.decode()}
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "web.cli", "admin", "user", "disable", trial.judge.username,
+            sys.executable, "-m", "web.app.cli", "admin", "user", "disable", trial.judge.username,
             env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         out, err = await asyncio.wait_for(proc.communicate(), 120)
         assert proc.returncode == 0, err.decode()

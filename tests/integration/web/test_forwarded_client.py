@@ -18,7 +18,7 @@ from signaling import NAMESPACE
 from tests.conftest import AUDIT_KEY, Services
 from tests.factories import make_trial
 from tests.integration.signaling.conftest import ORIGIN, Client
-from web.app import create_app
+from web.app.application import create_app
 from web.settings import Secret, Settings
 
 HttpClient = TestClient[Any, Any]

@@ -33,19 +33,19 @@ from aiohttp.test_utils import TestClient
 from docforge.forge import DocumentForge
 from docforge.samples import sample
 from hearings.adapters.database import Database
-from hearings.commands import ChangeHearing
-from hearings.states import RecordingState
+from hearings.domain.commands import ChangeHearing
+from hearings.domain.states import RecordingState
 from media.composer import COMPOSITE_NAME
 from media.evidence import verify_package
 from media.participant import ParticipantInfo
 from tests.conftest import AUDIT_KEY, REDIS_URL, Services, unavailable
 from tests.factories import Trial, make_trial
 from tests.integration.media.streams import make_source, remux_as_segments
-from web.app import create_app
-from web.jobs import QueueJobs, make_broker
+from web.app.application import create_app
+from web.app.wiring import docforge_config
+from web.bridges.jobs import QueueJobs, make_broker
 from web.keys import RECORDING, SERVICES
 from web.settings import Secret, Settings
-from web.wiring import docforge_config
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.slow]
 ROOT = Path(__file__).parents[3]
@@ -106,7 +106,7 @@ def workers(scene: dict[str, Any]) -> Iterator[Callable[[], subprocess.Popen[str
 
     def start() -> subprocess.Popen[str]:
         process = subprocess.Popen(
-            [sys.executable, "-m", "web.cli", "jobs", "--threads", "1"], cwd=ROOT,
+            [sys.executable, "-m", "web.app.cli", "jobs", "--threads", "1"], cwd=ROOT,
             env=os.environ | {"PYTHONPATH": str(ROOT)} | scene["env"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         started.append(process)

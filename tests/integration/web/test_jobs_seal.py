@@ -14,9 +14,9 @@ from media.composer import COMPOSITE_NAME
 from media.evidence import verify_package
 from media.participant import ParticipantInfo
 from tests.integration.media.streams import remux_as_segments
-from web.recording import HEARING_MANIFEST, HEARING_TOKEN, RecordingDriver
+from web.app.wiring import docforge_config
+from web.bridges.recording import HEARING_MANIFEST, HEARING_TOKEN, RecordingDriver
 from web.settings import Settings
-from web.wiring import docforge_config
 
 
 def _archive(tmp_path: Path, source: Path) -> Path:

@@ -10,7 +10,7 @@ import pytest
 from redis import asyncio as aioredis
 
 from tests.conftest import REDIS_URL, unavailable
-from web.throttle import RedisFailureWindow
+from web.http.throttle import RedisFailureWindow
 
 pytestmark = pytest.mark.redis
 

@@ -15,8 +15,8 @@ from aiohttp.test_utils import TestClient
 
 from hearings.adapters.database import Database
 from tests.conftest import AUDIT_KEY
-from web.app import create_app
-from web.demo import DEMO_STAFF, DemoLink, seed_demo
+from web.app.application import create_app
+from web.app.demo import DEMO_STAFF, DemoLink, seed_demo
 from web.keys import SERVICES
 from web.settings import Secret, Settings
 

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient
 
 from hearings.adapters.database import Database
 from tests.conftest import AUDIT_KEY
-from web.app import create_app
+from web.app.application import create_app
 from web.settings import Secret, Settings
 
 Client = TestClient[Any, Any]

@@ -11,7 +11,7 @@ from pathlib import Path
 from media.evidence import verify_package
 from tests.integration.signaling.conftest import in_session
 from tests.integration.web.conftest import Court, until
-from web.archive import RecordingArchive
+from web.bridges.archive import RecordingArchive
 from web.keys import FORGE, MEDIA, RECORDING
 
 

@@ -19,8 +19,8 @@ from tests.conftest import unavailable
 from tests.integration.media.streams import remux_as_segments
 from tests.integration.signaling.conftest import in_session
 from tests.integration.web.conftest import Court, until
+from web.bridges.recording import RecordingDriver
 from web.keys import MEDIA, RECORDING
-from web.recording import RecordingDriver
 
 
 async def test_one_participant_back_does_not_hide_another_still_failed(

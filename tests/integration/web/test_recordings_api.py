@@ -22,16 +22,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hearings.commands import ChangeHearing
-from hearings.documents import AgreementContext, Document, DocumentKind, PartyInfo
-from hearings.mediation import AgreementTerm
+from hearings.domain.commands import ChangeHearing
+from hearings.domain.documents import AgreementContext, Document, DocumentKind, PartyInfo
+from hearings.domain.mediation import AgreementTerm
 from media.evidence import build_package_sync, verify_package
 from media.participant import ParticipantInfo
 from tests.factories import make_trial
 from tests.integration.media.streams import remux_as_segments
 from tests.integration.web.conftest import Court
 from tests.unit.docforge.conftest import capture_json
-from web.archive import RecordingArchive
+from web.bridges.archive import RecordingArchive
 from web.keys import RECORDING, SERVICES
 
 ROOT = Path(__file__).parents[3]
@@ -190,10 +190,10 @@ async def sealed_agreement(court: Court) -> Document:
 
 
 def run_cli(court: Court, *argv: str) -> subprocess.CompletedProcess[str]:
-    """`python -m web.cli ...` against the court's own data dir (its PKI: the trust roots)."""
+    """`python -m web.app.cli ...` against the court's own data dir (its PKI: the trust roots)."""
     data_dir = court.app[RECORDING].archive_dir.parent
     return subprocess.run(
-        [sys.executable, "-m", "web.cli", *argv], cwd=data_dir,
+        [sys.executable, "-m", "web.app.cli", *argv], cwd=data_dir,
         env={**os.environ, "PYTHONPATH": str(ROOT), "YUNTING_DATA_DIR": str(data_dir)},
         capture_output=True, text=True, timeout=120, check=False)
 
@@ -254,7 +254,7 @@ async def test_package_verifies_offline_and_a_tampered_segment_is_named(
     report = verify_package(tampered)
     assert not report.ok and report.altered == [segment] and not report.missing
     cli = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-m", "web.cli", "verify-package", str(tampered)], cwd=tmp_path,
+        subprocess.run, [sys.executable, "-m", "web.app.cli", "verify-package", str(tampered)], cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(ROOT), "YUNTING_DATA_DIR": str(tmp_path)},
         capture_output=True, text=True, timeout=60, check=False)
     assert cli.returncode == 1, cli.stderr

@@ -5,7 +5,7 @@ import copy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hearings.audit import GENESIS, AuditEntry, chain, verify_chain
+from hearings.domain.audit import GENESIS, AuditEntry, chain, verify_chain
 
 KEY = b"k" * 32
 

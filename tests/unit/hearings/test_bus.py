@@ -7,15 +7,15 @@ import logging
 
 import pytest
 
-from hearings.bus import Bus
-from hearings.events import (
+from hearings.domain.events import (
     EventError,
     HearingChanged,
     RecordingChanged,
     envelope,
     from_envelope,
 )
-from hearings.states import HearingState, RecordingState
+from hearings.domain.states import HearingState, RecordingState
+from hearings.services.bus import Bus
 
 CLOSED = HearingChanged("h1", "close", HearingState.CLOSED, RecordingState.PROCESSING,
                         "张某盗窃案公开开庭审理", "trial", None, "审判员李明", "staff:u1")

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from hearings.adapters.collisions import as_conflict
-from hearings.errors import ConcurrentChange, Conflict
+from hearings.domain.errors import ConcurrentChange, Conflict
 
 
 def sqlite_integrity(message: str, statement: str, params: tuple[object, ...]) -> IntegrityError:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hearings.confirmation import (
+from hearings.domain.confirmation import (
     GROUNDS,
     ApplicationState,
     DutyRoster,
@@ -15,7 +15,7 @@ from hearings.confirmation import (
     check_grounds,
     reject_basis,
 )
-from hearings.errors import IllegalTransition, InvalidInput
+from hearings.domain.errors import IllegalTransition, InvalidInput
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from hearings.actors import Actor
-from hearings.confirmation import APPLICATION_ROLE, CONFIRM_BASIS, JudicialConfirmation
-from hearings.confirmation_papers import Mediated, application_paper, ruling_paper
-from hearings.documents import ApplicationContext, DocumentKind, RulingContext
-from hearings.participants import Participant, Role
-from hearings.staff import StaffRole
+from hearings.domain.actors import Actor
+from hearings.domain.confirmation import APPLICATION_ROLE, CONFIRM_BASIS, JudicialConfirmation
+from hearings.domain.confirmation_papers import Mediated, application_paper, ruling_paper
+from hearings.domain.documents import ApplicationContext, DocumentKind, RulingContext
+from hearings.domain.participants import Participant, Role
+from hearings.domain.staff import StaffRole
 
 PARTIES = (Participant("h", "刘桂兰", Role.PARTY), Participant("h", "陈国富", Role.PARTY))
 ABOUT = Mediated("渝北区人民法院", "双龙湖派出所人民调解室", "周建国", PARTIES, date(2026, 11, 20))

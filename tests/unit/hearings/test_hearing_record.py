@@ -6,8 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hearings.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
-from hearings.hearing_record import (
+from hearings.domain.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
+from hearings.domain.participants import Participant, Role
+from hearings.domain.states import RECORD, ParticipantState, RecordState
+from hearings.domain.transcript import (
     HearingRecord,
     apply_edit,
     edit_between,
@@ -18,8 +20,6 @@ from hearings.hearing_record import (
     trial_slots,
     utterances,
 )
-from hearings.participants import Participant, Role
-from hearings.states import RECORD, ParticipantState, RecordState
 
 N = RecordState
 

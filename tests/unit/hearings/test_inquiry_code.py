@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hearings.errors import InvalidInput
-from hearings.hearing import Hearing, HearingKind
-from hearings.inquiry import (
+from hearings.domain.errors import InvalidInput
+from hearings.domain.hearing import Hearing, HearingKind
+from hearings.domain.inquiry import (
     CODE_ALPHABET,
     CaseInquiry,
     Stage,
@@ -20,8 +20,8 @@ from hearings.inquiry import (
     normalize_code,
     progress_of,
 )
-from hearings.mediation import Mediation
-from hearings.states import HearingState, MediationState
+from hearings.domain.mediation import Mediation
+from hearings.domain.states import HearingState, MediationState
 
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from hearings.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
-from hearings.mediation import AgreementTerm, Mediation
-from hearings.participants import Participant, Role
-from hearings.states import MediationState
+from hearings.domain.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
+from hearings.domain.mediation import AgreementTerm, Mediation
+from hearings.domain.participants import Participant, Role
+from hearings.domain.states import MediationState
 
 TERM = {"obligor": "陈国富", "obligee": "刘桂兰", "obligation": "赔偿修复费用",
         "amount_yuan": "3200.50", "deadline": "2026-12-31"}

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from hearings.errors import InvalidInput
-from hearings.notify import Notification, by_channel, mask_mobile
-from hearings.participants import Participant, Role
-from hearings.service_proof import same_notice
+from hearings.domain.errors import InvalidInput
+from hearings.domain.participants import Participant, Role
+from hearings.services.notifications import Notification, by_channel, mask_mobile
+from hearings.services.service_proof import same_notice
 
 
 def _party(email: str | None, mobile: str | None, consent: bool = True) -> Participant:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from hearings.errors import InvalidInput
-from hearings.password_policy import MIN_LENGTH, check_password
+from hearings.domain.errors import InvalidInput
+from hearings.domain.password_policy import MIN_LENGTH, check_password
 
 
 @pytest.mark.parametrize(("password", "rule"), [
@@ -42,7 +42,7 @@ def test_reasonable_passwords_pass(password: str) -> None:
 
 
 def test_the_list_is_shipped_and_lower_case() -> None:
-    from hearings.password_policy import _common
+    from hearings.domain.password_policy import _common
 
     common = _common()
     assert len(common) > 500 and "123456" in common and "woaini1314" in common

@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hearings.actors import SYSTEM, Actor
-from hearings.documents import DocumentKind
-from hearings.errors import PermissionDenied
-from hearings.hearing import Hearing, HearingKind
-from hearings.participants import Role
-from hearings.policy import document_action, may, recording_action, require, require_seat
-from hearings.staff import StaffRole
+from hearings.domain.actors import SYSTEM, Actor
+from hearings.domain.documents import DocumentKind
+from hearings.domain.errors import PermissionDenied
+from hearings.domain.hearing import Hearing, HearingKind
+from hearings.domain.participants import Role
+from hearings.domain.policy import document_action, may, recording_action, require, require_seat
+from hearings.domain.staff import StaffRole
 
 
 def staff(role: StaffRole, court: str | None, user: str = "u") -> Actor:

@@ -1,13 +1,13 @@
 """THREAT_MODEL.md prints who may do what (role × court × action): keep it equal to the code's
-policy (hearings/policy.py), the way docs/protocol.md's table is kept equal to signaling's."""
+policy (hearings/domain/policy.py), the way docs/protocol.md's table is kept equal to signaling's."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-from hearings.policy import EVERY_SEAT, RULES, Rule, Scope
-from hearings.staff import StaffRole
+from hearings.domain.policy import EVERY_SEAT, RULES, Rule, Scope
+from hearings.domain.staff import StaffRole
 
 DOC = (Path(__file__).parents[3] / "THREAT_MODEL.md").read_text()
 COLUMNS = ("admin without a court", "admin", "clerk", "judge", "mediator", "participants",

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hearings.hearing import Hearing, HearingKind
-from hearings.states import HearingState, RecordingState
+from hearings.domain.hearing import Hearing, HearingKind
+from hearings.domain.states import HearingState, RecordingState
 
 
 def failed_in_session() -> Hearing:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hearings.errors import ConcurrentChange, Conflict
-from hearings.retry import ATTEMPTS, retried
+from hearings.domain.errors import ConcurrentChange, Conflict
+from hearings.services.retry import ATTEMPTS, retried
 
 
 async def test_a_lost_race_is_tried_again_until_it_wins() -> None:

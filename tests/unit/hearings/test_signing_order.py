@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from hearings.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
-from hearings.mediation import SigningSlot
-from hearings.signing_order import SigningOrder
-from hearings.states import MEDIATION, MediationState
+from hearings.domain.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
+from hearings.domain.mediation import SigningSlot
+from hearings.domain.signing_order import SigningOrder
+from hearings.domain.states import MEDIATION, MediationState
 
 
 def order(collecting: bool = True, state: MediationState = MediationState.SIGNING

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from hearings.errors import IllegalTransition
-from hearings.states import (
+from hearings.domain.errors import IllegalTransition
+from hearings.domain.states import (
     DOCUMENT,
     HEARING,
     MEDIATION,

@@ -1,4 +1,4 @@
-"""The one rule for every text field (hearings/values.py): valid Unicode, no control
+"""The one rule for every text field (hearings/domain/values.py): valid Unicode, no control
 characters, no bidi overrides, bounded in characters and in UTF-8 bytes."""
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hearings.cases import Case
-from hearings.courts import Court, Site
-from hearings.errors import InvalidInput
-from hearings.hearing_record import HearingRecord
-from hearings.mediation import AgreementTerm, Mediation
-from hearings.participants import Participant, Role
-from hearings.values import BIDI_CONTROLS, long_text, text
+from hearings.domain.cases import Case
+from hearings.domain.courts import Court, Site
+from hearings.domain.errors import InvalidInput
+from hearings.domain.mediation import AgreementTerm, Mediation
+from hearings.domain.participants import Participant, Role
+from hearings.domain.transcript import HearingRecord
+from hearings.domain.values import BIDI_CONTROLS, long_text, text
 
 # The explicit embeddings, overrides and isolates: they reorder strong characters.
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"

@@ -7,12 +7,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hearings.cases import Case, CaseNumber, CaseType
-from hearings.courts import Court, Site
-from hearings.errors import InvalidInput, TokenRefused
-from hearings.hearing import Hearing
-from hearings.participants import Role
-from hearings.tokens import issue_join_token, normalise_secret, secret_digest
+from hearings.domain.cases import Case, CaseNumber, CaseType
+from hearings.domain.courts import Court, Site
+from hearings.domain.errors import InvalidInput, TokenRefused
+from hearings.domain.hearing import Hearing
+from hearings.domain.participants import Role
+from hearings.domain.tokens import issue_join_token, normalise_secret, secret_digest
 
 
 def test_case_number_round_trip() -> None:

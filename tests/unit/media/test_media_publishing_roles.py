@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hearings.participants import PUBLISHING_ROLES, Role
+from hearings.domain.participants import PUBLISHING_ROLES, Role
 from media.participant import NON_PUBLISHING_ROLES, ParticipantInfo
 
 

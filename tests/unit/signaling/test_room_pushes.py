@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from hearings.events import (
+from hearings.domain.events import (
     ApplicationQueued,
     ApplicationTaken,
     ApplicationWithdrawn,
@@ -21,7 +21,7 @@ from hearings.events import (
     envelope,
     from_envelope,
 )
-from hearings.states import HearingState, RecordingState
+from hearings.domain.states import HearingState, RecordingState
 from signaling.follow import PUSHED, Push, push_of
 
 VIEW = {"hearing_id": "h1", "case_number": "（2026）渝0116民初1号", "state": "signing",

@@ -13,9 +13,9 @@ from docforge.forge import DocumentForge
 from docforge.pdf import render_pdf
 from docforge.samples import sample
 from docforge.schema import from_json
-from hearings.documents import Document, DocumentKind
+from hearings.domain.documents import Document, DocumentKind
 from tests.unit.docforge.conftest import WEASYPRINT_FILTERS
-from web.documents import ForgeDocuments
+from web.bridges.documents import ForgeDocuments
 
 pytestmark = WEASYPRINT_FILTERS
 

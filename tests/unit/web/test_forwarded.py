@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from web.forwarded import Proxies, client_of
+from web.http.forwarded import Proxies, client_of
 
 PROXIES = Proxies(["127.0.0.1", "10.0.0.0/8", "fd00::/8"])
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from hearings.participants import Role
+from hearings.domain.participants import Role
 from web.labels import ROLES
 
 WEB = Path(__file__).resolve().parents[3] / "web"

@@ -1,5 +1,5 @@
 """web/ asks the services; it never opens a unit of work of its own (issue 14). Only
-web/bootstrap.py, the wiring, holds the unit-of-work factory: it hands it to the services it
+web/app/bootstrap.py, the wiring, holds the unit-of-work factory: it hands it to the services it
 builds and keeps `Services.uow` as the tests' seam. import-linter holds the import side
 ("web opens no unit of work" in pyproject.toml); this test holds what an import check cannot
 see: a module reaching the factory through the services container (`services.uow()`,
@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).parents[3]
 WEB = ROOT / "web"
-WIRING = {WEB / "bootstrap.py"}
+WIRING = {WEB / "app" / "bootstrap.py"}
 FACTORY = "uow"
 
 
@@ -30,7 +30,7 @@ def _reaches_factory(path: Path) -> list[str]:
 def test_the_check_reads_web() -> None:
     modules = _web_modules()
     assert len(modules) > 40, modules  # the walk still finds web's modules
-    assert _reaches_factory(WEB / "bootstrap.py"), "the check no longer sees `self.uow`"
+    assert _reaches_factory(WEB / "app" / "bootstrap.py"), "the check no longer sees `self.uow`"
 
 
 def test_no_web_module_but_the_wiring_opens_a_unit_of_work() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from web.media_audience import MediaAudience, identity_of
-from web.recording import media_id
+from web.bridges.media_audience import MediaAudience, identity_of
+from web.bridges.recording import media_id
 
 
 def test_identity_of_inverts_media_id() -> None:

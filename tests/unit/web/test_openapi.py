@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
-from web.openapi import document
+from web.http.openapi import document
 
 SAFE = ("get", "head", "options")
 
@@ -62,7 +62,7 @@ def test_bodies_answer_413_and_415_and_writes_403() -> None:
         statuses = set(op["responses"])
         if "requestBody" in op:
             assert {"400", "413", "415"} <= statuses, (method, path, sorted(statuses))
-        if method not in SAFE:  # a cross-site write is refused (web/security.py)
+        if method not in SAFE:  # a cross-site write is refused (web/http/security.py)
             assert "403" in statuses, (method, path, sorted(statuses))
 
 
@@ -86,7 +86,7 @@ def test_staff_routes_answer_401_and_403(status: str) -> None:
 
 
 def test_a_route_adds_what_else_it_answers() -> None:
-    from web.routing import ApiRoutes
+    from web.http.routing import ApiRoutes
 
     routes = ApiRoutes()
 

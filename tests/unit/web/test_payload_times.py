@@ -1,4 +1,4 @@
-"""A time in a request body (web/payloads.py Body.time): ISO 8601 with a time zone, and one
+"""A time in a request body (web/http/payloads.py Body.time): ISO 8601 with a time zone, and one
 every time zone can show — a year-10000 instant in UTC passed the parser and failed later as
 an OverflowError (a 500) when a service stored or converted it."""
 
@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from web.errors import ApiError
-from web.payloads import Body
+from web.http.errors import ApiError
+from web.http.payloads import Body
 
 
 @pytest.mark.parametrize("raw", ["9999-12-31T23:00:00-12:00", "0001-01-01T00:30:00+14:00",

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hearings.audit import AuditEntry
-from web.recording import recording_intervals, recording_truth
+from hearings.domain.audit import AuditEntry
+from web.bridges.recording import recording_intervals, recording_truth
 
 T0 = 1_800_000_000.0
 

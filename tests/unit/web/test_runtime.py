@@ -1,4 +1,4 @@
-"""A cancellation that arrives as the awaited reply does is not lost (web/runtime.py): the
+"""A cancellation that arrives as the awaited reply does is not lost (web/app/runtime.py): the
 outbox sender, cancelled at shutdown as the SMTP relay answered, ran on for ever and the
 server never stopped (CI: test_reminders_server hung 300 s)."""
 
@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from web import runtime
+from web.app import runtime
 
 
 async def _cancelled_as_the_reply_arrives() -> asyncio.Task[int]:

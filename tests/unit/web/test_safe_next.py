@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from web.pages import _safe_next
+from web.pages.hearings import _safe_next
 
 # Known open-redirect bypasses: each is, or becomes in some browser, another origin.
 BYPASSES = [

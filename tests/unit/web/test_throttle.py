@@ -1,4 +1,4 @@
-from web.throttle import FailureWindow
+from web.http.throttle import FailureWindow
 
 
 class Clock:

@@ -82,7 +82,7 @@ async function schedulePage() {
 // GET /api/recordings answers [{hearing: {id, title, scheduled_at, started_at,
 // participants, ...}, case_number, recording_state, sealed, duration, complete,
 // missing_seconds: {participant_id: seconds}, composite_error, files: [{name,
-// kind, size, participant_id, duration, sha256, url}]}] (web/api/recordings.py).
+// kind, size, participant_id, duration, sha256, url}]}] (web/http/api/recordings.py).
 function duration(s) {
   if (s == null) return "—";
   const n = Math.round(s);

@@ -1,0 +1,92 @@
+"""A remote interrogation's plea statement (认罪认罚具结书): read, draft (the prosecutor, by
+their join link, or the court's staff), sign in order by hand (the detainee, then the
+lawyer), refuse with a reason, download. Participants' join tokens keep working after the
+close for reading, signing and downloading, as for the record (web/http/api/records.py)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from hearings.domain.errors import NotFound
+from web.http.api.documents import READ_REASON, signed_pdf
+from web.http.api.mediations import REFUSAL, SIGNATURE
+from web.http.auth import actor_for
+from web.http.payloads import Body, read_body
+from web.http.routing import ApiRoutes
+from web.keys import SERVICES, SETTINGS
+
+routes = ApiRoutes()
+
+_TEXT = {"type": "string"}
+DRAFT = {"type": "object",
+         "required": ["charges", "facts", "sentencing_proposal", "procedure"], "properties": {
+             "charges": {**_TEXT, "example": "盗窃罪", "description": "the offence(s) charged"},
+             "facts": {**_TEXT, "description": "the facts the detainee acknowledges"},
+             "sentencing_proposal": {**_TEXT, "example": "有期徒刑六个月，缓刑一年",
+                                     "description": "the procuratorate's sentencing proposal"},
+             "procedure": {**_TEXT, "example": "速裁程序",
+                           "description": "the procedure agreed to (速裁/简易/普通程序)"}}}
+
+
+async def _body(request: web.Request) -> Body:
+    return await read_body(request, request.app[SETTINGS].max_request_bytes)
+
+
+@routes.route("GET", "/api/hearings/{hearing_id}/plea", summary="An interrogation's plea "
+              "statement: the terms drafted, its state, signing order and document (state null "
+              "before the first draft)", tag="records", auth="staff_or_token")
+async def get_plea(request: web.Request) -> web.Response:
+    hid = request.match_info["hearing_id"]
+    actor = await actor_for(request, hid, allow_closed=True)
+    view = await request.app[SERVICES].pleas.view(actor, hid)
+    return web.json_response(view.as_json())
+
+
+@routes.route("POST", "/api/hearings/{hearing_id}/plea", summary="Draft the plea statement "
+              "(the interrogation's prosecutor, or the court's staff, while it is in session): "
+              "rendered and out for signature; a draft not yet signed is superseded",
+              tag="records", auth="staff_or_token", body=DRAFT)
+async def draft_plea(request: web.Request) -> web.Response:
+    hid = request.match_info["hearing_id"]
+    actor = await actor_for(request, hid)
+    body = await _body(request)
+    view = await request.app[SERVICES].pleas.draft(
+        actor, hid, body.raw("charges"), body.raw("facts"), body.raw("sentencing_proposal"),
+        body.raw("procedure"))
+    return web.json_response(view.as_json())
+
+
+@routes.route("POST", "/api/hearings/{hearing_id}/plea/signatures", summary="Sign the plea "
+              "statement's next field by hand: the detainee (party1), then the lawyer",
+              tag="records", auth="staff_or_token", body=SIGNATURE)
+async def sign_plea(request: web.Request) -> web.Response:
+    hid = request.match_info["hearing_id"]
+    actor = await actor_for(request, hid, allow_closed=True)
+    body = await _body(request)
+    view = await request.app[SERVICES].pleas.sign(actor, hid, body.raw("field"),
+                                                  body.raw("capture"))
+    return web.json_response(view.as_json())
+
+
+@routes.route("POST", "/api/hearings/{hearing_id}/plea/refusal", summary="The detainee or "
+              "the lawyer refuses to sign, with a reason: the copy is abandoned, the reason "
+              "kept", tag="records", auth="staff_or_token", body=REFUSAL)
+async def refuse_plea(request: web.Request) -> web.Response:
+    hid = request.match_info["hearing_id"]
+    actor = await actor_for(request, hid, allow_closed=True)
+    body = await _body(request)
+    view = await request.app[SERVICES].pleas.refuse(actor, hid, body.raw("reason"))
+    return web.json_response(view.as_json())
+
+
+@routes.route("GET", "/api/hearings/{hearing_id}/plea/pdf", summary="The latest plea "
+              "statement as signed so far (application/pdf); staff reads audited with ?reason= "
+              "as every document's", tag="records", auth="staff_or_token",
+              produces="application/pdf", query=READ_REASON)
+async def plea_pdf(request: web.Request) -> web.Response:
+    hid = request.match_info["hearing_id"]
+    actor = await actor_for(request, hid, allow_closed=True)
+    view = await request.app[SERVICES].pleas.view(actor, hid)
+    if view.plea is None:
+        raise NotFound("plea statement", hid)
+    return await signed_pdf(request, actor, view.plea.document_id)

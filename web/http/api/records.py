@@ -1,0 +1,122 @@
+"""The hearing record (笔录): read, save with its version (409 on a stale one), send for
+signature, sign in order, download. Staff by session; participants by their join token,
+which keeps working after the hearing closes for these routes (they sign after the close).
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from aiohttp import web
+
+from web.http.api.documents import READ_REASON, signed_pdf
+from web.http.api.mediations import REFUSAL, SIGNATURE
+from web.http.auth import actor_for
+from web.http.payloads import Body, read_body
+from web.http.routing import ApiRoutes
+from web.keys import SERVICES, SETTINGS
+
+routes = ApiRoutes()
+
+SAVE = {"type": "object", "required": ["body", "version"], "properties": {
+    "body": {"type": "string", "description": "the whole text; one line per utterance, "
+             "'speaker：text' (a line without a speaker continues the one before)"},
+    "version": {"type": "integer", "description": "the version this edit was made on; "
+                "a stale one is refused with 409 conflict"}}}
+
+
+SIGN = {**SIGNATURE, "properties": {**cast(dict[str, Any], SIGNATURE["properties"]), "statement": {
+    "type": "string", "example": "以上笔录我看过，和我说的相符", "description":
+    "an interrogation's detainee only, and required of them: the statement chosen on the pad's "
+    "page before signing"}}}
+
+
+async def _body(request: web.Request) -> Body:
+    return await read_body(request, request.app[SETTINGS].max_request_bytes)
+
+
+@routes.route("GET", "/api/hearings/{hearing_id}/record", summary="The hearing record: text "
+              "(staff; participants once frozen), version, state, signing order",
+              tag="records", auth="staff_or_token")
+async def get_record(request: web.Request) -> web.Response:
+    hid = request.match_info["hearing_id"]
+    actor = await actor_for(request, hid, allow_closed=True)
+    view = await request.app[SERVICES].records.view(actor, hid)
+    return web.json_response(view.as_json())
+
+
+@routes.route("PUT", "/api/hearings/{hearing_id}/record", summary="Save the record's text "
+              "(clerk or presiding judge; 409 if the version is stale)", tag="records",
+              body=SAVE)
+async def save_record(request: web.Request) -> web.Response:
+    hid = request.match_info["hearing_id"]
+    actor = await actor_for(request, hid)
+    body = await _body(request)
+    view = await request.app[SERVICES].records.save(actor, hid, body.raw("body"),
+                                                    body.raw("version"))
+    return web.json_response(view.as_json())
+
+
+@routes.route("POST", "/api/hearings/{hearing_id}/record/signing", summary="Freeze and render "
+              "the record; open the signing order (clerk or presiding judge)", tag="records")
+async def send_for_signature(request: web.Request) -> web.Response:
+    hid = request.match_info["hearing_id"]
+    actor = await actor_for(request, hid)
+    view = await request.app[SERVICES].records.send_for_signature(actor, hid)
+    return web.json_response(view.as_json())
+
+
+@routes.route("POST", "/api/hearings/{hearing_id}/record/signatures", summary="Sign the next "
+              "field: the persons recorded by hand, then the clerk, then the judge",
+              tag="records", auth="staff_or_token", body=SIGN)
+async def sign_record(request: web.Request) -> web.Response:
+    hid = request.match_info["hearing_id"]
+    actor = await actor_for(request, hid, allow_closed=True)
+    body = await _body(request)
+    view = await request.app[SERVICES].records.sign(actor, hid, body.raw("field"),
+                                                    body.raw("capture"), body.raw("statement"))
+    return web.json_response(view.as_json())
+
+
+@routes.route("POST", "/api/hearings/{hearing_id}/record/rights", summary="An interrogation: "
+              "the notice of rights was read and acknowledged (clerk or presiding judge)",
+              tag="records")
+async def acknowledge_rights(request: web.Request) -> web.Response:
+    hid = request.match_info["hearing_id"]
+    actor = await actor_for(request, hid)
+    view = await request.app[SERVICES].records.acknowledge_rights(actor, hid)
+    return web.json_response(view.as_json())
+
+
+@routes.route("POST", "/api/hearings/{hearing_id}/record/corrections", summary="A signer asks "
+              "for a correction: the frozen copy is abandoned, back to drafting",
+              tag="records", auth="staff_or_token", body=REFUSAL)
+async def request_correction(request: web.Request) -> web.Response:
+    return await _reopen(request, refused=False)
+
+
+@routes.route("POST", "/api/hearings/{hearing_id}/record/refusal", summary="A signer refuses "
+              "to sign, with a reason: the frozen copy is abandoned, back to drafting",
+              tag="records", auth="staff_or_token", body=REFUSAL)
+async def refuse_record(request: web.Request) -> web.Response:
+    return await _reopen(request, refused=True)
+
+
+async def _reopen(request: web.Request, *, refused: bool) -> web.Response:
+    hid = request.match_info["hearing_id"]
+    actor = await actor_for(request, hid)
+    body = await _body(request)
+    view = await request.app[SERVICES].records.reopen(actor, hid, body.raw("reason"),
+                                                      refused=refused)
+    return web.json_response(view.as_json())
+
+
+@routes.route("GET", "/api/hearings/{hearing_id}/record/pdf", summary="The record's document "
+              "as signed so far (application/pdf); staff reads audited with ?reason= as "
+              "every document's", tag="records", auth="staff_or_token",
+              produces="application/pdf", query=READ_REASON)
+async def record_pdf(request: web.Request) -> web.Response:
+    hid = request.match_info["hearing_id"]
+    actor = await actor_for(request, hid, allow_closed=True)
+    return await signed_pdf(request, actor,
+                            await request.app[SERVICES].records.document_id(actor, hid))
