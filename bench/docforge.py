@@ -94,7 +94,7 @@ def timed(work: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
 
 
 def long_hearing_record(pages: int) -> tuple[Any, int]:
-    """A hearing record of at least ``pages`` pages (calibrated on two short ones)."""
+    """A transcript of at least ``pages`` pages (calibrated on two short ones)."""
     data = sample("hearing_record")
     line = {
         "speaker": "审判员",

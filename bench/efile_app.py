@@ -11,7 +11,7 @@ page's poll of `/efile/jobs/{job}` every 0.5 s, and the download.
 Set up as tests/integration/test_case_efile_api.py does (its helpers): create_app on an
 aiohttp test server on 127.0.0.1, SQLite in a temporary directory, the development PKI and
 its in-process TSA (the embedded defaults), a court and case from tests/factories.py, the
-clerk logged in; the platform's documents are a hearing record sent for signature and four
+clerk logged in; the platform's documents are a transcript sent for signature and four
 sealed documents; the rest of the ~200 pages are scanned PDFs uploaded through
 `POST /api/cases/{id}/uploads`: sample documents rasterised by pdftoppm (grey, 150 dpi),
 each page given paper noise and a slight skew, saved as JPEG pages by Pillow — nothing
@@ -103,9 +103,9 @@ async def platform_documents(services: Any, forge: Any, root: Path, trial: Any
     from tests.integration.test_case_efile_api import _stored
 
     clerk = trial.clerk_actor
-    await services.records.save(clerk, trial.hearing.id, "审：现在开庭。\n被告人：我叫张某。", 0)
-    view = await services.records.send_for_signature(clerk, trial.hearing.id)
-    record_pdf = next((root / view.record.document_id).glob("*.pdf")).read_bytes()
+    await services.transcripts.save(clerk, trial.hearing.id, "审：现在开庭。\n被告人：我叫张某。", 0)
+    view = await services.transcripts.send_for_signature(clerk, trial.hearing.id)
+    record_pdf = next((root / view.transcript.document_id).glob("*.pdf")).read_bytes()
     found = [(TITLES[DocumentKind.HEARING_RECORD], record_pdf)]
     for kind in PLATFORM_KINDS:
         document = await _stored(services, forge, root, trial, kind, DocumentState.SEALED)
@@ -156,7 +156,7 @@ async def compile_efile(client: Any, case_id: str, headers: dict[str, str],
 
 
 def server_span(job: dict[str, Any]) -> float:
-    """The job record's own span: created → last written (done)."""
+    """The job transcript's own span: created → last written (done)."""
     from datetime import datetime
 
     return (datetime.fromisoformat(job["updated_at"])

@@ -6,8 +6,8 @@ from hearings.domain.documents import (
     AgreementContext,
     ApplicationContext,
     PartyInfo,
-    RecordContext,
     RulingContext,
+    TranscriptContext,
 )
 from hearings.domain.interrogation import RIGHTS_NOTICE, InterrogationContext
 from hearings.domain.mediation import AgreementTerm as DomainTerm
@@ -18,16 +18,16 @@ from .viewmodels import (
     ConfirmationApplication,
     ConfirmationRuling,
     Court,
-    HearingRecord,
-    InterrogationRecord,
+    InterrogationTranscript,
     MediationAgreement,
     MediationOrganisation,
     Party,
     PleaStatement,
+    Transcript,
     Utterance,
 )
 
-__all__ = ["agreement", "application", "interrogation", "plea", "record", "ruling"]
+__all__ = ["agreement", "application", "interrogation", "plea", "ruling", "transcript"]
 
 
 def _parties(parties: tuple[PartyInfo, ...]) -> tuple[Party, ...]:
@@ -63,19 +63,19 @@ def ruling(c: RulingContext) -> ConfirmationRuling:
         reasons=c.reasons, legal_basis=c.legal_basis, judge=c.judge, clerk=c.clerk)
 
 
-def record(c: RecordContext) -> HearingRecord:
+def transcript(c: TranscriptContext) -> Transcript:
     if isinstance(c, InterrogationContext):
         return interrogation(c)
-    return HearingRecord(
+    return Transcript(
         court=Court(c.court), case_number=c.case_number, date=c.date, start=c.start,
         end=c.end, place=c.place, presiding_judge=c.presiding_judge, clerk=c.clerk,
         participants=_parties(c.participants),
         utterances=tuple(Utterance(speaker, text) for speaker, text in c.utterances))
 
 
-def interrogation(c: InterrogationContext) -> InterrogationRecord:
+def interrogation(c: InterrogationContext) -> InterrogationTranscript:
     """The 讯问笔录: the notice of rights is printed only once it was acknowledged."""
-    return InterrogationRecord(
+    return InterrogationTranscript(
         court=Court(c.court), case_number=c.case_number, date=c.date, start=c.start,
         end=c.end, place=c.place, presiding_judge=c.presiding_judge, clerk=c.clerk,
         participants=_parties(c.participants),

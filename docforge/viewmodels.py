@@ -171,7 +171,7 @@ class ConfirmationRuling(Document):
 
 
 @dataclass(frozen=True)
-class HearingRecord(Document):
+class Transcript(Document):
     kind: ClassVar[str] = "hearing_record"
     title: ClassVar[str] = "庭审笔录"
     start: dt.datetime = field(kw_only=True)
@@ -191,7 +191,7 @@ class HearingRecord(Document):
 
 
 @dataclass(frozen=True)
-class InterrogationRecord(HearingRecord):
+class InterrogationTranscript(Transcript):
     """讯问笔录: signed by the persons recorded (detainee, appropriate adult, lawyer,
     interpreter) by hand, then each interrogator (``interrogators``, else the
     ``presiding_judge``), then the recorder (``clerk``) — no judge's field."""
@@ -298,8 +298,8 @@ KINDS: dict[str, type[Document]] = {
         MediationAgreement,
         ConfirmationApplication,
         ConfirmationRuling,
-        HearingRecord,
-        InterrogationRecord,
+        Transcript,
+        InterrogationTranscript,
         PleaStatement,
         ProofOfService,
     )

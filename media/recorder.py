@@ -229,7 +229,7 @@ class _Sink:
 
 
 class ParticipantRecorder:
-    """Records one participant; states: standby → recording ⇄ paused → stopped, or failed."""
+    """Transcripts one participant; states: standby → recording ⇄ paused → stopped, or failed."""
 
     def __init__(
         self,

@@ -15,9 +15,9 @@ to where the new state puts them and they get `participant.state` (or `mute`); a
 or denied participant is told `removed` and let go on every process; everyone inside gets
 the new `participants` list (staff the `lobby`).
 
-The mediation, the confirmation and the hearing record are told the same way (`push_of`
+The mediation, the confirmation and the transcript are told the same way (`push_of`
 says which socket event each domain event becomes, and to whom): `mediation.state`,
-`document.delivered` and `record.updated` / `record.signing` (and the record's
+`document.delivered` and `record.updated` / `record.signing` (and the transcript's
 `record.correction_requested`, `record.refused`, `record.revised`), and the plea
 statement's `plea.signing` / `plea.refused` to everyone in the hearing,
 `duty.application` / `duty.taken` / `duty.withdrawn` to the court's staff consoles
@@ -79,10 +79,10 @@ class Push:
     court_id: str | None = None  # …or to this court's staff consoles
 
 
-# The record's moves by name (`TranscriptChanged.because`); the freeze and each signature
+# The transcript's moves by name (`TranscriptChanged.because`); the freeze and each signature
 # are `record.signing`. A correction asked for, a refusal to sign, and the new version sent
 # after either are told by their own names (the view's `reopened` says why).
-RECORD_PUSHES = {"record.saved": "record.updated",
+TRANSCRIPT_PUSHES = {"record.saved": "record.updated",
                  "record.correction_requested": "record.correction_requested",
                  "record.refused": "record.refused", "record.revised": "record.revised"}
 
@@ -96,7 +96,7 @@ def push_of(event: Event) -> Push:
     if isinstance(event, MediationChanged):
         return Push("mediation.state", event.view, hearing_id=event.hearing_id)
     if isinstance(event, TranscriptChanged):
-        return Push(RECORD_PUSHES.get(event.because, "record.signing"), event.view,
+        return Push(TRANSCRIPT_PUSHES.get(event.because, "record.signing"), event.view,
                     hearing_id=event.hearing_id)
     if isinstance(event, PleaChanged):  # drafted or signed: on the pad; refused: given up
         name = "plea.refused" if event.because == "plea.refused" else "plea.signing"

@@ -26,12 +26,12 @@ _DUPLICATE = {
     ("staff_sessions", "digest"): "that session secret is in use already; log in again",
     ("join_tokens", "digest"): "that join secret is in use already; issue the link again",
     ("mediations", "hearing_id"): "this hearing has its mediation already",
-    ("hearing_records", "hearing_id"): "this hearing has its record already",
+    ("hearing_records", "hearing_id"): "this hearing has its transcript already",
 }
 _NOUN = {
     "hearings": "hearing", "participants": "participant", "mediations": "mediation",
     "confirmations": "application", "documents": "document",
-    "hearing_records": "hearing record",
+    "hearing_records": "transcript",
 }
 # SQLSTATE: unique and foreign key violations; serialisation failure and deadlock.
 _UNIQUE, _FOREIGN_KEY, _RACES = "23505", "23503", ("40001", "40P01")

@@ -31,10 +31,10 @@ from hearings.domain.states import (
     ParticipantState,
     PleaState,
     RecordingState,
-    RecordState,
+    TranscriptState,
 )
 from hearings.domain.tokens import JoinToken
-from hearings.domain.transcript import HearingRecord
+from hearings.domain.transcript import Transcript
 from hearings.services.kiosks import Kiosk, KioskCode
 from hearings.services.notifications import Notification
 
@@ -326,7 +326,7 @@ hearing_records = sa.Table(
     sa.Column("hearing_id", sa.String(32), sa.ForeignKey("hearings.id"), nullable=False,
               unique=True),
     _ref("case_id", "cases.id"),
-    sa.Column("state", _enum(RecordState), nullable=False),
+    sa.Column("state", _enum(TranscriptState), nullable=False),
     sa.Column("body", sa.Text(), nullable=False),
     sa.Column("version", sa.Integer(), nullable=False),
     sa.Column("clerk_user_id", sa.String(32)),
@@ -374,7 +374,7 @@ def start_mappers() -> None:
     m(StaffSession, staff_sessions)
     # Rows that concurrent commands change carry an optimistic version (see _row_version):
     # the hearing row (its state and the recording state that follows it), each
-    # participant, the mediation, the application, each document, the hearing record.
+    # participant, the mediation, the application, each document, the transcript.
     m(Participant, participants, version_id_col=participants.c.row_version)
     m(Hearing, hearings, version_id_col=hearings.c.row_version, properties={
         "participants": relationship(Participant, lazy="selectin",
@@ -389,7 +389,7 @@ def start_mappers() -> None:
     m(JudicialConfirmation, confirmations, version_id_col=confirmations.c.row_version)
     m(DutyShift, duty_shifts)
     m(Notification, notifications)
-    m(HearingRecord, hearing_records, version_id_col=hearing_records.c.row_version)
+    m(Transcript, hearing_records, version_id_col=hearing_records.c.row_version)
     m(PleaStatement, plea_statements, version_id_col=plea_statements.c.row_version)
     m(CaseInquiry, case_inquiries)
     m(InquiryFactor, inquiry_factors)

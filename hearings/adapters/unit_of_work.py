@@ -11,7 +11,6 @@ from hearings.adapters.collisions import as_conflict
 from hearings.adapters.database import Database
 from hearings.adapters.inquiry_repo import InquiryRepo
 from hearings.adapters.kiosk_repo import KioskRepo
-from hearings.adapters.record_repo import PleaRepo, RecordRepo
 from hearings.adapters.repositories import (
     CaseRepo,
     ConfirmationRepo,
@@ -27,6 +26,7 @@ from hearings.adapters.repositories import (
     StaffRepo,
     TokenRepo,
 )
+from hearings.adapters.transcript_repo import PleaRepo, TranscriptRepo
 
 if TYPE_CHECKING:
     from hearings.domain.events import Event
@@ -78,7 +78,7 @@ class SqlUnitOfWork:
         self.deliveries = DeliveryRepo(self.session)
         self.roster = RosterRepo(self.session)
         self.outbox = OutboxRepo(self.session)
-        self.records = RecordRepo(self.session)
+        self.transcripts = TranscriptRepo(self.session)
         self.pleas = PleaRepo(self.session)
         self.inquiries = InquiryRepo(self.session)
         self.kiosks = KioskRepo(self.session)

@@ -68,7 +68,7 @@ class InviteParticipant:
     role: Role
     site_id: str | None = None
     staff_user_id: str | None = None
-    minor: bool = False  # the appropriate adult signs an interrogation record with a minor
+    minor: bool = False  # the appropriate adult signs an interrogation transcript with a minor
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,8 @@ __all__ = [
     "DocumentKind",
     "KeySignature",
     "PartyInfo",
-    "RecordContext",
     "RulingContext",
+    "TranscriptContext",
     "document_url",
 ]
 
@@ -192,8 +192,8 @@ class RulingContext:
 
 
 @dataclass(frozen=True)
-class RecordContext:
-    """The hearing record (庭审笔录) as frozen: who, when, where, and what was said."""
+class TranscriptContext:
+    """The transcript (庭审笔录) as frozen: who, when, where, and what was said."""
 
     court: str
     case_number: str

@@ -125,7 +125,7 @@ class MediationChanged(Event):
 @dataclass(frozen=True)
 class DocumentDelivered(Event):
     """A signed document went out to the hearing's room (the confirmation ruling, the sealed
-    hearing record); each receipt of it is proof of service."""
+    transcript); each receipt of it is proof of service."""
 
     event_type: ClassVar[str] = "document.delivered"
 
@@ -138,8 +138,8 @@ class DocumentDelivered(Event):
 
 @dataclass(frozen=True)
 class TranscriptChanged(Event):
-    """The hearing record (笔录) was saved, frozen for signing, or signed. `view` is what the
-    record's readers show, without the text (`RecordView.event`)."""
+    """The transcript (笔录) was saved, frozen for signing, or signed. `view` is what the
+    transcript's readers show, without the text (`TranscriptView.event`)."""
 
     event_type: ClassVar[str] = "transcript.changed"
 

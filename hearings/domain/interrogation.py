@@ -1,4 +1,4 @@
-"""What a remote interrogation's record (讯问笔录) says beyond a hearing record: who asked,
+"""What a remote interrogation's transcript (讯问笔录) says beyond a transcript: who asked,
 that the notice of rights was read and acknowledged, and the statement the detainee confirms
 before signing (the signing order is hearings/domain/transcript.py's `interrogation_slots`)."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from hearings.domain.documents import RecordContext
+from hearings.domain.documents import TranscriptContext
 
 __all__ = ["RIGHTS_NOTICE", "InterrogationContext"]
 
@@ -17,8 +17,8 @@ RIGHTS_NOTICE = ("已向犯罪嫌疑人宣读《犯罪嫌疑人诉讼权利义�
 
 
 @dataclass(frozen=True)
-class InterrogationContext(RecordContext):
-    """The 讯问笔录 as frozen: a hearing record's context plus the interrogators, the
+class InterrogationContext(TranscriptContext):
+    """The 讯问笔录 as frozen: a transcript's context plus the interrogators, the
     recorder's title, the notice of rights (and when it was acknowledged), the detainee's
     statement and whose field it is printed above."""
 

@@ -95,7 +95,7 @@ class Participant:
     email: str | None = None
     mobile: str | None = None  # 11 digits, for service by SMS (the webhook gateway)
     consent_electronic_service: bool = False
-    # A minor (未成年人): in an interrogation the appropriate adult signs the record too.
+    # A minor (未成年人): in an interrogation the appropriate adult signs the transcript too.
     minor: bool = False
 
     def __post_init__(self) -> None:

@@ -20,7 +20,7 @@ from hearings.domain.identity import new_id, utcnow
 from hearings.domain.participants import Participant, Role
 from hearings.domain.signing_order import SigningOrder
 from hearings.domain.states import PLEA, ParticipantState, PleaState
-from hearings.domain.transcript import RecordSlot
+from hearings.domain.transcript import TranscriptSlot
 from hearings.domain.values import long_text, text
 
 __all__ = ["PleaContext", "PleaStatement", "PleaTerms", "plea_slots"]
@@ -67,7 +67,7 @@ def _signed_up(p: Participant) -> bool:
     return p.state not in (ParticipantState.INVITED, ParticipantState.REMOVED)
 
 
-def plea_slots(participants: list[Participant]) -> list[RecordSlot]:
+def plea_slots(participants: list[Participant]) -> list[TranscriptSlot]:
     """Who signs, by hand: the detainee; a minor's appropriate adult (legal representative);
     then the lawyer present (刑事诉讼法 §174: the plea is signed in the lawyer's or duty
     lawyer's presence). Each must have taken part."""
@@ -79,15 +79,15 @@ def plea_slots(participants: list[Participant]) -> list[RecordSlot]:
     if lawyer is None:
         raise InvalidInput("no lawyer took part: a plea statement is signed in the presence "
                            "of the defence lawyer or duty lawyer (刑事诉讼法 第一百七十四条)")
-    slots = [RecordSlot("party1", detainee.name, "person", participant_id=detainee.id)]
+    slots = [TranscriptSlot("party1", detainee.name, "person", participant_id=detainee.id)]
     if detainee.minor:
         adult = next((p for p in present if p.role is Role.APPROPRIATE_ADULT), None)
         if adult is None:
             raise InvalidInput("the detainee is a minor: the plea statement is signed with the "
                                "appropriate adult (legal representative) present, and none "
                                "took part")
-        slots.append(RecordSlot("party2", adult.name, "person", participant_id=adult.id))
-    return [*slots, RecordSlot("lawyer", lawyer.name, "person", participant_id=lawyer.id)]
+        slots.append(TranscriptSlot("party2", adult.name, "person", participant_id=adult.id))
+    return [*slots, TranscriptSlot("lawyer", lawyer.name, "person", participant_id=lawyer.id)]
 
 
 @dataclass(eq=False)
@@ -108,7 +108,7 @@ class PleaStatement:
     updated_at: datetime = field(default_factory=utcnow)
 
     @classmethod
-    def draft(cls, hearing_id: str, case_id: str, terms: PleaTerms, slots: list[RecordSlot],
+    def draft(cls, hearing_id: str, case_id: str, terms: PleaTerms, slots: list[TranscriptSlot],
               *, by: str, document_id: str) -> PleaStatement:
         return cls(hearing_id, case_id, terms.charges, terms.facts, terms.sentencing_proposal,
                    terms.procedure, by, document_id, [s.as_json() for s in slots])
@@ -118,8 +118,8 @@ class PleaStatement:
         return PleaTerms(self.charges, self.facts, self.sentencing_proposal, self.procedure)
 
     @property
-    def order(self) -> SigningOrder[RecordSlot]:
-        return SigningOrder(tuple(RecordSlot(**s) for s in self.signing),
+    def order(self) -> SigningOrder[TranscriptSlot]:
+        return SigningOrder(tuple(TranscriptSlot(**s) for s in self.signing),
                             collecting=self.state is PleaState.SIGNING,
                             closed=lambda: PLEA.next(self.state, "sign"),
                             refusers=frozenset({"person"}))

@@ -28,9 +28,19 @@ from hearings.domain.participants import Role
 from hearings.domain.staff import StaffRole
 
 __all__ = [
-    "RULES", "Rule", "Scope", "court_filter", "document_action", "in_court", "is_host",
-    "is_mediator", "may", "record_send_action", "recording_action", "require",
+    "RULES",
+    "Rule",
+    "Scope",
+    "court_filter",
+    "document_action",
+    "in_court",
+    "is_host",
+    "is_mediator",
+    "may",
+    "recording_action",
+    "require",
     "require_seat",
+    "transcript_send_action",
 ]
 
 A, C, J, M = StaffRole.ADMIN, StaffRole.CLERK, StaffRole.JUDGE, StaffRole.MEDIATOR
@@ -98,12 +108,12 @@ RULES: dict[str, Rule] = {
     "kiosk.list": _r(SCHEDULERS, sessions_only=True),
     "kiosk.revoke": _r(SCHEDULERS, sessions_only=True),
     "recording.control": HOST_ONLY,
-    "record.read": _r(TRIAL_STAFF, participants=EVERY_SEAT),
-    "record.edit": _r(SCHEDULERS, host=True, sessions_only=True),
-    # An interrogation's record is sent for signature by those who edit it and by its
+    "transcript.read": _r(TRIAL_STAFF, participants=EVERY_SEAT),
+    "transcript.edit": _r(SCHEDULERS, host=True, sessions_only=True),
+    # An interrogation's transcript is sent for signature by those who edit it and by its
     # interrogator, who joined by link from the procuratorate or the police
-    # (`record_send_action`); a trial's stays record.edit.
-    "record.send_interrogation": _r(SCHEDULERS, host=True, participants=INTERROGATORS),
+    # (`transcript_send_action`); a trial's stays record.edit.
+    "transcript.send_interrogation": _r(SCHEDULERS, host=True, participants=INTERROGATORS),
     # The plea statement (认罪认罚具结书, hearings/services/pleas.py) is drafted by the prosecutor
     # of
     # the interrogation (by link), or by the court's staff who run it.
@@ -214,17 +224,17 @@ def _refusal(actor: Actor, action: str, court_id: str | None) -> str:
 
 
 def document_action(kind: DocumentKind) -> str:
-    """Trial documents (the records, the plea statement) are read by trial staff; mediation
+    """Trial documents (the transcripts, the plea statement) are read by trial staff; mediation
     ones by all."""
     trial = (DocumentKind.HEARING_RECORD, DocumentKind.INTERROGATION_RECORD,
              DocumentKind.PLEA_STATEMENT)
     return "document.read.trial" if kind in trial else "document.read.mediation"
 
 
-def record_send_action(hearing: Hearing) -> str:
-    """Sending the record for signature: an interrogation's interrogator may, too."""
-    return "record.send_interrogation" if hearing.kind is HearingKind.REMOTE_INTERROGATION \
-        else "record.edit"
+def transcript_send_action(hearing: Hearing) -> str:
+    """Sending the transcript for signature: an interrogation's interrogator may, too."""
+    return "transcript.send_interrogation" if hearing.kind is HearingKind.REMOTE_INTERROGATION \
+        else "transcript.edit"
 
 
 def recording_action(hearing: Hearing) -> str:

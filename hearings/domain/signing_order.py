@@ -1,5 +1,5 @@
 """The signing order of a document signed in turn: the mediation agreement
-(hearings/domain/mediation.py) and the hearing record (hearings/domain/transcript.py).
+(hearings/domain/mediation.py) and the transcript (hearings/domain/transcript.py).
 
 A `SigningOrder` is a value: the ordered slots (each a signature field and who signs it),
 whether signatures are being collected, whose turn it is, and who may refuse. It does no

@@ -19,16 +19,16 @@ __all__ = [
     "MEDIATION",
     "PARTICIPANT",
     "PLEA",
-    "RECORD",
     "RECORDING",
+    "TRANSCRIPT",
     "DocumentState",
     "HearingState",
     "MediationState",
     "ParticipantState",
     "PleaState",
-    "RecordState",
     "RecordingState",
     "StateMachine",
+    "TranscriptState",
 ]
 
 S = TypeVar("S", bound=StrEnum)
@@ -205,17 +205,17 @@ DOCUMENT: StateMachine[DocumentState] = StateMachine(
 )
 
 
-class RecordState(StrEnum):
-    """The hearing record (笔录): edited live, frozen and signed in order, sealed."""
+class TranscriptState(StrEnum):
+    """The transcript (笔录): edited live, frozen and signed in order, sealed."""
 
     DRAFTING = "drafting"
     SIGNING = "signing"
     SIGNED = "signed"
 
 
-_N = RecordState
-RECORD: StateMachine[RecordState] = StateMachine(
-    "record",
+_N = TranscriptState
+TRANSCRIPT: StateMachine[TranscriptState] = StateMachine(
+    "transcript",
     {
         (_N.DRAFTING, "edit"): _N.DRAFTING,
         # At close, or when the clerk sends it: the text is frozen and rendered.

@@ -1,6 +1,6 @@
-"""The hearing record (庭审笔录): kept live by the clerk (and the judge), signed at the end.
+"""The transcript (庭审笔录): kept live by the clerk (and the judge), signed at the end.
 
-Its state moves only through the RECORD table (hearings/domain/states.py):
+Its state moves only through the TRANSCRIPT table (hearings/domain/states.py):
 
     drafting --edit--> drafting --freeze--> signing --sign--> signing --complete_signing--> signed
 
@@ -11,7 +11,7 @@ signature) fixes the text and the signing order:
 1. the persons recorded, in the order they were invited: the parties (plaintiff,
    defendant, party) and the witnesses who took part (invited and connected at least once,
    not removed) — 民事诉讼法 第一百五十条, 刑事诉讼法 第二百零七条: 当事人和证人 read the
-   record and sign it;
+   transcript and sign it;
 2. the clerk (书记员);
 3. the presiding judge (审判人员).
 
@@ -40,26 +40,26 @@ from hearings.domain.errors import Conflict, InvalidInput, PermissionDenied
 from hearings.domain.identity import new_id, utcnow
 from hearings.domain.participants import Participant, Role
 from hearings.domain.signing_order import SigningOrder
-from hearings.domain.states import RECORD, ParticipantState, RecordState
+from hearings.domain.states import TRANSCRIPT, ParticipantState, TranscriptState
 from hearings.domain.values import long_text
 
 __all__ = ["DETAINEE_STATEMENT", "INTERROGATION_LABELS", "MAX_BODY", "RECORDED_ROLES",
-           "ROLE_LABELS", "HearingRecord", "RecordSlot", "apply_edit", "edit_between",
+           "ROLE_LABELS", "Transcript", "TranscriptSlot", "apply_edit", "edit_between",
            "interrogation_persons", "interrogation_slots", "interrogators", "recorded_persons",
            "trial_slots", "utterances"]
 
 MAX_BODY = 200_000
-# Who signs the record as a person recorded (see the module docstring).
+# Who signs the transcript as a person recorded (see the module docstring).
 RECORDED_ROLES = frozenset({Role.PLAINTIFF, Role.DEFENDANT, Role.PARTY, Role.WITNESS})
 ROLE_LABELS = {Role.PLAINTIFF: "原告", Role.DEFENDANT: "被告人", Role.PARTY: "当事人",
                Role.WITNESS: "证人"}
-# Who signs an interrogation record, in this order, besides interrogators and recorder.
+# Who signs an interrogation transcript, in this order, besides interrogators and recorder.
 INTERROGATION_LABELS = {Role.DEFENDANT: "犯罪嫌疑人", Role.APPROPRIATE_ADULT: "合适成年人",
                         Role.DEFENCE_LAWYER: "辩护律师", Role.INTERPRETER: "翻译人员",
                         Role.PROSECUTOR: "检察员", Role.INVESTIGATOR: "侦查员",
                         Role.JUDGE: "审判员"}
 INTERROGATOR_ROLES = (Role.PROSECUTOR, Role.INVESTIGATOR)
-# What the detainee confirms (chooses on the pad's page) before signing the record.
+# What the detainee confirms (chooses on the pad's page) before signing the transcript.
 DETAINEE_STATEMENT = "以上笔录我看过，和我说的相符"
 _SPEAKER = re.compile(r"^\s*([^\s：:]{1,16})\s*[：:]\s*(.*)$")
 
@@ -75,7 +75,7 @@ def _took_part(p: Participant) -> bool:
 
 
 def interrogation_persons(participants: list[Participant]) -> list[Participant]:
-    """Who signs an interrogation record by hand before the interrogators: the detainees,
+    """Who signs an interrogation transcript by hand before the interrogators: the detainees,
     the appropriate adults (only when a detainee is a minor), the lawyers, the interpreters
     — each group in the order invited, and only those who took part."""
     present = [p for p in participants if _took_part(p)]
@@ -91,30 +91,30 @@ def interrogators(participants: list[Participant]) -> list[Participant]:
 
 
 def trial_slots(persons: list[Participant], clerk: tuple[str | None, str],
-                judge: tuple[str | None, str]) -> list[RecordSlot]:
-    """The hearing record's order: the persons recorded, the clerk, the judge."""
-    return [*(RecordSlot(f"party{i}", p.name, "person", participant_id=p.id)
+                judge: tuple[str | None, str]) -> list[TranscriptSlot]:
+    """The transcript's order: the persons recorded, the clerk, the judge."""
+    return [*(TranscriptSlot(f"party{i}", p.name, "person", participant_id=p.id)
               for i, p in enumerate(persons, 1)),
-            RecordSlot("clerk", clerk[1], "clerk", staff_user_id=clerk[0]),
-            RecordSlot("judge", judge[1], "judge", staff_user_id=judge[0])]
+            TranscriptSlot("clerk", clerk[1], "clerk", staff_user_id=clerk[0]),
+            TranscriptSlot("judge", judge[1], "judge", staff_user_id=judge[0])]
 
 
 def interrogation_slots(persons: list[Participant], asking: list[Participant],
                         judge: tuple[str | None, str] | None, clerk: tuple[str | None, str]
-                        ) -> list[RecordSlot]:
-    """The interrogation record's order: `persons` (interrogation_persons) by hand, the
+                        ) -> list[TranscriptSlot]:
+    """The interrogation transcript's order: `persons` (interrogation_persons) by hand, the
     interrogators (`asking`; by hand, a participant has no key of ours) or else the
     presiding `judge`, then the recorder."""
-    slots = [RecordSlot(f"party{i}", p.name, "person", participant_id=p.id)
+    slots = [TranscriptSlot(f"party{i}", p.name, "person", participant_id=p.id)
              for i, p in enumerate(persons, 1)]
-    slots += [RecordSlot(f"interrogator{i}", p.name, "interrogator", participant_id=p.id,
+    slots += [TranscriptSlot(f"interrogator{i}", p.name, "interrogator", participant_id=p.id,
                          staff_user_id=p.staff_user_id) for i, p in enumerate(asking, 1)]
     if not asking:
         if judge is None:
-            raise InvalidInput("the interrogation has no interrogator to sign the record")
-        slots.append(RecordSlot("interrogator1", judge[1], "interrogator",
+            raise InvalidInput("the interrogation has no interrogator to sign the transcript")
+        slots.append(TranscriptSlot("interrogator1", judge[1], "interrogator",
                                 staff_user_id=judge[0]))
-    slots.append(RecordSlot("clerk", clerk[1], "clerk", staff_user_id=clerk[0]))
+    slots.append(TranscriptSlot("clerk", clerk[1], "clerk", staff_user_id=clerk[0]))
     return slots
 
 
@@ -149,7 +149,7 @@ def edit_between(old: str, new: str) -> dict[str, object]:
 
 def _shared(same: Callable[[int], bool], limit: int) -> int:
     """The largest n ≤ limit with same(n), by bisection: slices compare in C, so a 200 kB
-    record costs well under a millisecond, not a Python loop per character on the
+    transcript costs well under a millisecond, not a Python loop per character on the
     event loop at every save."""
     low, high = 0, limit
     while low < high:
@@ -162,7 +162,7 @@ def _shared(same: Callable[[int], bool], limit: int) -> int:
 
 
 def apply_edit(old: str, edit: dict[str, object]) -> str:
-    """The version after `edit` (from `edit_between`): replaying a record's
+    """The version after `edit` (from `edit_between`): replaying a transcript's
     `record.saved` audit entries from an empty text gives every version back."""
     at, cut, insert = edit["at"], edit["cut"], edit["insert"]
     if not (isinstance(at, int) and isinstance(cut, int) and isinstance(insert, str)
@@ -172,7 +172,7 @@ def apply_edit(old: str, edit: dict[str, object]) -> str:
 
 
 @dataclass(frozen=True)
-class RecordSlot:
+class TranscriptSlot:
     field: str  # the document's signature field: party1, party2, ..., clerk, judge
     signer: str
     role: str  # person | interrogator | clerk | judge
@@ -188,10 +188,10 @@ class RecordSlot:
 
 
 @dataclass(eq=False)
-class HearingRecord:
+class Transcript:
     hearing_id: str
     case_id: str
-    state: RecordState = RecordState.DRAFTING
+    state: TranscriptState = TranscriptState.DRAFTING
     body: str = ""
     version: int = 0
     clerk_user_id: str | None = None
@@ -206,23 +206,23 @@ class HearingRecord:
 
     # -- reading -------------------------------------------------------------------------
     @property
-    def order(self) -> SigningOrder[RecordSlot]:
+    def order(self) -> SigningOrder[TranscriptSlot]:
         """The signing order: the persons recorded, the clerk, the judge; nobody refuses."""
-        return SigningOrder(tuple(RecordSlot(**s) for s in self.signing),
-                            collecting=self.state is RecordState.SIGNING,
-                            closed=lambda: RECORD.next(self.state, "sign"))
+        return SigningOrder(tuple(TranscriptSlot(**s) for s in self.signing),
+                            collecting=self.state is TranscriptState.SIGNING,
+                            closed=lambda: TRANSCRIPT.next(self.state, "sign"))
 
     @property
-    def slots(self) -> list[RecordSlot]:
+    def slots(self) -> list[TranscriptSlot]:
         return list(self.order.slots)
 
     @property
-    def next_slot(self) -> RecordSlot | None:
+    def next_slot(self) -> TranscriptSlot | None:
         return self.order.next
 
     # -- moving --------------------------------------------------------------------------
     def _move(self, action: str) -> None:
-        self.state = RECORD.next(self.state, action)
+        self.state = TRANSCRIPT.next(self.state, action)
         self.updated_at = utcnow()
 
     def save(self, body: object, version: object, by: str) -> None:
@@ -230,24 +230,24 @@ class HearingRecord:
         body = long_text(body, "body", max_length=MAX_BODY, required=False)
         if isinstance(version, bool) or not isinstance(version, int):
             raise InvalidInput(f"'version' must be an integer (got {version!r})")
-        RECORD.next(self.state, "edit")  # a frozen record is not edited
+        TRANSCRIPT.next(self.state, "edit")  # a frozen transcript is not edited
         if version != self.version:
-            raise Conflict(f"the record was saved meanwhile (version {self.version}, your edit "
+            raise Conflict(f"the transcript was saved meanwhile (version {self.version}, your edit "
                            f"was made on version {version}); reload and merge your changes")
         self._move("edit")
         self.body, self.version, self.updated_by = body, self.version + 1, by
 
     def keeper(self, user_id: str, name: str) -> None:
-        """The clerk who keeps the record (the first clerk who saves it)."""
+        """The clerk who keeps the transcript (the first clerk who saves it)."""
         if self.clerk_user_id is None:
             self.clerk_user_id, self.clerk_name = user_id, name
 
     def check_freezable(self) -> None:
-        RECORD.next(self.state, "freeze")
+        TRANSCRIPT.next(self.state, "freeze")
         if not utterances(self.body):
-            raise InvalidInput("the record is empty: there is nothing to sign")
+            raise InvalidInput("the transcript is empty: there is nothing to sign")
 
-    def freeze(self, document_id: str, slots: list[RecordSlot]) -> None:
+    def freeze(self, document_id: str, slots: list[TranscriptSlot]) -> None:
         """Fix the text and the signing order (`trial_slots`, `interrogation_slots`)."""
         self.check_freezable()
         self._move("freeze")
@@ -265,10 +265,10 @@ class HearingRecord:
     def reopen(self, participant_id: str, reason: object) -> tuple[str, str]:
         """A signer in the order asks for a correction or refuses to sign: the frozen copy
         is abandoned (its id is returned with the reason), the text goes back to drafting."""
-        RECORD.next(self.state, "reopen")  # only a record out for signature
+        TRANSCRIPT.next(self.state, "reopen")  # only a transcript out for signature
         why = long_text(reason, "reason", max_length=1000)
         if participant_id not in {s.participant_id for s in self.slots}:
-            raise PermissionDenied("only a signer of the record may ask for a correction "
+            raise PermissionDenied("only a signer of the transcript may ask for a correction "
                                    "or refuse to sign it")
         abandoned = self.document_id
         self._move("reopen")
@@ -276,7 +276,7 @@ class HearingRecord:
         assert abandoned is not None
         return abandoned, why
 
-    def check_turn(self, field_name: object) -> RecordSlot:
+    def check_turn(self, field_name: object) -> TranscriptSlot:
         """The slot `field_name` if it is the next to sign; otherwise a conflict."""
         return self.order.check_turn(field_name)
 

@@ -1,6 +1,6 @@
 """Checks shared by the value objects: enum members, and the one rule for text.
 
-Every text a person types — names, titles, reasons, the hearing record, agreement terms,
+Every text a person types — names, titles, reasons, the transcript, agreement terms,
 chat — passes `text` (one line) or `long_text` (several lines), whether it came over
 REST, socket.io or the CLI, so what reaches the database, the audit log and the
 documents is the same everywhere:
@@ -58,7 +58,7 @@ def text(value: object, name: str, *, max_length: int = 200, max_bytes: int | No
 
 def long_text(value: object, name: str, *, max_length: int, max_bytes: int | None = None,
               required: bool = True) -> str:
-    """Several lines (the record, agreement terms, chat): as typed, but CR LF → LF."""
+    """Several lines (the transcript, agreement terms, chat): as typed, but CR LF → LF."""
     value = _string(value, name, required=required).replace("\r\n", "\n")
     _check(value, name, _REFUSED_IN_TEXT, max_length, max_bytes)
     return value

@@ -215,7 +215,7 @@ class Access:
         """Check a join token for `hearing_id` (or its own hearing); audit refusals.
 
         `allow_closed` admits it after the hearing has closed too (reading the hearing's
-        documents, signing its record) — never into the room. A caller's address that
+        documents, signing its transcript) — never into the room. A caller's address that
         was refused too often is turned away before the token is even looked up.
         """
         caller = CALLER.get()

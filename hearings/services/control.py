@@ -21,7 +21,7 @@ from hearings.domain.states import (
     ParticipantState,
     PleaState,
     RecordingState,
-    RecordState,
+    TranscriptState,
 )
 from hearings.services.policy_checks import require_in
 from hearings.services.ports import UnitOfWork
@@ -154,15 +154,15 @@ class Control:
 
 
 async def _check_signatures_recorded(uow: UnitOfWork, hearing: Hearing) -> None:
-    """An interrogation record or plea statement out for signature is signed on camera: the
+    """An interrogation transcript or plea statement out for signature is signed on camera: the
     recording (and the hearing) does not stop before its last signature
-    (docs/hearing_record.md)."""
+    (docs/transcript.md)."""
     if hearing.kind is not HearingKind.REMOTE_INTERROGATION:
         return
-    record = await uow.records.of_hearing(hearing.id)
-    if record is not None and record.state is RecordState.SIGNING:
-        nxt = record.next_slot
-        raise Conflict("the interrogation record is being signed on camera: the recording "
+    transcript = await uow.transcripts.of_hearing(hearing.id)
+    if transcript is not None and transcript.state is TranscriptState.SIGNING:
+        nxt = transcript.next_slot
+        raise Conflict("the interrogation transcript is being signed on camera: the recording "
                        "does not stop before the last signature"
                        + (f" ({nxt.signer} signs next)" if nxt else ""))
     plea = await uow.pleas.of_hearing(hearing.id)

@@ -1,5 +1,5 @@
 """Service handlers for the documents themselves: read, verify and receipt any document
-(the mediation agreement, the confirmation application and ruling, the hearing record),
+(the mediation agreement, the confirmation application and ruling, the transcript),
 each asking the policy what the document is (`policy.document_action`).
 
 Staff reads are audited with the grounds and the reason; a receipt is a `Delivery`
@@ -53,8 +53,8 @@ class DocumentService:
 
     async def signed(self, hearing_id: str) -> list[tuple[Document, bytes]]:
         """Every document of the hearing past its draft (being signed, sealed, delivered), as
-        its record and current bytes, for the evidence package (the request that asked for
-        it was allowed). Bytes that are not what the record's SHA-256 names are refused: an
+        its transcript and current bytes, for the evidence package (the request that asked for
+        it was allowed). Bytes that are not what the transcript's SHA-256 names are refused: an
         evidence package must not carry a document silently."""
         async with self._uow() as uow:
             documents = [d for d in await uow.documents.of_hearing(hearing_id)
@@ -90,7 +90,7 @@ class DocumentService:
 
 
 async def _readable(uow: UnitOfWork, actor: Actor, document_id: str) -> Document:
-    """Trial documents (the hearing record) for trial staff, mediation documents for all
+    """Trial documents (the transcript) for trial staff, mediation documents for all
     staff of the court, any document of their hearing for its participants."""
     document = await uow.documents.get(document_id)
     hearing = await uow.hearings.get(document.hearing_id)

@@ -1,7 +1,7 @@
 """Service handlers for the plea statement (认罪认罚具结书) of a remote interrogation: the
 prosecutor drafts it (rendered and out for signature at once), the detainee signs by hand,
 then the lawyer present; either may refuse with a reason; the signed copy is sealed and
-delivered like the record (the aggregate is hearings/domain/plea.py). The room is told each move
+delivered like the transcript (the aggregate is hearings/domain/plea.py). The room is told each move
 (`PleaChanged` → `plea.signing` / `plea.refused`, signaling/follow.py).
 
 Rendering and signing run outside the unit of work; the second unit of work checks that
@@ -28,7 +28,7 @@ from hearings.domain.participants import Role
 from hearings.domain.plea import PleaContext, PleaStatement, PleaTerms, plea_slots
 from hearings.domain.policy import require, require_seat
 from hearings.domain.states import DocumentState, PleaState
-from hearings.domain.transcript import RecordSlot
+from hearings.domain.transcript import TranscriptSlot
 from hearings.services.ports import Documents, UnitOfWork
 from hearings.services.signature_marks import ON_CAMERA, SignatureMarks, mark_on_camera, no_marks
 from hearings.services.signing import Signature, Turn, sign_next_slot
@@ -80,12 +80,12 @@ class Pleas:
 
     def mark_with(self, marks: SignatureMarks) -> None:
         """Where signatures made while recording are marked (web: the recording driver),
-        as for the record (hearings/services/transcripts.py)."""
+        as for the transcript (hearings/services/transcripts.py)."""
         self._marks = marks
 
     async def view(self, actor: Actor, hearing_id: str) -> PleaView:
         async with self._uow() as uow:
-            hearing, case = await _read(uow, actor, hearing_id, "record.read")
+            hearing, case = await _read(uow, actor, hearing_id, "transcript.read")
             return PleaView(hearing, case, await uow.pleas.of_hearing(hearing_id))
 
     async def draft(self, actor: Actor, hearing_id: str, charges: object, facts: object,
@@ -150,7 +150,7 @@ class Pleas:
         """The detainee or the lawyer refuses to sign, with a reason (kept on the draft and
         in the audit log); the copy out for signature is abandoned."""
         async with self._locks[hearing_id], self._uow() as uow:
-            hearing, case = await _read(uow, actor, hearing_id, "record.read")
+            hearing, case = await _read(uow, actor, hearing_id, "transcript.read")
             if actor.kind != "participant":
                 raise PermissionDenied("only the detainee, the appropriate adult or the "
                                        "lawyer may refuse to sign the plea statement")
@@ -175,8 +175,8 @@ class Pleas:
             raise InvalidInput("'capture' is required: the plea statement is signed by hand")
         found: dict[str, Any] = {}
 
-        async def read(uow: UnitOfWork) -> Turn[RecordSlot]:
-            hearing, case = await _read(uow, actor, hearing_id, "record.read")
+        async def read(uow: UnitOfWork) -> Turn[TranscriptSlot]:
+            hearing, case = await _read(uow, actor, hearing_id, "transcript.read")
             plea = await uow.pleas.of_hearing(hearing_id)
             if plea is None:
                 raise InvalidInput("no plea statement has been drafted")
@@ -190,14 +190,14 @@ class Pleas:
             role = hearing.participant(slot.participant_id or "").role
             return Turn(slot, document, plea.order.is_last(slot), SIGNER_ROLES.get(role, "当事人"))
 
-        async def mark(uow: UnitOfWork, slot: RecordSlot, how: str) -> bool | None:
+        async def mark(uow: UnitOfWork, slot: TranscriptSlot, how: str) -> bool | None:
             plea = await uow.pleas.of_hearing(hearing_id)
             if plea is None or plea.id != found["plea_id"]:
                 return None
             found["plea"] = plea
             return plea.record_signature(slot.field, how)
 
-        async def tell(uow: UnitOfWork, signed: Signature[RecordSlot]) -> PleaView:
+        async def tell(uow: UnitOfWork, signed: Signature[TranscriptSlot]) -> PleaView:
             hearing = await uow.hearings.get(hearing_id)
             document = signed.document
             media: dict[str, Any] = {}

@@ -26,14 +26,14 @@ if TYPE_CHECKING:
         Delivery,
         Document,
         KeySignature,
-        RecordContext,
         RulingContext,
+        TranscriptContext,
     )
     from hearings.domain.events import Event
     from hearings.domain.inquiry import CaseInquiry, FactorKind, InquiryFactor
     from hearings.domain.mediation import Mediation
     from hearings.domain.plea import PleaContext, PleaStatement
-    from hearings.domain.transcript import HearingRecord
+    from hearings.domain.transcript import Transcript
     from hearings.services.kiosks import Kiosk, KioskCode
     from hearings.services.notifications import Notification
 
@@ -54,12 +54,12 @@ __all__ = [
     "OutboxRepository",
     "PasswordHasher",
     "PleaRepository",
-    "RecordRepository",
     "RosterRepository",
     "SessionRepository",
     "SiteRepository",
     "StaffRepository",
     "TokenRepository",
+    "TranscriptRepository",
     "UnitOfWork",
 ]
 
@@ -152,9 +152,9 @@ class KioskRepository(Protocol):
     async def codes_by_digest(self, digest: str, /) -> list[KioskCode]: ...
 
 
-class RecordRepository(Protocol):
-    def add(self, record: HearingRecord, /) -> None: ...
-    async def of_hearing(self, hearing_id: str, /) -> HearingRecord | None: ...
+class TranscriptRepository(Protocol):
+    def add(self, transcript: Transcript, /) -> None: ...
+    async def of_hearing(self, hearing_id: str, /) -> Transcript | None: ...
 
 
 class PleaRepository(Protocol):
@@ -247,7 +247,7 @@ class UnitOfWork(Protocol):
     @property
     def outbox(self) -> OutboxRepository: ...
     @property
-    def records(self) -> RecordRepository: ...
+    def transcripts(self) -> TranscriptRepository: ...
     @property
     def pleas(self) -> PleaRepository: ...
     @property
@@ -289,7 +289,7 @@ class Documents(Protocol):
         """Draft and seal, sign by key in order, finish — one document made whole and
         stored once (no one signs it by hand)."""
         ...
-    async def draft_record(self, document: Document, context: RecordContext) -> str: ...
+    async def draft_transcript(self, document: Document, context: TranscriptContext) -> str: ...
     async def draft_plea(self, document: Document, context: PleaContext) -> str: ...
     async def sign_by_hand(self, document: Document, field: str, signer: str, role: str,
                            capture: dict[str, Any]) -> str: ...

@@ -4,7 +4,7 @@ Rows that commands race on carry optimistic versions (hearings/adapters): the lo
 whole unit of work rolls back and raises `ConcurrentChange`. State-machine commands (a
 connection came or went, the recorder failed, the judge paused) are read and tried again:
 the state table re-decides on fresh state, so a lost race is never a spurious 409. Edits
-of free text (the hearing record) are not retried: the clerk must see the other change.
+of free text (the transcript) are not retried: the clerk must see the other change.
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ class SignatureMarks(Protocol):
 
 
 class NoMarks:
-    """No recording to mark (tests of the record alone, a hearing without media)."""
+    """No recording to mark (tests of the transcript alone, a hearing without media)."""
 
     async def offsets(self, hearing_id: str, at: float) -> dict[str, Any]:
         return {}

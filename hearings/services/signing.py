@@ -1,5 +1,5 @@
 """Signing the next slot of a document signed in turn — the one flow behind
-`Mediations.sign` (hearings/services/mediations.py) and `Records.sign`
+`Mediations.sign` (hearings/services/mediations.py) and `Transcripts.sign`
 (hearings/services/transcripts.py).
 
 Read (whose turn, who may sign, the document's hash) → sign by hand or by key outside any

@@ -1,4 +1,4 @@
-"""Service handlers for the hearing record (笔录): save with a version, freeze and render,
+"""Service handlers for the transcript (笔录): save with a version, freeze and render,
 sign in order, seal and deliver (the aggregate and its rules are hearings/domain/transcript.py).
 
 The document machinery is the mediation agreement's: the `Documents` port renders and
@@ -21,22 +21,28 @@ from typing import Any
 
 from hearings.domain.actors import SYSTEM, Actor
 from hearings.domain.cases import Case
-from hearings.domain.documents import Document, DocumentKind, PartyInfo, RecordContext, document_url
+from hearings.domain.documents import (
+    Document,
+    DocumentKind,
+    PartyInfo,
+    TranscriptContext,
+    document_url,
+)
 from hearings.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from hearings.domain.events import DocumentDelivered, TranscriptChanged
 from hearings.domain.hearing import Hearing, HearingKind
 from hearings.domain.identity import utcnow
 from hearings.domain.interrogation import InterrogationContext
 from hearings.domain.participants import Participant, Role
-from hearings.domain.policy import record_send_action, require, require_seat
+from hearings.domain.policy import require, require_seat, transcript_send_action
 from hearings.domain.staff import StaffRole
-from hearings.domain.states import ParticipantState, RecordState
+from hearings.domain.states import ParticipantState, TranscriptState
 from hearings.domain.transcript import (
     DETAINEE_STATEMENT,
     INTERROGATION_LABELS,
     ROLE_LABELS,
-    HearingRecord,
-    RecordSlot,
+    Transcript,
+    TranscriptSlot,
     edit_between,
     interrogation_persons,
     interrogation_slots,
@@ -49,7 +55,7 @@ from hearings.services.ports import Documents, UnitOfWork
 from hearings.services.signature_marks import ON_CAMERA, SignatureMarks, mark_on_camera, no_marks
 from hearings.services.signing import Signature, Turn, sign_next_slot
 
-__all__ = ["RecordView", "Records"]
+__all__ = ["TranscriptView", "Transcripts"]
 
 REOPENING = frozenset({"record.correction_requested", "record.refused"})
 # Recording states in which a signature is made on camera (its moment goes into the evidence).
@@ -57,10 +63,10 @@ SIGNING_ROLES = {"person": None, "interrogator": None, "clerk": "书记员", "ju
 
 
 @dataclass(frozen=True)
-class RecordView:
+class TranscriptView:
     hearing: Hearing
     case: Case
-    record: HearingRecord | None
+    transcript: Transcript | None
     with_body: bool
     # the last correction asked for (or refusal) since the last freeze: {by, reason, refused, at}
     reopened: dict[str, Any] | None = None
@@ -78,11 +84,11 @@ class RecordView:
         return "讯问笔录" if self.interrogation else "庭审笔录"
 
     @property
-    def state(self) -> RecordState:
-        return self.record.state if self.record else RecordState.DRAFTING
+    def state(self) -> TranscriptState:
+        return self.transcript.state if self.transcript else TranscriptState.DRAFTING
 
     def as_json(self) -> dict[str, Any]:
-        r = self.record
+        r = self.transcript
         signing = None
         if r is not None and r.signing:
             nxt = r.next_slot
@@ -118,7 +124,7 @@ class RecordView:
         return out
 
 
-class Records:
+class Transcripts:
     def __init__(self, uow: Callable[[], UnitOfWork], documents: Documents, *,
                  court_tz: tzinfo, marks: SignatureMarks = no_marks) -> None:
         self._uow = uow
@@ -133,98 +139,99 @@ class Records:
         self._marks = marks
 
     # -- reading ---------------------------------------------------------------------------
-    async def view(self, actor: Actor, hearing_id: str) -> RecordView:
+    async def view(self, actor: Actor, hearing_id: str) -> TranscriptView:
         async with self._uow() as uow:
             hearing = await uow.hearings.get(hearing_id)
             case = await uow.cases.get(hearing.case_id)
-            require(actor, "record.read", court_id=case.court_id, hearing=hearing)
-            record = await uow.records.of_hearing(hearing_id)
-            view = self._view(actor, hearing, case, record)
-            if record is not None and record.state is RecordState.DRAFTING and record.version:
+            require(actor, "transcript.read", court_id=case.court_id, hearing=hearing)
+            transcript = await uow.transcripts.of_hearing(hearing_id)
+            view = self._view(actor, hearing, case, transcript)
+            if (transcript is not None and transcript.state is TranscriptState.DRAFTING
+                    and transcript.version):
                 view = dataclasses.replace(view, reopened=await _reopened(uow, hearing))
             return view
 
     async def document_id(self, actor: Actor, hearing_id: str) -> str:
-        """The record's document, for reading through `DocumentService.read` (which audits
+        """The transcript's document, for reading through `DocumentService.read` (which audits
         staff reads as every document's are)."""
         async with self._uow() as uow:
             hearing = await uow.hearings.get(hearing_id)
             case = await uow.cases.get(hearing.case_id)
-            require(actor, "record.read", court_id=case.court_id, hearing=hearing)
-            record = await uow.records.of_hearing(hearing_id)
-            if record is None or record.document_id is None:
-                raise NotFound("hearing record document", hearing_id)
-            return record.document_id
+            require(actor, "transcript.read", court_id=case.court_id, hearing=hearing)
+            transcript = await uow.transcripts.of_hearing(hearing_id)
+            if transcript is None or transcript.document_id is None:
+                raise NotFound("hearing transcript document", hearing_id)
+            return transcript.document_id
 
     # -- the clerk (and the judge) ---------------------------------------------------------
     async def save(self, actor: Actor, hearing_id: str, body: object, version: object
-                   ) -> RecordView:
+                   ) -> TranscriptView:
         async with self._locks[hearing_id], self._uow() as uow:
             hearing = await uow.hearings.get(hearing_id)
             case = await uow.cases.get(hearing.case_id)
-            require(actor, "record.edit", court_id=case.court_id, hearing=hearing)
+            require(actor, "transcript.edit", court_id=case.court_id, hearing=hearing)
             if hearing.state.value == "cancelled":
-                raise InvalidInput("a cancelled hearing has no record")
-            record = await uow.records.of_hearing(hearing_id)
-            if record is None:
-                record = HearingRecord(hearing_id=hearing.id, case_id=hearing.case_id)
-                uow.records.add(record)
-            before = record.body
-            record.save(body, version, actor.label)
+                raise InvalidInput("a cancelled hearing has no transcript")
+            transcript = await uow.transcripts.of_hearing(hearing_id)
+            if transcript is None:
+                transcript = Transcript(hearing_id=hearing.id, case_id=hearing.case_id)
+                uow.transcripts.add(transcript)
+            before = transcript.body
+            transcript.save(body, version, actor.label)
             if actor.kind == "staff" and actor.staff_role is StaffRole.CLERK:
-                record.keeper(actor.id, actor.name)
+                transcript.keeper(actor.id, actor.name)
             await uow.audit.append(actor.label, "record.saved", hearing_id, {
-                "version": record.version, "length": len(record.body),
-                "sha256": hashlib.sha256(record.body.encode()).hexdigest(),
-                "edit": edit_between(before, record.body)})
-            view = self._view(actor, hearing, case, record)
+                "version": transcript.version, "length": len(transcript.body),
+                "sha256": hashlib.sha256(transcript.body.encode()).hexdigest(),
+                "edit": edit_between(before, transcript.body)})
+            view = self._view(actor, hearing, case, transcript)
             uow.record(TranscriptChanged(hearing_id, "record.saved", view.event()))
             await uow.commit()
         return view
 
-    async def send_for_signature(self, actor: Actor, hearing_id: str) -> RecordView:
-        """Freeze the text, render the record, and open the signing order (an interrogation's
-        interrogator may send it too, from a join link: `record_send_action`)."""
+    async def send_for_signature(self, actor: Actor, hearing_id: str) -> TranscriptView:
+        """Freeze the text, render the transcript, and open the signing order (an interrogation's
+        interrogator may send it too, from a join link: `transcript_send_action`)."""
         async with self._locks[hearing_id]:
             async with self._uow() as uow:
                 hearing = await uow.hearings.get(hearing_id)
                 case = await uow.cases.get(hearing.case_id)
-                require(actor, record_send_action(hearing), court_id=case.court_id,
+                require(actor, transcript_send_action(hearing), court_id=case.court_id,
                         hearing=hearing)
-                record = await uow.records.of_hearing(hearing_id)
-                if record is None:
-                    raise InvalidInput("the record is empty: there is nothing to sign")
-                record.check_freezable()
+                transcript = await uow.transcripts.of_hearing(hearing_id)
+                if transcript is None:
+                    raise InvalidInput("the transcript is empty: there is nothing to sign")
+                transcript.check_freezable()
                 court = await uow.courts.get(case.court_id)
-                clerk = await _clerk(uow, hearing, record, case.court_id)
-                context: RecordContext
+                clerk = await _clerk(uow, hearing, transcript, case.court_id)
+                context: TranscriptContext
                 if hearing.kind is HearingKind.REMOTE_INTERROGATION:
-                    slots, context = await self._interrogation(uow, hearing, case, record,
+                    slots, context = await self._interrogation(uow, hearing, case, transcript,
                                                                court.name, clerk)
                     kind = DocumentKind.INTERROGATION_RECORD
                 else:
                     persons = recorded_persons(hearing.participants)
                     judge = await _judge(uow, hearing)
                     slots = trial_slots(persons, clerk, judge)
-                    context = self._context(hearing, case, record, court.name, judge[1],
+                    context = self._context(hearing, case, transcript, court.name, judge[1],
                                             clerk[1], tuple(PartyInfo(p.name, ROLE_LABELS[p.role])
                                                             for p in persons))
                     kind = DocumentKind.HEARING_RECORD
-                seen = record.version
+                seen = transcript.version
             document = Document(kind=kind, hearing_id=hearing_id, case_id=case.id, sha256="")
-            document.start_signing(await self._documents.draft_record(document, context))
+            document.start_signing(await self._documents.draft_transcript(document, context))
             async with self._uow() as uow:
                 hearing = await uow.hearings.get(hearing_id)
-                record = await uow.records.of_hearing(hearing_id)
-                if record is None or record.version != seen:
-                    raise Conflict("the record changed while it was being prepared; retry")
+                transcript = await uow.transcripts.of_hearing(hearing_id)
+                if transcript is None or transcript.version != seen:
+                    raise Conflict("the transcript changed while it was being prepared; retry")
                 answers = await _reopened(uow, hearing)  # the correction (refusal) answered
-                record.freeze(document.id, slots)
+                transcript.freeze(document.id, slots)
                 uow.documents.add(document)
                 await uow.audit.append(actor.label, "record.frozen", hearing_id, {
-                    "version": record.version, "document_id": document.id,
-                    "sha256": document.sha256, "order": [s.field for s in record.slots]})
-                view = self._view(actor, hearing, case, record)
+                    "version": transcript.version, "document_id": document.id,
+                    "sha256": document.sha256, "order": [s.field for s in transcript.slots]})
+                view = self._view(actor, hearing, case, transcript)
                 uow.record(TranscriptChanged(hearing_id, "record.frozen", view.event()))
                 if answers is not None:  # the room is told a new version is on the screen
                     uow.record(TranscriptChanged(hearing_id, "record.revised", dataclasses.replace(
@@ -232,30 +239,30 @@ class Records:
                 await uow.commit()
         return view
 
-    def _context(self, hearing: Hearing, case: Case, record: HearingRecord, court: str,
-                 presiding: str, clerk: str, persons: tuple[PartyInfo, ...]) -> RecordContext:
+    def _context(self, hearing: Hearing, case: Case, transcript: Transcript, court: str,
+                 presiding: str, clerk: str, persons: tuple[PartyInfo, ...]) -> TranscriptContext:
         start = hearing.started_at or hearing.scheduled_at
-        return RecordContext(
+        return TranscriptContext(
             court=court, case_number=case.number, date=start.astimezone(self._tz).date(),
             start=start.astimezone(self._tz),
             end=hearing.closed_at.astimezone(self._tz) if hearing.closed_at else None,
             place=f"{court}云庭在线法庭", presiding_judge=presiding, clerk=clerk,
-            participants=persons, utterances=tuple(utterances(record.body)))
+            participants=persons, utterances=tuple(utterances(transcript.body)))
 
     async def _interrogation(self, uow: UnitOfWork, hearing: Hearing, case: Case,
-                             record: HearingRecord, court: str, clerk: tuple[str | None, str]
-                             ) -> tuple[list[RecordSlot], InterrogationContext]:
+                             transcript: Transcript, court: str, clerk: tuple[str | None, str]
+                             ) -> tuple[list[TranscriptSlot], InterrogationContext]:
         """The 讯问笔录's signing order and context (hearings/domain/interrogation.py)."""
-        if record.rights_acknowledged_at is None:
+        if transcript.rights_acknowledged_at is None:
             raise InvalidInput("the notice of rights has not been read and acknowledged: "
-                               "record it before sending the record for signature")
+                               "record it before sending the transcript for signature")
         persons = interrogation_persons(hearing.participants)
         if not any(p.role is Role.DEFENDANT for p in persons):
-            raise InvalidInput("no detainee took part: there is nobody to sign the record")
+            raise InvalidInput("no detainee took part: there is nobody to sign the transcript")
         asking = interrogators(hearing.participants)
         judge = await _judge(uow, hearing) if not asking else None
         slots = interrogation_slots(persons, asking, judge, clerk)
-        base = self._context(hearing, case, record, court,
+        base = self._context(hearing, case, transcript, court,
                              "、".join(s.signer for s in slots if s.role == "interrogator"),
                              clerk[1], tuple(PartyInfo(p.name, INTERROGATION_LABELS[p.role])
                                              for p in persons))
@@ -263,54 +270,54 @@ class Records:
         return slots, InterrogationContext(
             **{**vars(base), "place": place},
             interrogators=tuple(s.signer for s in slots if s.role == "interrogator"),
-            rights_acknowledged_at=record.rights_acknowledged_at.astimezone(self._tz),
+            rights_acknowledged_at=transcript.rights_acknowledged_at.astimezone(self._tz),
             statement=DETAINEE_STATEMENT)
 
-    async def acknowledge_rights(self, actor: Actor, hearing_id: str) -> RecordView:
+    async def acknowledge_rights(self, actor: Actor, hearing_id: str) -> TranscriptView:
         """The interrogator read the notice of rights and the detainee acknowledged it."""
         async with self._locks[hearing_id], self._uow() as uow:
             hearing = await uow.hearings.get(hearing_id)
             case = await uow.cases.get(hearing.case_id)
-            require(actor, "record.edit", court_id=case.court_id, hearing=hearing)
+            require(actor, "transcript.edit", court_id=case.court_id, hearing=hearing)
             if hearing.kind is not HearingKind.REMOTE_INTERROGATION:
-                raise InvalidInput("only an interrogation has a notice of rights to record")
+                raise InvalidInput("only an interrogation has a notice of rights to transcript")
             if not hearing.is_live:
                 raise Conflict("the notice of rights is read during the interrogation")
-            record = await uow.records.of_hearing(hearing_id)
-            if record is None:
-                record = HearingRecord(hearing_id=hearing.id, case_id=hearing.case_id)
-                uow.records.add(record)
-            if record.acknowledge_rights():
+            transcript = await uow.transcripts.of_hearing(hearing_id)
+            if transcript is None:
+                transcript = Transcript(hearing_id=hearing.id, case_id=hearing.case_id)
+                uow.transcripts.add(transcript)
+            if transcript.acknowledge_rights():
                 await uow.audit.append(actor.label, "record.rights_acknowledged", hearing_id,
-                                       {"at": record.rights_acknowledged_at.isoformat()
-                                        if record.rights_acknowledged_at else None})
-            view = self._view(actor, hearing, case, record)
+                                       {"at": transcript.rights_acknowledged_at.isoformat()
+                                        if transcript.rights_acknowledged_at else None})
+            view = self._view(actor, hearing, case, transcript)
             uow.record(TranscriptChanged(hearing_id, "record.saved", view.event()))
             await uow.commit()
         return view
 
     async def reopen(self, actor: Actor, hearing_id: str, reason: object, *,
-                     refused: bool) -> RecordView:
+                     refused: bool) -> TranscriptView:
         """A signer asks for a correction (`refused` False) or refuses to sign, with a
-        reason: the frozen copy is abandoned, the record is edited and sent again."""
+        reason: the frozen copy is abandoned, the transcript is edited and sent again."""
         async with self._locks[hearing_id], self._uow() as uow:
             hearing = await uow.hearings.get(hearing_id)
             case = await uow.cases.get(hearing.case_id)
             if actor.kind != "participant" or actor.hearing_id != hearing.id:
-                raise PermissionDenied("only a signer of the record may ask for a correction "
+                raise PermissionDenied("only a signer of the transcript may ask for a correction "
                                        "or refuse to sign it")
-            record = await uow.records.of_hearing(hearing_id)
-            if record is None:
-                raise InvalidInput("the record has not been sent for signature")
-            signed = [s.field for s in record.slots if s.signed_at is not None]
-            version = record.version
-            abandoned, why = record.reopen(actor.id, reason)
+            transcript = await uow.transcripts.of_hearing(hearing_id)
+            if transcript is None:
+                raise InvalidInput("the transcript has not been sent for signature")
+            signed = [s.field for s in transcript.slots if s.signed_at is not None]
+            version = transcript.version
+            abandoned, why = transcript.reopen(actor.id, reason)
             (await uow.documents.get(abandoned)).abandon()
             action = "record.refused" if refused else "record.correction_requested"
             await uow.audit.append(actor.label, action, hearing_id, {
                 "participant_id": actor.id, "reason": why, "version": version,
                 "abandoned_document_id": abandoned, "abandoned_signatures": signed})
-            view = dataclasses.replace(self._view(actor, hearing, case, record), reopened={
+            view = dataclasses.replace(self._view(actor, hearing, case, transcript), reopened={
                 "by": actor.name, "reason": why, "refused": refused, "at": utcnow().isoformat()})
             uow.record(TranscriptChanged(hearing_id, action, view.event()))
             await uow.commit()
@@ -318,7 +325,7 @@ class Records:
 
     async def hearing_closed(self, hearing_id: str) -> None:
         """At close (`freeze_transcript`, subscribed to `HearingChanged` by bootstrap): freeze
-        a record with text in it, in the background, so that the bus — and the room's
+        a transcript with text in it, in the background, so that the bus — and the room's
         `hearing.closed` after it — is not held up by the rendering."""
         task = asyncio.create_task(self._freeze_at_close(hearing_id))
         self._tasks.add(task)
@@ -326,9 +333,9 @@ class Records:
 
     async def _freeze_at_close(self, hearing_id: str) -> None:
         async with self._uow() as uow:
-            record = await uow.records.of_hearing(hearing_id)
-            if record is None or record.state is not RecordState.DRAFTING \
-                    or not utterances(record.body):
+            transcript = await uow.transcripts.of_hearing(hearing_id)
+            if transcript is None or transcript.state is not TranscriptState.DRAFTING \
+                    or not utterances(transcript.body):
                 return  # nothing written yet: the clerk finishes it and sends it later
         try:
             await self.send_for_signature(SYSTEM, hearing_id)
@@ -345,42 +352,42 @@ class Records:
 
     # -- signing ---------------------------------------------------------------------------
     async def sign(self, actor: Actor, hearing_id: str, field_name: object,
-                   capture: object, statement: object = None) -> RecordView:
+                   capture: object, statement: object = None) -> TranscriptView:
         if capture is not None and not isinstance(capture, dict):
             raise InvalidInput("'capture' must be a signature capture object")
         case: Case | None = None
         participant: str | None = None  # whose recorded track the signature is made in
         mark: dict[str, Any] | None = None  # the moment in the recording, once committed
 
-        async def read(uow: UnitOfWork) -> Turn[RecordSlot]:
+        async def read(uow: UnitOfWork) -> Turn[TranscriptSlot]:
             nonlocal case
             hearing = await uow.hearings.get(hearing_id)
             case = await uow.cases.get(hearing.case_id)
-            record = await uow.records.of_hearing(hearing_id)
-            if record is None:
-                raise InvalidInput("the record has not been sent for signature")
-            slot = record.check_turn(field_name)
+            transcript = await uow.transcripts.of_hearing(hearing_id)
+            if transcript is None:
+                raise InvalidInput("the transcript has not been sent for signature")
+            slot = transcript.check_turn(field_name)
             _require_signer(actor, hearing, slot)
-            assert record.document_id is not None
-            document = await uow.documents.get(record.document_id)
+            assert transcript.document_id is not None
+            document = await uow.documents.get(transcript.document_id)
             if slot.staff_user_id is None and capture is None:
                 raise InvalidInput("'capture' is required: a person recorded signs by hand")
             nonlocal participant
             participant = slot.participant_id or _seat_of(hearing, slot.staff_user_id)
             _check_statement(hearing, slot, statement)
-            return Turn(slot, document, record.order.is_last(slot),
+            return Turn(slot, document, transcript.order.is_last(slot),
                         SIGNING_ROLES[slot.role] or _person_role(hearing, slot),
                         slot.staff_user_id)  # a staff field signs by key: _require_signer
 
-        record: HearingRecord | None = None
+        transcript: Transcript | None = None
 
-        async def mark_signed(uow: UnitOfWork, slot: RecordSlot, how: str) -> bool | None:
-            nonlocal record
-            record = await uow.records.of_hearing(hearing_id)
-            return None if record is None else record.record_signature(slot.field, how)
+        async def mark_signed(uow: UnitOfWork, slot: TranscriptSlot, how: str) -> bool | None:
+            nonlocal transcript
+            transcript = await uow.transcripts.of_hearing(hearing_id)
+            return None if transcript is None else transcript.record_signature(slot.field, how)
 
-        async def tell(uow: UnitOfWork, signed: Signature[RecordSlot]) -> RecordView:
-            assert case is not None and record is not None
+        async def tell(uow: UnitOfWork, signed: Signature[TranscriptSlot]) -> TranscriptView:
+            assert case is not None and transcript is not None
             hearing = await uow.hearings.get(hearing_id)
             document = signed.document
             nonlocal mark
@@ -394,7 +401,7 @@ class Records:
                 "complete": signed.complete,
                 **({"statement": DETAINEE_STATEMENT} if statement is not None else {}),
                 **({"media": media} if media else {})})
-            view = self._view(actor, hearing, case, record)
+            view = self._view(actor, hearing, case, transcript)
             uow.record(TranscriptChanged(hearing_id, "record.signed", view.event()))
             if signed.complete:
                 uow.record(DocumentDelivered(hearing_id, document.id, document.kind.value,
@@ -405,21 +412,21 @@ class Records:
             view = await sign_next_slot(
                 self._uow, self._documents, capture,
                 read=read, mark=mark_signed, tell=tell,
-                changed="the record changed while it was being signed; retry")
+                changed="the transcript changed while it was being signed; retry")
             if mark is not None:  # committed: the recording's evidence names the moment
                 await self._marks.signed(hearing_id, mark)
         return view
 
     def _view(self, actor: Actor, hearing: Hearing, case: Case,
-              record: HearingRecord | None) -> RecordView:
+              transcript: Transcript | None) -> TranscriptView:
         # A participant reads the text once it is frozen, never the clerk's live draft.
         with_body = actor.kind != "participant" or (
-            record is not None and record.state is not RecordState.DRAFTING)
-        return RecordView(hearing, case, record, with_body)
+            transcript is not None and transcript.state is not TranscriptState.DRAFTING)
+        return TranscriptView(hearing, case, transcript, with_body)
 
 
 async def _reopened(uow: UnitOfWork, hearing: Hearing) -> dict[str, Any] | None:
-    """The correction asked for (or the refusal) that sent the record back, if any since
+    """The correction asked for (or the refusal) that sent the transcript back, if any since
     the last freeze: what the clerk and the interrogator must act on."""
     entries = await uow.audit.entries(hearing.id, actions=REOPENING | {"record.frozen"})
     last = entries[-1] if entries else None
@@ -431,7 +438,7 @@ async def _reopened(uow: UnitOfWork, hearing: Hearing) -> dict[str, Any] | None:
             "refused": last.action == "record.refused", "at": last.at.isoformat()}
 
 
-def _person_role(hearing: Hearing, slot: RecordSlot) -> str:
+def _person_role(hearing: Hearing, slot: TranscriptSlot) -> str:
     if slot.participant_id is None:
         return "讯问人" if slot.role == "interrogator" else "当事人"
     role = hearing.participant(slot.participant_id).role
@@ -446,14 +453,14 @@ def _seat_of(hearing: Hearing, staff_user_id: str | None) -> str | None:
                  and p.staff_user_id == staff_user_id), None)
 
 
-def _check_statement(hearing: Hearing, slot: RecordSlot, statement: object) -> None:
+def _check_statement(hearing: Hearing, slot: TranscriptSlot, statement: object) -> None:
     """In an interrogation the detainee signs only after choosing the statement that the
-    record was read and is right (刑事诉讼法 第一百二十二条)."""
+    transcript was read and is right (刑事诉讼法 第一百二十二条)."""
     detainee = (hearing.kind is HearingKind.REMOTE_INTERROGATION and slot.participant_id
                 and hearing.participant(slot.participant_id).role is Role.DEFENDANT)
     if detainee and statement != DETAINEE_STATEMENT:
         raise InvalidInput(f"'statement' must be {DETAINEE_STATEMENT!r} (got {statement!r}): "
-                           "the detainee confirms the record before signing, or asks for a "
+                           "the detainee confirms the transcript before signing, or asks for a "
                            "correction")
     if not detainee and statement is not None:
         raise InvalidInput("'statement' is only the detainee's, in an interrogation")
@@ -469,11 +476,11 @@ async def _place(uow: UnitOfWork, hearing: Hearing, court: str) -> str:
     return (await uow.sites.get(detainee.site_id)).name
 
 
-async def _clerk(uow: UnitOfWork, hearing: Hearing, record: HearingRecord, court_id: str
+async def _clerk(uow: UnitOfWork, hearing: Hearing, transcript: Transcript, court_id: str
                  ) -> tuple[str | None, str]:
-    """Who signs as clerk: the record's keeper, else the hearing's clerk, else the court's."""
-    if record.clerk_user_id and record.clerk_name:
-        return record.clerk_user_id, record.clerk_name
+    """Who signs as clerk: the transcript's keeper, else the hearing's clerk, else the court's."""
+    if transcript.clerk_user_id and transcript.clerk_name:
+        return transcript.clerk_user_id, transcript.clerk_name
     seat = next((p for p in hearing.participants if p.role is Role.CLERK
                  and p.state is not ParticipantState.REMOVED), None)
     if seat is not None:
@@ -481,7 +488,7 @@ async def _clerk(uow: UnitOfWork, hearing: Hearing, record: HearingRecord, court
     clerks = await uow.staff.of_court(court_id, StaffRole.CLERK)
     if clerks:
         return clerks[0].id, clerks[0].display_name
-    raise InvalidInput("the court has no clerk to sign the record")
+    raise InvalidInput("the court has no clerk to sign the transcript")
 
 
 async def _judge(uow: UnitOfWork, hearing: Hearing) -> tuple[str | None, str]:
@@ -491,7 +498,7 @@ async def _judge(uow: UnitOfWork, hearing: Hearing) -> tuple[str | None, str]:
     seat = next((p for p in hearing.participants if p.role is Role.JUDGE
                  and p.state is not ParticipantState.REMOVED), None)
     if seat is None:
-        raise InvalidInput("the hearing has no presiding judge to sign the record")
+        raise InvalidInput("the hearing has no presiding judge to sign the transcript")
     return await _seated(uow, seat)
 
 
@@ -503,7 +510,7 @@ async def _seated(uow: UnitOfWork, seat: Participant) -> tuple[str | None, str]:
     return user.id, user.display_name
 
 
-def _require_signer(actor: Actor, hearing: Hearing, slot: RecordSlot) -> None:
+def _require_signer(actor: Actor, hearing: Hearing, slot: TranscriptSlot) -> None:
     """A field belongs to one identity: the person recorded (their own join token) or the
     staff account bound to the clerk's or judge's seat (its own session); that account's
     key signs, so nobody signs with someone else's key."""

@@ -31,7 +31,7 @@ def _scan(path: Path, pages: int) -> Path:
 def test_the_clerk_uploads_scans_and_downloads_the_case_efile(
         server: Server, staff_page: Callable[..., Any], tmp_path: Path) -> None:
     hid = server.links["judge"]["hearing_id"]
-    page = staff_page("clerk", f"/clerk/hearings/{hid}/record")
+    page = staff_page("clerk", f"/clerk/hearings/{hid}/transcript")
     panel = page.get_by_test_id("efile-panel")
     panel.wait_for()
     before = int(page.get_by_test_id("efile-count").inner_text())

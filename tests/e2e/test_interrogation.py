@@ -42,7 +42,7 @@ from tests.e2e.interrogation_kit import (
     open_page,
     self_test,
 )
-from tests.e2e.test_hearing_record import _sign_on_pad, _signed, _turn
+from tests.e2e.test_transcript import _sign_on_pad, _signed, _turn
 from tests.e2e.test_trial import stage, until
 
 # Six Chromium pages with cameras, two signing rounds, sealing and two package checks: more
@@ -181,8 +181,8 @@ def test_interrogation_signed_while_recording(
     detainee, adult, lawyer, prosecutor = (pages[k] for k in
                                            ("detainee", "adult", "lawyer", "prosecutor"))
 
-    # -- the record, drafted live: the notice of rights first ---------------------------
-    clerk.goto(f"/clerk/hearings/{hid}/record")
+    # -- the transcript, drafted live: the notice of rights first ---------------------------
+    clerk.goto(f"/clerk/hearings/{hid}/transcript")
     body = clerk.get_by_test_id("record-body")
     # the editor opens once the saved text is in (typed before, it would be lost)
     until(lambda: not body.evaluate("(t) => t.readOnly"), WAIT, "the editor open")
@@ -263,7 +263,7 @@ def test_interrogation_signed_while_recording(
         _sign_on_pad(page, seed)
         until(lambda p=page, f=field: _signed(p, f), WAIT,
               f"{field} signed ({page.get_by_test_id('sign-message').inner_text()!r})")
-    # -- the recorder signs by key; the record is sealed while the recording still runs --
+    # -- the recorder signs by key; the transcript is sealed while the recording still runs --
     until(lambda: clerk.get_by_test_id("record-sign").is_visible(), WAIT, "the recorder's turn")
     clerk.get_by_test_id("record-sign").click()
     until(lambda: clerk.get_by_test_id("record-state").get_attribute("data-state")
@@ -282,7 +282,7 @@ def test_interrogation_signed_while_recording(
     screenshot(clerk, "interrogation-clerk-signed")
 
     pdf = tmp_path / "interrogation_record.pdf"
-    response = api.get(f"/api/hearings/{hid}/record/pdf")
+    response = api.get(f"/api/hearings/{hid}/transcript/pdf")
     assert response.ok
     pdf.write_bytes(response.body())
     sig = subprocess.run(["pdfsig", str(pdf)], capture_output=True, text=True, check=False)

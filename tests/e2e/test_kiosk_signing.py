@@ -1,4 +1,4 @@
-"""The clinic kiosk while its villager signs the hearing record, in real Chromium
+"""The clinic kiosk while its villager signs the transcript, in real Chromium
 (issue 13.8): the card does not say the screen returns to the start (the villager still has
 to sign) and 确认签名 is on screen without scrolling — at 1920×1080 and at a common kiosk
 size, 1366×768 (and 1280×1024)."""
@@ -15,7 +15,7 @@ from tests.e2e.test_trial import _participant_id, self_test, stage, until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-RECORD = "审：现在开庭。\n证人：我看见他晚上翻墙进了仓库。\n"
+TRANSCRIPT = "审：现在开庭。\n证人：我看见他晚上翻墙进了仓库。\n"
 IN_VIEW = """(node) => {
   const r = node.getBoundingClientRect();
   return { top: r.top, bottom: r.bottom, left: r.left, right: r.right,
@@ -69,9 +69,9 @@ def test_kiosk_signing_view(server: Server,
                   "[data-testid=witness-call]").click()
     until(lambda: stage(kiosk) == "hearing", 20, "the villager inside")
 
-    clerk = staff_page("clerk", f"/clerk/hearings/{hearing_id}/record")
-    saved = clerk.request.put(f"/api/hearings/{hearing_id}/record",
-                              data={"body": RECORD, "version": 0},
+    clerk = staff_page("clerk", f"/clerk/hearings/{hearing_id}/transcript")
+    saved = clerk.request.put(f"/api/hearings/{hearing_id}/transcript",
+                              data={"body": TRANSCRIPT, "version": 0},
                               headers={"X-CSRF-Token": _csrf(clerk)})
     assert saved.ok, saved.text()
     judge.get_by_test_id("control-close").click()
@@ -87,7 +87,7 @@ def test_kiosk_signing_view(server: Server,
     assert stage(kiosk) == "ended" and "/kiosk" in kiosk.url
     card = kiosk.get_by_test_id("hearing-ended").inner_text()
     assert "回到开始" not in card and "几秒钟" not in card, card
-    assert "签" in card, card  # it says what to do: sign the record below
+    assert "签" in card, card  # it says what to do: sign the transcript below
     for size in ((1920, 1080), (1366, 768), (1280, 1024)):
         kiosk.set_viewport_size({"width": size[0], "height": size[1]})
         kiosk.wait_for_timeout(300)

@@ -2,7 +2,7 @@
 
 At 390×844 (a phone) no page is wider than the window — `document.documentElement
 .scrollWidth` ≤ 390: the join link's self-test and waiting room, the trial page in the
-hearing and the hearing record's signing pad after it, the kiosk's start page and the
+hearing and the transcript's signing pad after it, the kiosk's start page and the
 kiosk in the hearing, the mediation party page (self-test, lobby, room, agreement) and
 its signing pad, whose submit button is on screen and not
 covered by anything (`elementFromPoint` at its centre is the button). At 1920×1080 the
@@ -145,7 +145,7 @@ def test_trial_pages_fit_a_phone(server: Server, page_for: Callable[..., Any],
 
     # The clerk's record, then the judge closes: its signing pad opens for the defendant.
     clerk, clerk_csrf = login(new_context, "clerk")
-    ok(clerk.request.put(f"/api/hearings/{links['judge']['hearing_id']}/record",
+    ok(clerk.request.put(f"/api/hearings/{links['judge']['hearing_id']}/transcript",
                          headers=clerk_csrf, data={"body": "审：现在开庭。\n", "version": 0}))
     judge.get_by_test_id("control-close").click()
     judge.get_by_test_id("close-confirm").click()

@@ -27,7 +27,7 @@ from tests.e2e.interrogation_kit import (
     open_page,
     self_test,
 )
-from tests.e2e.test_hearing_record import _sign_on_pad
+from tests.e2e.test_transcript import _sign_on_pad
 from tests.e2e.test_trial import until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]

@@ -1,6 +1,6 @@
 """Staff pages in real Chromium (issue 13.4 and 13.8): the staff bar's links by role and its
 logout, and a closed hearing's console — reopened from /hearings it is a read-only summary
-(the hearing record, the recording's state and links, who attended), with no control
+(the transcript, the recording's state and links, who attended), with no control
 enabled and no camera asked for."""
 
 from __future__ import annotations
@@ -104,11 +104,11 @@ def test_closed_console_is_a_read_only_summary(staff_page: Callable[..., Any], s
     assert judge.locator("video").count() == 0
     judge.wait_for_timeout(500)
     assert judge.evaluate("window.__gum") == 0
-    # The record, the recording, who attended.
+    # The transcript, the recording, who attended.
     record = judge.get_by_test_id("summary-record")
     assert record.get_attribute("data-state") in ("drafting", "signing", "signed")
     assert judge.get_by_test_id("summary-record-link").get_attribute("href") == \
-        f"/clerk/hearings/{hearing_id}/record"
+        f"/clerk/hearings/{hearing_id}/transcript"
     recording = judge.get_by_test_id("summary-recording-state")
     assert recording.get_attribute("data-state") in ("processing", "available", "incomplete",
                                                      "failed")

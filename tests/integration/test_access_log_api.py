@@ -1,5 +1,5 @@
 """The access log over REST (issue 17.5), on SQLite and PostgreSQL: a judge streams a
-recording and reads the record with a reason, through a proxy that names the client; the
+recording and reads the transcript with a reason, through a proxy that names the client; the
 court's clerk sees who, when, from where and why, filters by case, person and dates, and
 exports CSV (formula-safe). Another court's clerk, a mediator and a judge are refused, and
 reading the log is itself audited.
@@ -83,7 +83,7 @@ async def log(database: Database, tmp_path: Any,
 
 
 async def _accesses(log: Log) -> str:
-    """The judge streams the recording and reads the record, from 203.0.113.7 (by proxy)."""
+    """The judge streams the recording and reads the transcript, from 203.0.113.7 (by proxy)."""
     hid = log.a.hearing.id
     judge = log.headers["judge_a"] | {"X-Forwarded-For": "203.0.113.7"}
     r = await log.client.get(f"/api/recordings/{hid}/files/seg-1.mkv",
@@ -91,14 +91,14 @@ async def _accesses(log: Log) -> str:
     assert r.status == 200, await r.text()
     await r.read()
     clerk = Actor.staff(log.a.clerk)
-    await log.services.records.save(clerk, hid, BODY, 0)
-    view = await log.services.records.send_for_signature(clerk, hid)
-    assert view.record is not None and view.record.document_id is not None
-    r = await log.client.get(f"/api/documents/{view.record.document_id}/pdf",
+    await log.services.transcripts.save(clerk, hid, BODY, 0)
+    view = await log.services.transcripts.send_for_signature(clerk, hid)
+    assert view.transcript is not None and view.transcript.document_id is not None
+    r = await log.client.get(f"/api/documents/{view.transcript.document_id}/pdf",
                              params={"reason": WHY_READ}, headers=judge)
     assert r.status == 200, await r.text()
     await r.read()
-    return view.record.document_id
+    return view.transcript.document_id
 
 
 async def test_the_clerk_sees_who_read_what_when_from_where_and_why(log: Log) -> None:

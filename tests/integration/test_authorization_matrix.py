@@ -160,16 +160,16 @@ async def test_hearings_of_another_court_are_out_of_reach(world: World) -> None:
 
 async def test_trial_records_and_transcripts_by_role(world: World) -> None:
     hid = world.a.hearing.id
-    # The trial's record, sent for signature: a transcript PDF (trial material).
+    # The trial's transcript, sent for signature: a transcript PDF (trial material).
     clerk = Actor.staff(world.a.clerk)
-    await world.services.records.save(clerk, hid, BODY, 0)
-    view = await world.services.records.send_for_signature(clerk, hid)
-    assert view.record is not None and view.record.document_id is not None
+    await world.services.transcripts.save(clerk, hid, BODY, 0)
+    view = await world.services.transcripts.send_for_signature(clerk, hid)
+    assert view.transcript is not None and view.transcript.document_id is not None
     readers = TRIAL_STAFF_A | {"party_a"}
-    await world.matrix("GET", f"/api/hearings/{hid}/record", readers)
-    await world.matrix("GET", f"/api/documents/{view.record.document_id}/pdf?reason=appeal",
+    await world.matrix("GET", f"/api/hearings/{hid}/transcript", readers)
+    await world.matrix("GET", f"/api/documents/{view.transcript.document_id}/pdf?reason=appeal",
                        readers)
-    await world.matrix("PUT", f"/api/hearings/{hid}/record", {"admin", "admin_a", "clerk_a",
+    await world.matrix("PUT", f"/api/hearings/{hid}/transcript", {"admin", "admin_a", "clerk_a",
                                                                "judge_a"},
                        {"body": BODY, "version": 1}, who=STAFF)
     async with world.services.uow() as uow:
@@ -258,13 +258,13 @@ async def test_the_routes_added_for_issues_14_17_18(world: World) -> None:
                        {"judge_a"}, {"muted": True})
     await world.matrix("POST", f"/api/hearings/{hid}/participants/{other.id}/transitions",
                        {"judge_a"}, {"action": "send_back"})
-    await world.matrix("POST", f"/api/hearings/{hid}/record/rights", clerks | {"judge_a"})
+    await world.matrix("POST", f"/api/hearings/{hid}/transcript/rights", clerks | {"judge_a"})
     await world.matrix("GET", f"/api/cases/{a.case.id}/efile/jobs/{'0' * 24}", clerks)
     await world.matrix("GET", f"/api/cases/{a.case.id}/efile/jobs/{'0' * 24}/pdf", clerks)
 
 
 async def test_the_plea_statement_routes(world: World) -> None:
-    """The plea statement (issue 17.1): read as the record is read; drafted by court A's
+    """The plea statement (issue 17.1): read as the transcript is read; drafted by court A's
     clerks and the presiding judge (and an interrogation's prosecutor: the service test);
     a trial has none, so those allowed get 400, not 403."""
     hid = world.a.hearing.id

@@ -1,4 +1,4 @@
-"""The clerk's case e-file over REST (issue 17.4): a case of court A holds a hearing record sent
+"""The clerk's case e-file over REST (issue 17.4): a case of court A holds a transcript sent
 for signature and four sealed documents (agreement, application, ruling, record), plus one
 still in draft (left out); the clerk uploads two scanned PDFs (raw body and multipart), hashed
 and timestamped at intake; the compiled e-file passes `qpdf --check` and `pdfsig`, its
@@ -74,9 +74,9 @@ async def scene(database: Database, tmp_path: Path,
                "judge_a": await _login(services, a.judge, "judge-password-1")}
     forge, root = app[FORGE], settings.archive_dir / "documents"
     clerk = Actor.staff(a.clerk)
-    await services.records.save(clerk, a.hearing.id, "审：现在开庭。\n被告人：我叫张某。", 0)
-    view = await services.records.send_for_signature(clerk, a.hearing.id)
-    assert view.record is not None and view.record.document_id is not None
+    await services.transcripts.save(clerk, a.hearing.id, "审：现在开庭。\n被告人：我叫张某。", 0)
+    view = await services.transcripts.send_for_signature(clerk, a.hearing.id)
+    assert view.transcript is not None and view.transcript.document_id is not None
     sealed = [await _stored(services, forge, root, a, kind, DocumentState.SEALED)
               for kind in ("mediation_agreement", "confirmation_application",
                            "confirmation_ruling", "hearing_record")]
@@ -85,7 +85,7 @@ async def scene(database: Database, tmp_path: Path,
     scans = [forge.render("proof_of_service", sample("proof_of_service")).data,
              forge.render("mediation_agreement", sample("mediation_agreement")).data]
     return {"client": client, "services": services, "a": a, "b": b, "headers": headers,
-            "documents": [view.record.document_id, *(d.id for d in sealed)],
+            "documents": [view.transcript.document_id, *(d.id for d in sealed)],
             "draft": draft.id, "scans": scans, "tmp": tmp_path, "forge": forge,
             "store": FileUploadStore(root / "uploads"), "limit": settings.max_upload_bytes}
 
@@ -226,7 +226,7 @@ async def test_refusals(scene: dict[str, Any]) -> None:
 async def test_the_record_page_offers_the_efile_to_the_clerk_only(scene: dict[str, Any]
                                                                    ) -> None:
     client, a, headers = scene["client"], scene["a"], scene["headers"]
-    page = f"/clerk/hearings/{a.hearing.id}/record"
+    page = f"/clerk/hearings/{a.hearing.id}/transcript"
     r = await client.get(page, headers=headers["clerk_a"])
     assert r.status == 200, await r.text()
     html = await r.text()

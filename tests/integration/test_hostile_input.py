@@ -94,7 +94,7 @@ async def test_hostile_record_text_is_refused_and_lines_are_kept(
 ) -> None:
     trial = await make_trial(app[SERVICES])
     headers = await login(client, trial.clerk.username, "clerk-password-1")
-    url = f"/api/hearings/{trial.hearing.id}/record"
+    url = f"/api/hearings/{trial.hearing.id}/transcript"
     for value, code, words in ONE_LINE[:-1]:
         r = await client.put(url, headers=headers, json={"body": f"审：{value}", "version": 0})
         await _refused(r, code, words)
@@ -176,7 +176,7 @@ async def test_a_large_honest_body_is_read_to_the_end(client: Client, app: web.A
     """A long record (450 kB of CJK) arrives in several chunks: all of them are read."""
     trial = await make_trial(app[SERVICES])
     headers = await login(client, trial.clerk.username, "clerk-password-1")
-    url = f"/api/hearings/{trial.hearing.id}/record"
+    url = f"/api/hearings/{trial.hearing.id}/transcript"
     body = "审：现在开庭。\n" * 18_750
     r = await client.put(url, headers=headers, json={"body": body, "version": 0})
     assert r.status == 200, await r.text()

@@ -174,7 +174,7 @@ async def _describe(services: Services, hearing_id: str, identity: str) -> Parti
     for p in setting.hearing.participants:
         if p.id == identity:
             site = setting.site_of(p.id)
-            # The plate on the archive reads "张三 · 被告人": the record's language.
+            # The plate on the archive reads "张三 · 被告人": the transcript's language.
             label = translations(DEFAULT_LOCALE).gettext(ROLES[p.role])
             return ParticipantInfo(hearing_id, media_id(identity), p.role.value,
                                    site.name if site else "", p.name, label)
@@ -208,7 +208,7 @@ def _database_ctx(given: Database | None, bus: Bus):  # type: ignore[no-untyped-
         services.accounts.on_sessions_ended = SessionEnder(app[SIGNALING]).end_user
         driver.control = services.control
         driver.audit_log = services.recordings
-        services.records.mark_with(driver)  # signatures made on camera mark the recording
+        services.transcripts.mark_with(driver)  # signatures made on camera mark the recording
         services.pleas.mark_with(driver)
         driver.scheduling = services.scheduling
         log.info("database: %s", database.engine.url.render_as_string(hide_password=True))

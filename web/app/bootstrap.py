@@ -34,7 +34,7 @@ from hearings.services.room import Room
 from hearings.services.scheduling import Scheduling
 from hearings.services.service_proof import ServiceProofs
 from hearings.services.summons import Summonses
-from hearings.services.transcripts import Records
+from hearings.services.transcripts import Transcripts
 from web.settings import Settings
 
 __all__ = ["Services", "bootstrap", "freeze_transcript"]
@@ -52,7 +52,7 @@ class Services:
     confirmations: Confirmations
     duty: DutyDesk  # the duty roster and its shifts, the queue of applications, the figures
     outbox: Outbox
-    records: Records
+    transcripts: Transcripts
     pleas: Pleas  # an interrogation's plea statement (认罪认罚具结书)
     documents: Documents  # the PDF store (read a hearing's signed documents for evidence)
     document_service: DocumentService  # read, verify, receipt a document (as the policy says)
@@ -104,7 +104,7 @@ def bootstrap(settings: Settings, database: Database, *, bus: Bus | None = None,
                                    settings.archive_dir / "documents")
     court_tz = ZoneInfo(settings.court_timezone)
     mediations = Mediations(uow, documents, court_tz=court_tz)
-    records = Records(uow, documents, court_tz=court_tz)
+    records = Transcripts(uow, documents, court_tz=court_tz)
     bus.subscribe(HearingChanged, freeze_transcript(records))
     return Services(
         database=database,
@@ -121,7 +121,7 @@ def bootstrap(settings: Settings, database: Database, *, bus: Bus | None = None,
                                               settings.notify_max_attempts),
                       documents=documents, join_base=settings.public_url,
                       link_lifetime=timedelta(days=settings.join_link_days), court_tz=court_tz),
-        records=records,
+        transcripts=records,
         pleas=Pleas(uow, documents, court_tz=court_tz),
         documents=documents,
         document_service=DocumentService(uow, documents),
@@ -138,8 +138,8 @@ def bootstrap(settings: Settings, database: Database, *, bus: Bus | None = None,
     )
 
 
-def freeze_transcript(records: Records) -> Callable[[HearingChanged], Awaitable[None]]:
-    """The hearing record (笔录) is frozen when the hearing closes."""
+def freeze_transcript(records: Transcripts) -> Callable[[HearingChanged], Awaitable[None]]:
+    """The transcript (笔录) is frozen when the hearing closes."""
     async def on_hearing(event: HearingChanged) -> None:
         if event.action == "close":
             await records.hearing_closed(event.hearing_id)

@@ -21,8 +21,8 @@ from hearings.domain.documents import (
     ApplicationContext,
     Document,
     KeySignature,
-    RecordContext,
     RulingContext,
+    TranscriptContext,
 )
 from hearings.domain.errors import InvalidInput, NotFound
 from hearings.domain.plea import PleaContext
@@ -49,9 +49,9 @@ class ForgeDocuments:
             pdf = await self._forge.asign_as(pdf, s.field, s.name, s.role, user_id=s.user_id)
         return await self._store(document, await self._forge.afinish(pdf))
 
-    async def draft_record(self, document: Document, context: RecordContext) -> str:
+    async def draft_transcript(self, document: Document, context: TranscriptContext) -> str:
         return await self._store(document, await self._forge.arender_and_seal(
-            _view(from_hearings.record, context)))
+            _view(from_hearings.transcript, context)))
 
     async def draft_plea(self, document: Document, context: PleaContext) -> str:
         return await self._store(document, await self._forge.arender_and_seal(

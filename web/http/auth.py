@@ -27,7 +27,7 @@ async def actor_for(request: web.Request, hearing_id: str | None = None, *,
 
     A join token only ever speaks for its own hearing: `hearing_id` is checked
     against it (and a mismatch is refused and audited by the access service).
-    `allow_closed` accepts a token after its hearing closed (documents, the record).
+    `allow_closed` accepts a token after its hearing closed (documents, the transcript).
     A session whose password is a one-time one opens only the paths that say
     `changing_password` (change it, log out); every other path answers 403
     `password_change_required`.

@@ -255,6 +255,8 @@ def _operation(op: Operation) -> dict[str, Any]:
                   for p in params] + [{"in": "query", **q} for q in op.query]
     if parameters:
         spec["parameters"] = parameters
+    if op.deprecated:
+        spec["deprecated"] = True
     if op.body:
         spec["requestBody"] = {"required": True,
                                "content": {"application/json": {"schema": op.body}}}

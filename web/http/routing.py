@@ -58,6 +58,8 @@ class Operation:
     query: tuple[dict[str, Any], ...] = ()
     # A media type for a file (not JSON) result, e.g. "application/zip".
     produces: str | None = None
+    # An earlier path of the same operation, still served; OpenAPI marks it deprecated.
+    deprecated: bool = False
 
     def __post_init__(self) -> None:
         if self.auth not in AUTHS:
@@ -84,17 +86,23 @@ class ApiRoutes:
         produces: str | None = None,
         throttled: bool | None = None,
         answers: tuple[int, ...] = (),
+        formerly: str | None = None,
     ) -> Callable[[Handler], Handler]:
+        """`formerly`: the path this operation had before a rename (docs/protocol.md lists
+        them): the same handler answers there too, documented as deprecated."""
         if throttled is None:  # a credential without a session: a token, a password, a code
             throttled = auth != "none" or body is not None
         errors = tuple(sorted({*error_statuses(method, auth, body is not None, throttled),
                                *answers}))
 
         def register(handler: Handler) -> Handler:
-            self.table.route(method, path)(handler)
-            self.operations.append(
-                Operation(method, path, summary, tag, auth, body, ok, result, errors,
-                          query=query, produces=produces))
+            for where, deprecated in ((path, False), (formerly, True)):
+                if where is None:
+                    continue
+                self.table.route(method, where)(handler)
+                self.operations.append(
+                    Operation(method, where, summary, tag, auth, body, ok, result, errors,
+                              query=query, produces=produces, deprecated=deprecated))
             return handler
 
         return register

@@ -30,7 +30,7 @@ from hearings.domain.errors import (
 from hearings.domain.hearing import Hearing, HearingKind
 from hearings.domain.participants import Role
 from hearings.domain.staff import StaffRole, StaffUser
-from hearings.domain.states import RecordingState, RecordState
+from hearings.domain.states import RecordingState, TranscriptState
 from hearings.services.access import Admission, TooManyAttempts
 from hearings.services.kiosks import is_kiosk_code
 from hearings.services.particulars import Setting
@@ -216,8 +216,8 @@ RECORDING_LABELS = {
     RecordingState.FAILED: N_("RECORDING FAILED"),
 }
 RECORD_LABELS = {
-    RecordState.DRAFTING: N_("Being written"), RecordState.SIGNING: N_("Being signed"),
-    RecordState.SIGNED: N_("Signed and sealed"),
+    TranscriptState.DRAFTING: N_("Being written"), TranscriptState.SIGNING: N_("Being signed"),
+    TranscriptState.SIGNED: N_("Signed and sealed"),
 }
 # Audit actions that put a participant inside the hearing (the lobby's admit, a witness
 # called in) and that show they connected at all.
@@ -228,8 +228,8 @@ _LIVE_RECORDING = (RecordingState.RECORDING, RecordingState.PAUSED, RecordingSta
 
 async def _closed_console(request: web.Request, hearing: Hearing, actor: Actor, *,
                           user: StaffUser | None, me_name: str) -> web.Response:
-    """A closed (or cancelled) hearing's console: the hearing record, the recording's state
-    and links, and who attended — read from the record, the archive and the audit log."""
+    """A closed (or cancelled) hearing's console: the transcript, the recording's state
+    and links, and who attended — read from the transcript, the archive and the audit log."""
     services = request.app[SERVICES]
     gettext = translations(negotiate(request)).gettext
     tz = ZoneInfo(request.app[SETTINGS].court_timezone)
@@ -238,13 +238,13 @@ async def _closed_console(request: web.Request, hearing: Hearing, actor: Actor, 
         return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
 
     try:
-        record = (await services.records.view(actor, hearing.id)).record
+        transcript = (await services.transcripts.view(actor, hearing.id)).transcript
     except HearingsError:
-        record = None
-    record_state = record.state if record else RecordState.DRAFTING
+        transcript = None
+    record_state = transcript.state if transcript else TranscriptState.DRAFTING
     slots = [{"signer": s.signer, "role": s.role, "signed": bool(s.signed_at)}
-             for s in (record.slots if record and record.state is not RecordState.DRAFTING
-                       else [])]
+             for s in (transcript.slots
+                       if transcript and transcript.state is not TranscriptState.DRAFTING else [])]
     archive = RecordingArchive(request.app[SETTINGS].archive_dir)
     files = await asyncio.to_thread(archive.files, hearing.id)
     duration = await asyncio.to_thread(archive.duration, hearing.id, files)
@@ -273,7 +273,7 @@ async def _closed_console(request: web.Request, hearing: Hearing, actor: Actor, 
         state_label=gettext(STATES[hearing.state]),
         started=when(hearing.started_at), closed=when(hearing.closed_at),
         record_state=record_state.value, record_label=gettext(RECORD_LABELS[record_state]),
-        record_pdf=bool(record and record.document_id), slots=slots,
+        record_pdf=bool(transcript and transcript.document_id), slots=slots,
         recording_state=hearing.recording_state.value,
         recording_label=gettext(RECORDING_LABELS[hearing.recording_state]),
         recording_files=len([f for f in files if f.kind in ("segment", "composite")]),
@@ -336,7 +336,7 @@ async def _join(request: web.Request, secret: str, *, kiosk: bool) -> web.Stream
     access = request.app[SERVICES].access
     try:
         admission = await access.admit_token(secret, allow_closed=True)
-        if admission.hearing.is_over and not await _signs_record(request, admission):
+        if admission.hearing.is_over and not await _signs_transcript(request, admission):
             admission = await access.admit_token(secret)  # refused (and audited): closed
     except TokenRefused as refused:
         return _refused(request, 403, refused.code, kiosk)
@@ -359,17 +359,17 @@ async def _join(request: web.Request, secret: str, *, kiosk: bool) -> web.Stream
     return await _participant(request, admission, secret, kiosk)
 
 
-async def _signs_record(request: web.Request, admission: Admission) -> bool:
-    """After the close a join link (or kiosk code) opens only the hearing record, and only
-    for someone on its signing order (docs/hearing_record.md)."""
+async def _signs_transcript(request: web.Request, admission: Admission) -> bool:
+    """After the close a join link (or kiosk code) opens only the transcript, and only
+    for someone on its signing order (docs/transcript.md)."""
     p = admission.participant
     actor = Actor.participant(p.id, p.name, admission.hearing.id, p.role)
     try:
-        view = await request.app[SERVICES].records.view(actor, admission.hearing.id)
+        view = await request.app[SERVICES].transcripts.view(actor, admission.hearing.id)
     except HearingsError:
         return False
-    record = view.record
-    return record is not None and any(s.participant_id == p.id for s in record.slots)
+    transcript = view.transcript
+    return transcript is not None and any(s.participant_id == p.id for s in transcript.slots)
 
 
 async def _participant(request: web.Request, admission: Admission, secret: str, kiosk: bool

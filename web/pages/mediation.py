@@ -232,19 +232,26 @@ async def clerk_stats(request: web.Request, user: StaffUser) -> web.Response:
                   strings=_strings(request, ROOM_MESSAGES), **_clerk_nav("stats"))
 
 
-@staff_page("/clerk/hearings/{hearing_id}/record", (StaffRole.CLERK, StaffRole.JUDGE,
-                                                     StaffRole.ADMIN))
-async def clerk_record(request: web.Request, user: StaffUser) -> web.Response:
-    """The hearing record (笔录), kept live by the clerk; the judge reads, corrects, signs."""
+@MEDIATION_PAGES.get("/clerk/hearings/{hearing_id}/record")
+async def clerk_record_moved(request: web.Request) -> web.StreamResponse:
+    """The transcript page's path before the rename (docs/transcript.md, "Names")."""
+    hearing_id = quote(request.match_info["hearing_id"], safe="")
+    raise web.HTTPMovedPermanently(f"/clerk/hearings/{hearing_id}/transcript")
+
+
+@staff_page("/clerk/hearings/{hearing_id}/transcript", (StaffRole.CLERK, StaffRole.JUDGE,
+                                                         StaffRole.ADMIN))
+async def clerk_transcript(request: web.Request, user: StaffUser) -> web.Response:
+    """The transcript (笔录), kept live by the clerk; the judge reads, corrects, signs."""
     try:  # the policy decides: trial staff of the hearing's court
-        view = await request.app[SERVICES].records.view(Actor.staff(user),
+        view = await request.app[SERVICES].transcripts.view(Actor.staff(user),
                                                         request.match_info["hearing_id"])
     except PermissionDenied:
         return _refused(request, 403, "forbidden", "This page is not for your role.")
     except HearingsError:
         return _refused(request, 404, "not_found", "There is no such hearing.")
     hearing, case = view.hearing, view.case
-    return render(request, "clerk_record.html", user=user, hearing=hearing,
+    return render(request, "clerk_transcript.html", user=user, hearing=hearing,
                   case_number=case.number, **_clerk_nav("record"))
 
 

@@ -48,8 +48,8 @@ def test_the_host_hosts_only_in_the_court_of_the_hearing() -> None:
     assert may(judge_token, "hearing.start", hearing=hearing)
     assert not may(Actor.participant("p", "审判员", "other", Role.JUDGE), "hearing.read",
                    hearing=hearing)
-    assert not may(judge_token, "record.edit", hearing=hearing)  # staff sessions only
-    assert may(staff(StaffRole.JUDGE, "A", "judge-a"), "record.edit", court_id="A",
+    assert not may(judge_token, "transcript.edit", hearing=hearing)  # staff sessions only
+    assert may(staff(StaffRole.JUDGE, "A", "judge-a"), "transcript.edit", court_id="A",
                hearing=hearing)
     with pytest.raises(PermissionDenied, match="another court"):
         require(staff(StaffRole.CLERK, "B"), "hearing.cancel", court_id="A", hearing=hearing)

@@ -1,4 +1,4 @@
-"""The signing order shared by the mediation agreement and the hearing record."""
+"""The signing order shared by the mediation agreement and the transcript."""
 
 from __future__ import annotations
 

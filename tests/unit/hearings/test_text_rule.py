@@ -15,7 +15,7 @@ from hearings.domain.courts import Court, Site
 from hearings.domain.errors import InvalidInput
 from hearings.domain.mediation import AgreementTerm, Mediation
 from hearings.domain.participants import Participant, Role
-from hearings.domain.transcript import HearingRecord
+from hearings.domain.transcript import Transcript
 from hearings.domain.values import BIDI_CONTROLS, long_text, text
 
 # The explicit embeddings, overrides and isolates: they reorder strong characters.
@@ -107,7 +107,7 @@ def test_every_value_object_applies_the_rule() -> None:
     with pytest.raises(InvalidInput, match="U\\+202E"):
         AgreementTerm("陈国富", hostile, "赔偿")
     with pytest.raises(InvalidInput, match="lone surrogate"):
-        HearingRecord(hearing_id="h", case_id="c").save("审：\udfff", 0, "clerk")
+        Transcript(hearing_id="h", case_id="c").save("审：\udfff", 0, "clerk")
     with pytest.raises(InvalidInput, match="U\\+0000"):
         Mediation(hearing_id="h", case_id="c").draft("事实\x00", [AgreementTerm("甲", "乙", "赔偿")])
 
@@ -118,7 +118,7 @@ def test_multi_line_fields_take_line_breaks() -> None:
     mediation = Mediation(hearing_id="h", case_id="c")
     mediation.draft("双方因院墙修缮发生纠纷。\n经调解达成如下协议。", [term])
     assert mediation.facts is not None and "\n" in mediation.facts
-    record = HearingRecord(hearing_id="h", case_id="c")
+    record = Transcript(hearing_id="h", case_id="c")
     record.save("审：现在开庭。\n被告人：我叫张某。", 0, "clerk")
     assert record.version == 1
 

@@ -1,4 +1,4 @@
-"""The mediation's, the confirmation's and the hearing record's events: their JSON envelope,
+"""The mediation's, the confirmation's and the transcript's events: their JSON envelope,
 and the socket event each becomes (signaling/follow.py `push_of`) — names, payloads and
 audiences as the room and the court's consoles have always had them (docs/protocol.md)."""
 
@@ -36,7 +36,7 @@ PLEA = {"hearing_id": "h1", "kind": "plea_statement", "state": "signing", "charg
         "signing": {"order": [{"field": "party1", "signed": False}], "next": "party1"}}
 RULING = DocumentDelivered("h1", "d1", "confirmation_ruling", "民事裁定书",
                            "/api/documents/d1/pdf", decision="confirmed")
-RECORD = DocumentDelivered("h1", "d2", "hearing_record", "庭审笔录", "/api/documents/d2/pdf")
+TRANSCRIPT = DocumentDelivered("h1", "d2", "hearing_record", "庭审笔录", "/api/documents/d2/pdf")
 
 CASES: list[tuple[Event, Push]] = [
     (MediationChanged("h1", "mediation.signed", VIEW),
@@ -62,7 +62,7 @@ CASES: list[tuple[Event, Push]] = [
         "document_id": "d1", "kind": "confirmation_ruling", "title": "民事裁定书",
         "url": "/api/documents/d1/pdf", "hearing_id": "h1", "decision": "confirmed"},
         hearing_id="h1")),
-    (RECORD, Push("document.delivered", {  # no "decision" key: a record is not a ruling
+    (TRANSCRIPT, Push("document.delivered", {  # no "decision" key: a transcript is not a ruling
         "document_id": "d2", "kind": "hearing_record", "title": "庭审笔录",
         "url": "/api/documents/d2/pdf", "hearing_id": "h1"}, hearing_id="h1")),
     (ApplicationQueued("h1", "c1", "a1", ENTRY),

@@ -15,18 +15,18 @@ from web.http.api import (
     participants,
     pleas,
     recordings,
-    records,
     rescheduling,
     scheduling,
     service_proof,
     session,
     summons,
     system,
+    transcripts,
 )
 
 ROUTES = [system.routes, session.routes, scheduling.routes, hearings.routes, participants.routes,
           recordings.routes, mediations.routes, documents.routes,
-          notifications.routes, records.routes, pleas.routes, accounts.routes, inquiry.routes,
+          notifications.routes, transcripts.routes, pleas.routes, accounts.routes, inquiry.routes,
           access_log.routes, electronic_service.routes, summons.routes,
           efile.routes, service_proof.routes, kiosks.routes,
           bookings.routes, rescheduling.routes]

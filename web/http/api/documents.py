@@ -23,7 +23,7 @@ READ_REASON = ({"name": "reason", "schema": {"type": "string", "maxLength": 500}
 
 async def signed_pdf(request: web.Request, actor: Actor, document_id: str) -> web.Response:
     """The document's PDF through DocumentService.read: a staff read is audited with its
-    grounds and ?reason= (the record's and the plea statement's routes answer with it too)."""
+    grounds and ?reason= (the transcript's and the plea statement's routes answer with it too)."""
     reason = request.query.get("reason", "").strip()[:500] or None
     document, data = await request.app[SERVICES].document_service.read(actor, document_id,
                                                                       reason)

@@ -1,7 +1,7 @@
 """A remote interrogation's plea statement (认罪认罚具结书): read, draft (the prosecutor, by
 their join link, or the court's staff), sign in order by hand (the detainee, then the
 lawyer), refuse with a reason, download. Participants' join tokens keep working after the
-close for reading, signing and downloading, as for the record (web/http/api/records.py)."""
+close for reading, signing and downloading, as for the transcript (web/http/api/transcripts.py)."""
 
 from __future__ import annotations
 

@@ -19,5 +19,5 @@ export function t(message, params = {}) {
   return text.replace(/\{(\w+)\}/g, (all, key) => (key in params ? String(params[key]) : all));
 }
 
-// Not yet imported from ui.js (the one set of helpers) by record.js.
+// Not yet imported from ui.js (the one set of helpers) by transcript.js.
 export { localTime } from "/static/js/ui.js";

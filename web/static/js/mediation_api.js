@@ -3,7 +3,7 @@
 import { flash as uiFlash } from "/static/js/ui.js";
 
 // A signature made during the recording is refused (409 off_camera) while the signer's
-// own camera is not being recorded (docs/hearing_record.md "Not kept off camera"): the
+// own camera is not being recorded (docs/transcript.md "Not kept off camera"): the
 // same signing is sent again every 2 s while `waiting()` says so, for up to 30 s; then the
 // refusal goes to the caller, who asks the signer to confirm again.
 const N_ = (message) => message; // marks the text for the catalog; t() translates it
@@ -81,7 +81,7 @@ export class Api {
   }
 }
 
-// Not yet moved to ui.js (the one set of helpers) by record.js, record_sign.js and efile.js:
+// Not yet moved to ui.js (the one set of helpers) by transcript.js, transcript_sign.js and efile.js:
 // the same functions, their messages staying until the next one as these pages expect.
 export { el, format, iceServers, localTime, strings } from "/static/js/ui.js";
 export const flash = (node, text, kind = "info") => uiFlash(node, text, kind, 0);

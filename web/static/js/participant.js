@@ -5,7 +5,7 @@ import { t } from "/static/js/i18n.js";
 import { connect, call } from "/static/js/socket.js";
 import { Room } from "/static/js/rtc.js";
 import { SelfTest } from "/static/js/selftest.js";
-import { RecordSigning, PLEA_TEXTS } from "/static/js/record_sign.js";
+import { TranscriptSigning, PLEA_TEXTS } from "/static/js/transcript_sign.js";
 import { Api } from "/static/js/mediation_api.js";
 import { byTestId, el, flash, data, localTime } from "/static/js/ui.js";
 import { HEARING_STATES, RECORDING_STATES, QUALITY, ROLES, label, errorText } from "/static/js/labels.js";
@@ -17,7 +17,7 @@ const kiosk = root.dataset.kiosk === "1";
 const scheduled = new Date(root.dataset.scheduled);
 const HEARTBEAT_MS = 5000;
 // The clerk and the judge sign right after the persons recorded; a kiosk waits that long
-// for the sealed record, then keeps it on screen (with its print button) a while.
+// for the sealed transcript, then keeps it on screen (with its print button) a while.
 const KIOSK_WAIT_FOR_SEAL_MS = 10 * 60 * 1000;
 const KIOSK_KEEP_SEALED_MS = 2 * 60 * 1000;
 const COUNSEL = new Set(["defence_lawyer", "agent_ad_litem"]);
@@ -37,13 +37,13 @@ let pendingRequest = null;
 let heartbeat = null;
 
 const say = (text, kind = "info") => flash($("page-message"), text, kind);
-// The hearing record (笔录): signed here, in order, once frozen (record_sign.js).
-const record = new RecordSigning(root, { hearingId: root.dataset.hearingId, me,
+// The transcript (笔录): signed here, in order, once frozen (transcript_sign.js).
+const transcript = new TranscriptSigning(root, { hearingId: root.dataset.hearingId, me,
   token: root.dataset.token, site: $("site-name").textContent.trim(), large: kiosk,
   onUpdate: () => endedCard() });
 
 // An interrogation's plea statement (认罪认罚具结书): the prosecutor drafts it here during
-// the interrogation; its panel (the record's, again) appears for everyone once drafted.
+// the interrogation; its panel (the transcript's, again) appears for everyone once drafted.
 const pleaTemplate = document.getElementById("plea-panel");
 const pleaUrl = `/api/hearings/${root.dataset.hearingId}/plea`;
 let plea = null;
@@ -52,7 +52,7 @@ function showPlea(view) {
   if (!plea) {
     const panel = pleaTemplate.content.firstElementChild.cloneNode(true);
     pleaTemplate.replaceWith(panel);
-    plea = new RecordSigning(root, { hearingId: root.dataset.hearingId, me, panel,
+    plea = new TranscriptSigning(root, { hearingId: root.dataset.hearingId, me, panel,
       token: root.dataset.token, site: $("site-name").textContent.trim(), large: kiosk,
       url: pleaUrl, texts: PLEA_TEXTS, fitClass: "signing-plea" });
   }
@@ -104,7 +104,7 @@ $("selftest-continue").addEventListener("click", () => enter());
 // clerk is asked for help at once (issue 13.3).
 $("selftest-ask-clerk").addEventListener("click", () => enter({ askForHelp: true }));
 if (root.dataset.closed === "1") {
-  // Opened after the close: only the hearing record is left to sign (or to read).
+  // Opened after the close: only the transcript is left to sign (or to read).
   ended(t("The hearing has ended."), true);
 } else {
   stage("selftest");
@@ -200,7 +200,7 @@ function wire() {
   socket.on("document.delivered", (doc) => addDocument(doc));
   // sent back (a correction asked for, a refusal): the pad closes until the new version
   for (const name of ["record.signing", "record.correction_requested", "record.refused"]) {
-    socket.on(name, (r) => { record.update(r); record.start(); });
+    socket.on(name, (r) => { transcript.update(r); transcript.start(); });
   }
   socket.on("plea.signing", showPlea);
   socket.on("plea.refused", showPlea);
@@ -314,30 +314,30 @@ function ended(text, closed = false) {
   room?.close();
   $("ended-text").textContent = text;
   stage("ended");
-  if (closed) record.start(); // removed or replaced: the token no longer opens anything
+  if (closed) transcript.start(); // removed or replaced: the token no longer opens anything
   if (kiosk) {
-    // Not "returns to the start" while this villager still has the record to sign: the
-    // first look at the record decides (endedCard follows every update after it).
+    // Not "returns to the start" while this villager still has the transcript to sign: the
+    // first look at the transcript decides (endedCard follows every update after it).
     $("kiosk-restart").hidden = true;
-    (closed ? record.refresh() : Promise.resolve()).then(() => {
-      if (!record.mySlot()) $("kiosk-restart").hidden = false;
+    (closed ? transcript.refresh() : Promise.resolve()).then(() => {
+      if (!transcript.mySlot()) $("kiosk-restart").hidden = false;
     });
-    // A villager who must still sign the record keeps the kiosk until they have, and
-    // then until the record is sealed and can be printed here; the restart button
+    // A villager who must still sign the transcript keeps the kiosk until they have, and
+    // then until the transcript is sealed and can be printed here; the restart button
     // (shown whenever nothing is left to sign) returns at once.
     setTimeout(async () => {
-      if (!record.pendingForMe() && !record.mySlot()) { location.replace("/kiosk"); return; }
+      if (!transcript.pendingForMe() && !transcript.mySlot()) { location.replace("/kiosk"); return; }
       const restart = $("kiosk-restart");
       restart.hidden = true;
-      await record.settled();
+      await transcript.settled();
       $("kiosk-home").hidden = false;
-      if (record.record?.state !== "signed") {
-        restart.textContent = t("The clerk and the judge are signing the record; it will be shown here to print.");
+      if (transcript.record?.state !== "signed") {
+        restart.textContent = t("The clerk and the judge are signing the transcript; it will be shown here to print.");
         restart.hidden = false;
       }
-      const sealed = await record.sealed(KIOSK_WAIT_FOR_SEAL_MS);
+      const sealed = await transcript.sealed(KIOSK_WAIT_FOR_SEAL_MS);
       restart.textContent = sealed
-        ? t("Print the hearing record below if you need it; this screen returns to the start in two minutes.")
+        ? t("Print the hearing transcript below if you need it; this screen returns to the start in two minutes.")
         : t("This screen returns to the start in a few seconds.");
       restart.hidden = false;
       setTimeout(() => location.replace("/kiosk"), sealed ? KIOSK_KEEP_SEALED_MS : 15000);
@@ -346,12 +346,12 @@ function ended(text, closed = false) {
 }
 
 let askedToSign = false;
-/** The ended card while the record is signed here: it says what to do (issue 13.8). */
+/** The ended card while the transcript is signed here: it says what to do (issue 13.8). */
 function endedCard() {
   if (root.dataset.stage !== "ended") return;
-  const signing = record.pendingForMe();
+  const signing = transcript.pendingForMe();
   if (signing) {
-    $("ended-text").textContent = t("The hearing has ended. Please read the hearing record and sign it.");
+    $("ended-text").textContent = t("The hearing has ended. Please read the hearing transcript and sign it.");
     $("kiosk-restart").hidden = true;
   } else if (askedToSign) {
     $("ended-text").textContent = t("The hearing has ended.");

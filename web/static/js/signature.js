@@ -1,6 +1,6 @@
 // Handwritten signature capture: every stroke point (x, y, time, pressure) from
 // signature_pad with nothing dropped, the pad's size, the device, the site, the
-// moment of signing and a camera snapshot taken at that moment. The record has
+// moment of signing and a camera snapshot taken at that moment. The transcript has
 // the shape docforge.capture.parse_capture accepts.
 
 import SignaturePad from "/static/vendor/signature_pad.js";

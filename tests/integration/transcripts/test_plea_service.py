@@ -13,8 +13,8 @@ from hearings.domain.plea import PleaContext
 from hearings.domain.states import DocumentState, PleaState
 from hearings.services.pleas import Pleas
 from tests.integration.confirmation.conftest import CAPTURE, TZ
-from tests.integration.records.conftest import World, make_trial
-from tests.integration.records.test_interrogation_service import Marks, make_interrogation
+from tests.integration.transcripts.conftest import World, make_trial
+from tests.integration.transcripts.test_interrogation_service import Marks, make_interrogation
 
 TERMS = {"charges": "盗窃罪",
          "facts": "2026年10月3日，张小某在渝北区某超市窃取商品，价值人民币二千元。",
@@ -104,7 +104,7 @@ async def test_the_prosecutor_drafts_the_detainee_and_the_lawyer_sign(world: Wor
     delivered = world.events.named("document.delivered")
     assert [(d["kind"], d["document_id"]) for d in delivered] == [
         ("plea_statement", sealed.id)]
-    # signed: now the interrogation may end (the record was never sent)
+    # signed: now the interrogation may end (the transcript was never sent)
     await world.control.change_hearing(t.judge_actor, ChangeHearing(t.hid, "close"))
 
 

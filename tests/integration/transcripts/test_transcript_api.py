@@ -1,4 +1,4 @@
-"""The hearing record over real HTTP with the real signer: saves with versions (409 on a
+"""The transcript over real HTTP with the real signer: saves with versions (409 on a
 stale one), the close freezes it, participants sign after the close with their join tokens,
 and the sealed PDF validates in pdfsig and docforge."""
 
@@ -16,8 +16,8 @@ from hearings.domain.actors import SYSTEM
 from hearings.domain.commands import IssueJoinLink
 from tests.conftest import AUDIT_KEY
 from tests.integration.confirmation.flow import Party, Staff, capture_json
-from tests.integration.records.conftest import Trial, make_trial
 from tests.integration.signaling.conftest import ORIGIN
+from tests.integration.transcripts.conftest import Trial, make_trial
 from web.app.application import create_app
 from web.keys import FORGE, SERVICES
 from web.settings import Secret, Settings
@@ -72,7 +72,7 @@ def _pdfsig(pdf: bytes, tmp_path: Path) -> list[str]:
 async def test_record_saved_frozen_at_close_signed_and_sealed(court: Court, tmp_path: Path
                                                                ) -> None:
     hid = court.trial.hid
-    url = f"/api/hearings/{hid}/record"
+    url = f"/api/hearings/{hid}/transcript"
     empty = await court.clerk.call("GET", url)
     assert empty["state"] == "drafting" and empty["version"] == 0 and empty["body"] == ""
     v1 = await court.clerk.call("PUT", url, {"body": "审：现在开庭。", "version": 0})
@@ -90,7 +90,7 @@ async def test_record_saved_frozen_at_close_signed_and_sealed(court: Court, tmp_
     await court.people["defendant"].call("POST", f"{url}/signing", status=403)
 
     await court.judge.call("POST", f"/api/hearings/{hid}/transitions", {"action": "close"})
-    await court.services.records.idle()
+    await court.services.transcripts.idle()
     view = await court.people["witness"].call("GET", url)  # a join token after the close
     assert view["state"] == "signing" and view["signing"]["next"] == "party1"
     assert [s["field"] for s in view["signing"]["order"]] == ["party1", "party2", "clerk",
@@ -120,7 +120,7 @@ async def test_record_saved_frozen_at_close_signed_and_sealed(court: Court, tmp_
     assert len(signatures) == 5 and all("Signature is Valid" in s for s in signatures), \
         signatures
     doc_id = done["document"]["id"]
-    # A staff read of the record is audited with its reason, as every document's is.
+    # A staff read of the transcript is audited with its reason, as every document's is.
     async with court.clerk.http.get(f"{court.base}{url}/pdf?reason=核对笔录") as r:
         assert r.status == 200 and await r.read() == pdf
     async with court.services.uow() as uow:
@@ -132,7 +132,7 @@ async def test_record_saved_frozen_at_close_signed_and_sealed(court: Court, tmp_
         "POST", f"/api/documents/{doc_id}/receipts", {"how": "screen"}, status=201)
     assert receipt["how"] == "screen" and receipt["document_id"] == doc_id
 
-    # After the close a join link opens only the record, and only for its signers.
+    # After the close a join link opens only the transcript, and only for its signers.
     async with court.clerk.http.get(f"{court.base}/join/{court.people['defendant'].token}") as r:
         assert r.status == 200 and 'data-closed="1"' in await r.text()
     async with court.clerk.http.get(f"{court.base}/join/{court.people['prosecutor'].token}") as r:
@@ -142,7 +142,7 @@ async def test_record_saved_frozen_at_close_signed_and_sealed(court: Court, tmp_
 async def test_corrections_refusals_and_the_interrogation_routes_answer_4xx_not_500(
         court: Court) -> None:
     hid = court.trial.hid
-    url = f"/api/hearings/{hid}/record"
+    url = f"/api/hearings/{hid}/transcript"
     await court.clerk.call("PUT", url, {"body": "审：现在开庭。\n被告人：我叫张某。", "version": 0})
     # a trial has no notice of rights to record
     await court.clerk.call("POST", f"{url}/rights", status=400)
@@ -178,3 +178,31 @@ async def test_corrections_refusals_and_the_interrogation_routes_answer_4xx_not_
                                                    {"reason": "不同意"})
     assert refused["state"] == "drafting" and refused["reopened"]["refused"] is True
     assert again["version"] == seen["version"] + 1
+
+
+async def test_the_paths_from_before_the_rename_still_answer(court: Court) -> None:
+    """Issue 14 renamed the hearing record to the transcript: a client written for
+    `/api/hearings/{id}/record…` keeps working (a PUT keeps its body: no redirect), the
+    OpenAPI document marks those paths deprecated, and the old page answers 301."""
+    hid = court.trial.hid
+    saved = await court.clerk.call("PUT", f"/api/hearings/{hid}/record",
+                                   {"body": "审：现在开庭。", "version": 0})
+    assert saved["version"] == 1
+    now = await court.clerk.call("GET", f"/api/hearings/{hid}/transcript")
+    assert now["body"] == "审：现在开庭。" and now["version"] == 1
+    assert (await court.clerk.call("GET", f"/api/hearings/{hid}/record")) == now
+    await court.clerk.call("PUT", f"/api/hearings/{hid}/transcript",
+                           {"body": "stale", "version": 0}, status=409)
+
+    spec = await court.clerk.call("GET", "/api/openapi.json")
+    old, new = (spec["paths"]["/api/hearings/{hearing_id}/record"],
+                spec["paths"]["/api/hearings/{hearing_id}/transcript"])
+    assert old["put"]["deprecated"] is True and "deprecated" not in new["put"]
+    assert old["put"]["summary"] == new["put"]["summary"]
+
+    async with court.clerk.http.get(f"{court.base}/clerk/hearings/{hid}/record",
+                                    allow_redirects=False) as r:
+        assert r.status == 301
+        assert r.headers["Location"] == f"/clerk/hearings/{hid}/transcript"
+    async with court.clerk.http.get(f"{court.base}/clerk/hearings/{hid}/transcript") as r:
+        assert r.status == 200 and 'data-page="clerk-transcript"' in await r.text()

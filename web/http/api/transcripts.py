@@ -1,4 +1,4 @@
-"""The hearing record (笔录): read, save with its version (409 on a stale one), send for
+"""The transcript (笔录): read, save with its version (409 on a stale one), send for
 signature, sign in order, download. Staff by session; participants by their join token,
 which keeps working after the hearing closes for these routes (they sign after the close).
 """
@@ -35,70 +35,78 @@ async def _body(request: web.Request) -> Body:
     return await read_body(request, request.app[SETTINGS].max_request_bytes)
 
 
-@routes.route("GET", "/api/hearings/{hearing_id}/record", summary="The hearing record: text "
+@routes.route("GET", "/api/hearings/{hearing_id}/transcript", summary="The transcript: text "
               "(staff; participants once frozen), version, state, signing order",
-              tag="records", auth="staff_or_token")
-async def get_record(request: web.Request) -> web.Response:
+              tag="transcripts", auth="staff_or_token",
+              formerly="/api/hearings/{hearing_id}/record")
+async def get_transcript(request: web.Request) -> web.Response:
     hid = request.match_info["hearing_id"]
     actor = await actor_for(request, hid, allow_closed=True)
-    view = await request.app[SERVICES].records.view(actor, hid)
+    view = await request.app[SERVICES].transcripts.view(actor, hid)
     return web.json_response(view.as_json())
 
 
-@routes.route("PUT", "/api/hearings/{hearing_id}/record", summary="Save the record's text "
-              "(clerk or presiding judge; 409 if the version is stale)", tag="records",
-              body=SAVE)
-async def save_record(request: web.Request) -> web.Response:
+@routes.route("PUT", "/api/hearings/{hearing_id}/transcript", summary="Save the transcript's text "
+              "(clerk or presiding judge; 409 if the version is stale)", tag="transcripts",
+              body=SAVE,
+              formerly="/api/hearings/{hearing_id}/record")
+async def save_transcript(request: web.Request) -> web.Response:
     hid = request.match_info["hearing_id"]
     actor = await actor_for(request, hid)
     body = await _body(request)
-    view = await request.app[SERVICES].records.save(actor, hid, body.raw("body"),
+    view = await request.app[SERVICES].transcripts.save(actor, hid, body.raw("body"),
                                                     body.raw("version"))
     return web.json_response(view.as_json())
 
 
-@routes.route("POST", "/api/hearings/{hearing_id}/record/signing", summary="Freeze and render "
-              "the record; open the signing order (clerk or presiding judge)", tag="records")
+@routes.route("POST", "/api/hearings/{hearing_id}/transcript/signing", summary="Freeze and render "
+              "the transcript; open the signing order (clerk or presiding judge)",
+              tag="transcripts",
+              formerly="/api/hearings/{hearing_id}/record/signing")
 async def send_for_signature(request: web.Request) -> web.Response:
     hid = request.match_info["hearing_id"]
     actor = await actor_for(request, hid)
-    view = await request.app[SERVICES].records.send_for_signature(actor, hid)
+    view = await request.app[SERVICES].transcripts.send_for_signature(actor, hid)
     return web.json_response(view.as_json())
 
 
-@routes.route("POST", "/api/hearings/{hearing_id}/record/signatures", summary="Sign the next "
+@routes.route("POST", "/api/hearings/{hearing_id}/transcript/signatures", summary="Sign the next "
               "field: the persons recorded by hand, then the clerk, then the judge",
-              tag="records", auth="staff_or_token", body=SIGN)
-async def sign_record(request: web.Request) -> web.Response:
+              tag="transcripts", auth="staff_or_token", body=SIGN,
+              formerly="/api/hearings/{hearing_id}/record/signatures")
+async def sign_transcript(request: web.Request) -> web.Response:
     hid = request.match_info["hearing_id"]
     actor = await actor_for(request, hid, allow_closed=True)
     body = await _body(request)
-    view = await request.app[SERVICES].records.sign(actor, hid, body.raw("field"),
+    view = await request.app[SERVICES].transcripts.sign(actor, hid, body.raw("field"),
                                                     body.raw("capture"), body.raw("statement"))
     return web.json_response(view.as_json())
 
 
-@routes.route("POST", "/api/hearings/{hearing_id}/record/rights", summary="An interrogation: "
+@routes.route("POST", "/api/hearings/{hearing_id}/transcript/rights", summary="An interrogation: "
               "the notice of rights was read and acknowledged (clerk or presiding judge)",
-              tag="records")
+              tag="transcripts",
+              formerly="/api/hearings/{hearing_id}/record/rights")
 async def acknowledge_rights(request: web.Request) -> web.Response:
     hid = request.match_info["hearing_id"]
     actor = await actor_for(request, hid)
-    view = await request.app[SERVICES].records.acknowledge_rights(actor, hid)
+    view = await request.app[SERVICES].transcripts.acknowledge_rights(actor, hid)
     return web.json_response(view.as_json())
 
 
-@routes.route("POST", "/api/hearings/{hearing_id}/record/corrections", summary="A signer asks "
+@routes.route("POST", "/api/hearings/{hearing_id}/transcript/corrections", summary="A signer asks "
               "for a correction: the frozen copy is abandoned, back to drafting",
-              tag="records", auth="staff_or_token", body=REFUSAL)
+              tag="transcripts", auth="staff_or_token", body=REFUSAL,
+              formerly="/api/hearings/{hearing_id}/record/corrections")
 async def request_correction(request: web.Request) -> web.Response:
     return await _reopen(request, refused=False)
 
 
-@routes.route("POST", "/api/hearings/{hearing_id}/record/refusal", summary="A signer refuses "
+@routes.route("POST", "/api/hearings/{hearing_id}/transcript/refusal", summary="A signer refuses "
               "to sign, with a reason: the frozen copy is abandoned, back to drafting",
-              tag="records", auth="staff_or_token", body=REFUSAL)
-async def refuse_record(request: web.Request) -> web.Response:
+              tag="transcripts", auth="staff_or_token", body=REFUSAL,
+              formerly="/api/hearings/{hearing_id}/record/refusal")
+async def refuse_transcript(request: web.Request) -> web.Response:
     return await _reopen(request, refused=True)
 
 
@@ -106,17 +114,18 @@ async def _reopen(request: web.Request, *, refused: bool) -> web.Response:
     hid = request.match_info["hearing_id"]
     actor = await actor_for(request, hid)
     body = await _body(request)
-    view = await request.app[SERVICES].records.reopen(actor, hid, body.raw("reason"),
+    view = await request.app[SERVICES].transcripts.reopen(actor, hid, body.raw("reason"),
                                                       refused=refused)
     return web.json_response(view.as_json())
 
 
-@routes.route("GET", "/api/hearings/{hearing_id}/record/pdf", summary="The record's document "
-              "as signed so far (application/pdf); staff reads audited with ?reason= as "
-              "every document's", tag="records", auth="staff_or_token",
-              produces="application/pdf", query=READ_REASON)
+@routes.route("GET", "/api/hearings/{hearing_id}/transcript/pdf", summary="The transcript's "
+              "document as signed so far (application/pdf); staff reads audited with ?reason= as "
+              "every document's", tag="transcripts", auth="staff_or_token",
+              produces="application/pdf", query=READ_REASON,
+              formerly="/api/hearings/{hearing_id}/record/pdf")
 async def record_pdf(request: web.Request) -> web.Response:
     hid = request.match_info["hearing_id"]
     actor = await actor_for(request, hid, allow_closed=True)
     return await signed_pdf(request, actor,
-                            await request.app[SERVICES].records.document_id(actor, hid))
+                            await request.app[SERVICES].transcripts.document_id(actor, hid))

@@ -11,12 +11,12 @@ from hearings.domain.commands import ChangeHearing
 from hearings.domain.documents import Document
 from hearings.domain.errors import Conflict
 from tests.integration.confirmation.conftest import CAPTURE
-from tests.integration.records.conftest import World, make_trial
+from tests.integration.transcripts.conftest import World, make_trial
 
 
 async def test_a_document_changed_while_signing_is_a_conflict(world: World) -> None:
     t = await make_trial(world)
-    recs = world.records
+    recs = world.transcripts
     await recs.save(t.clerk_actor, t.hid, "审：现在开庭。\n被告人：我叫张某。", 0)
     await world.control.change_hearing(t.judge_actor, ChangeHearing(t.hid, "close"))
     await recs.idle()
@@ -31,12 +31,12 @@ async def test_a_document_changed_while_signing_is_a_conflict(world: World) -> N
         return sha
 
     world.documents.sign_by_hand = meanwhile.__get__(world.documents)  # type: ignore[method-assign]
-    with pytest.raises(Conflict, match="the record changed while it was being signed; retry"):
+    with pytest.raises(Conflict, match="the transcript changed while it was being signed; retry"):
         await recs.sign(t.as_("defendant"), t.hid, "party1", CAPTURE)
     view = await recs.view(t.clerk_actor, t.hid)
-    assert view.record is not None and view.record.next_slot is not None
-    assert view.record.next_slot.field == "party1"
+    assert view.transcript is not None and view.transcript.next_slot is not None
+    assert view.transcript.next_slot.field == "party1"
     assert world.events.named("record.signed") == []
     async with world.uow() as uow:
-        document = await uow.documents.get(view.record.document_id or "")
+        document = await uow.documents.get(view.transcript.document_id or "")
         assert document.signatures == []

@@ -1,7 +1,7 @@
-"""A remote interrogation's record (讯问笔录) over the real database: its own signing order
+"""A remote interrogation's transcript (讯问笔录) over the real database: its own signing order
 (detainee, appropriate adult of a minor, lawyer, interrogator, recorder), the notice of
 rights, the detainee's statement, a correction asked for and a refusal, each signature's
-moment marked in the recording, and a close refused while the record is being signed."""
+moment marked in the recording, and a close refused while the transcript is being signed."""
 
 from __future__ import annotations
 
@@ -23,11 +23,11 @@ from hearings.domain.commands import (
 from hearings.domain.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
 from hearings.domain.interrogation import InterrogationContext
 from hearings.domain.participants import Role
-from hearings.domain.states import DocumentState, RecordState
+from hearings.domain.states import DocumentState, TranscriptState
 from hearings.domain.transcript import DETAINEE_STATEMENT
 from hearings.services.signature_marks import OffCamera
 from tests.integration.confirmation.conftest import CAPTURE
-from tests.integration.records.conftest import Trial, World
+from tests.integration.transcripts.conftest import Trial, World
 
 BODY = "问：你叫什么名字？\n答：张小某。\n问：你把当天的经过说一下。\n答：我拿了超市的东西。"
 
@@ -96,9 +96,9 @@ def _site(court_id: str) -> Any:
 
 async def test_an_interrogation_is_signed_on_camera_in_its_own_order(world: World) -> None:
     marks = Marks()
-    world.records.mark_with(marks)
+    world.transcripts.mark_with(marks)
     t = await make_interrogation(world, n=1)
-    recs = world.records
+    recs = world.transcripts
     await recs.save(t.clerk_actor, t.hid, BODY, 0)
     with pytest.raises(InvalidInput, match="notice of rights"):
         await recs.send_for_signature(t.clerk_actor, t.hid)
@@ -127,16 +127,16 @@ async def test_an_interrogation_is_signed_on_camera_in_its_own_order(world: Worl
         await recs.reopen(t.clerk_actor, t.hid, "改一下", refused=False)
     asked = await recs.reopen(t.as_("detainee"), t.hid, "第二个回答：我没有拿，是别人给我的",
                               refused=False)
-    assert asked.state is RecordState.DRAFTING and asked.as_json()["signing"] is None
+    assert asked.state is TranscriptState.DRAFTING and asked.as_json()["signing"] is None
     assert asked.as_json()["reopened"]["reason"].startswith("第二个回答")
     assert (await recs.view(t.clerk_actor, t.hid)).as_json()["reopened"]["by"] == "张小某"
     async with world.uow() as uow:  # the copy out for signature is given up, never sealed
-        assert sent.record is not None and sent.record.document_id is not None
-        abandoned = await uow.documents.get(sent.record.document_id)
+        assert sent.transcript is not None and sent.transcript.document_id is not None
+        abandoned = await uow.documents.get(sent.transcript.document_id)
         assert abandoned.state is DocumentState.ABANDONED
     await recs.save(t.clerk_actor, t.hid, BODY.replace("我拿了超市的东西", "是别人给我的"), 1)
     resent = await recs.send_for_signature(t.clerk_actor, t.hid)
-    assert resent.record is not None and resent.record.document_id != sent.record.document_id
+    assert resent.transcript is not None and resent.transcript.document_id != sent.transcript.document_id
 
     with pytest.raises(InvalidInput, match="statement"):  # the detainee confirms first
         await recs.sign(t.as_("detainee"), t.hid, "party1", CAPTURE)
@@ -160,7 +160,7 @@ async def test_an_interrogation_is_signed_on_camera_in_its_own_order(world: Worl
         await recs.sign(t.as_("prosecutor"), t.hid, "interrogator1", None)
     await recs.sign(t.as_("prosecutor"), t.hid, "interrogator1", CAPTURE)
     done = await recs.sign(t.clerk_actor, t.hid, "clerk", None)
-    assert done.state is RecordState.SIGNED
+    assert done.state is TranscriptState.SIGNED
 
     assert [(m["signer"], m["field"], m["kind"]) for m in marks.marked] == [
         ("张小某", "party1", "interrogation_record"), ("张母", "party2", "interrogation_record"),
@@ -189,7 +189,7 @@ async def test_an_interrogation_is_signed_on_camera_in_its_own_order(world: Worl
 async def test_an_adult_detainee_signs_without_an_appropriate_adult_and_may_refuse(
         world: World) -> None:
     t = await make_interrogation(world, n=2, minor=False)
-    recs = world.records
+    recs = world.transcripts
     await recs.save(t.clerk_actor, t.hid, BODY, 0)
     await recs.acknowledge_rights(t.judge_actor, t.hid)
     sent = await recs.send_for_signature(t.judge_actor, t.hid)
@@ -198,7 +198,7 @@ async def test_an_adult_detainee_signs_without_an_appropriate_adult_and_may_refu
     with pytest.raises(InvalidInput):
         await recs.reopen(t.as_("detainee"), t.hid, "", refused=True)
     refused = await recs.reopen(t.as_("detainee"), t.hid, "笔录没有记我说的话", refused=True)
-    assert refused.state is RecordState.DRAFTING
+    assert refused.state is TranscriptState.DRAFTING
     with pytest.raises(IllegalTransition):
         await recs.reopen(t.as_("detainee"), t.hid, "again", refused=True)
     async with world.uow() as uow:
@@ -212,23 +212,23 @@ async def test_an_adult_detainee_signs_without_an_appropriate_adult_and_may_refu
 async def test_the_prosecutor_who_joined_by_link_sends_the_record_for_signature(
         world: World) -> None:
     t = await make_interrogation(world, n=3)
-    recs = world.records
+    recs = world.transcripts
     await recs.save(t.clerk_actor, t.hid, BODY, 0)
     await recs.acknowledge_rights(t.clerk_actor, t.hid)
     for key in ("lawyer", "detainee"):  # on the order, but not an interrogator
-        with pytest.raises(PermissionDenied, match=r"record\.send_interrogation"):
+        with pytest.raises(PermissionDenied, match=r"transcript\.send_interrogation"):
             await recs.send_for_signature(t.as_(key), t.hid)
     sent = await recs.send_for_signature(t.as_("prosecutor"), t.hid)
-    assert sent.state is RecordState.SIGNING
+    assert sent.state is TranscriptState.SIGNING
     async with world.uow() as uow:
         frozen = next(e for e in await uow.audit.entries(t.hid) if e.action == "record.frozen")
     assert frozen.actor == t.as_("prosecutor").label
 
 
 async def test_a_trials_prosecutor_does_not_send_the_trial_record(world: World) -> None:
-    from tests.integration.records.conftest import make_trial
+    from tests.integration.transcripts.conftest import make_trial
 
     t = await make_trial(world)
-    await world.records.save(t.clerk_actor, t.hid, BODY, 0)
-    with pytest.raises(PermissionDenied, match=r"record\.edit"):
-        await world.records.send_for_signature(t.as_("prosecutor"), t.hid)
+    await world.transcripts.save(t.clerk_actor, t.hid, BODY, 0)
+    with pytest.raises(PermissionDenied, match=r"transcript\.edit"):
+        await world.transcripts.send_for_signature(t.as_("prosecutor"), t.hid)

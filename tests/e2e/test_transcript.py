@@ -1,6 +1,6 @@
-"""The hearing record (笔录) in real Chromium: during a remote trial the clerk types the
-record at /clerk/hearings/{id}/record (autosave, versions) while the judge's record page
-follows it; the judge closes; the record is frozen and signed in order — the detention-centre
+"""The transcript (笔录) in real Chromium: during a remote trial the clerk types the
+record at /clerk/hearings/{id}/transcript (autosave, versions) while the judge's record page
+follows it; the judge closes; the transcript is frozen and signed in order — the detention-centre
 defendant and the clinic villager on their pads (mouse strokes), then the clerk and the
 judge by key; the sealed PDF validates in poppler's pdfsig and `yunting verify`; the clerk
 finds the trial's recording at /clerk/recordings and it plays."""
@@ -91,10 +91,10 @@ def test_record_typed_live_signed_on_pads_and_recording_plays(
     until(lambda: judge.get_by_test_id("recording-indicator").get_attribute("data-state")
           == "recording", 15, "recording")
     assert judge.get_by_test_id("console-record").get_attribute("href") == \
-        f"/clerk/hearings/{hid}/record"
+        f"/clerk/hearings/{hid}/transcript"
 
-    # The clerk types the record live; it saves itself, version by version.
-    clerk = staff_page("clerk", f"/clerk/hearings/{hid}/record")
+    # The clerk types the transcript live; it saves itself, version by version.
+    clerk = staff_page("clerk", f"/clerk/hearings/{hid}/transcript")
     body = clerk.get_by_test_id("record-body")
     # read-only until the saved text is in: nothing typed before it is lost or saved over it
     until(lambda: not body.evaluate("(t) => t.readOnly"), 15, "the editor open")
@@ -108,7 +108,7 @@ def test_record_typed_live_signed_on_pads_and_recording_plays(
     judge_record = judge.context.new_page()
     judge_record.errors = []
     judge_record.on("pageerror", lambda e: judge_record.errors.append(f"pageerror: {e}"))
-    judge_record.goto(f"/clerk/hearings/{hid}/record")
+    judge_record.goto(f"/clerk/hearings/{hid}/transcript")
     for line in LINES[2:]:
         clerk.keyboard.type(line + "\n", delay=5)
     until(lambda: LINES[3] in judge_record.get_by_test_id("record-body").input_value(), 15,
@@ -116,7 +116,7 @@ def test_record_typed_live_signed_on_pads_and_recording_plays(
     version = int(clerk.get_by_test_id("record-version").inner_text())
     assert version >= 2
     api = clerk.context.request
-    stale = api.put(f"/api/hearings/{hid}/record", data={"body": "审：旧稿", "version": 0},
+    stale = api.put(f"/api/hearings/{hid}/transcript", data={"body": "审：旧稿", "version": 0},
                     headers={"X-CSRF-Token": _csrf(api)})
     assert stale.status == 409 and stale.json()["error"]["code"] == "conflict"
     screenshot(clerk, "record-clerk-typing")
@@ -124,9 +124,9 @@ def test_record_typed_live_signed_on_pads_and_recording_plays(
     # The judge saves a correction while the clerk is still typing: the clerk's save is
     # refused as stale, the judge's text is shown, the clerk's own text is kept aside.
     clerk.keyboard.type("书记员：（稍后补记）", delay=5)
-    current = api.get(f"/api/hearings/{hid}/record").json()
+    current = api.get(f"/api/hearings/{hid}/transcript").json()
     judge_api = judge.context.request
-    fixed = judge_api.put(f"/api/hearings/{hid}/record", headers={"X-CSRF-Token": _csrf(
+    fixed = judge_api.put(f"/api/hearings/{hid}/transcript", headers={"X-CSRF-Token": _csrf(
         judge_api)}, data={"body": current["body"] + "审：补充一句。\n", "version":
                            current["version"]})
     assert fixed.ok, fixed.text()
@@ -138,7 +138,7 @@ def test_record_typed_live_signed_on_pads_and_recording_plays(
           "the judge's correction shown to the clerk")
     screenshot(clerk, "record-clerk-conflict")
 
-    # The judge closes: the record is frozen and the signing order opens.
+    # The judge closes: the transcript is frozen and the signing order opens.
     judge.get_by_test_id("control-close").click()
     judge.get_by_test_id("close-confirm").click()
     until(lambda: stage(defendant) == "ended" and stage(witness) == "ended", 15, "ended")
@@ -175,7 +175,7 @@ def test_record_typed_live_signed_on_pads_and_recording_plays(
         until(lambda p=page: p.get_by_test_id("record-document").get_attribute("data-loaded")
               == "1", 20, f"the sealed record shown on {page.url}")
     screenshot(witness, "record-villager-signed")
-    # The clinic prints the sealed record on the spot: the kiosk's big button prints the
+    # The clinic prints the sealed transcript on the spot: the kiosk's big button prints the
     # PDF itself, and the print is recorded as a way the document reached the villager.
     big = witness.get_by_test_id("record-document-print")
     assert "huge" in (big.get_attribute("class") or "")
@@ -187,12 +187,12 @@ def test_record_typed_live_signed_on_pads_and_recording_plays(
       const f = document.querySelector("iframe.print-frame");
       return f && f.contentDocument && f.contentDocument.contentType === "application/pdf"; }""")
     witness.wait_for_function("() => (window.__printed || []).includes('application/pdf')")
-    # The kiosk keeps the sealed record on screen, with a way back to its start screen.
+    # The kiosk keeps the sealed transcript on screen, with a way back to its start screen.
     until(lambda: witness.get_by_test_id("kiosk-home").is_visible(), 20, "the kiosk's way back")
     assert "两分钟" in witness.get_by_test_id("kiosk-restart").inner_text()
     witness.get_by_test_id("kiosk-home").click()
     witness.get_by_test_id("kiosk-code").wait_for()
-    # Reopened after the close, the defendant's link shows the sealed record only.
+    # Reopened after the close, the defendant's link shows the sealed transcript only.
     again = page_for("defendant")
     until(lambda: again.get_by_test_id("record-panel").get_attribute("data-state") == "signed"
           and again.get_by_test_id("record-document").get_attribute("data-loaded") == "1", 20,
@@ -201,7 +201,7 @@ def test_record_typed_live_signed_on_pads_and_recording_plays(
     screenshot(clerk, "record-clerk-signed")
 
     # The sealed PDF validates: poppler and `yunting verify`.
-    response = api.get(f"/api/hearings/{hid}/record/pdf")
+    response = api.get(f"/api/hearings/{hid}/transcript/pdf")
     assert response.ok
     pdf = tmp_path / "hearing_record.pdf"
     pdf.write_bytes(response.body())

@@ -1,4 +1,4 @@
-// The hearing record (笔录) for the clerk and the judge: /clerk/hearings/{id}/record.
+// The transcript (笔录) for the clerk and the judge: /clerk/hearings/{id}/transcript.
 // Typing saves by itself (a second after the last keystroke) with the version the text was
 // based on; a 409 means someone else saved first: their text is loaded and ours is kept
 // aside, never lost. While nothing is being typed the page follows the saved record
@@ -9,17 +9,17 @@ import { localTime, t } from "/static/js/i18n.js";
 import { DocumentView } from "/static/js/documents.js";
 import { HEARING_STATES, label } from "/static/js/labels.js";
 
-const root = document.querySelector("[data-page='clerk-record']");
+const root = document.querySelector("[data-page='clerk-transcript']");
 const $ = (id) => root.querySelector(`[data-testid='${id}']`);
 const hearingId = root.dataset.hearingId;
 const myRole = root.dataset.role; // clerk | judge | admin
-const url = `/api/hearings/${hearingId}/record`;
+const url = `/api/hearings/${hearingId}/transcript`;
 const api = new Api();
 const SAVE_AFTER_MS = 1000;
 const FOLLOW_MS = 2000;
 const STATES = { drafting: "Being written", signing: "Being signed", signed: "Signed and sealed" };
 
-let record = null;
+let transcript = null;
 let version = 0;
 let dirty = false;
 let saving = null;
@@ -36,7 +36,7 @@ function saveState(state) {
 }
 
 function show(r) {
-  record = r;
+  transcript = r;
   version = r.version;
   $("record-version").textContent = String(r.version);
   const badge = $("record-state");
@@ -107,7 +107,7 @@ async function load() {
 async function save() {
   clearTimeout(timer);
   if (saving) { await saving; }
-  if (!dirty || !record || record.state !== "drafting") return;
+  if (!dirty || !transcript || transcript.state !== "drafting") return;
   const text = $("record-body").value;
   saveState("saving");
   saving = (async () => {
@@ -125,7 +125,7 @@ async function save() {
         $("record-mine").open = true;
         dirty = false;
         saveState("conflict");
-        say(t("Someone else saved the record first. Their text is shown; yours is kept below to copy back."), "warn");
+        say(t("Someone else saved the transcript first. Their text is shown; yours is kept below to copy back."), "warn");
         await load();
       } else {
         saveState("error");
@@ -154,7 +154,7 @@ $("record-send").addEventListener("click", async () => {
   $("record-send").disabled = true;
   try {
     show(await api.post(`${url}/signing`));
-    say(t("The record is frozen and sent for signature."));
+    say(t("The transcript is frozen and sent for signature."));
   } catch (e) {
     say(e.message, "error");
     $("record-send").disabled = false;
@@ -185,7 +185,7 @@ $("record-sign").addEventListener("click", async () => {
 
 // Follow the saved record while we are not typing (the judge watches the clerk write).
 setInterval(() => {
-  if (!dirty && !saving && (!record || record.state !== "signed")) load();
+  if (!dirty && !saving && (!transcript || transcript.state !== "signed")) load();
 }, FOLLOW_MS);
 window.addEventListener("beforeunload", (e) => { if (dirty) e.preventDefault(); });
 

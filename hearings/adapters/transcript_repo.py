@@ -1,4 +1,4 @@
-"""The hearing records (笔录) and plea statements (认罪认罚具结书) repositories."""
+"""The transcripts (笔录) and plea statements (认罪认罚具结书) repositories."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ import sqlalchemy as sa
 from hearings.adapters import orm
 from hearings.adapters.repositories import _Repo
 from hearings.domain.plea import PleaStatement
-from hearings.domain.transcript import HearingRecord
+from hearings.domain.transcript import Transcript
 
-__all__ = ["PleaRepo", "RecordRepo"]
+__all__ = ["PleaRepo", "TranscriptRepo"]
 
 
-class RecordRepo(_Repo[HearingRecord]):
-    model, noun = HearingRecord, "hearing record"
+class TranscriptRepo(_Repo[Transcript]):
+    model, noun = Transcript, "hearing transcript"
 
-    async def of_hearing(self, hearing_id: str) -> HearingRecord | None:
+    async def of_hearing(self, hearing_id: str) -> Transcript | None:
         return await self._one(orm.hearing_records.c.hearing_id == hearing_id)
 
 

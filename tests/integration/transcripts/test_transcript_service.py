@@ -1,4 +1,4 @@
-"""The hearing record's service handlers over the real database (SQLite and PostgreSQL):
+"""The transcript's service handlers over the real database (SQLite and PostgreSQL):
 versioned saves, frozen at close, signed in order by the right people, sealed, delivered."""
 
 from __future__ import annotations
@@ -10,25 +10,25 @@ import pytest
 from hearings.domain.actors import Actor
 from hearings.domain.commands import ChangeHearing
 from hearings.domain.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
-from hearings.domain.states import DocumentState, RecordState
+from hearings.domain.states import DocumentState, TranscriptState
 from hearings.domain.transcript import apply_edit
 from tests.integration.confirmation.conftest import CAPTURE
-from tests.integration.records.conftest import World, make_trial
+from tests.integration.transcripts.conftest import World, make_trial
 
 BODY = "审：现在开庭。核对被告人身份。\n被告人：我叫张某。\n证人：我看见他翻墙进去。"
 
 
 async def test_saves_then_close_freezes_and_everyone_signs_in_order(world: World) -> None:
     t = await make_trial(world)
-    recs = world.records
+    recs = world.transcripts
     first = await recs.save(t.clerk_actor, t.hid, BODY.split("\n")[0], 0)
-    assert first.record is not None and first.record.version == 1
+    assert first.transcript is not None and first.transcript.version == 1
     await recs.save(t.judge_actor, t.hid, BODY, 1)
     with pytest.raises(Conflict, match="saved meanwhile"):
         await recs.save(t.clerk_actor, t.hid, "审：旧稿", 1)  # made on version 1: stale
     kept = await recs.view(t.clerk_actor, t.hid)
-    assert kept.record is not None and kept.record.body == BODY and kept.record.version == 2
-    assert kept.record.clerk_name == "书记员王芳"
+    assert kept.transcript is not None and kept.transcript.body == BODY and kept.transcript.version == 2
+    assert kept.transcript.clerk_name == "书记员王芳"
     updated = world.events.named("record.updated")
     assert [e["version"] for e in updated] == [1, 2] and "body" not in updated[0]
     # A participant neither edits nor reads the live draft.
@@ -70,15 +70,15 @@ async def test_saves_then_close_freezes_and_everyone_signs_in_order(world: World
     with pytest.raises(PermissionDenied):
         await recs.sign(t.clerk_actor, t.hid, "judge", None)
     done = await recs.sign(t.judge_actor, t.hid, "judge", None)
-    assert done.state is RecordState.SIGNED
+    assert done.state is TranscriptState.SIGNED
     with pytest.raises(IllegalTransition):
         await recs.sign(t.judge_actor, t.hid, "judge", None)
 
     assert [op for op, _ in world.documents.calls] == [
         "record", "hand", "hand", "as", "as", "finish"]
     async with world.uow() as uow:
-        assert done.record is not None and done.record.document_id is not None
-        document = await uow.documents.get(done.record.document_id)
+        assert done.transcript is not None and done.transcript.document_id is not None
+        document = await uow.documents.get(done.transcript.document_id)
         assert document.state is DocumentState.SEALED and document.kind.value == "hearing_record"
         assert [s["field"] for s in document.signatures] == ["party1", "party2", "clerk", "judge"]
         actions = [e.action for e in await uow.audit.entries(t.hid)]
@@ -91,12 +91,12 @@ async def test_saves_then_close_freezes_and_everyone_signs_in_order(world: World
         text = apply_edit(text, entry["edit"])
         assert hashlib.sha256(text.encode()).hexdigest() == entry["sha256"]
         assert "body" not in entry  # edits, not the whole text every second
-    assert text == done.record.body
+    assert text == done.transcript.body
     assert "record.frozen" in actions
     delivered = world.events.named("document.delivered")
     assert delivered[-1]["document_id"] == document.id
     assert world.events.named("record.signing")[-1]["state"] == "signed"
-    # A participant reads the signed record (its bytes through DocumentService.read).
+    # A participant reads the signed transcript (its bytes through DocumentService.read).
     assert await recs.document_id(t.as_("defendant"), t.hid) == document.id
     assert (await world.documents.read(document)).startswith(b"%PDF")
 
@@ -104,15 +104,15 @@ async def test_saves_then_close_freezes_and_everyone_signs_in_order(world: World
 async def test_an_empty_record_is_not_frozen_at_close_and_is_sent_by_hand(world: World) -> None:
     t = await make_trial(world)
     await world.control.change_hearing(t.judge_actor, ChangeHearing(t.hid, "close"))
-    await world.records.idle()
-    assert (await world.records.view(t.clerk_actor, t.hid)).state is RecordState.DRAFTING
+    await world.transcripts.idle()
+    assert (await world.transcripts.view(t.clerk_actor, t.hid)).state is TranscriptState.DRAFTING
     with pytest.raises(InvalidInput, match="empty"):
-        await world.records.send_for_signature(t.clerk_actor, t.hid)
-    await world.records.save(t.clerk_actor, t.hid, BODY, 0)  # finished after the close
+        await world.transcripts.send_for_signature(t.clerk_actor, t.hid)
+    await world.transcripts.save(t.clerk_actor, t.hid, BODY, 0)  # finished after the close
     with pytest.raises(PermissionDenied):
-        await world.records.send_for_signature(t.as_("defendant"), t.hid)
-    view = await world.records.send_for_signature(t.clerk_actor, t.hid)
-    assert view.state is RecordState.SIGNING
+        await world.transcripts.send_for_signature(t.as_("defendant"), t.hid)
+    view = await world.transcripts.send_for_signature(t.clerk_actor, t.hid)
+    assert view.state is TranscriptState.SIGNING
     assert world.events.named("record.signing")[-1]["signing"]["next"] == "party1"
 
 
@@ -120,8 +120,8 @@ async def test_staff_of_another_court_neither_read_nor_edit(world: World) -> Non
     t = await make_trial(world)
     other = await make_trial(world)
     with pytest.raises(PermissionDenied):
-        await world.records.view(other.clerk_actor, t.hid)
+        await world.transcripts.view(other.clerk_actor, t.hid)
     with pytest.raises(PermissionDenied):
-        await world.records.save(other.clerk_actor, t.hid, BODY, 0)
+        await world.transcripts.save(other.clerk_actor, t.hid, BODY, 0)
     with pytest.raises(PermissionDenied):
-        await world.records.view(other.as_("defendant"), t.hid)
+        await world.transcripts.view(other.as_("defendant"), t.hid)

@@ -22,7 +22,7 @@ from hearings.domain.commands import (
     OpenCase,
     ScheduleHearing,
 )
-from hearings.domain.documents import Document, RecordContext
+from hearings.domain.documents import Document, TranscriptContext
 from hearings.domain.events import HearingChanged
 from hearings.domain.hearing import Hearing
 from hearings.domain.participants import Participant, Role
@@ -32,14 +32,14 @@ from hearings.services.bus import Bus
 from hearings.services.control import Control
 from hearings.services.room import Room
 from hearings.services.scheduling import Scheduling
-from hearings.services.transcripts import Records
+from hearings.services.transcripts import Transcripts
 from tests.conftest import AUDIT_KEY
 from tests.integration.confirmation.conftest import TZ, FakeDocuments, Pushes
 from web.app.bootstrap import freeze_transcript
 
 
-class RecordDocuments(FakeDocuments):
-    async def draft_record(self, document: Document, context: RecordContext) -> str:
+class TranscriptDocuments(FakeDocuments):
+    async def draft_transcript(self, document: Document, context: TranscriptContext) -> str:
         self.contexts.append(context)
         return self._put(document, "record", context.case_number)
 
@@ -48,13 +48,13 @@ class World:
     def __init__(self, db: Database) -> None:
         self.bus = Bus()
         self.uow = lambda: SqlUnitOfWork(db, AUDIT_KEY, self.bus)
-        self.documents = RecordDocuments()
+        self.documents = TranscriptDocuments()
         self.events = Pushes().listen(self.bus)
-        self.records = Records(self.uow, self.documents, court_tz=TZ)
+        self.transcripts = Transcripts(self.uow, self.documents, court_tz=TZ)
         self.scheduling = Scheduling(self.uow, link_lifetime=timedelta(days=7), court_tz=TZ)
         self.access = Access(self.uow, Argon2Passwords(), session_hours=8)
         self.control = Control(self.uow)
-        self.bus.subscribe(HearingChanged, freeze_transcript(self.records))
+        self.bus.subscribe(HearingChanged, freeze_transcript(self.transcripts))
         self.room = Room(self.uow)
 
 

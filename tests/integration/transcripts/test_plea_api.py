@@ -17,8 +17,8 @@ from hearings.domain.actors import SYSTEM
 from hearings.domain.commands import IssueJoinLink
 from tests.conftest import AUDIT_KEY
 from tests.integration.confirmation.flow import Party, Staff, capture_json
-from tests.integration.records.test_interrogation_service import make_interrogation
 from tests.integration.signaling.conftest import ORIGIN
+from tests.integration.transcripts.test_interrogation_service import make_interrogation
 from web.app.application import create_app
 from web.keys import FORGE, SERVICES
 from web.settings import Secret, Settings

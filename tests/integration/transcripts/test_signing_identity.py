@@ -1,4 +1,4 @@
-"""Issue 11: a clerk signed the record as the judge, with the judge's key — a hearing without
+"""Issue 11: a clerk signed the transcript as the judge, with the judge's key — a hearing without
 a presiding judge, a 'judge' seat named like the judge but bound to the clerk's own account.
 Now a staff field is signed only by the account bound to its seat, with that account's key
 (found by user id, never by the name on the seat)."""
@@ -13,7 +13,7 @@ from hearings.domain.actors import SYSTEM
 from hearings.domain.commands import ChangeHearing, InviteParticipant, ScheduleHearing
 from hearings.domain.errors import InvalidInput, PermissionDenied
 from hearings.domain.participants import Role
-from tests.integration.records.conftest import World, make_trial
+from tests.integration.transcripts.conftest import World, make_trial
 
 BODY = "审：现在开庭。\n被告人：我叫张某。"
 
@@ -39,15 +39,15 @@ async def test_a_clerk_cannot_seat_themselves_as_judge_nor_sign_the_judges_field
                                               t.judge.id))
     for action in ("open_doors", "start", "close"):
         await world.control.change_hearing(SYSTEM, ChangeHearing(hearing.id, action))
-    await world.records.idle()
-    await world.records.save(clerk, hearing.id, BODY, 0)
-    view = await world.records.send_for_signature(clerk, hearing.id)
-    assert view.record is not None
-    judge_slot = view.record.slots[-1]
+    await world.transcripts.idle()
+    await world.transcripts.save(clerk, hearing.id, BODY, 0)
+    view = await world.transcripts.send_for_signature(clerk, hearing.id)
+    assert view.transcript is not None
+    judge_slot = view.transcript.slots[-1]
     assert (judge_slot.field, judge_slot.signer, judge_slot.staff_user_id) == (
         "judge", t.judge.display_name, t.judge.id)
-    await world.records.sign(clerk, hearing.id, "clerk", None)
+    await world.transcripts.sign(clerk, hearing.id, "clerk", None)
     with pytest.raises(PermissionDenied, match="only the staff user of that seat"):
-        await world.records.sign(clerk, hearing.id, "judge", None)
-    await world.records.sign(t.judge_actor, hearing.id, "judge", None)
+        await world.transcripts.sign(clerk, hearing.id, "judge", None)
+    await world.transcripts.sign(t.judge_actor, hearing.id, "judge", None)
     assert world.documents.keys == [("clerk", t.clerk.id), ("judge", t.judge.id)]

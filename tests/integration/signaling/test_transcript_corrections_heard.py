@@ -1,4 +1,4 @@
-"""The room hears a record sent back and sent again (issue 17.3): a signer's correction
+"""The room hears a transcript sent back and sent again (issue 17.3): a signer's correction
 asked for or refusal to sign reaches every connection as its own event with the reason,
 and the new version sent after it as `record.revised` — through the domain's bus, as
 web/app/application.py wires it (signaling/follow.py `push_of`), with no socket command at all."""
@@ -8,9 +8,9 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from hearings.domain.actors import Actor
-from hearings.services.transcripts import Records
-from tests.integration.records.conftest import RecordDocuments
+from hearings.services.transcripts import Transcripts
 from tests.integration.signaling.conftest import Room_, in_session
+from tests.integration.transcripts.conftest import TranscriptDocuments
 
 BODY = "审：被告人张某，你对起诉书指控的事实有无异议？\n被告人：没有异议。"
 
@@ -18,7 +18,7 @@ BODY = "审：被告人张某，你对起诉书指控的事实有无异议？\n�
 async def test_a_correction_a_refusal_and_the_new_version_are_heard_in_the_room(
         room: Room_) -> None:
     judge, people = await in_session(room, "lawyer", "defendant")
-    records = Records(room.services.uow, RecordDocuments(), court_tz=ZoneInfo("Asia/Shanghai"))
+    records = Transcripts(room.services.uow, TranscriptDocuments(), court_tz=ZoneInfo("Asia/Shanghai"))
     trial, hid = room.trial, room.trial.hearing.id
     clerk = Actor.staff(trial.clerk)
     defendant = Actor.participant(trial.people["defendant"].id, "张某", hid,

@@ -1,10 +1,10 @@
-// The hearing record (笔录) on a participant's page (join link or clinic kiosk): once the
+// The transcript (笔录) on a participant's page (join link or clinic kiosk): once the
 // record is frozen (at the close, or sent by the clerk), the signing order is shown and,
-// when it is this person's turn, the record beside the signature pad. Signatures go in
+// when it is this person's turn, the transcript beside the signature pad. Signatures go in
 // order: the persons recorded, then the clerk and the judge. After the close the socket
-// is gone, so the page asks GET /api/hearings/{id}/record every two seconds (its join
-// token still opens the record); during the hearing `record.signing` events drive it too.
-// An interrogation record (讯问笔录) is signed while the hearing is still recorded: on this
+// is gone, so the page asks GET /api/hearings/{id}/transcript every two seconds (its join
+// token still opens the transcript); during the hearing `record.signing` events drive it too.
+// An interrogation transcript (讯问笔录) is signed while the hearing is still recorded: on this
 // person's turn it is read page by page in large type; the detainee chooses the statement
 // "以上笔录我看过，和我说的相符" before the pad opens, or asks for a correction, or refuses.
 // The same panel signs an interrogation's plea statement (认罪认罚具结书, GET/POST
@@ -22,11 +22,11 @@ const POLL_FOR_MS = 30 * 60 * 1000;
 // translates them when shown).
 const N_ = (message) => message;
 const RECORD_TEXTS = {
-  signing: N_("The hearing record is being signed."),
-  signed: N_("The hearing record is signed and sealed."),
-  mine: N_("Please read the hearing record and sign it."),
+  signing: N_("The hearing transcript is being signed."),
+  signed: N_("The hearing transcript is signed and sealed."),
+  mine: N_("Please read the hearing transcript and sign it."),
   waiting: N_("Please wait: the others are signing in order."),
-  done: N_("Thank you: your signature is on the record."),
+  done: N_("Thank you: your signature is on the transcript."),
 };
 // A signature made while the signer's camera was not being recorded is not kept: the pad
 // sends it again for a while (signOnCamera), then asks for it.
@@ -40,19 +40,19 @@ export const PLEA_TEXTS = {
   abandoned: N_("The plea statement was refused; the prosecutor may draft it again."),
 };
 
-export class RecordSigning {
+export class TranscriptSigning {
   // root: the participant page; options: {hearingId, me, token, site, large}
-  // onUpdate: called after each change of the record (the page adapts around it).
+  // onUpdate: called after each change of the transcript (the page adapts around it).
   // panel (default: the page's record panel), url, texts and fitClass (the class the page
   // takes while it is this person's turn) make it sign another document: the plea.
   constructor(root, { hearingId, me, token, site = "", large = false, onUpdate = () => {},
                       panel = null, url = null, texts = RECORD_TEXTS,
-                      fitClass = "signing-record" } = {}) {
+                      fitClass = "signing-transcript" } = {}) {
     this.onUpdate = onUpdate;
     this.root = root;
     this.scope = panel || root;
     this.$ = (id) => this.scope.querySelector(`[data-testid='${id}']`);
-    this.url = url || `/api/hearings/${hearingId}/record`;
+    this.url = url || `/api/hearings/${hearingId}/transcript`;
     this.texts = texts;
     this.fitClass = fitClass;
     this.me = me;
@@ -76,7 +76,7 @@ export class RecordSigning {
     this.page = 0;
     this.statement = null;
     this.readerFor = null;
-    // the reader (an interrogation record) and the pad's own refusal (the plea) are optional
+    // the reader (an interrogation transcript) and the pad's own refusal (the plea) are optional
     const on = (id, handler) => this.$(id)?.addEventListener("click", handler);
     on("record-reader-prev", () => this.turn(-1));
     on("record-reader-next", () => this.turn(1));
@@ -86,7 +86,7 @@ export class RecordSigning {
     on("signature-refuse", () => this.reopen("refusal", "signature-refuse-reason"));
   }
 
-  // Start asking for the record (idempotent); stops when it is signed or after a while.
+  // Start asking for the transcript (idempotent); stops when it is signed or after a while.
   start() {
     if (this.poller) return;
     const until = Date.now() + POLL_FOR_MS;
@@ -124,8 +124,8 @@ export class RecordSigning {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  // Resolves once the record is sealed, or after `ms` (false then): a kiosk whose
-  // villager signed keeps the screen until the sealed record can be printed there.
+  // Resolves once the transcript is sealed, or after `ms` (false then): a kiosk whose
+  // villager signed keeps the screen until the sealed transcript can be printed there.
   sealed(ms) {
     if (this.record?.state === "signed") return Promise.resolve(true);
     return new Promise((resolve) => {
@@ -165,7 +165,7 @@ export class RecordSigning {
       class: s.signed ? "done" : (r.signing.next === s.field ? "next" : ""),
       text: `${s.signer} — ${s.signed ? t("Signed") : (r.signing.next === s.field ? t("Signing now") : t("Waiting"))}`,
     })));
-    // Before the pad opens: the compact signing layout (record.css) sizes its canvas.
+    // Before the pad opens: the compact signing layout (transcript.css) sizes its canvas.
     this.root.classList.toggle(this.fitClass, Boolean(myTurn));
     const reading = myTurn && r.kind === "interrogation_record";
     if (reading) this.openReader(next);
@@ -207,7 +207,7 @@ export class RecordSigning {
     }
   }
 
-  // -- reading an interrogation record on the detention room's screen ----------------
+  // -- reading an interrogation transcript on the detention room's screen ----------------
   needsStatement() {
     return this.record?.kind === "interrogation_record" && this.role === "defendant";
   }
@@ -268,7 +268,7 @@ export class RecordSigning {
       this.$(reasonId).value = "";
       flash(this.$("page-message") || note, kind === "refusal"
         ? t("Your refusal and its reason are recorded.")
-        : t("Your request is recorded: the record will be corrected and shown again."));
+        : t("Your request is recorded: the transcript will be corrected and shown again."));
     } catch (e) {
       flash(note, e.message, "error");
     }

@@ -1,4 +1,4 @@
-"""The hearing record (笔录): its state table, versioned saves, freezing and signing order."""
+"""The transcript (笔录): its state table, versioned saves, freezing and signing order."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 
 from hearings.domain.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
 from hearings.domain.participants import Participant, Role
-from hearings.domain.states import RECORD, ParticipantState, RecordState
+from hearings.domain.states import TRANSCRIPT, ParticipantState, TranscriptState
 from hearings.domain.transcript import (
-    HearingRecord,
+    Transcript,
     apply_edit,
     edit_between,
     interrogation_persons,
@@ -21,20 +21,20 @@ from hearings.domain.transcript import (
     utterances,
 )
 
-N = RecordState
+N = TranscriptState
 
 
 def test_the_table_is_drafting_then_signing_then_signed() -> None:
     state = N.DRAFTING
     for action, expected in [("edit", N.DRAFTING), ("freeze", N.SIGNING), ("sign", N.SIGNING),
                              ("complete_signing", N.SIGNED)]:
-        state = RECORD.next(state, action)
+        state = TRANSCRIPT.next(state, action)
         assert state is expected
-    assert RECORD.allowed(N.SIGNED) == frozenset()
+    assert TRANSCRIPT.allowed(N.SIGNED) == frozenset()
     for state, action in [(N.SIGNING, "edit"), (N.SIGNED, "edit"), (N.DRAFTING, "sign"),
                           (N.SIGNING, "freeze"), (N.SIGNED, "sign")]:
         with pytest.raises(IllegalTransition) as refused:
-            RECORD.next(state, action)
+            TRANSCRIPT.next(state, action)
         assert refused.value.code == "illegal_transition"
 
 
@@ -43,7 +43,7 @@ def _person(name: str, role: Role, state: ParticipantState) -> Participant:
 
 
 def test_saves_count_versions_and_a_stale_one_is_a_conflict() -> None:
-    record = HearingRecord(hearing_id="h", case_id="c")
+    record = Transcript(hearing_id="h", case_id="c")
     record.save("审：现在开庭。", 0, "staff:clerk")
     record.save("审：现在开庭。\n被告人：听清楚了。", 1, "staff:judge")
     assert record.version == 2 and record.updated_by == "staff:judge"
@@ -63,7 +63,7 @@ def test_freeze_orders_persons_then_clerk_then_judge_and_signing_goes_in_order()
               _person("刘大山", Role.WITNESS, ParticipantState.DISCONNECTED)]
     persons = recorded_persons(people)
     assert [p.name for p in persons] == ["张某", "刘大山"]
-    record = HearingRecord(hearing_id="h", case_id="c")
+    record = Transcript(hearing_id="h", case_id="c")
     with pytest.raises(InvalidInput, match="empty"):
         record.check_freezable()
     record.save("审：现在开庭。", 0, "staff:clerk")
@@ -148,7 +148,7 @@ def test_an_interrogation_signs_detainee_adult_lawyer_interpreter_then_interroga
 
 def test_a_signer_asks_for_a_correction_and_the_record_goes_back_to_drafting() -> None:
     detainee = _person("张小某", Role.DEFENDANT, ParticipantState.IN_HEARING)
-    record = HearingRecord(hearing_id="h", case_id="c")
+    record = Transcript(hearing_id="h", case_id="c")
     record.save("问：你叫什么？\n答：张小某。", 0, "staff:clerk")
     record.freeze("doc1", interrogation_slots([detainee], [], ("u-j", "审判员李"),
                                               ("u-c", "记录人刘")))
