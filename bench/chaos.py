@@ -183,7 +183,7 @@ async def routing_recovery(work: Path, postgres_url: str, redis: RedisServer) ->
         delivered = {d["text"] for d in arrived()}
         return {"recovery_s": round(recovered, 2), "sent": n, "refused": len(refused),
                 # a refusal tells the page to send again: one that was delivered anyway
-                # would be a duplicate in the transcript
+                # would be a duplicate in the chat
                 "refused_but_delivered": len(delivered & set(refused))}
     finally:
         for task in pending:

@@ -156,7 +156,7 @@ async def compile_efile(client: Any, case_id: str, headers: dict[str, str],
 
 
 def server_span(job: dict[str, Any]) -> float:
-    """The job transcript's own span: created → last written (done)."""
+    """The job record's own span: created → last written (done)."""
     from datetime import datetime
 
     return (datetime.fromisoformat(job["updated_at"])

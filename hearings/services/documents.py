@@ -53,8 +53,8 @@ class DocumentService:
 
     async def signed(self, hearing_id: str) -> list[tuple[Document, bytes]]:
         """Every document of the hearing past its draft (being signed, sealed, delivered), as
-        its transcript and current bytes, for the evidence package (the request that asked for
-        it was allowed). Bytes that are not what the transcript's SHA-256 names are refused: an
+        its record and current bytes, for the evidence package (the request that asked for
+        it was allowed). Bytes that are not what the record's SHA-256 names are refused: an
         evidence package must not carry a document silently."""
         async with self._uow() as uow:
             documents = [d for d in await uow.documents.of_hearing(hearing_id)

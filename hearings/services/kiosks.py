@@ -79,7 +79,7 @@ def is_kiosk_code(text: str) -> bool:
 
 
 def issue_kiosk_code(token: JoinToken, site_id: str) -> tuple[str, KioskCode]:
-    """Return the code (shown once, printed on the summons) and its transcript, bound to the
+    """Return the code (shown once, printed on the summons) and its record, bound to the
     join token issued with it."""
     code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
     return code, KioskCode(token.hearing_id, token.participant_id, site_id, token.id,

@@ -280,7 +280,7 @@ class Transcripts:
             case = await uow.cases.get(hearing.case_id)
             require(actor, "transcript.edit", court_id=case.court_id, hearing=hearing)
             if hearing.kind is not HearingKind.REMOTE_INTERROGATION:
-                raise InvalidInput("only an interrogation has a notice of rights to transcript")
+                raise InvalidInput("only an interrogation has a notice of rights to record")
             if not hearing.is_live:
                 raise Conflict("the notice of rights is read during the interrogation")
             transcript = await uow.transcripts.of_hearing(hearing_id)

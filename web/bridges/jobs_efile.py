@@ -1,8 +1,8 @@
 """The clerk's case e-file as a job (`efile.compile`): `start` checks who asks and what, keeps
 a job record and queues it; `run` (in this process, or a `yunting jobs` worker) builds it,
-writing its progress into the transcript; the page polls `status` and downloads the result.
+writing its progress into the job record; the page polls `status` and downloads the result.
 
-The transcript lives in Redis when the jobs are queued (any web process answers the poll), else
+The job record lives in Redis when the jobs are queued (any web process answers the poll), else
 in this process. The result is `<data dir>/efiles/<job id>.pdf`, written whole or not at
 all (temp + rename); a retried job finds it and does not build it again.
 """

@@ -5,7 +5,7 @@ archive, the court's detached signature — runs where the jobs run (this proces
 `yunting jobs` worker on the shared volume).
 
 Deterministic and retry-safe: a job builds under `<data dir>/packages/<job id>/`, which a
-retry empties first; its transcript says `done` (with the ZIP's path) or `failed` (why).
+retry empties first; its record says `done` (with the ZIP's path) or `failed` (why).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class PackageJobs:
 
     async def make(self, hearing_id: str) -> PackageBuilt:
         """Queue the package and wait for it; NotFound without a sealed archive, Conflict
-        when a document's bytes are not what its transcript names."""
+        when a document's bytes are not what its record names."""
         assert self.jobs is not None, "create_app hands the jobs in"
         job_id = secrets.token_hex(12)
         await self._status.put(job_id, {"job_id": job_id, "hearing_id": hearing_id,

@@ -229,7 +229,7 @@ _LIVE_RECORDING = (RecordingState.RECORDING, RecordingState.PAUSED, RecordingSta
 async def _closed_console(request: web.Request, hearing: Hearing, actor: Actor, *,
                           user: StaffUser | None, me_name: str) -> web.Response:
     """A closed (or cancelled) hearing's console: the transcript, the recording's state
-    and links, and who attended — read from the transcript, the archive and the audit log."""
+    and links, and who attended — read from the database, the archive and the audit log."""
     services = request.app[SERVICES]
     gettext = translations(negotiate(request)).gettext
     tz = ZoneInfo(request.app[SETTINGS].court_timezone)

@@ -189,7 +189,7 @@ async def test_documents_are_checked_against_their_records_and_a_verifier(hearin
     index = folder / "index.json"
     index.write_text(json.dumps({"hearing_id": "h1", "documents": [
         {"file": good.name, "sha256": hashlib.sha256(good.read_bytes()).hexdigest()},
-        # the transcript names other bytes than the file carried: a swapped document
+        # the record names other bytes than the file carried: a swapped document
         {"file": other.name, "sha256": hashlib.sha256(b"what was signed").hexdigest()},
     ]}))
     package = build_package_sync(hearing, tmp_path / "pkg", hearing_id="h1", sign=hmac_sign,

@@ -2,15 +2,16 @@
 // then compile every document of the case past its draft and every upload, oldest first,
 // into one PDF sealed by the court and timestamped (POST /api/cases/{id}/efile). The build
 // is a job: the page shows its progress (percent and stage) while it runs, then links the PDF.
-import { Api, ApiError, flash } from "/static/js/mediation_api.js";
+import { Api, ApiError } from "/static/js/mediation_api.js";
 import { t } from "/static/js/i18n.js";
+import { flash } from "/static/js/ui.js";
 
 const root = document.querySelector("[data-testid='efile-panel']");
 if (root) {
   const $ = (id) => root.querySelector(`[data-testid='${id}']`);
   const caseId = root.dataset.caseId;
   const api = new Api();
-  const say = (text, kind = "info") => flash($("efile-message"), text, kind);
+  const say = (text, kind = "info") => flash($("efile-message"), text, kind, 0);
 
   async function refresh() {
     const items = await api.get(`/api/cases/${caseId}/efile`);

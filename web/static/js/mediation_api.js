@@ -1,7 +1,5 @@
 // JSON API calls of the pages: staff by session cookie (+ X-CSRF-Token on writes),
 // participants by their join token (Bearer).
-import { flash as uiFlash } from "/static/js/ui.js";
-
 // A signature made during the recording is refused (409 off_camera) while the signer's
 // own camera is not being recorded (docs/transcript.md "Not kept off camera"): the
 // same signing is sent again every 2 s while `waiting()` says so, for up to 30 s; then the
@@ -80,8 +78,3 @@ export class Api {
     return response.blob();
   }
 }
-
-// Not yet moved to ui.js (the one set of helpers) by transcript.js, transcript_sign.js and efile.js:
-// the same functions, their messages staying until the next one as these pages expect.
-export { el, format, iceServers, localTime, strings } from "/static/js/ui.js";
-export const flash = (node, text, kind = "info") => uiFlash(node, text, kind, 0);

@@ -4,8 +4,9 @@
 // aside, never lost. While nothing is being typed the page follows the saved record
 // (the judge sees the clerk's text appear). After the freeze it shows the signing order
 // and, when it is the clerk's or the judge's turn, a button to sign by the court's key.
-import { Api, ApiError, WAITING_FOR_CAMERA, el, flash, signOnCamera } from "/static/js/mediation_api.js";
-import { localTime, t } from "/static/js/i18n.js";
+import { Api, ApiError, WAITING_FOR_CAMERA, signOnCamera } from "/static/js/mediation_api.js";
+import { t } from "/static/js/i18n.js";
+import { el, flash, localTime } from "/static/js/ui.js";
 import { DocumentView } from "/static/js/documents.js";
 import { HEARING_STATES, label } from "/static/js/labels.js";
 
@@ -26,7 +27,8 @@ let saving = null;
 let timer = null;
 let shownDocument = null;
 
-const say = (text, kind = "info") => flash($("record-message"), text, kind);
+// Messages stay until the next one (0): a save conflict must not vanish while it is read.
+const say = (text, kind = "info") => flash($("record-message"), text, kind, 0);
 
 function saveState(state) {
   const node = $("record-save-state");

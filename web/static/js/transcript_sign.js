@@ -9,12 +9,14 @@
 // "以上笔录我看过，和我说的相符" before the pad opens, or asks for a correction, or refuses.
 // The same panel signs an interrogation's plea statement (认罪认罚具结书, GET/POST
 // /api/hearings/{id}/plea): a second instance over the plea's own panel, with its texts.
-import { Api, WAITING_FOR_CAMERA, el, flash, signOnCamera } from "/static/js/mediation_api.js";
+import { Api, WAITING_FOR_CAMERA, signOnCamera } from "/static/js/mediation_api.js";
 import { t } from "/static/js/i18n.js";
+import { el, flash } from "/static/js/ui.js";
 import { SignatureCapture } from "/static/js/signature.js";
 import { DocumentView } from "/static/js/documents.js";
 
 const POLL_MS = 2000;
+const STAYS = 0; // a signer's message stays until the next one (ui.js flash)
 const PAGE_CHARS = 180; // characters per page of the large-type reader
 const POLL_FOR_MS = 30 * 60 * 1000;
 
@@ -203,7 +205,7 @@ export class TranscriptSigning {
       const blob = await this.api.blob(`${this.url}/pdf`);
       this.$("sign-document").src = URL.createObjectURL(new Blob([blob], { type: "application/pdf" }));
     } catch (e) {
-      flash(this.$("sign-message"), e.message, "error");
+      flash(this.$("sign-message"), e.message, "error", STAYS);
     }
   }
 
@@ -262,15 +264,15 @@ export class TranscriptSigning {
   async reopen(kind, reasonId) {
     const note = this.$("record-reader-message") || this.$("sign-message");
     const reason = this.$(reasonId).value.trim();
-    if (!reason) { flash(note, t("Please say what is wrong."), "error"); return; }
+    if (!reason) { flash(note, t("Please say what is wrong."), "error", STAYS); return; }
     try {
       this.update(await this.api.post(`${this.url}/${kind}`, { reason }));
       this.$(reasonId).value = "";
       flash(this.$("page-message") || note, kind === "refusal"
         ? t("Your refusal and its reason are recorded.")
-        : t("Your request is recorded: the transcript will be corrected and shown again."));
+        : t("Your request is recorded: the transcript will be corrected and shown again."), "info", STAYS);
     } catch (e) {
-      flash(note, e.message, "error");
+      flash(note, e.message, "error", STAYS);
     }
   }
 
@@ -281,7 +283,7 @@ export class TranscriptSigning {
 
   async submit() {
     const note = this.$("sign-message");
-    if (!this.pad || this.pad.isEmpty()) { flash(note, t("Please sign on the pad first."), "error"); return; }
+    if (!this.pad || this.pad.isEmpty()) { flash(note, t("Please sign on the pad first."), "error", STAYS); return; }
     const button = this.$("signature-submit");
     button.disabled = true;
     try {
@@ -290,15 +292,15 @@ export class TranscriptSigning {
         const body = { field: this.padFor, capture };
         if (this.statement && this.needsStatement()) body.statement = this.statement;
         return this.api.post(`${this.url}/signatures`, body);
-      }, () => flash(note, t(WAITING_FOR_CAMERA), "info", 0));
+      }, () => flash(note, t(WAITING_FOR_CAMERA), "info", STAYS));
       // The camera opened for the snapshot goes off again.
       this.pad.close();
       this.pad = null;
       this.update(r);
-      flash(note, t("Signature recorded"));
+      flash(note, t("Signature recorded"), "info", STAYS);
     } catch (e) {
       // Still not recorded after the retries: the strokes stay on the pad to be sent again.
-      flash(note, e.code === "off_camera" ? t(OFF_CAMERA) : e.message, "error");
+      flash(note, e.code === "off_camera" ? t(OFF_CAMERA) : e.message, "error", STAYS);
     } finally {
       button.disabled = false;
     }
