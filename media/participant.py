@@ -12,7 +12,7 @@ __all__ = ["NON_PUBLISHING_ROLES", "ParticipantInfo"]
 # `hearings.domain.participants.PUBLISHING_ROLES` (media imports no other yunting package; a
 # test holds the two together). web/ passes `Role.value` as `role`.
 NON_PUBLISHING_ROLES = frozenset({"observer"})
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\Z")
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from media.segments import SIDECAR_VERSION, read_segment, segment_path, write_si
 __all__ = ["Gap", "last_timestamp", "next_segment_index", "recover_hearing", "recover_participant"]
 
 logger = logging.getLogger(__name__)
-_SEGMENT = re.compile(r"^seg-(\d{5})\.mkv$")
+_SEGMENT = re.compile(r"^seg-(\d{5})\.mkv\Z")
 GAPS_FILE = "gaps.jsonl"
 
 

@@ -27,7 +27,7 @@ from signaling.presence import Member
 
 __all__ = ["Entrant", "Refused", "enter"]
 
-_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}\Z")
 
 
 class Refused(SignalingError):

@@ -50,7 +50,7 @@ MEDIA_PEER = "media"
 HEARING_ACTIONS = ("open_doors", "start", "pause", "suspend", "resume", "close")
 # The judge's own switch on the recording; the rest of its states follow the hearing.
 RECORDING_ACTIONS = ("pause", "resume")
-_ID = re.compile(r"^[A-Za-z0-9_:.-]{1,80}$")
+_ID = re.compile(r"^[A-Za-z0-9_:.-]{1,80}\Z")
 MAX_TEXT = 2000
 MAX_CANDIDATE = 1024
 

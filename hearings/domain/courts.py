@@ -13,7 +13,7 @@ from hearings.domain.values import member, text
 __all__ = ["Court", "Site", "SiteKind"]
 
 # The court's code in case numbers: a province abbreviation and four digits (渝0113).
-COURT_CODE = re.compile(r"^[\u4e00-\u9fff]\d{4}$")
+COURT_CODE = re.compile(r"^[\u4e00-\u9fff]\d{4}\Z")
 
 
 class SiteKind(StrEnum):

@@ -61,7 +61,7 @@ INTERROGATION_LABELS = {Role.DEFENDANT: "犯罪嫌疑人", Role.APPROPRIATE_ADUL
 INTERROGATOR_ROLES = (Role.PROSECUTOR, Role.INVESTIGATOR)
 # What the detainee confirms (chooses on the pad's page) before signing the transcript.
 DETAINEE_STATEMENT = "以上笔录我看过，和我说的相符"
-_SPEAKER = re.compile(r"^\s*([^\s：:]{1,16})\s*[：:]\s*(.*)$")
+_SPEAKER = re.compile(r"^\s*([^\s：:]{1,16})\s*[：:]\s*(.*)\Z")
 
 
 def recorded_persons(participants: list[Participant]) -> list[Participant]:

@@ -36,7 +36,7 @@ __all__ = [
     "NOT_HEARINGS", "ArchiveFile", "RecordingArchive", "audit_extract", "is_hearing_directory",
 ]
 
-_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}\Z")
 # Directories of archive_dir that are not a hearing's: the document store keeps its PDFs at
 # archive_dir/documents/<document id>/<sha256>.pdf (ForgeDocuments, wired in
 # web/app/application.py).

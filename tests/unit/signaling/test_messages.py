@@ -22,6 +22,9 @@ from signaling.errors import MessageInvalid, UnknownEvent
     ("lobby.admit", {"participant_id": "a b"},
      "'participant_id' must be an id of 1-80 letters, digits or _:.- (got 'a b')"),
     ("lobby.admit", {"participant_id": "x", "extra": 1}, "unknown field 'extra' in lobby.admit"),
+    # `$` alone would let an id end in a line feed (re.match: before a final newline)
+    ("chat.reply", {"to": "p1\n", "text": "hi"},
+     "'to' must be an id of 1-80 letters, digits or _:.- (got 'p1\\n')"),
     ("participant.mute", {"participant_id": "x", "muted": False, "locked": True},
      "'locked' needs 'muted': a microphone is locked muted"),
     ("participant.mute", {"participant_id": "x", "muted": "yes"},
