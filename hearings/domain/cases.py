@@ -39,7 +39,8 @@ PROCEDURE_CODES: dict[str, CaseType] = {
 }
 CONFIRMATION_CODE = "民特"
 
-_NUMBER = re.compile(r"^[(（](\d{4})[)）]([\u4e00-\u9fff]\d{4})([\u4e00-\u9fff]{1,4}?)(\d{1,6})号\Z")
+_NUMBER = re.compile(
+    r"^[(（](\d{4})[)）]([\u4e00-\u9fff]\d{4})([\u4e00-\u9fff]{1,4}?)(\d{1,6})号\Z")
 
 
 @dataclass(frozen=True)
