@@ -44,7 +44,6 @@ sys.path.insert(0, str(ROOT))
 
 from hearings.adapters.database import Database  # noqa: E402
 from media.ice import HostAddresses  # noqa: E402
-from tests.conftest import Services  # noqa: E402
 from tests.factories import make_trial  # noqa: E402
 from tests.integration.media.streams import make_source  # noqa: E402
 from tests.integration.signaling.serve_kit import (  # noqa: E402
@@ -55,6 +54,7 @@ from tests.integration.signaling.serve_kit import (  # noqa: E402
     longest_hole,
     until,
 )
+from tests.wiring import wire  # noqa: E402
 
 CHAOS_DB = "yunting_chaos"
 
@@ -75,7 +75,7 @@ async def kill_run(work: Path, source: Path, *, postgres_url: str | None,
     if postgres_url:
         await db.drop_all()
     await db.create_all()
-    trial = await make_trial(Services(db))
+    trial = await make_trial(wire(db))
     await db.dispose()
     hid, pid = trial.hearing.id, trial.people["defendant"].id
     extra = {"database_url": postgres_url or "", "redis_url": redis.url} if redis else {}
@@ -136,7 +136,7 @@ async def routing_recovery(work: Path, postgres_url: str, redis: RedisServer) ->
     db = Database(postgres_url)
     await db.drop_all()
     await db.create_all()
-    trial = await make_trial(Services(db))
+    trial = await make_trial(wire(db))
     await db.dispose()
     settings = {"database_url": postgres_url, "redis_url": redis.url, "media_enabled": "false"}
     a = Server(work, work / "server-a.log", **settings)

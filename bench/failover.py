@@ -40,7 +40,6 @@ sys.path.insert(0, str(ROOT))
 from hearings.adapters.database import Database  # noqa: E402
 from media.coverage import recorded_spans  # noqa: E402
 from media.ice import HostAddresses  # noqa: E402
-from tests.conftest import Services  # noqa: E402
 from tests.factories import make_trial  # noqa: E402
 from tests.integration.media.streams import make_source  # noqa: E402
 from tests.integration.media.workers_kit import (  # noqa: E402
@@ -55,6 +54,7 @@ from tests.integration.signaling.serve_kit import (  # noqa: E402
     admit_and_start,
     until,
 )
+from tests.wiring import wire  # noqa: E402
 
 FAILOVER_DB = "yunting_failover"
 
@@ -113,7 +113,7 @@ async def main() -> None:
     db = Database(postgres_url)
     await db.drop_all()
     await db.create_all()
-    trial = await make_trial(Services(db))
+    trial = await make_trial(wire(db))
     await db.dispose()
     hid = trial.hearing.id
     hearing_dir = work / "archive" / hid

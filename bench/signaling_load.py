@@ -64,12 +64,12 @@ async def seed(database_url: str, hearings: int, per_hearing: int) -> list[list[
     from hearings.domain.hearing import Hearing
     from hearings.domain.participants import Role
     from hearings.domain.tokens import issue_join_token
-    from tests.conftest import Services
+    from tests.wiring import wire
 
     db = Database(database_url)
     await db.drop_all()
     await db.create_all()
-    services = Services(db)
+    services = wire(db)
     court = Court(name="重庆市渝北区人民法院", code="渝0112")
     async with services.uow() as uow:
         uow.courts.add(court)

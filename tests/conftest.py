@@ -1,4 +1,5 @@
-"""Fixtures shared by every test: databases (SQLite and the real PostgreSQL) and services."""
+"""Fixtures shared by every test: databases (SQLite and the real PostgreSQL) and services
+(wired by tests/wiring.py, as the product wires them)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,14 @@ import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from hearings.adapters.database import Database
-from hearings.adapters.passwords import Argon2Passwords
-from hearings.adapters.unit_of_work import SqlUnitOfWork
-from hearings.services.access import Access
-from hearings.services.bus import Bus
-from hearings.services.control import Control
-from hearings.services.scheduling import Scheduling
+from tests.wiring import AUDIT_KEY as AUDIT_KEY  # tests import the key from here
+from tests.wiring import settle, wire
 from web.app import runtime
+from web.app.bootstrap import Services
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -75,24 +71,12 @@ async def database(request: pytest.FixtureRequest, tmp_path: object) -> AsyncIte
     await db.drop_all()
     await db.create_all()
     yield db
+    await settle()
     await db.drop_all()
     await db.dispose()
 
 
-AUDIT_KEY = b"test-audit-key-0123456789abcdef"
-
-
-class Services:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self.bus = Bus()  # no subscribers unless a fixture adds them (signaling: follow)
-        self.uow = lambda: SqlUnitOfWork(db, AUDIT_KEY, self.bus)
-        self.scheduling = Scheduling(self.uow, link_lifetime=timedelta(days=7),
-                                     court_tz=ZoneInfo("Asia/Shanghai"))
-        self.control = Control(self.uow)
-        self.access = Access(self.uow, Argon2Passwords(), session_hours=8)
-
-
 @pytest.fixture
-def services(database: Database) -> Services:
-    return Services(database)
+async def services(database: Database) -> AsyncIterator[Services]:
+    yield wire(database)
+    await settle()  # a freeze begun at a close ends before the database does

@@ -99,10 +99,18 @@ def fits(page: Any, where: str) -> None:
 
 def submit_uncovered(page: Any) -> None:
     """The pad's submit button, scrolled to, is what a tap at its centre reaches."""
-    page.get_by_test_id("signature-submit").scroll_into_view_if_needed()
-    page.wait_for_timeout(600)  # the panel's smooth scroll
-    hit = page.evaluate(UNCOVERED, "signature-submit")
-    assert hit["ok"] and hit["inside"], f"the submit button is covered on a phone: {hit}"
+    hit: dict[str, Any] = {}
+
+    def reached() -> bool:  # the panel's own smooth scroll may still be moving the page
+        page.get_by_test_id("signature-submit").scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        hit.update(page.evaluate(UNCOVERED, "signature-submit"))
+        return bool(hit["ok"] and hit["inside"])
+
+    try:
+        until(reached, 10, "the submit button")
+    except AssertionError:
+        raise AssertionError(f"the submit button is covered on a phone: {hit}") from None
 
 
 def test_trial_pages_fit_a_phone(server: Server, page_for: Callable[..., Any],

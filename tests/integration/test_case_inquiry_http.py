@@ -12,9 +12,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from hearings.adapters.database import Database
-from tests.conftest import AUDIT_KEY, Services
+from tests.conftest import AUDIT_KEY
 from tests.factories import Trial, make_trial
 from web.app.application import create_app
+from web.app.bootstrap import Services
 from web.settings import Secret, Settings
 
 Client = TestClient[Any, Any]

@@ -23,9 +23,11 @@ from hearings.domain.errors import ConcurrentChange, Conflict, IllegalTransition
 from hearings.domain.hearing import Hearing
 from hearings.domain.participants import Role
 from hearings.domain.states import HEARING, PARTICIPANT, HearingState, ParticipantState
-from tests.conftest import AUDIT_KEY, Services
+from tests.conftest import AUDIT_KEY
 from tests.factories import make_trial
+from tests.wiring import settle, wire
 from web.app.application import create_app
+from web.app.bootstrap import Services
 from web.settings import Secret, Settings
 
 Client = TestClient[Any, Any]
@@ -35,10 +37,11 @@ T = TypeVar("T")
 @asynccontextmanager
 async def another_engine(services: Services) -> AsyncIterator[Services]:
     """A second engine on the same database (on SQLite too: its own writer lock)."""
-    other = Database(services.db.url)
+    other = Database(services.database.url)
     try:
-        yield Services(other)
+        yield wire(other)
     finally:
+        await settle()  # a freeze begun at a close, before the engine goes
         await other.dispose()
 
 
@@ -49,13 +52,14 @@ async def two_processes(services: Services) -> AsyncIterator[tuple[Services, Ser
     SQLite is the one-process embedded default: its units of work take turns on the
     process's lock, so both halves share the one database object there.
     """
-    if services.db.is_sqlite:
+    if services.database.is_sqlite:
         yield services, services
         return
-    other = Database(services.db.url)
+    other = Database(services.database.url)
     try:
-        yield services, Services(other)
+        yield services, wire(other)
     finally:
+        await settle()  # a freeze begun at a close, before the engine goes
         await other.dispose()
 
 
@@ -239,7 +243,7 @@ async def http_clients(
         for n, side in enumerate((one, two)):
             settings = Settings(data_dir=tmp_path / f"process{n}",
                                 audit_key=Secret(AUDIT_KEY.decode()))
-            clients.append(await aiohttp_client(create_app(settings, database=side.db)))
+            clients.append(await aiohttp_client(create_app(settings, database=side.database)))
         yield clients
 
 

@@ -18,8 +18,8 @@ from hearings.domain.commands import (
 )
 from hearings.domain.errors import InvalidInput, PermissionDenied
 from hearings.domain.participants import Role
-from tests.conftest import Services
 from tests.factories import make_trial
+from web.app.bootstrap import Services
 
 
 async def test_a_clerk_cannot_reach_into_another_court(services: Services) -> None:

@@ -24,8 +24,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from hearings.domain.errors import Conflict, InvalidInput, PermissionDenied
 from hearings.domain.identity import utcnow
 from hearings.services.notifications import Backoff, Notification, Outbox
-from tests.conftest import Services
 from tests.factories import Trial, make_trial
+from web.app.bootstrap import Services
 from web.bridges.mail import MailError, SmtpNotifier
 from web.bridges.notifiers import ChannelNotifier
 

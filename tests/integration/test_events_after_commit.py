@@ -10,8 +10,9 @@ from hearings.domain.commands import ChangeHearing
 from hearings.domain.errors import IllegalTransition
 from hearings.domain.events import Event, HearingChanged, RecordingChanged
 from hearings.services.bus import Bus
-from tests.conftest import AUDIT_KEY, Services
+from tests.conftest import AUDIT_KEY
 from tests.factories import make_trial
+from web.app.bootstrap import Services
 
 
 async def test_only_committed_events_are_published_and_after_the_unit(

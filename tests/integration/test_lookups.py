@@ -12,8 +12,8 @@ from hearings.domain.courts import Court
 from hearings.domain.errors import PermissionDenied
 from hearings.domain.staff import StaffUser
 from hearings.services.accounts import Accounts
-from tests.conftest import Services
 from tests.factories import make_trial
+from web.app.bootstrap import Services
 
 
 def _id(found: Court | StaffUser | None) -> str | None:

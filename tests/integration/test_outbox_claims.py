@@ -12,8 +12,9 @@ import pytest
 from hearings.adapters.database import Database
 from hearings.domain.identity import utcnow
 from hearings.services.notifications import Notification, Outbox
-from tests.conftest import Services
 from tests.factories import make_trial
+from tests.wiring import settle, wire
+from web.app.bootstrap import Services
 
 
 class SlowGateway:
@@ -50,7 +51,7 @@ async def test_two_concurrent_senders_send_each_notification_once(
     try:
         counter: Counter[str] = Counter()
         senders = [Outbox(services.uow, SlowGateway(counter)),
-                   Outbox(Services(other).uow, SlowGateway(counter))]
+                   Outbox(wire(other).uow, SlowGateway(counter))]
 
         async def drain(outbox: Outbox) -> int:
             total = 0
@@ -71,6 +72,7 @@ async def test_two_concurrent_senders_send_each_notification_once(
             left = await uow.outbox.unsent(100)
         assert left == []
     finally:
+        await settle()
         await other.dispose()
 
 

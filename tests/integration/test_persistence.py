@@ -23,8 +23,9 @@ from hearings.domain.errors import (
     TokenRefused,
     Unauthenticated,
 )
-from tests.conftest import AUDIT_KEY, Services
+from tests.conftest import AUDIT_KEY
 from tests.factories import make_trial
+from web.app.bootstrap import Services
 
 
 async def test_trial_round_trips_through_the_database(services: Services) -> None:
@@ -126,7 +127,7 @@ async def test_audit_tampering_behind_the_applications_back_is_named(
     await make_trial(services)
     async with services.uow() as uow:
         assert verify_chain(await uow.audit.entries(), AUDIT_KEY).ok
-    async with services.db.engine.begin() as conn:
+    async with services.database.engine.begin() as conn:
         if kind == "inserted":
             last = (await conn.execute(sa.text(
                 "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"))).one()
@@ -147,7 +148,7 @@ async def test_audit_tampering_behind_the_applications_back_is_named(
                 await conn.execute(sa.text("UPDATE audit_log SET seq = 4 WHERE seq = -3"))
             else:
                 await conn.execute(sa.text(TAMPERING[kind]))
-    async with services.db.sessions() as session:
+    async with services.database.sessions() as session:
         verdict = verify_chain(await read_chain(session), AUDIT_KEY)
     assert not verdict.ok
     expected_seq = {"edited": 3, "deleted": 3, "reordered": 3}.get(kind)

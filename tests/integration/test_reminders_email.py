@@ -22,9 +22,9 @@ import sqlalchemy as sa
 from hearings.domain.errors import Conflict, InvalidInput, PermissionDenied
 from hearings.domain.tokens import secret_digest
 from hearings.services.notifications import Notification, Outbox
-from tests.conftest import Services
 from tests.factories import Trial, make_trial
 from tests.integration.test_email_service import Clock, Relay, mailer, smtp_server
+from web.app.bootstrap import Services
 
 TZ = ZoneInfo("Asia/Shanghai")
 LINK = re.compile(r"https://yunting\.example\.cn/join/([0-9A-Z-]{39})")

@@ -24,9 +24,10 @@ from hearings.domain.documents import Document, DocumentKind
 from hearings.domain.identity import utcnow
 from hearings.domain.states import DocumentState
 from hearings.services.notifications import Notification
-from tests.conftest import AUDIT_KEY, Services
+from tests.conftest import AUDIT_KEY
 from tests.factories import make_trial
 from web.app.application import create_app
+from web.app.bootstrap import Services
 from web.keys import SERVICES, SETTINGS
 from web.settings import Secret, Settings
 

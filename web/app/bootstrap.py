@@ -66,6 +66,7 @@ class Services:
     rescheduling: Rescheduling
     service_proofs: ServiceProofs  # the facts of a proof of service (送达回证)
     summonses: Summonses
+    unit_of_work: Callable[[], UnitOfWork]  # the one factory every service above was given
 
     def inquiries(self, refusals: Refusals | None) -> Inquiries:
         """One Case, One Code, its misses counted in `refusals` (web/http/api/inquiry.py's window,
@@ -82,18 +83,26 @@ class Services:
         """The test seam: tests (and benchmarks) arrange and inspect the database in a unit of
         work of their own. The services above use the same factory; nothing in web/ but this
         module calls it — web/ asks the services (tests/unit/web/test_layering.py)."""
-        return SqlUnitOfWork(self.database, self.audit_key, self.bus)
+        return self.unit_of_work()
 
 
 def bootstrap(settings: Settings, database: Database, *, bus: Bus | None = None,
-              documents: Documents | None = None, notifier: Notifier | None = None) -> Services:
+              documents: Documents | None = None, notifier: Notifier | None = None,
+              unit_of_work: Callable[[], UnitOfWork] | None = None) -> Services:
     """The services on one bus; the hearings' own subscribers (the transcript freezes at
-    close) are registered here, the outside's (signaling, recording) by create_app."""
+    close) are registered here, the outside's (signaling, recording) by create_app.
+
+    `documents`, `notifier` and `unit_of_work` are the ports a caller may bring its own of:
+    the tests wire through here too (tests/wiring.py), with fakes where docforge or a mail
+    server would do the work, and a unit of work that counts itself where a test asks how
+    many a command opens."""
     key = settings.audit_key_bytes()
     bus = bus or Bus()
 
-    def uow() -> UnitOfWork:
+    def sql_uow() -> UnitOfWork:
         return SqlUnitOfWork(database, key, bus)
+
+    uow = unit_of_work or sql_uow
 
     if documents is None:
         from docforge.forge import DocumentForge
@@ -135,6 +144,7 @@ def bootstrap(settings: Settings, database: Database, *, bus: Bus | None = None,
         rescheduling=Rescheduling(uow, court_tz=court_tz),
         service_proofs=ServiceProofs(uow),
         summonses=Summonses(uow, link_lifetime=timedelta(days=settings.join_link_days)),
+        unit_of_work=uow,
     )
 
 

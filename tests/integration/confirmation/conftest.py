@@ -4,7 +4,6 @@ test in this folder), and what the room would be told read off the bus (`Pushes`
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -14,7 +13,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hearings.adapters.database import Database
-from hearings.adapters.passwords import Argon2Passwords
 from hearings.adapters.unit_of_work import SqlUnitOfWork
 from hearings.domain.actors import SYSTEM, Actor
 from hearings.domain.commands import (
@@ -25,95 +23,21 @@ from hearings.domain.commands import (
     OpenCase,
     ScheduleHearing,
 )
-from hearings.domain.documents import (
-    AgreementContext,
-    ApplicationContext,
-    Document,
-    KeySignature,
-    RulingContext,
-)
-from hearings.domain.errors import InvalidInput
 from hearings.domain.events import Event, envelope, from_envelope
 from hearings.domain.hearing import Hearing
 from hearings.domain.participants import Participant, Role
-from hearings.domain.plea import PleaContext
 from hearings.domain.staff import StaffUser
-from hearings.services.access import Access
 from hearings.services.bus import Bus
-from hearings.services.confirmations import Confirmations
-from hearings.services.control import Control
-from hearings.services.documents import DocumentService
-from hearings.services.duty import DutyDesk
-from hearings.services.mediations import Mediations
-from hearings.services.room import Room
-from hearings.services.scheduling import Scheduling
 from signaling.follow import PUSHED, push_of
 from tests.conftest import AUDIT_KEY
+from tests.fakes import FakeDocuments
+from tests.wiring import wire
 
 TZ = ZoneInfo("Asia/Shanghai")
 TERMS = [{"obligor": "陈国富", "obligee": "刘桂兰", "obligation": "赔偿院墙修复费用",
           "amount_yuan": "3200.00", "deadline": "2026-12-31"},
          {"obligor": "刘桂兰", "obligee": "陈国富", "obligation": "不再就此事另行主张权利"}]
 CAPTURE = {"strokes": [[{"x": 1, "y": 2, "time": 0, "pressure": 0.5}]]}
-
-
-class FakeDocuments:
-    """The Documents port in memory: each operation appends to the bytes and rehashes."""
-
-    def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
-        self.calls: list[tuple[str, str]] = []
-        self.contexts: list[Any] = []
-        self.keys: list[tuple[str, str]] = []
-        self.writes = 0
-
-    def _put(self, document: Document, op: str, extra: str) -> str:
-        data = self.files.get(document.id, b"%PDF-fake\n") + f"{op}:{extra}\n".encode()
-        self.files[document.id] = data
-        self.writes += 1
-        self.calls.append((op, extra))
-        document.sha256 = hashlib.sha256(data).hexdigest()
-        return document.sha256
-
-    async def draft_agreement(self, document: Document, context: AgreementContext) -> str:
-        self.contexts.append(context)
-        return self._put(document, "agreement", context.case_number)
-
-    async def issue(self, document: Document, context: ApplicationContext | RulingContext,
-                    signatures: tuple[KeySignature, ...]) -> str:
-        self.contexts.append(context)
-        if isinstance(context, ApplicationContext):
-            data = f"application:{context.case_number}\n"
-        else:
-            data = f"ruling:{context.decision}\n"
-        for s in signatures:
-            self.keys.append((s.field, s.user_id))
-            data += f"as:{s.field}\n"
-        return self._put(document, "issue", data + "finish:")
-
-    async def draft_plea(self, document: Document, context: PleaContext) -> str:
-        self.contexts.append(context)
-        return self._put(document, "plea", context.case_number)
-
-    async def sign_by_hand(self, document: Document, field: str, signer: str, role: str,
-                           capture: dict[str, Any]) -> str:
-        if not isinstance(capture, dict) or not capture.get("strokes"):
-            raise InvalidInput("signature capture refused: no strokes")
-        return self._put(document, "hand", field)
-
-    async def sign_as(self, document: Document, field: str, name: str, role: str, *,
-                      user_id: str) -> str:
-        self.keys.append((field, user_id))  # whose key signed: an identity, never a name
-        return self._put(document, "as", field)
-
-    async def finish(self, document: Document) -> str:
-        return self._put(document, "finish", "")
-
-    async def verify(self, document: Document) -> dict[str, Any]:
-        return {"ok": True, "signatures": [], "problems": []}
-
-    async def read(self, document: Document) -> bytes:
-        return self.files[document.id]
 
 
 @dataclass
@@ -152,17 +76,15 @@ class World:
             self.units += 1
             return SqlUnitOfWork(db, AUDIT_KEY, self.bus)
 
-        self.uow = uow
         self.documents = FakeDocuments()
         self.events = Pushes().listen(self.bus)
-        self.scheduling = Scheduling(self.uow, link_lifetime=timedelta(days=7), court_tz=TZ)
-        self.access = Access(self.uow, Argon2Passwords(), session_hours=8)
-        self.control = Control(self.uow)
-        self.room = Room(self.uow)
-        self.mediations = Mediations(self.uow, self.documents, court_tz=TZ)
-        self.confirmations = Confirmations(self.uow, self.documents, court_tz=TZ)
-        self.duty = DutyDesk(self.uow)
-        self.document_service = DocumentService(self.uow, self.documents)
+        self.services = wire(db, documents=self.documents, bus=self.bus, unit_of_work=uow)
+        self.uow = self.services.uow
+        s = self.services
+        self.scheduling, self.access, self.control, self.room = (
+            s.scheduling, s.access, s.control, s.room)
+        self.mediations, self.confirmations, self.duty, self.document_service = (
+            s.mediations, s.confirmations, s.duty, s.document_service)
 
 
 @dataclass

@@ -32,11 +32,12 @@ import pytest
 
 from hearings.adapters.database import Database
 from media.ice import TurnCredentials
-from tests.conftest import AUDIT_KEY, Services, unavailable
+from tests.conftest import AUDIT_KEY, unavailable
 from tests.factories import Trial, make_trial
 from tests.integration.field.fieldkit import ROOT, App, Coturn, Nginx, PasswordRedis, TestCA
 from tests.integration.media.streams import count_frames, make_source
 from tests.integration.signaling.serve_kit import Participant, until
+from tests.wiring import settle, wire
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.browser]
 
@@ -151,6 +152,7 @@ def _schema(url: str) -> None:
         db = Database(url)
         await db.drop_all()
         await db.create_all()
+        await settle()
         await db.dispose()
 
     asyncio.run(fresh())
@@ -200,8 +202,9 @@ def court(namespaces: Namespaces, postgres_url: str,
 async def trial(postgres_url: str, court: Court) -> AsyncIterator[Trial]:
     db = Database(postgres_url)
     try:
-        yield await make_trial(Services(db))
+        yield await make_trial(wire(db))
     finally:
+        await settle()
         await db.dispose()
 
 

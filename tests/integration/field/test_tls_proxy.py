@@ -21,9 +21,10 @@ import socketio
 
 from hearings.adapters.database import Database
 from signaling import NAMESPACE
-from tests.conftest import AUDIT_KEY, Services
+from tests.conftest import AUDIT_KEY
 from tests.factories import Trial, make_trial
 from tests.integration.field.fieldkit import App, Nginx, PasswordRedis, TestCA
+from tests.wiring import settle, wire
 from web.settings import Settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -52,6 +53,7 @@ async def _fresh_schema(url: str) -> None:
     db = Database(url)
     await db.drop_all()
     await db.create_all()
+    await settle()
     await db.dispose()
 
 
@@ -141,8 +143,9 @@ async def test_logins_are_throttled_per_forwarded_client_address(
 async def trial(postgres_url: str, topology: Topology) -> AsyncIterator[Trial]:
     db = Database(postgres_url)
     try:
-        yield await make_trial(Services(db))
+        yield await make_trial(wire(db))
     finally:
+        await settle()
         await db.dispose()
 
 

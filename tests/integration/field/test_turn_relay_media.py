@@ -17,11 +17,12 @@ from aiortc.contrib.media import MediaPlayer
 
 from hearings.adapters.database import Database
 from media.ice import ice_configuration
-from tests.conftest import Services
 from tests.factories import Trial, make_trial
 from tests.integration.field.fieldkit import Coturn, TestCA
 from tests.integration.media.streams import make_source
 from tests.integration.signaling.serve_kit import Participant, Server, admit_and_start, until
+from tests.wiring import settle, wire
+from web.app.bootstrap import Services
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -51,10 +52,11 @@ async def world(postgres_url: str) -> AsyncIterator[tuple[Services, Trial]]:
     db = Database(postgres_url)
     await db.drop_all()
     await db.create_all()
-    services = Services(db)
+    services = wire(db)
     try:
         yield services, await make_trial(services)
     finally:
+        await settle()
         await db.dispose()
 
 

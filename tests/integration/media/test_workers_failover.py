@@ -25,7 +25,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.conftest import AUDIT_KEY, Services
+from tests.conftest import AUDIT_KEY
 from tests.factories import Trial
 from tests.integration.media.streams import make_source
 from tests.integration.media.workers_kit import (
@@ -43,6 +43,7 @@ from tests.integration.signaling.serve_kit import (
     redis_deployment,
     until,
 )
+from web.app.bootstrap import Services
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.postgres,
               pytest.mark.timeout(900)]

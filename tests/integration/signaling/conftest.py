@@ -16,8 +16,9 @@ from hearings.adapters.database import Database
 from hearings.services.room import Room
 from signaling import NAMESPACE, RoomServices, Signaling, SignalingConfig, create_signaling
 from signaling.follow import follow
-from tests.conftest import Services
 from tests.factories import Trial, make_trial
+from tests.wiring import settle, wire
+from web.app.bootstrap import Services
 
 ORIGIN = "http://127.0.0.1:8080"
 
@@ -140,7 +141,8 @@ def make_config(**overrides: Any) -> SignalingConfig:
 async def sqlite_services(tmp_path: Any) -> AsyncIterator[Services]:
     db = Database(f"sqlite:///{tmp_path}/yunting.sqlite3")
     await db.create_all()
-    yield Services(db)
+    yield wire(db)
+    await settle()
     await db.dispose()
 
 

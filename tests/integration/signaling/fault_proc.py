@@ -14,8 +14,8 @@ from aiohttp import web
 from hearings.adapters.database import Database
 from signaling import create_signaling
 from signaling.follow import follow
-from tests.conftest import Services
 from tests.integration.signaling.conftest import make_config, room_services
+from tests.wiring import wire
 
 
 def main() -> None:
@@ -28,7 +28,7 @@ def main() -> None:
     args = parser.parse_args()
     app = web.Application()
     db = Database(args.database_url)
-    services = Services(db)
+    services = wire(db)
     signaling = create_signaling(
         make_config(redis_url=args.redis_url, redis_channel=args.channel,
                     process_ttl_s=args.process_ttl),

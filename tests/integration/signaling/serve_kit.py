@@ -23,10 +23,12 @@ from pathlib import Path
 from hearings.adapters.database import Database
 from media.coverage import recorded_spans
 from media.ice import HostAddresses
-from tests.conftest import AUDIT_KEY, Services
+from tests.conftest import AUDIT_KEY
 from tests.factories import Trial, make_trial
 from tests.integration.media.streams import Sender
 from tests.integration.signaling.conftest import ORIGIN, Client
+from tests.wiring import settle, wire
+from web.app.bootstrap import Services
 
 __all__ = ["ChildProcess", "Participant", "RedisServer", "Server", "admit_and_start", "free_port", "listening",
            "longest_hole", "redis_deployment", "until"]
@@ -221,7 +223,7 @@ async def redis_deployment(postgres_url: str
     db = Database(postgres_url)
     await db.drop_all()
     await db.create_all()
-    services = Services(db)
+    services = wire(db)
     trial = await make_trial(services)
     redis = RedisServer()
     await redis.start()
@@ -232,4 +234,5 @@ async def redis_deployment(postgres_url: str
     finally:
         pin.uninstall()
         await asyncio.to_thread(redis.stop)
+        await settle()
         await db.dispose()

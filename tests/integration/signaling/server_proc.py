@@ -17,8 +17,8 @@ from hearings.adapters.database import Database
 from signaling import create_signaling
 from signaling.collector import tune_collector
 from signaling.follow import follow
-from tests.conftest import Services
 from tests.integration.signaling.conftest import make_config, room_services
+from tests.wiring import wire
 
 
 def main() -> None:
@@ -32,7 +32,7 @@ def main() -> None:
     args = parser.parse_args()
     app = web.Application()
     db = Database(args.database_url)
-    services = Services(db)
+    services = wire(db)
     signaling = create_signaling(
         make_config(redis_url=args.redis_url or None, redis_channel=args.channel,
                     rate_per_s=args.rate, rate_burst=args.burst),

@@ -24,9 +24,10 @@ import aiohttp.web as web
 import pytest
 
 from hearings.adapters.database import Database
-from tests.conftest import Services, unavailable
+from tests.conftest import unavailable
 from tests.factories import make_trial
 from tests.integration.signaling.conftest import Room_, in_session, make_config, signaling_of
+from tests.wiring import settle, wire
 
 # A stopped server leaves the pool's connections to die unclosed: that is the outage.
 pytestmark = [pytest.mark.postgres, pytest.mark.filterwarnings("ignore::ResourceWarning")]
@@ -112,7 +113,7 @@ def end_dead_connections(port: int) -> None:
 async def pg_room(cluster: Cluster, aiohttp_server: Any) -> AsyncIterator[Room_]:
     db = Database(cluster.url)
     await db.create_all()
-    services = Services(db)
+    services = wire(db)
     sig = signaling_of(services, make_config())
     app = web.Application()
     sig.attach(app)
@@ -128,6 +129,7 @@ async def pg_room(cluster: Cluster, aiohttp_server: Any) -> AsyncIterator[Room_]
     for _ in range(10):
         await room.settle()
         await asyncio.sleep(0.05)
+    await settle()
     await db.dispose()
     end_dead_connections(cluster.port)
 

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 
 from hearings.adapters.database import Database
-from tests.conftest import Services
 from tests.factories import Trial, make_trial
 from tests.integration.signaling.conftest import Client
 from tests.integration.signaling.test_two_processes import free_port, wait_listening
+from tests.wiring import settle, wire
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 ROOT = Path(__file__).parents[3]
@@ -119,7 +119,8 @@ async def trial(postgres_url: str) -> AsyncIterator[Trial]:
     db = Database(postgres_url)
     await db.drop_all()
     await db.create_all()
-    yield await make_trial(Services(db))
+    yield await make_trial(wire(db))
+    await settle()
     await db.dispose()
 
 
@@ -311,17 +312,18 @@ async def test_the_members_of_a_killed_process_are_dropped_once(
             within=20)
         db = Database(postgres_url)
         try:
-            async with Services(db).uow() as uow:
+            async with wire(db).uow() as uow:
                 hearing = await uow.hearings.get(trial.hearing.id)
                 assert {p.id: p.state.value for p in hearing.participants
                         if p.id in gone} == dict.fromkeys(gone, "disconnected")
             await asyncio.sleep(3 * PROCESS_TTL_S)  # every survivor has beaten since
-            async with Services(db).uow() as uow:
+            async with wire(db).uow() as uow:
                 drops = [e.payload.get("participant_id") for e in
                          await uow.audit.entries(trial.hearing.id)
                          if e.action == "participant.drop"]
             assert sorted(drops) == sorted(gone), drops
         finally:
+            await settle()
             await db.dispose()
     finally:
         servers.stop_all()

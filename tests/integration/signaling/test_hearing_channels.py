@@ -19,10 +19,12 @@ from aiohttp import web
 from signaling import Signaling
 from signaling.manager import HearingChannels
 from signaling.presence import Routing
-from tests.conftest import REDIS_URL, Services
+from tests.conftest import REDIS_URL
 from tests.factories import Trial, make_trial
 from tests.integration.signaling.conftest import Client, make_config, signaling_of
 from tests.integration.signaling.test_two_processes import redis_up
+from tests.wiring import wire
+from web.app.bootstrap import Services
 
 pytestmark = pytest.mark.redis
 
@@ -65,7 +67,7 @@ async def cluster(sqlite_services: Services, aiohttp_server: Any) -> AsyncIterat
     for _ in range(2):
         # Each process its own services and bus over the one database, as in production:
         # a command's events are published by the process that committed it.
-        sig = signaling_of(Services(sqlite_services.db),
+        sig = signaling_of(wire(sqlite_services.database),
                            make_config(redis_url=REDIS_URL, redis_channel=channel))
         app = web.Application()
         sig.attach(app)

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Services
 from tests.factories import Trial
 from tests.integration.media.streams import make_source
 from tests.integration.signaling.serve_kit import (
@@ -27,6 +26,7 @@ from tests.integration.signaling.serve_kit import (
     redis_deployment,
     until,
 )
+from web.app.bootstrap import Services
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis, pytest.mark.postgres]
 

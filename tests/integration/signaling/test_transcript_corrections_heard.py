@@ -5,12 +5,8 @@ web/app/application.py wires it (signaling/follow.py `push_of`), with no socket 
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from hearings.domain.actors import Actor
-from hearings.services.transcripts import Transcripts
 from tests.integration.signaling.conftest import Room_, in_session
-from tests.integration.transcripts.conftest import TranscriptDocuments
 
 BODY = "审：被告人张某，你对起诉书指控的事实有无异议？\n被告人：没有异议。"
 
@@ -18,7 +14,7 @@ BODY = "审：被告人张某，你对起诉书指控的事实有无异议？\n�
 async def test_a_correction_a_refusal_and_the_new_version_are_heard_in_the_room(
         room: Room_) -> None:
     judge, people = await in_session(room, "lawyer", "defendant")
-    records = Transcripts(room.services.uow, TranscriptDocuments(), court_tz=ZoneInfo("Asia/Shanghai"))
+    records = room.services.transcripts  # wired as the product wires it (tests/wiring.py)
     trial, hid = room.trial, room.trial.hearing.id
     clerk = Actor.staff(trial.clerk)
     defendant = Actor.participant(trial.people["defendant"].id, "张某", hid,

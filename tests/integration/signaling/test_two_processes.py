@@ -19,9 +19,11 @@ import pytest
 import socketio
 
 from hearings.adapters.database import Database
-from tests.conftest import REDIS_URL, Services, unavailable
+from tests.conftest import REDIS_URL, unavailable
 from tests.factories import Trial, make_trial
 from tests.integration.signaling.conftest import Client
+from tests.wiring import settle, wire
+from web.app.bootstrap import Services
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]  # ~6 s: not "slow"
 ROOT = Path(__file__).parents[3]
@@ -51,8 +53,9 @@ async def shared(postgres_url: str) -> AsyncIterator[tuple[Services, Trial]]:
     db = Database(postgres_url)
     await db.drop_all()
     await db.create_all()
-    services = Services(db)
+    services = wire(db)
     yield services, await make_trial(services)
+    await settle()
     await db.dispose()
 
 

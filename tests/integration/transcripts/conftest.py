@@ -5,13 +5,11 @@ tests' fakes of the ports (the API test in this folder uses the real docforge)."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 from hearings.adapters.database import Database
-from hearings.adapters.passwords import Argon2Passwords
-from hearings.adapters.unit_of_work import SqlUnitOfWork
 from hearings.domain.actors import SYSTEM, Actor
 from hearings.domain.commands import (
     ChangeHearing,
@@ -22,40 +20,25 @@ from hearings.domain.commands import (
     OpenCase,
     ScheduleHearing,
 )
-from hearings.domain.documents import Document, TranscriptContext
-from hearings.domain.events import HearingChanged
 from hearings.domain.hearing import Hearing
 from hearings.domain.participants import Participant, Role
 from hearings.domain.staff import StaffUser
-from hearings.services.access import Access
 from hearings.services.bus import Bus
-from hearings.services.control import Control
-from hearings.services.room import Room
-from hearings.services.scheduling import Scheduling
-from hearings.services.transcripts import Transcripts
-from tests.conftest import AUDIT_KEY
-from tests.integration.confirmation.conftest import TZ, FakeDocuments, Pushes
-from web.app.bootstrap import freeze_transcript
-
-
-class TranscriptDocuments(FakeDocuments):
-    async def draft_transcript(self, document: Document, context: TranscriptContext) -> str:
-        self.contexts.append(context)
-        return self._put(document, "record", context.case_number)
+from tests.fakes import FakeDocuments
+from tests.integration.confirmation.conftest import Pushes
+from tests.wiring import wire
 
 
 class World:
     def __init__(self, db: Database) -> None:
         self.bus = Bus()
-        self.uow = lambda: SqlUnitOfWork(db, AUDIT_KEY, self.bus)
-        self.documents = TranscriptDocuments()
+        self.documents = FakeDocuments()
         self.events = Pushes().listen(self.bus)
-        self.transcripts = Transcripts(self.uow, self.documents, court_tz=TZ)
-        self.scheduling = Scheduling(self.uow, link_lifetime=timedelta(days=7), court_tz=TZ)
-        self.access = Access(self.uow, Argon2Passwords(), session_hours=8)
-        self.control = Control(self.uow)
-        self.bus.subscribe(HearingChanged, freeze_transcript(self.transcripts))
-        self.room = Room(self.uow)
+        self.services = wire(db, documents=self.documents, bus=self.bus)
+        s = self.services
+        self.uow = s.uow
+        self.transcripts, self.scheduling, self.access, self.control, self.room = (
+            s.transcripts, s.scheduling, s.access, s.control, s.room)
 
 
 @dataclass

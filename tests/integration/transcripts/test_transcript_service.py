@@ -75,7 +75,7 @@ async def test_saves_then_close_freezes_and_everyone_signs_in_order(world: World
         await recs.sign(t.judge_actor, t.hid, "judge", None)
 
     assert [op for op, _ in world.documents.calls] == [
-        "record", "hand", "hand", "as", "as", "finish"]
+        "transcript", "hand", "hand", "as", "as", "finish"]
     async with world.uow() as uow:
         assert done.transcript is not None and done.transcript.document_id is not None
         document = await uow.documents.get(done.transcript.document_id)

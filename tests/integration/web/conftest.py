@@ -17,10 +17,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from hearings.adapters.database import Database
-from tests.conftest import AUDIT_KEY, Services
+from tests.conftest import AUDIT_KEY
 from tests.factories import make_trial
 from tests.integration.media.streams import Sender, make_source
 from tests.integration.signaling.conftest import ORIGIN, Client, Room_
+from tests.wiring import settle, wire
 from web.app.application import create_app
 from web.keys import RECORDING, SIGNALING
 from web.settings import Secret, Settings
@@ -121,7 +122,7 @@ async def court_factory(tmp_path: Path, aiohttp_server: Any, aiohttp_client: Any
         db = Database(settings.database_url)
         await db.create_all()
         databases.append(db)
-        services = Services(db)
+        services = wire(db)
         app = create_app(settings, database=db)
         server = await aiohttp_server(app, host="127.0.0.1")
         servers.append(server)
@@ -143,6 +144,7 @@ async def court_factory(tmp_path: Path, aiohttp_server: Any, aiohttp_client: Any
     for server in servers:  # its cleanup (signaling, media) still writes to the database
         await server.close()
     for db in databases:
+        await settle()
         await db.dispose()
 
 

@@ -22,10 +22,12 @@ from hearings.adapters.database import Database
 from hearings.domain.actors import SYSTEM
 from hearings.domain.commands import CreateCourt, CreateStaffUser
 from hearings.domain.staff import StaffUser
-from tests.conftest import AUDIT_KEY, REDIS_URL, Services
+from tests.conftest import AUDIT_KEY, REDIS_URL
 from tests.factories import Trial, make_trial
 from tests.integration.signaling.conftest import ORIGIN, Client
+from tests.wiring import wire
 from web.app.application import create_app
+from web.app.bootstrap import Services
 from web.settings import Secret, Settings
 
 HttpClient = TestClient[Any, Any]
@@ -52,7 +54,7 @@ async def _login(client: HttpClient, username: str, password: str) -> dict[str, 
 
 async def test_a_court_admin_manages_only_their_court(
         database: Database, tmp_path: Path, aiohttp_client: MakeClient) -> None:
-    services = Services(database)
+    services = wire(database)
     trial = await make_trial(services)
     other = await services.scheduling.create_court(SYSTEM, CreateCourt("重庆市江北区人民法院",
                                                                        "渝0105"))
@@ -151,7 +153,7 @@ async def _disable_ends_everything(services: Services, trial: Trial, admin: Staf
 
 async def test_disabling_ends_sessions_and_sockets_at_once(
         database: Database, tmp_path: Path, aiohttp_client: MakeClient) -> None:
-    services = Services(database)
+    services = wire(database)
     trial = await make_trial(services)
     admin = await _admin(services, trial.court.id)
     client = await aiohttp_client(create_app(_settings(tmp_path), database=database))
@@ -161,7 +163,7 @@ async def test_disabling_ends_sessions_and_sockets_at_once(
 @pytest.mark.redis
 async def test_disabling_ends_sockets_on_another_process(
         database: Database, tmp_path: Path, aiohttp_client: MakeClient) -> None:
-    services = Services(database)
+    services = wire(database)
     trial = await make_trial(services)
     admin = await _admin(services, trial.court.id)
     one = await aiohttp_client(create_app(_settings(tmp_path / "1", REDIS_URL),
@@ -176,7 +178,7 @@ async def test_disabling_from_the_command_line_ends_open_pages(
         database: Database, tmp_path: Path, aiohttp_client: MakeClient) -> None:
     """`yunting admin user disable` runs outside the serving processes: it reaches their
     open pages through signaling's Redis channel (without it, only at their next request)."""
-    services = Services(database)
+    services = wire(database)
     trial = await make_trial(services)
     room = await aiohttp_client(create_app(_settings(tmp_path / "app", REDIS_URL),
                                            database=database))

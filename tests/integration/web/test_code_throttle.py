@@ -17,10 +17,12 @@ from aiohttp.test_utils import TestClient
 
 from hearings.adapters.database import Database
 from signaling import NAMESPACE
-from tests.conftest import AUDIT_KEY, Services
+from tests.conftest import AUDIT_KEY
 from tests.factories import Trial, make_trial
 from tests.integration.signaling.conftest import ORIGIN, Client
+from tests.wiring import wire
 from web.app.application import create_app
+from web.app.bootstrap import Services
 from web.settings import Secret, Settings
 
 HttpClient = TestClient[Any, Any]
@@ -72,7 +74,7 @@ async def test_guessed_codes_are_throttled_per_address_and_audited_once_per_wind
         database: Database, tmp_path: Path,
         aiohttp_client: Callable[..., Awaitable[HttpClient]], path: str) -> None:
     client = await aiohttp_client(create_app(_settings(tmp_path), database=database))
-    services = Services(database)
+    services = wire(database)
     trial = await make_trial(services)
     attempt = PATHS[path]
     for _ in range(LIMIT):
@@ -98,7 +100,7 @@ async def test_the_lockout_is_per_address_and_counts_every_path(
         database: Database, tmp_path: Path,
         aiohttp_client: Callable[..., Awaitable[HttpClient]]) -> None:
     client = await aiohttp_client(create_app(_settings(tmp_path), database=database))
-    trial = await make_trial(Services(database))
+    trial = await make_trial(wire(database))
     for attempt in list(PATHS.values())[:LIMIT]:  # one try on each path adds up
         assert (await attempt(client, trial, _guess())).status != 429
     assert (await _try_api_join(client, trial, trial.links["witness"])).status == 429
@@ -112,7 +114,7 @@ async def test_a_known_code_is_admitted_and_not_counted(
         database: Database, tmp_path: Path,
         aiohttp_client: Callable[..., Awaitable[HttpClient]]) -> None:
     client = await aiohttp_client(create_app(_settings(tmp_path), database=database))
-    trial = await make_trial(Services(database))
+    trial = await make_trial(wire(database))
     for _ in range(LIMIT * 3):
         ok = await _try_api_join(client, trial, trial.links["defendant"])
         assert ok.status == 200, await ok.text()
@@ -124,7 +126,7 @@ async def test_socket_connects_with_guessed_tokens_are_throttled(
     POST's likewise): the caller that request named is the one throttled."""
     app: web.Application = create_app(_settings(tmp_path), database=database)
     server = await aiohttp_server(app, host="127.0.0.1")
-    services = Services(database)
+    services = wire(database)
     trial = await make_trial(services)
     url = f"http://127.0.0.1:{server.port}"
     codes = []
@@ -148,7 +150,7 @@ async def test_a_real_token_refused_again_and_again_is_audited_once_per_window(
         aiohttp_client: Callable[..., Awaitable[HttpClient]]) -> None:
     """No guess (the holder has the secret), so no lockout; but no audit flood either."""
     client = await aiohttp_client(create_app(_settings(tmp_path), database=database))
-    services = Services(database)
+    services = wire(database)
     mine, other = await make_trial(services), await make_trial(services)
     bearer = {"Authorization": f"Bearer {mine.links['witness']}"}
     for _ in range(LIMIT * 3):

@@ -15,9 +15,10 @@ from aiohttp.test_utils import TestClient
 
 from hearings.adapters.database import Database
 from signaling import NAMESPACE
-from tests.conftest import AUDIT_KEY, Services
+from tests.conftest import AUDIT_KEY
 from tests.factories import make_trial
 from tests.integration.signaling.conftest import ORIGIN, Client
+from tests.wiring import wire
 from web.app.application import create_app
 from web.settings import Secret, Settings
 
@@ -46,7 +47,7 @@ async def test_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored(
     for _ in range(LIMIT):  # a new address claimed each time: still one peer
         assert await _fail(client, f"198.51.100.{secrets.randbelow(200)}") == 401
     assert await _fail(client, "203.0.113.1") == 429
-    async with Services(database).uow() as uow:
+    async with wire(database).uow() as uow:
         rows = [e.payload for e in await uow.audit.entries()
                 if e.action == "staff.login_failed"]
     assert {row["address"] for row in rows} == {"127.0.0.1"}
@@ -62,7 +63,7 @@ async def test_a_trusted_proxy_names_the_client_rightmost_untrusted_address(
         assert await _fail(client, f"6.6.6.{n}, 198.51.100.7, 10.0.0.2") == 401
     assert await _fail(client, "198.51.100.7") == 429
     assert await _fail(client, "198.51.100.8") == 401  # another client is not locked out
-    async with Services(database).uow() as uow:
+    async with wire(database).uow() as uow:
         rows = [e.payload for e in await uow.audit.entries()
                 if e.action == "staff.login_failed"]
     assert [row["address"] for row in rows] == ["198.51.100.7"] * LIMIT + ["198.51.100.8"]
@@ -95,7 +96,7 @@ async def test_socket_io_behind_a_trusted_proxy_throttles_the_client_address(
     proxy — another client behind the same proxy still gets in."""
     settings = _settings(tmp_path, ("127.0.0.1",))
     client = await aiohttp_client(create_app(settings, database=database))
-    trial = await make_trial(Services(database))
+    trial = await make_trial(wire(database))
     url = str(client.make_url("/"))
 
     async def connect(token: str, forwarded_for: str) -> str | None:
@@ -115,6 +116,6 @@ async def test_socket_io_behind_a_trusted_proxy_throttles_the_client_address(
         assert await connect(secrets.token_hex(16), "198.51.100.7") == "unknown_token"
     assert await connect(trial.links["defendant"], "198.51.100.7") == "too_many_attempts"
     assert await connect(trial.links["defendant"], "198.51.100.9") is None
-    async with Services(database).uow() as uow:
+    async with wire(database).uow() as uow:
         rows = [e.payload for e in await uow.audit.entries() if e.action == "token.refused"]
     assert {row["address"] for row in rows} == {"198.51.100.7"}

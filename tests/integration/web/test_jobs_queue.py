@@ -38,9 +38,10 @@ from hearings.domain.states import RecordingState
 from media.composer import COMPOSITE_NAME
 from media.evidence import verify_package
 from media.participant import ParticipantInfo
-from tests.conftest import AUDIT_KEY, REDIS_URL, Services, unavailable
+from tests.conftest import AUDIT_KEY, REDIS_URL, unavailable
 from tests.factories import Trial, make_trial
 from tests.integration.media.streams import make_source, remux_as_segments
+from tests.wiring import settle, wire
 from web.app.application import create_app
 from web.app.wiring import docforge_config
 from web.bridges.jobs import QueueJobs, make_broker
@@ -80,7 +81,7 @@ async def scene(postgres_url: str, tmp_path: Path) -> AsyncIterator[dict[str, An
     db = Database(postgres_url)
     await db.drop_all()
     await db.create_all()
-    services = Services(db)
+    services = wire(db)
     trial = await make_trial(services)
     namespace = f"yt-test-{secrets.token_hex(4)}"
     env = {"YUNTING_DATA_DIR": str(tmp_path / "data"), "YUNTING_DATABASE_URL": postgres_url,
@@ -97,6 +98,7 @@ async def scene(postgres_url: str, tmp_path: Path) -> AsyncIterator[dict[str, An
         await probe.delete(*keys)
     await probe.aclose()
     await db.drop_all()
+    await settle()
     await db.dispose()
 
 
@@ -263,6 +265,7 @@ async def test_a_hearing_closed_with_redis_is_sealed_by_a_worker_not_the_web_pro
                     "the sent package removed")
     finally:
         await client.close()
+        await settle()
         await db.dispose()
 
 
@@ -320,4 +323,5 @@ async def test_a_case_efile_is_built_by_a_worker_with_its_progress_in_redis(
             (f"staff:{trial.clerk.id}", job["job_id"])]
     finally:
         await client.close()
+        await settle()
         await db.dispose()

@@ -12,8 +12,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from hearings.adapters.database import Database
-from tests.conftest import AUDIT_KEY, Services
+from tests.conftest import AUDIT_KEY
 from tests.factories import Trial, make_trial
+from tests.wiring import wire
 from web.app.application import create_app
 from web.settings import Secret, Settings
 
@@ -27,7 +28,7 @@ async def site(database: Database, tmp_path: Path,
                         media_enabled=False)
     app: web.Application = create_app(settings, database=database)
     client = await aiohttp_client(app)
-    return client, await make_trial(Services(database))
+    return client, await make_trial(wire(database))
 
 
 async def _page(client: Client, path: str, lang: str, status: int = 200, **kw: Any) -> str:

@@ -19,11 +19,13 @@ import pytest
 
 from hearings.adapters.database import Database
 from media.ice import HostAddresses
-from tests.conftest import AUDIT_KEY, Services
+from tests.conftest import AUDIT_KEY
 from tests.factories import Trial, make_trial
 from tests.integration.media.streams import Sender
 from tests.integration.signaling.conftest import ORIGIN, Client, Room_, in_session
 from tests.integration.web.conftest import until
+from tests.wiring import settle, wire
+from web.app.bootstrap import Services
 
 ROOT = Path(__file__).parents[3]
 
@@ -91,7 +93,7 @@ class Server:
 async def world(tmp_path: Path) -> AsyncIterator[tuple[Services, Trial, Server, list[Any]]]:
     db = Database(f"sqlite:///{tmp_path}/yunting.sqlite3")
     await db.create_all()
-    services = Services(db)
+    services = wire(db)
     trial = await make_trial(services)
     pin = HostAddresses(("127.0.0.1",))  # this process's aiortc senders: loopback only
     pin.install()
@@ -102,6 +104,7 @@ async def world(tmp_path: Path) -> AsyncIterator[tuple[Services, Trial, Server, 
         await thing.close()
     server.stop()
     pin.uninstall()
+    await settle()
     await db.dispose()
 
 

@@ -14,8 +14,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from hearings.adapters.database import Database
-from tests.conftest import AUDIT_KEY, Services
+from tests.conftest import AUDIT_KEY
 from tests.factories import Trial, make_trial
+from tests.wiring import wire
 from web.app.application import create_app
 from web.settings import Secret, Settings
 
@@ -28,7 +29,7 @@ async def _site(database: Database, tmp_path: Path, aiohttp_client: Callable[...
     app: web.Application = create_app(Settings(
         data_dir=tmp_path, audit_key=Secret(AUDIT_KEY.decode()), media_enabled=False, **settings),
         database=database)
-    return await aiohttp_client(app), await make_trial(Services(database))
+    return await aiohttp_client(app), await make_trial(wire(database))
 
 
 @pytest.fixture
