@@ -229,7 +229,7 @@ class _Sink:
 
 
 class ParticipantRecorder:
-    """Transcripts one participant; states: standby → recording ⇄ paused → stopped, or failed."""
+    """Records one participant; states: standby → recording ⇄ paused → stopped, or failed."""
 
     def __init__(
         self,
