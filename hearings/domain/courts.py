@@ -10,7 +10,7 @@ from hearings.domain.errors import InvalidInput
 from hearings.domain.identity import new_id
 from hearings.domain.values import member, text
 
-__all__ = ["Court", "Site", "SiteKind"]
+__all__ = ["DEVICE_PROFILES", "Court", "Site", "SiteKind"]
 
 # The court's code in case numbers: a province abbreviation and four digits (渝0113).
 COURT_CODE = re.compile(r"^[\u4e00-\u9fff]\d{4}\Z")
@@ -22,6 +22,10 @@ class SiteKind(StrEnum):
     JUDGE_CLINIC = "judge_clinic"  # 法官e站
     MEDIATION_ROOM = "mediation_room"
     REMOTE = "remote"
+
+
+# What a site's terminal is: a kiosk gets big buttons, audio-only hints, etc.
+DEVICE_PROFILES = ("standard", "kiosk", "interrogation")
 
 
 @dataclass(eq=False)
@@ -51,8 +55,6 @@ class Site:
     def __post_init__(self) -> None:
         self.name = text(self.name, "name")
         self.kind = member(SiteKind, self.kind, "kind")
-        if self.device_profile not in ("standard", "kiosk", "interrogation"):
-            raise InvalidInput(
-                "'device_profile' must be in ['standard', 'kiosk', 'interrogation'] "
-                f"(got {self.device_profile!r})"
-            )
+        if self.device_profile not in DEVICE_PROFILES:
+            raise InvalidInput(f"'device_profile' must be in {list(DEVICE_PROFILES)} "
+                               f"(got {self.device_profile!r})")

@@ -257,9 +257,12 @@ def _operation(op: Operation) -> dict[str, Any]:
         spec["parameters"] = parameters
     if op.deprecated:
         spec["deprecated"] = True
-    if op.body:
+    if isinstance(op.body, dict):  # TRANSITIONAL (issue 14)
         spec["requestBody"] = {"required": True,
                                "content": {"application/json": {"schema": op.body}}}
+    elif op.body:
+        spec["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": {"$ref": f"#/components/schemas/{op.body.__name__}"}}}}
     ok: dict[str, Any] = {"description": "ok"}
     if op.result:
         ok["content"] = {"application/json": {"schema": _result_schema(op.result)}}
@@ -282,9 +285,29 @@ def _operation(op: Operation) -> dict[str, Any]:
     return spec
 
 
+def _body_schemas(ops: list[Operation]) -> dict[str, Any]:
+    """Each request body's schema, written by its model (web.http.payloads)."""
+    schemas: dict[str, Any] = {}
+    models: dict[str, type] = {}
+    for op in ops:
+        if (op.body is None or isinstance(op.body, dict)  # TRANSITIONAL (issue 14)
+                or models.get(op.body.__name__) is op.body):
+            continue
+        name = op.body.__name__
+        if name in models or name in SCHEMAS:
+            raise ValueError(f"two request bodies are named {name}: {op.body.__module__} "
+                             f"and {models.get(name, SCHEMAS).__module__}")
+        models[name] = op.body
+        schema = op.body.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[name] = schema
+    return schemas
+
+
 def document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
-    for op in operations():
+    ops = operations()
+    for op in ops:
         path = _PATH_PARAM.sub(r"{\1}", op.path)
         paths.setdefault(path, {})[op.method.lower()] = _operation(op)
     return {
@@ -294,7 +317,7 @@ def document() -> dict[str, Any]:
                                 "confirmation. Errors: {\"error\": {\"code\", \"message\"}}."},
         "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **_body_schemas(ops)},
             "securitySchemes": {
                 "session": {"type": "apiKey", "in": "cookie", "name": "yunting_session",
                             "description": "writes also need the X-CSRF-Token header"},

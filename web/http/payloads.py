@@ -1,22 +1,52 @@
-"""Reading JSON request bodies with limits and exact messages for every refusal."""
+"""Request bodies: one pydantic model per body validates it, answers the exact 400, and is
+the body's schema in the OpenAPI document (web/http/openapi.py).
+
+A route names its model (`ApiRoutes.route(body=Model)`) and its handler reads it with
+`read_payload(request, Model)`; reading a model the route does not declare is a programming
+error, so the document cannot drift from what is checked. Before any model sees it, the body
+is held to the limits every body shares (`read_body`): size, depth, items per list or
+object, and strings that can be stored.
+
+Refusals keep one wording, whoever raises them: "'field' is required", "'field' must be of
+type str (got int)", and the domain's own ("'kind' must be in [...] (got 'x')"). A JSON null
+is the same as a field left out.
+"""
 
 from __future__ import annotations
 
 import json
 import operator
+from collections.abc import Collection
 from datetime import UTC, datetime
+from enum import StrEnum
 from functools import partial
 from itertools import chain, compress
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from aiohttp import web
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError, core_schema
 
+from hearings.domain.errors import InvalidInput
+from hearings.domain.values import member
 from web.http.errors import ApiError
 from web.keys import SETTINGS
 
-__all__ = ["MAX_DEPTH", "Body", "read_body"]
+__all__ = ["MAX_DEPTH", "Body", "OneOf", "Payload", "Time", "read_body", "read_json",
+           "read_payload"]
 
 T = TypeVar("T")
+
+P = TypeVar("P", bound="Payload")
 
 # No request of the API nests deeper than a few levels (a term list, a capture record's
 # strokes of points): 32 leaves room.
@@ -24,10 +54,130 @@ MAX_DEPTH = 32
 _CONTAINERS = frozenset({list, dict})
 _IS_LIST, _IS_DICT = partial(operator.is_, list), partial(operator.is_, dict)
 _IS_STR = partial(operator.is_, str)
+# Where the route's declared model waits for its handler (set by web.http.routing).
+DECLARED = web.RequestKey("yunting.payload_model", object)
+_TYPE_NAMES = {"string_type": "str", "int_type": "int", "bool_type": "bool",
+               "float_type": "float", "list_type": "list", "dict_type": "dict"}
+
+
+class Payload(BaseModel):
+    """A request body. Strict: a string is not a number, 1 is not true; unknown fields are
+    ignored (a newer client may send more); a field's value is for the domain to check
+    further where its rule lives there (texts, term lists, capture records)."""
+
+    model_config = ConfigDict(strict=True, frozen=True, extra="ignore",
+                              json_schema_extra=lambda schema, _: _tidy(schema))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_absent(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if value is not None}
+        return data
+
+
+def _tidy(schema: dict[str, Any]) -> None:
+    """Properties without pydantic's titles, and without a null default: a null is a field
+    left out, not a value."""
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+        if "default" in prop and prop["default"] is None:
+            del prop["default"]
+
+
+def _refused(message: str) -> PydanticCustomError:
+    return PydanticCustomError("refused", "{message}", {"message": message})
+
+
+def _time(value: object, info: ValidationInfo) -> datetime:
+    name = info.field_name
+    if not isinstance(value, str):
+        raise _refused(f"{name!r} must be of type str (got {type(value).__name__})")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise _refused(f"{name!r} must be an ISO 8601 time (got {value!r})") from None
+    if parsed.tzinfo is None:
+        raise _refused(f"{name!r} must carry a time zone, e.g. 2026-11-23T09:00:00+08:00")
+    try:  # one every zone can show: year 10000 in UTC overflows wherever it is stored
+        year = parsed.astimezone(UTC).year
+    except OverflowError:
+        year = 0
+    if not 1 < year < 9999:
+        raise _refused(f"{name!r} is out of range (got {value!r})")
+    return parsed
+
+
+class _TimeRule:
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler
+                                     ) -> core_schema.CoreSchema:
+        return core_schema.with_info_plain_validator_function(_time)
+
+
+# An ISO 8601 time with its zone, within years 2-9998 wherever it is shown.
+Time = Annotated[datetime, _TimeRule(),
+                 WithJsonSchema({"type": "string", "format": "date-time",
+                                 "example": "2026-12-10T09:30:00+08:00"})]
+
+
+class OneOf:
+    """A value from a fixed set: an enum's members, or plain strings (actions). The refusal
+    is the domain's (`hearings.domain.values.member`)."""
+
+    def __init__(self, choices: type[StrEnum] | Collection[str]) -> None:
+        self.enum = choices if isinstance(choices, type) else None
+        self.values = [m.value for m in choices] if isinstance(choices, type) else sorted(choices)
+
+    def _check(self, value: object, info: ValidationInfo) -> Any:
+        name = str(info.field_name)
+        if self.enum is not None:
+            try:
+                return member(self.enum, value, name)
+            except InvalidInput as exc:
+                raise _refused(exc.message) from None
+        if isinstance(value, str) and value in self.values:
+            return value
+        raise _refused(f"{name!r} must be in {self.values} (got {value!r})")
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler
+                                     ) -> core_schema.CoreSchema:
+        return core_schema.with_info_plain_validator_function(self._check)
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        return {"enum": list(self.values)}
+
+
+async def read_payload(request: web.Request, model: type[P]) -> P:
+    """The body as `model`, within the limits of `read_body`; a refusal is a 400 naming
+    the first field at fault."""
+    declared = request.get(DECLARED)
+    if declared is not model:
+        raise RuntimeError(f"{request.method} {request.path} reads {model.__name__} but its "
+                           f"route declares {getattr(declared, '__name__', declared)}")
+    data = await read_json(request, request.app[SETTINGS].max_request_bytes)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ApiError(400, "invalid_input", _wording(exc)) from None
+
+
+def _wording(exc: ValidationError) -> str:
+    error = exc.errors(include_url=False)[0]
+    name = str(error["loc"][0]) if error["loc"] else "body"
+    kind = error["type"]
+    if kind == "missing":
+        return f"{name!r} is required"
+    if kind in _TYPE_NAMES:
+        return (f"{name!r} must be of type {_TYPE_NAMES[kind]} "
+                f"(got {type(error['input']).__name__})")
+    if kind == "refused":
+        return str(error["ctx"]["message"])
+    return f"{name!r}: {error['msg']}"
 
 
 class Body:
-    """A parsed JSON object whose fields are read with checks."""
+    """TRANSITIONAL (issue 14): the hand reader, until every route has its model."""
 
     def __init__(self, data: dict[str, Any]) -> None:
         self._data = data
@@ -84,6 +234,11 @@ class Body:
 
 
 async def read_body(request: web.Request, max_bytes: int) -> Body:
+    """TRANSITIONAL (issue 14): the body for the hand reader."""
+    return Body(await read_json(request, max_bytes))
+
+
+async def read_json(request: web.Request, max_bytes: int) -> dict[str, Any]:
     """The body as a JSON object within the limits: `max_bytes`, `MAX_DEPTH` levels,
     `max_json_items` (settings) per list or object, and strings that can be stored: no
     lone surrogate (RFC 7493 I-JSON; no UTF-8 encoder takes one) and no U+0000
@@ -105,7 +260,7 @@ async def read_body(request: web.Request, max_bytes: int) -> Body:
     _check_shape(data, request.app[SETTINGS].max_json_items, strings)
     if strings:
         _check_strings("".join(strings))
-    return Body(data)
+    return data
 
 
 async def _read(request: web.Request, max_bytes: int) -> bytes:

@@ -19,9 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import wraps
 from typing import Any
 
 from aiohttp import web
+
+from web.http.payloads import DECLARED, Payload
 
 __all__ = ["AUTHS", "ApiRoutes", "Operation", "error_statuses"]
 
@@ -50,7 +53,7 @@ class Operation:
     summary: str
     tag: str
     auth: str  # none | staff | staff_or_token
-    body: dict[str, Any] | None = None
+    body: type[Payload] | None = None  # the one model of its request body
     ok: int = 200
     result: str | None = None  # name of a schema in web.http.openapi.SCHEMAS
     errors: tuple[int, ...] = field(default=(400, 401, 403, 404, 409))
@@ -79,7 +82,7 @@ class ApiRoutes:
         summary: str,
         tag: str,
         auth: str = "staff",
-        body: dict[str, Any] | None = None,
+        body: type[Payload] | None = None,
         ok: int = 200,
         result: str | None = None,
         query: tuple[dict[str, Any], ...] = (),
@@ -88,7 +91,9 @@ class ApiRoutes:
         answers: tuple[int, ...] = (),
         formerly: str | None = None,
     ) -> Callable[[Handler], Handler]:
-        """`formerly`: the path this operation had before a rename (docs/protocol.md lists
+        """`body`: the model of the request body, which the handler reads with
+        `web.http.payloads.read_payload` (reading another is refused).
+        `formerly`: the path this operation had before a rename (docs/protocol.md lists
         them): the same handler answers there too, documented as deprecated."""
         if throttled is None:  # a credential without a session: a token, a password, a code
             throttled = auth != "none" or body is not None
@@ -96,10 +101,15 @@ class ApiRoutes:
                                *answers}))
 
         def register(handler: Handler) -> Handler:
+            @wraps(handler)
+            async def declared(request: web.Request) -> web.StreamResponse:
+                request[DECLARED] = body
+                return await handler(request)
+
             for where, deprecated in ((path, False), (formerly, True)):
                 if where is None:
                     continue
-                self.table.route(method, where)(handler)
+                self.table.route(method, where)(declared)
                 self.operations.append(
                     Operation(method, where, summary, tag, auth, body, ok, result, errors,
                               query=query, produces=produces, deprecated=deprecated))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from aiohttp import web
+from pydantic import Field
 
 from hearings.domain.commands import (
     ChangeHearing,
@@ -16,46 +18,57 @@ from hearings.domain.commands import (
 from hearings.domain.hearing import HearingKind
 from hearings.domain.participants import Role
 from hearings.domain.states import HEARING
-from hearings.domain.values import member
-from web.http.api.inquiry import INVITE_DIGITS, invite_digits, set_invited_digits
+from web.http.api.inquiry import PartyDigits, invite_digits, set_invited_digits
 from web.http.auth import actor_for, staff_for
 from web.http.errors import ApiError
-from web.http.payloads import read_body
+from web.http.payloads import OneOf, Payload, Time, read_payload
 from web.http.representations import hearing_json, participant_json
 from web.http.routing import ApiRoutes
 from web.keys import SERVICES, SETTINGS
 
 routes = ApiRoutes()
 
-HEARING_BODY = {"type": "object", "required": ["case_id", "kind", "title", "scheduled_at"],
-                "properties": {
-                    "case_id": {"type": "string"}, "kind": {"enum": [k.value for k in HearingKind]},
-                    "title": {"type": "string"},
-                    "scheduled_at": {"type": "string", "format": "date-time"},
-                    "presiding_user_id": {"type": "string"}}}
-INVITE = {"type": "object", "required": ["name", "role"], "properties": {
-    "name": {"type": "string"}, "role": {"enum": [r.value for r in Role]},
-    "site_id": {"type": "string"}, "staff_user_id": {"type": "string"},
-    "minor": {"type": "boolean", "description": "a minor (未成年人): the appropriate adult "
-              "signs an interrogation record too"},
-    **INVITE_DIGITS}}  # for the progress inquiry (web/http/api/inquiry.py)
-TRANSITION = {"type": "object", "required": ["action"], "properties": {
-    "action": {"enum": sorted(HEARING.actions())},
-    "reason": {"type": "string", "description": "required for suspend"}}}
-JOIN = {"type": "object", "required": ["code"], "properties": {
-    "code": {"type": "string", "description": "the join link's secret or the summons code"},
-    "hearing_id": {"type": "string"}}}
+
+
+class NewHearing(Payload):
+    case_id: str
+    kind: Annotated[HearingKind, OneOf(HearingKind)]
+    title: str
+    scheduled_at: Time
+    presiding_user_id: str | None = None
+
+
+class Invitation(PartyDigits):
+    """A participant to invite, with the digits of the progress inquiry if known
+    (web/http/api/inquiry.py)."""
+
+    name: str
+    role: Annotated[Role, OneOf(Role)]
+    site_id: str | None = None
+    staff_user_id: str | None = None
+    minor: bool = Field(False, description="a minor (未成年人): the appropriate adult signs "
+                        "an interrogation record too")
+
+
+class HearingTransition(Payload):
+    action: Annotated[str, OneOf(HEARING.actions())]
+    reason: str | None = Field(None, description="required for suspend")
+
+
+class JoinCode(Payload):
+    code: str = Field(description="the join link's secret or the summons code")
+    hearing_id: str | None = None
+
 
 
 @routes.route("POST", "/api/hearings", summary="Schedule a hearing", tag="hearings",
-              body=HEARING_BODY, ok=201, result="Hearing")
+              body=NewHearing, ok=201, result="Hearing")
 async def schedule(request: web.Request) -> web.Response:
     actor = await staff_for(request)
-    body = await read_body(request, request.app[SETTINGS].max_request_bytes)
+    body = await read_payload(request, NewHearing)
     hearing = await request.app[SERVICES].scheduling.schedule_hearing(actor, ScheduleHearing(
-        case_id=body.text("case_id"), kind=member(HearingKind, body.text("kind"), "kind"),
-        title=body.text("title"), scheduled_at=body.time("scheduled_at"),
-        presiding_user_id=body.opt_text("presiding_user_id")))
+        case_id=body.case_id, kind=body.kind, title=body.title,
+        scheduled_at=body.scheduled_at, presiding_user_id=body.presiding_user_id))
     return web.json_response(hearing_json(hearing), status=201)
 
 
@@ -83,26 +96,25 @@ async def get_hearing(request: web.Request) -> web.Response:
 
 @routes.route("POST", "/api/hearings/{hearing_id}/transitions",
               summary="Open doors, start, pause, suspend, resume, close or cancel",
-              tag="hearings", auth="staff_or_token", body=TRANSITION, result="Hearing")
+              tag="hearings", auth="staff_or_token", body=HearingTransition, result="Hearing")
 async def transition(request: web.Request) -> web.Response:
     hearing_id = request.match_info["hearing_id"]
     actor = await actor_for(request, hearing_id)
-    body = await read_body(request, request.app[SETTINGS].max_request_bytes)
+    body = await read_payload(request, HearingTransition)
     hearing = await request.app[SERVICES].control.change_hearing(
-        actor, ChangeHearing(hearing_id, body.text("action"), body.opt_text("reason")))
+        actor, ChangeHearing(hearing_id, body.action, body.reason))
     return web.json_response(hearing_json(hearing))
 
 
 @routes.route("POST", "/api/hearings/{hearing_id}/participants", summary="Invite a participant",
-              tag="hearings", body=INVITE, ok=201, result="Participant")
+              tag="hearings", body=Invitation, ok=201, result="Participant")
 async def invite(request: web.Request) -> web.Response:
     actor = await staff_for(request)
-    body = await read_body(request, request.app[SETTINGS].max_request_bytes)
+    body = await read_payload(request, Invitation)
     digits = invite_digits(body)
     participant = await request.app[SERVICES].scheduling.invite(actor, InviteParticipant(
-        hearing_id=request.match_info["hearing_id"], name=body.text("name"),
-        role=member(Role, body.text("role"), "role"), site_id=body.opt_text("site_id"),
-        staff_user_id=body.opt_text("staff_user_id"), minor=body.flag("minor")))
+        hearing_id=request.match_info["hearing_id"], name=body.name, role=body.role,
+        site_id=body.site_id, staff_user_id=body.staff_user_id, minor=body.minor))
     await set_invited_digits(request, actor, participant.hearing_id, participant.id, digits)
     return web.json_response(participant_json(participant), status=201)
 
@@ -131,11 +143,10 @@ async def revoke_links(request: web.Request) -> web.Response:
 
 
 @routes.route("POST", "/api/join", summary="What a join code opens (refusals are audited)",
-              tag="hearings", auth="none", body=JOIN, result="Admission")
+              tag="hearings", auth="none", body=JoinCode, result="Admission")
 async def join(request: web.Request) -> web.Response:
-    body = await read_body(request, request.app[SETTINGS].max_request_bytes)
-    admission = await request.app[SERVICES].access.admit_token(
-        body.text("code"), body.opt_text("hearing_id"))
+    body = await read_payload(request, JoinCode)
+    admission = await request.app[SERVICES].access.admit_token(body.code, body.hearing_id)
     return web.json_response({
         "hearing": hearing_json(admission.hearing, with_participants=False),
         "participant": participant_json(admission.participant)})

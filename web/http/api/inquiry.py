@@ -12,20 +12,21 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from pydantic import Field
 
 from hearings.domain.actors import Actor
 from hearings.domain.cases import Case
 from hearings.domain.inquiry import CaseInquiry, Progress, Stage, format_code, last4
 from hearings.services.inquiries import INQUIRY_LIMIT, INQUIRY_WINDOW_SECONDS, Inquiries
 from web.http.auth import staff_for
-from web.http.payloads import Body, read_body
+from web.http.payloads import Payload, read_payload
 from web.http.routing import ApiRoutes
 from web.http.throttle import FailureWindow, LoginFailures, RedisFailureWindow
 from web.i18n import N_, negotiate, translations
 from web.keys import SERVICES, SETTINGS
 from web.settings import Settings
 
-__all__ = ["INQUIRIES", "INVITE_DIGITS", "STAGES", "case_inquiry_json", "inquiry_ctx",
+__all__ = ["INQUIRIES", "STAGES", "PartyDigits", "case_inquiry_json", "inquiry_ctx",
            "inquiry_url", "invite_digits", "progress_json", "routes", "set_invited_digits"]
 
 routes = ApiRoutes()
@@ -39,20 +40,32 @@ STAGES = {
     Stage.CONCLUDED: N_("Case concluded"),
 }
 
-SWITCH = {"type": "object", "properties": {
-    "enabled": {"type": "boolean", "description": "the clerk's choice; a juvenile case is "
-                "off until it is set to true"},
-    "juvenile": {"type": "boolean"}}}
-# What an invitation (POST /api/hearings/{id}/participants) may carry for the inquiry too.
-INVITE_DIGITS: dict[str, Any] = {
-    "id_number_last4": {"type": "string", "example": "123X",
-                        "description": "last 4 characters of the ID number; \"\" forgets"},
-    "phone_last4": {"type": "string", "example": "5678"}}
-DIGITS = {"type": "object", "properties": INVITE_DIGITS}
-QUERY = {"type": "object", "required": ["code", "digits"], "properties": {
-    "code": {"type": "string", "example": "7KQ2-M9XD-4HFT"},
-    "digits": {"type": "string", "example": "5678",
-               "description": "last 4 digits of a party's ID number or phone"}}}
+
+
+class InquirySwitch(Payload):
+    enabled: bool | None = Field(None, description="the clerk's choice; a juvenile case is "
+                                 "off until it is set to true")
+    juvenile: bool | None = None
+
+
+class PartyDigits(Payload):
+    """The last 4 digits a party answers an inquiry with; an invitation
+    (POST /api/hearings/{id}/participants) may carry them too."""
+
+    id_number_last4: str | None = Field(None, examples=["123X"], description=(
+        "last 4 characters of the ID number; \"\" forgets"))
+    phone_last4: str | None = Field(None, examples=["5678"])
+
+
+class InquiryQuery(Payload):
+    """Checked by the inquiry itself (hearings/services/inquiries.py): a wrong code and wrong
+    digits are refused alike."""
+
+    code: Any = Field(None, json_schema_extra={"type": "string",
+                                               "examples": ["7KQ2-M9XD-4HFT"]})
+    digits: Any = Field(None, json_schema_extra={
+        "type": "string", "examples": ["5678"],
+        "description": "last 4 digits of a party's ID number or phone"})
 
 
 def inquiry_url(settings: Settings, code: str) -> str:
@@ -88,9 +101,9 @@ async def case_inquiry_json(request: web.Request, actor: Actor, case_id: str
     return _inquiry_json(request.app[SETTINGS], case, inquiry)
 
 
-def invite_digits(body: Body) -> dict[str, str]:
+def invite_digits(body: PartyDigits) -> dict[str, str]:
     """The digits an invitation carries, checked before anyone is invited."""
-    digits = {name: body.opt_text(name) for name in INVITE_DIGITS}
+    digits = {"id_number_last4": body.id_number_last4, "phone_last4": body.phone_last4}
     for name, value in digits.items():
         if value:
             last4(value, name)
@@ -123,38 +136,33 @@ async def get_inquiry(request: web.Request) -> web.Response:
 
 @routes.route("PUT", "/api/cases/{case_id}/inquiry", summary="Turn a case's inquiry on or "
               "off, or mark the case juvenile (clerks of its court)", tag="inquiry",
-              body=SWITCH, result="CaseInquiry")
+              body=InquirySwitch, result="CaseInquiry")
 async def switch_inquiry(request: web.Request) -> web.Response:
     actor = await staff_for(request)
-    body = await read_body(request, request.app[SETTINGS].max_request_bytes)
-    enabled, juvenile = body.raw("enabled"), body.raw("juvenile")
-    for name, value in (("enabled", enabled), ("juvenile", juvenile)):
-        if value is not None:
-            body.flag(name)  # refuses what is not a boolean
+    body = await read_payload(request, InquirySwitch)
     case, inquiry = await request.app[INQUIRIES].configure(
-        actor, request.match_info["case_id"], enabled=enabled, juvenile=juvenile)
+        actor, request.match_info["case_id"], enabled=body.enabled, juvenile=body.juvenile)
     return web.json_response(_inquiry_json(request.app[SETTINGS], case, inquiry))
 
 
 @routes.route("PUT", "/api/cases/{case_id}/inquiry/parties/{participant_id}",
               summary="Set the last 4 digits a party answers an inquiry with (stored as a "
-              "digest)", tag="inquiry", body=DIGITS, result="InquiryDigits")
+              "digest)", tag="inquiry", body=PartyDigits, result="InquiryDigits")
 async def set_digits(request: web.Request) -> web.Response:
     actor = await staff_for(request)
-    body = await read_body(request, request.app[SETTINGS].max_request_bytes)
+    body = await read_payload(request, PartyDigits)
     participant_id = request.match_info["participant_id"]
     kinds = await request.app[INQUIRIES].set_digits(
         actor, request.match_info["case_id"], participant_id,
-        id_number_last4=body.opt_text("id_number_last4"),
-        phone_last4=body.opt_text("phone_last4"))
+        id_number_last4=body.id_number_last4, phone_last4=body.phone_last4)
     return web.json_response({"participant_id": participant_id,
                               "kinds": [k.value for k in kinds]})
 
 
 @routes.route("POST", "/api/inquiry", summary="Ask a case's stage and next date with its "
               "inquiry code and a party's last 4 digits (no login)", tag="inquiry",
-              auth="none", body=QUERY, result="InquiryProgress")
+              auth="none", body=InquiryQuery, result="InquiryProgress")
 async def ask(request: web.Request) -> web.Response:
-    body = await read_body(request, request.app[SETTINGS].max_request_bytes)
-    progress = await request.app[INQUIRIES].ask(body.raw("code"), body.raw("digits"))
+    body = await read_payload(request, InquiryQuery)
+    progress = await request.app[INQUIRIES].ask(body.code, body.digits)
     return web.json_response(progress_json(request, progress))
