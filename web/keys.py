@@ -14,11 +14,13 @@ from web.settings import Settings
 
 if TYPE_CHECKING:  # the wiring's own types: web.app imports this module, not the reverse
     from web.app.bootstrap import Services
+    from web.bridges.archive import RecordingArchive
     from web.bridges.recording import RecordingDriver
+    from web.bridges.turn import IceServers
     from web.http.throttle import LoginFailures
 
-__all__ = ["DATABASE", "FORGE", "LOGIN_FAILURES", "MEDIA", "RECORDING", "SERVICES", "SETTINGS",
-           "SIGNALING"]
+__all__ = ["ARCHIVE", "DATABASE", "FORGE", "ICE_SERVERS", "LOGIN_FAILURES", "MEDIA", "RECORDING",
+           "SERVICES", "SETTINGS", "SIGNALING"]
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
@@ -28,3 +30,6 @@ MEDIA = web.AppKey("media", MediaService)
 FORGE = web.AppKey("forge", DocumentForge)
 RECORDING: web.AppKey[RecordingDriver] = web.AppKey("recording")
 LOGIN_FAILURES: web.AppKey[LoginFailures] = web.AppKey("login_failures")
+# Bridges the pages and the API use, held here so that only web.app imports web.bridges.
+ARCHIVE: web.AppKey[RecordingArchive] = web.AppKey("archive")
+ICE_SERVERS: web.AppKey[IceServers] = web.AppKey("ice_servers")

@@ -22,6 +22,7 @@ from signaling.follow import follow
 from signaling.revocation import SessionEnder
 from web.app.bootstrap import Services, bootstrap
 from web.app.wiring import docforge_config, media_settings, signaling_config
+from web.bridges.archive import RecordingArchive
 from web.bridges.documents import ForgeDocuments
 from web.bridges.event_relay import relay_ctx
 from web.bridges.jobs import InProcessJobs, Jobs, QueueJobs, make_broker
@@ -31,6 +32,7 @@ from web.bridges.media_audience import MediaAudience
 from web.bridges.media_remote import RemoteMedia
 from web.bridges.notifiers import notifier_from_settings, outbox_ctx
 from web.bridges.recording import RecordingDriver, media_id
+from web.bridges.turn import IceServers
 from web.http.api import ROUTES
 from web.http.api.efile import EFILE_JOBS
 from web.http.api.inquiry import inquiry_ctx
@@ -39,8 +41,10 @@ from web.http.security import security_headers
 from web.http.throttle import FailureWindow, LoginFailures, RedisFailureWindow
 from web.i18n import DEFAULT_LOCALE, translations
 from web.keys import (
+    ARCHIVE,
     DATABASE,
     FORGE,
+    ICE_SERVERS,
     LOGIN_FAILURES,
     MEDIA,
     RECORDING,
@@ -75,6 +79,8 @@ def create_app(settings: Settings, *, database: Database | None = None) -> web.A
     app[SETTINGS] = settings
     app[TEMPLATES] = make_environment()
     app[LOGIN_FAILURES] = _login_failures(settings)
+    app[ARCHIVE] = RecordingArchive(settings.archive_dir)
+    app[ICE_SERVERS] = IceServers(settings)
     bus = Bus()  # domain events after commit; every subscriber is registered here
     driver = RecordingDriver(settings.archive_dir)
     app[RECORDING] = driver

@@ -8,7 +8,7 @@ from typing import Any
 from media.ice import TurnCredentials
 from web.settings import Settings, SettingsError
 
-__all__ = ["ice_servers_for", "turn_credentials"]
+__all__ = ["IceServers", "ice_servers_for", "turn_credentials"]
 
 
 def turn_credentials(settings: Settings) -> TurnCredentials | None:
@@ -32,3 +32,14 @@ def ice_servers_for(settings: Settings, user: str) -> list[dict[str, Any]]:
     if turn is not None:
         servers.append(turn.issue(user))
     return servers
+
+
+class IceServers:
+    """`ice_servers_for` bound to the settings: what the pages hand out (web.keys.ICE_SERVERS),
+    so that they need not import a bridge."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def for_user(self, user: str) -> list[dict[str, Any]]:
+        return ice_servers_for(self.settings, user)

@@ -34,12 +34,10 @@ from hearings.domain.states import RecordingState, TranscriptState
 from hearings.services.access import Admission, TooManyAttempts
 from hearings.services.kiosks import is_kiosk_code
 from hearings.services.particulars import Setting
-from web.bridges.archive import RecordingArchive
-from web.bridges.turn import ice_servers_for
 from web.http.api.kiosks import kiosks_service
 from web.http.auth import SESSION_COOKIE
 from web.i18n import LOCALES, N_, catalog, negotiate, translations
-from web.keys import SERVICES, SETTINGS
+from web.keys import ARCHIVE, ICE_SERVERS, SERVICES, SETTINGS
 from web.labels import REFUSALS, ROLES, STATES
 
 __all__ = ["PAGES", "STATIC_DIR", "TEMPLATES", "make_environment", "render"]
@@ -204,7 +202,7 @@ async def _console(request: web.Request, hearing: Hearing, actor: Actor, me: str
     setting = await request.app[SERVICES].particulars.setting(actor, hearing.id)
     return render(request, "console.html", hearing=hearing, me=me, token=token, me_name=me_name,
                   case_number=setting.case.number, roster=_roster(request, setting), user=user,
-                  ice_servers=ice_servers_for(request.app[SETTINGS], me))
+                  ice_servers=request.app[ICE_SERVERS].for_user(me))
 
 
 RECORDING_LABELS = {
@@ -245,7 +243,7 @@ async def _closed_console(request: web.Request, hearing: Hearing, actor: Actor, 
     slots = [{"signer": s.signer, "role": s.role, "signed": bool(s.signed_at)}
              for s in (transcript.slots
                        if transcript and transcript.state is not TranscriptState.DRAFTING else [])]
-    archive = RecordingArchive(request.app[SETTINGS].archive_dir)
+    archive = request.app[ARCHIVE]
     files = await asyncio.to_thread(archive.files, hearing.id)
     duration = await asyncio.to_thread(archive.duration, hearing.id, files)
     entries = await services.particulars.trail(actor, hearing.id, "hearing.read")
@@ -391,7 +389,7 @@ async def _participant(request: web.Request, admission: Admission, secret: str, 
         scheduled=hearing.scheduled_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
         scheduled_iso=hearing.scheduled_at.isoformat(), closed=hearing.is_over,
         interrogation=hearing.kind is HearingKind.REMOTE_INTERROGATION,
-        ice_servers=ice_servers_for(request.app[SETTINGS], participant.id))
+        ice_servers=request.app[ICE_SERVERS].for_user(participant.id))
 
 
 def _roster(request: web.Request, setting: Setting) -> dict[str, dict[str, str]]:

@@ -21,10 +21,9 @@ from hearings.domain.hearing import Hearing, HearingKind
 from hearings.domain.participants import Participant, Role
 from hearings.domain.staff import StaffRole, StaffUser
 from hearings.services.access import TooManyAttempts
-from web.bridges.turn import ice_servers_for
 from web.http.auth import SESSION_COOKIE
 from web.i18n import negotiate, translations
-from web.keys import SERVICES, SETTINGS
+from web.keys import ICE_SERVERS, SERVICES, SETTINGS
 from web.labels import REFUSALS, ROLES
 from web.pages.hearings import render, throttled_page
 
@@ -96,7 +95,7 @@ async def _mediation(request: web.Request, hearing_id: str, user: StaffUser) -> 
 def _ice_servers(request: web.Request, user: str) -> list[dict[str, Any]]:
     """The browser's RTCIceServer list (the same servers the server's peer uses), with TURN
     credentials of its own for `user`."""
-    return ice_servers_for(request.app[SETTINGS], user)
+    return request.app[ICE_SERVERS].for_user(user)
 
 
 def _strings(request: web.Request, messages: dict[str, str]) -> dict[str, str]:
