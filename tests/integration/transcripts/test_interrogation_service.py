@@ -5,30 +5,23 @@ moment marked in the recording, and a close refused while the transcript is bein
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from hearings.domain.actors import SYSTEM, Actor
-from hearings.domain.commands import (
-    ChangeHearing,
-    ChangeParticipant,
-    CreateCourt,
-    CreateStaffUser,
-    InviteParticipant,
-    OpenCase,
-    ScheduleHearing,
-)
+from hearings.domain.actors import Actor
+from hearings.domain.commands import ChangeHearing
 from hearings.domain.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
 from hearings.domain.interrogation import InterrogationContext
-from hearings.domain.participants import Role
 from hearings.domain.states import DocumentState, TranscriptState
 from hearings.domain.transcript import DETAINEE_STATEMENT
 from hearings.services.signature_marks import OffCamera
+from tests.factories import INTERROGATION, REMOTE_TRIAL, Trial, adult, make_trial
 from tests.integration.confirmation.conftest import CAPTURE
-from tests.integration.transcripts.conftest import Trial, World
+from tests.integration.transcripts.conftest import World
+from web.app.bootstrap import Services
 
+PRESENT = ("prosecutor", "detainee", "adult", "lawyer")  # the interpreter never comes
 BODY = "问：你叫什么名字？\n答：张小某。\n问：你把当天的经过说一下。\n答：我拿了超市的东西。"
 
 
@@ -50,54 +43,17 @@ class Marks:
         self.marked.append(mark)
 
 
-async def make_interrogation(world: World, *, n: int, minor: bool = True) -> Trial:
-    sch = world.scheduling
-    court = await sch.create_court(SYSTEM, CreateCourt(f"渝北区人民法院讯{n}", f"讯{n:04d}"))
-
-    async def staff(name: str, display: str, role: str) -> Any:
-        return await world.access.create_staff_user(SYSTEM, CreateStaffUser(
-            f"{name}i{n}", display, role, f"{name}-password-1", court.id))  # type: ignore[arg-type]
-
-    judge = await staff("judge", "审判员李明", "judge")
-    clerk = await staff("clerk", "书记员王芳", "clerk")
-    other = await staff("clerk_b", "书记员赵六", "clerk")
-    site = await sch.create_site(SYSTEM, _site(court.id))
-    case = await sch.open_case(SYSTEM, OpenCase(court.id, "criminal", "张小某盗窃案",  # type: ignore[arg-type]
-                                                number=f"(2026)讯{n:04d}刑初{n}号"))
-    hearing = await sch.schedule_hearing(SYSTEM, ScheduleHearing(
-        case.id, "remote_interrogation", "张小某盗窃案远程提讯", datetime.now(UTC),  # type: ignore[arg-type]
-        judge.id))
-    people = {}
-    for key, name, role, user, where, is_minor in (
-            ("judge", "审判员李明", Role.JUDGE, judge.id, None, False),
-            ("clerk", "书记员王芳", Role.CLERK, clerk.id, None, False),
-            ("prosecutor", "检察员孙强", Role.PROSECUTOR, None, None, False),
-            ("detainee", "张小某", Role.DEFENDANT, None, site.id, minor),
-            ("adult", "张母", Role.APPROPRIATE_ADULT, None, site.id, False),
-            ("lawyer", "律师周正", Role.DEFENCE_LAWYER, None, None, False),
-            ("interpreter", "未到的翻译", Role.INTERPRETER, None, None, False)):
-        people[key] = await sch.invite(SYSTEM, InviteParticipant(
-            hearing.id, name, role, where, user, minor=is_minor))
-    t = Trial(hearing, judge, clerk, other, people)
-    for action in ("open_doors", "start"):
-        await world.control.change_hearing(t.judge_actor, ChangeHearing(hearing.id, action))
-    for key in ("prosecutor", "detainee", "adult", "lawyer"):
-        await world.room.arrive(t.as_(key), hearing.id, people[key].id)
-        await world.control.change_participant(t.judge_actor, ChangeParticipant(
-            hearing.id, people[key].id, "admit"))
-    return t
-
-
-def _site(court_id: str) -> Any:
-    from hearings.domain.commands import CreateSite
-
-    return CreateSite(court_id, "渝北区看守所远程提讯室", "detention_centre")  # type: ignore[arg-type]
+async def make_interrogation(services: Services, *, minor: bool = True) -> Trial:
+    """An interrogation in progress: everyone but the interpreter connected and admitted."""
+    return await make_trial(services, kind="remote_interrogation",
+                            seats=INTERROGATION if minor else adult(INTERROGATION),
+                            case_title="张小某盗窃案", present=PRESENT)
 
 
 async def test_an_interrogation_is_signed_on_camera_in_its_own_order(world: World) -> None:
     marks = Marks()
     world.transcripts.mark_with(marks)
-    t = await make_interrogation(world, n=1)
+    t = await make_interrogation(world.services)
     recs = world.transcripts
     await recs.save(t.clerk_actor, t.hid, BODY, 0)
     with pytest.raises(InvalidInput, match="notice of rights"):
@@ -113,7 +69,7 @@ async def test_an_interrogation_is_signed_on_camera_in_its_own_order(world: Worl
     assert sent.as_json()["document"]["title"] == "讯问笔录"
     context = world.documents.contexts[-1]
     assert isinstance(context, InterrogationContext)
-    assert context.interrogators == ("检察员孙强",) and context.place == "渝北区看守所远程提讯室"
+    assert context.interrogators == ("检察员孙强",) and context.place == "渝北区看守所提讯室"
     assert [p.role for p in context.participants] == ["犯罪嫌疑人", "合适成年人", "辩护律师"]
     assert context.rights_acknowledged_at is not None
     assert context.statement == DETAINEE_STATEMENT
@@ -188,7 +144,7 @@ async def test_an_interrogation_is_signed_on_camera_in_its_own_order(world: Worl
 
 async def test_an_adult_detainee_signs_without_an_appropriate_adult_and_may_refuse(
         world: World) -> None:
-    t = await make_interrogation(world, n=2, minor=False)
+    t = await make_interrogation(world.services, minor=False)
     recs = world.transcripts
     await recs.save(t.clerk_actor, t.hid, BODY, 0)
     await recs.acknowledge_rights(t.judge_actor, t.hid)
@@ -211,7 +167,7 @@ async def test_an_adult_detainee_signs_without_an_appropriate_adult_and_may_refu
 
 async def test_the_prosecutor_who_joined_by_link_sends_the_record_for_signature(
         world: World) -> None:
-    t = await make_interrogation(world, n=3)
+    t = await make_interrogation(world.services)
     recs = world.transcripts
     await recs.save(t.clerk_actor, t.hid, BODY, 0)
     await recs.acknowledge_rights(t.clerk_actor, t.hid)
@@ -226,9 +182,7 @@ async def test_the_prosecutor_who_joined_by_link_sends_the_record_for_signature(
 
 
 async def test_a_trials_prosecutor_does_not_send_the_trial_record(world: World) -> None:
-    from tests.integration.transcripts.conftest import make_trial
-
-    t = await make_trial(world)
+    t = await make_trial(world.services, seats=REMOTE_TRIAL, present=("defendant", "witness"))
     await world.transcripts.save(t.clerk_actor, t.hid, BODY, 0)
     with pytest.raises(PermissionDenied, match=r"transcript\.edit"):
         await world.transcripts.send_for_signature(t.as_("prosecutor"), t.hid)

@@ -13,8 +13,6 @@ from typing import Any
 import pytest
 
 from hearings.adapters.database import Database
-from hearings.domain.actors import SYSTEM
-from hearings.domain.commands import IssueJoinLink
 from tests.conftest import AUDIT_KEY
 from tests.integration.confirmation.flow import Party, Staff, capture_json
 from tests.integration.signaling.conftest import ORIGIN
@@ -38,13 +36,11 @@ async def interrogation(database: Database, tmp_path: Path, aiohttp_server: Any
     server = await aiohttp_server(app, host="127.0.0.1")
     await app[FORGE].awarm_up()
     services = app[SERVICES]
-    t = await make_interrogation(services, n=21)
+    t = await make_interrogation(services)
     base = f"http://127.0.0.1:{server.port}"
     people = {}
     for key in ("prosecutor", "detainee", "lawyer", "adult"):
-        link = await services.scheduling.issue_join_link(SYSTEM, IssueJoinLink(
-            t.hid, t.people[key].id))
-        people[key] = Party(base, link.secret)
+        people[key] = Party(base, t.links[key])
     clerk = Staff(base)
     await clerk.login(t.clerk.username, "clerk-password-1")
     yield people, clerk, t.hid, services

@@ -12,8 +12,9 @@ from hearings.domain.errors import Conflict, IllegalTransition, InvalidInput, Pe
 from hearings.domain.plea import PleaContext
 from hearings.domain.states import DocumentState, PleaState
 from hearings.services.pleas import Pleas
+from tests.factories import REMOTE_TRIAL, make_trial
 from tests.integration.confirmation.conftest import CAPTURE, TZ
-from tests.integration.transcripts.conftest import World, make_trial
+from tests.integration.transcripts.conftest import World
 from tests.integration.transcripts.test_interrogation_service import Marks, make_interrogation
 
 TERMS = {"charges": "盗窃罪",
@@ -30,7 +31,7 @@ def pleas(world: World, marks: Marks | None = None) -> Pleas:
 
 
 async def test_the_prosecutor_drafts_the_detainee_and_the_lawyer_sign(world: World) -> None:
-    t = await make_interrogation(world, n=11)
+    t = await make_interrogation(world.services)
     marks = Marks()
     p = pleas(world, marks)
     assert (await p.view(t.as_("lawyer"), t.hid)).as_json()["state"] is None
@@ -109,7 +110,7 @@ async def test_the_prosecutor_drafts_the_detainee_and_the_lawyer_sign(world: Wor
 
 
 async def test_a_refusal_is_kept_with_its_reason_and_a_new_draft_follows(world: World) -> None:
-    t = await make_interrogation(world, n=12, minor=False)
+    t = await make_interrogation(world.services, minor=False)
     p = pleas(world)
     sent = await p.draft(t.as_("prosecutor"), t.hid, **TERMS)
     with pytest.raises(PermissionDenied):  # not a signer of the plea statement
@@ -135,7 +136,7 @@ async def test_a_refusal_is_kept_with_its_reason_and_a_new_draft_follows(world: 
 
 
 async def test_an_adult_detainee_signs_with_the_lawyer_alone(world: World) -> None:
-    t = await make_interrogation(world, n=13, minor=False)
+    t = await make_interrogation(world.services, minor=False)
     sent = await pleas(world).draft(t.as_("prosecutor"), t.hid, **TERMS)
     assert [s["field"] for s in sent.as_json()["signing"]["order"]] == ["party1", "lawyer"]
     context = world.documents.contexts[-1]
@@ -143,6 +144,6 @@ async def test_an_adult_detainee_signs_with_the_lawyer_alone(world: World) -> No
 
 
 async def test_only_an_interrogation_in_session_with_a_lawyer_has_one(world: World) -> None:
-    trial = await make_trial(world)
+    trial = await make_trial(world.services, seats=REMOTE_TRIAL, present=("defendant", "witness"))
     with pytest.raises(InvalidInput, match="remote interrogation"):
         await pleas(world).draft(trial.judge_actor, trial.hid, **TERMS)

@@ -13,14 +13,16 @@ from hearings.domain.actors import SYSTEM
 from hearings.domain.commands import ChangeHearing, InviteParticipant, ScheduleHearing
 from hearings.domain.errors import InvalidInput, PermissionDenied
 from hearings.domain.participants import Role
-from tests.integration.transcripts.conftest import World, make_trial
+from tests.factories import REMOTE_TRIAL, make_trial
+from tests.integration.transcripts.conftest import World
 
 BODY = "审：现在开庭。\n被告人：我叫张某。"
 
 
 async def test_a_clerk_cannot_seat_themselves_as_judge_nor_sign_the_judges_field(
         world: World) -> None:
-    t = await make_trial(world)
+    t = await make_trial(world.services, seats=REMOTE_TRIAL, clerks=2,
+                         present=("defendant", "witness"))
     sch, clerk = world.scheduling, t.clerk_actor
     hearing = await sch.schedule_hearing(clerk, ScheduleHearing(
         t.hearing.case_id, "trial", "无审判长的庭审", datetime.now(UTC), None))  # type: ignore[arg-type]
@@ -29,7 +31,7 @@ async def test_a_clerk_cannot_seat_themselves_as_judge_nor_sign_the_judges_field
                                                   None, t.clerk.id))
     with pytest.raises(InvalidInput, match="role 'clerk'"):
         await sch.invite(clerk, InviteParticipant(hearing.id, t.judge.display_name, Role.JUDGE,
-                                                  None, t.other_clerk.id))
+                                                  None, t.clerks[1].id))
     with pytest.raises(InvalidInput, match="presiding judge must be"):
         await sch.schedule_hearing(clerk, ScheduleHearing(
             t.hearing.case_id, "trial", "书记员当审判长", datetime.now(UTC), t.clerk.id))  # type: ignore[arg-type]

@@ -10,12 +10,13 @@ import pytest
 from hearings.domain.commands import ChangeHearing
 from hearings.domain.documents import Document
 from hearings.domain.errors import Conflict
+from tests.factories import REMOTE_TRIAL, make_trial
 from tests.integration.confirmation.conftest import CAPTURE
-from tests.integration.transcripts.conftest import World, make_trial
+from tests.integration.transcripts.conftest import World
 
 
 async def test_a_document_changed_while_signing_is_a_conflict(world: World) -> None:
-    t = await make_trial(world)
+    t = await make_trial(world.services, seats=REMOTE_TRIAL, present=("defendant", "witness"))
     recs = world.transcripts
     await recs.save(t.clerk_actor, t.hid, "审：现在开庭。\n被告人：我叫张某。", 0)
     await world.control.change_hearing(t.judge_actor, ChangeHearing(t.hid, "close"))

@@ -12,12 +12,10 @@ from typing import Any
 import pytest
 
 from hearings.adapters.database import Database
-from hearings.domain.actors import SYSTEM
-from hearings.domain.commands import IssueJoinLink
 from tests.conftest import AUDIT_KEY
+from tests.factories import REMOTE_TRIAL, Trial, make_trial
 from tests.integration.confirmation.flow import Party, Staff, capture_json
 from tests.integration.signaling.conftest import ORIGIN
-from tests.integration.transcripts.conftest import Trial, make_trial
 from web.app.application import create_app
 from web.keys import FORGE, SERVICES
 from web.settings import Secret, Settings
@@ -31,13 +29,10 @@ class Court:
         self.base = base
 
     async def setup(self) -> None:
-        n = self.trial.clerk.username.removeprefix("clerk")
         await self.clerk.login(self.trial.clerk.username, "clerk-password-1")
-        await self.judge.login(f"judge{n}", "judge-password-1")
+        await self.judge.login(self.trial.judge.username, "judge-password-1")
         for key in ("defendant", "witness", "prosecutor"):
-            link = await self.services.scheduling.issue_join_link(
-                SYSTEM, IssueJoinLink(self.trial.hid, self.trial.people[key].id))
-            self.people[key] = Party(self.base, link.secret)
+            self.people[key] = Party(self.base, self.trial.links[key])
 
     async def close(self) -> None:
         for c in (self.clerk, self.judge, *self.people.values()):
@@ -53,7 +48,7 @@ async def court(database: Database, tmp_path: Path, aiohttp_server: Any
     server = await aiohttp_server(app, host="127.0.0.1")
     await app[FORGE].awarm_up()
     services = app[SERVICES]
-    trial = await make_trial(services)
+    trial = await make_trial(services, seats=REMOTE_TRIAL, present=("defendant", "witness"))
     c = Court(f"http://127.0.0.1:{server.port}", services, trial)
     await c.setup()
     yield c

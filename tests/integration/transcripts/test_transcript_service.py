@@ -12,14 +12,16 @@ from hearings.domain.commands import ChangeHearing
 from hearings.domain.errors import Conflict, IllegalTransition, InvalidInput, PermissionDenied
 from hearings.domain.states import DocumentState, TranscriptState
 from hearings.domain.transcript import apply_edit
+from tests.factories import REMOTE_TRIAL, make_trial
 from tests.integration.confirmation.conftest import CAPTURE
-from tests.integration.transcripts.conftest import World, make_trial
+from tests.integration.transcripts.conftest import World
 
 BODY = "审：现在开庭。核对被告人身份。\n被告人：我叫张某。\n证人：我看见他翻墙进去。"
 
 
 async def test_saves_then_close_freezes_and_everyone_signs_in_order(world: World) -> None:
-    t = await make_trial(world)
+    t = await make_trial(world.services, seats=REMOTE_TRIAL, clerks=2,
+                         present=("defendant", "witness"))
     recs = world.transcripts
     first = await recs.save(t.clerk_actor, t.hid, BODY.split("\n")[0], 0)
     assert first.transcript is not None and first.transcript.version == 1
@@ -65,7 +67,7 @@ async def test_saves_then_close_freezes_and_everyone_signs_in_order(world: World
     with pytest.raises(PermissionDenied):  # the judge is not the clerk
         await recs.sign(t.judge_actor, t.hid, "clerk", None)
     with pytest.raises(PermissionDenied):  # another clerk would sign with someone's key
-        await recs.sign(Actor.staff(t.other_clerk), t.hid, "clerk", None)
+        await recs.sign(Actor.staff(t.clerks[1]), t.hid, "clerk", None)
     await recs.sign(t.clerk_actor, t.hid, "clerk", None)  # the clerk's own account, own key
     with pytest.raises(PermissionDenied):
         await recs.sign(t.clerk_actor, t.hid, "judge", None)
@@ -102,7 +104,7 @@ async def test_saves_then_close_freezes_and_everyone_signs_in_order(world: World
 
 
 async def test_an_empty_record_is_not_frozen_at_close_and_is_sent_by_hand(world: World) -> None:
-    t = await make_trial(world)
+    t = await make_trial(world.services, seats=REMOTE_TRIAL, present=("defendant", "witness"))
     await world.control.change_hearing(t.judge_actor, ChangeHearing(t.hid, "close"))
     await world.transcripts.idle()
     assert (await world.transcripts.view(t.clerk_actor, t.hid)).state is TranscriptState.DRAFTING
@@ -117,8 +119,8 @@ async def test_an_empty_record_is_not_frozen_at_close_and_is_sent_by_hand(world:
 
 
 async def test_staff_of_another_court_neither_read_nor_edit(world: World) -> None:
-    t = await make_trial(world)
-    other = await make_trial(world)
+    t = await make_trial(world.services, seats=REMOTE_TRIAL, present=("defendant", "witness"))
+    other = await make_trial(world.services, seats=REMOTE_TRIAL, present=("defendant", "witness"))
     with pytest.raises(PermissionDenied):
         await world.transcripts.view(other.clerk_actor, t.hid)
     with pytest.raises(PermissionDenied):
