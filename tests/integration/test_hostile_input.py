@@ -13,8 +13,8 @@ from aiohttp.test_utils import TestClient
 
 from hearings.adapters.database import Database
 from tests.conftest import AUDIT_KEY
-from tests.factories import Trial, make_trial
-from tests.integration.confirmation.conftest import TERMS, make_scene
+from tests.factories import Trial, make_mediation, make_trial
+from tests.integration.confirmation.conftest import TERMS
 from web.app.application import create_app
 from web.keys import SERVICES
 from web.settings import Secret, Settings
@@ -105,7 +105,7 @@ async def test_hostile_record_text_is_refused_and_lines_are_kept(
 
 
 async def test_hostile_agreement_terms_are_refused(client: Client, app: web.Application) -> None:
-    scene = await make_scene(app[SERVICES], judges=1)
+    scene = await make_mediation(app[SERVICES], judges=1)
     headers = await login(client, scene.mediator.username, "mediator-password-1")
     url = f"/api/mediations/{scene.hearing.id}/agreement"
     for key in ("obligor", "obligee", "obligation"):

@@ -1,12 +1,12 @@
-"""A mediation with a mediator, two parties (one at a clinic) and a duty judge, over the real
-database; documents through a fake of their port (docforge itself is exercised by the API
-test in this folder), and what the room would be told read off the bus (`Pushes`)."""
+"""The confirmation tests' world: the services over the real database, documents through a
+fake of their port (docforge itself is exercised by the API test in this folder), and what
+the room would be told read off the bus (`Pushes`). Their mediation is tests/factories.py's
+`make_mediation`; `open_room` and `signed` take it further."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,22 +14,12 @@ import pytest
 
 from hearings.adapters.database import Database
 from hearings.adapters.unit_of_work import SqlUnitOfWork
-from hearings.domain.actors import SYSTEM, Actor
-from hearings.domain.commands import (
-    CreateCourt,
-    CreateSite,
-    CreateStaffUser,
-    InviteParticipant,
-    OpenCase,
-    ScheduleHearing,
-)
+from hearings.domain.commands import ChangeHearing, ChangeParticipant
 from hearings.domain.events import Event, envelope, from_envelope
-from hearings.domain.hearing import Hearing
-from hearings.domain.participants import Participant, Role
-from hearings.domain.staff import StaffUser
 from hearings.services.bus import Bus
 from signaling.follow import PUSHED, push_of
 from tests.conftest import AUDIT_KEY
+from tests.factories import Mediation
 from tests.fakes import FakeDocuments
 from tests.wiring import wire
 
@@ -87,71 +77,13 @@ class World:
             s.mediations, s.confirmations, s.duty, s.document_service)
 
 
-@dataclass
-class Scene:
-    hearing: Hearing
-    mediator: StaffUser
-    judges: list[StaffUser]
-    clerk: StaffUser
-    parties: list[Participant]
-    mediator_seat: Participant
-
-    @property
-    def mediator_actor(self) -> Actor:
-        return Actor.staff(self.mediator)
-
-    def party(self, i: int) -> Actor:
-        p = self.parties[i]
-        return Actor.participant(p.id, p.name, self.hearing.id, p.role)
-
-    def judge(self, i: int = 0) -> Actor:
-        return Actor.staff(self.judges[i])
-
-
-_n = 0
-
-
-async def make_scene(world: World, *, judges: int = 2) -> Scene:
-    global _n
-    _n += 1
-    n = _n
-    sch = world.scheduling
-    court = await sch.create_court(SYSTEM, CreateCourt(f"渝北区人民法院{n}", f"渝{n:04d}"))
-
-    async def staff(name: str, display: str, role: str) -> StaffUser:
-        return await world.access.create_staff_user(SYSTEM, CreateStaffUser(
-            f"{name}{n}", display, role, f"{name}-password-1", court.id))  # type: ignore[arg-type]
-
-    mediator = await staff("mediator", "人民调解员周建国", "mediator")
-    clerk = await staff("clerk", "书记员王芳", "clerk")
-    duty = [await staff(f"duty{i}_", f"值班法官{i}", "judge") for i in range(judges)]
-    for judge in duty:
-        await world.duty.add_shift(SYSTEM, court.id, judge.id,
-                                   datetime.now(UTC) - timedelta(hours=1), None)
-    room_site = await sch.create_site(SYSTEM, CreateSite(court.id, "双龙湖派出所人民调解室",
-                                                         "mediation_room"))  # type: ignore[arg-type]
-    clinic = await sch.create_site(SYSTEM, CreateSite(court.id, "洛碛镇法官e站", "judge_clinic",
-                                                      "kiosk"))  # type: ignore[arg-type]
-    case = await sch.open_case(SYSTEM, OpenCase(court.id, "mediation", "刘某与陈某邻里纠纷",  # type: ignore[arg-type]
-                                                number=f"(2026)渝{n:04d}民诉前调{n}号"))
-    hearing = await sch.schedule_hearing(SYSTEM, ScheduleHearing(
-        case.id, "mediation", "邻里纠纷视频调解", datetime.now(UTC), mediator.id))  # type: ignore[arg-type]
-    seat = await sch.invite(SYSTEM, InviteParticipant(hearing.id, "人民调解员周建国",
-                                                      Role.MEDIATOR, room_site.id, mediator.id))
-    parties = [await sch.invite(SYSTEM, InviteParticipant(hearing.id, name, Role.PARTY, site))
-               for name, site in (("刘桂兰", clinic.id), ("陈国富", room_site.id))]
-    return Scene(hearing, mediator, duty, clerk, parties, seat)
-
-
 @pytest.fixture
 def world(database: Database) -> World:
     return World(database)
 
 
-async def open_room(world: World, scene: Scene, *, present: tuple[int, ...] = (0, 1)) -> None:
+async def open_room(world: World, scene: Mediation, *, present: tuple[int, ...] = (0, 1)) -> None:
     """Doors open, the mediator and the given parties connect and are admitted."""
-    from hearings.domain.commands import ChangeHearing, ChangeParticipant
-
     hid = scene.hearing.id
     await world.control.change_hearing(scene.mediator_actor, ChangeHearing(hid, "open_doors"))
     await world.control.change_hearing(scene.mediator_actor, ChangeHearing(hid, "start"))
@@ -162,7 +94,7 @@ async def open_room(world: World, scene: Scene, *, present: tuple[int, ...] = (0
             hid, scene.parties[i].id, "admit"))
 
 
-async def signed(world: World, scene: Scene) -> None:
+async def signed(world: World, scene: Mediation) -> None:
     """Agreement drafted and signed by both parties and the mediator."""
     hid = scene.hearing.id
     await world.mediations.draft(scene.mediator_actor, hid, "双方因院墙修缮发生纠纷。", TERMS)  # type: ignore[arg-type]

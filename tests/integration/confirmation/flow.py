@@ -6,15 +6,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 
-from hearings.domain.actors import SYSTEM
-from hearings.domain.commands import IssueJoinLink
 from signaling import NAMESPACE
-from tests.integration.confirmation.conftest import TERMS, Scene, make_scene
+from tests.factories import MEDIATION_PARTIES, Mediation, Seat, make_mediation
+from tests.integration.confirmation.conftest import TERMS
 from tests.integration.signaling.conftest import Client
 
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4
@@ -102,7 +102,8 @@ class Party:
 class Flow:
     base: str
     services: Any
-    scene: Scene = field(init=False)
+    party_seats: Sequence[Seat] = MEDIATION_PARTIES
+    scene: Mediation = field(init=False)
     mediator: Staff = field(init=False)
     judge: Staff = field(init=False)
     parties: list[Party] = field(default_factory=list)
@@ -114,14 +115,12 @@ class Flow:
 
     async def setup(self) -> None:
         """A court, a duty judge, a mediator and two parties, all connected to the room."""
-        self.scene = await make_scene(self.services, judges=1)
+        self.scene = await make_mediation(self.services, judges=1, parties=self.party_seats)
         self.mediator, self.judge = Staff(self.base), Staff(self.base)
         await self.mediator.login(self.scene.mediator.username, "mediator-password-1")
         await self.judge.login(self.scene.judges[0].username, "duty0_-password-1")
-        for p in self.scene.parties:
-            link = await self.services.scheduling.issue_join_link(
-                SYSTEM, IssueJoinLink(self.hid, p.id))
-            self.parties.append(Party(self.base, link.secret))
+        for seat in self.party_seats:
+            self.parties.append(Party(self.base, self.scene.links[seat.key]))
         for action in ("open_doors", "start"):
             await self.mediator.call("POST", f"/api/hearings/{self.hid}/transitions",
                                      {"action": action})

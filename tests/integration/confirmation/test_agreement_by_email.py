@@ -11,7 +11,8 @@ from hearings.domain.actors import Actor
 from hearings.domain.documents import DeliveryHow
 from hearings.domain.events import MediationChanged
 from hearings.services.notifications import Outbox
-from tests.integration.confirmation.conftest import World, make_scene, signed
+from tests.factories import make_mediation
+from tests.integration.confirmation.conftest import World, signed
 from tests.integration.test_email_service import Relay, mailer, smtp_server
 from web.bridges.notifiers import serve_signed_agreements
 
@@ -19,7 +20,7 @@ SERVED = re.compile(r"https://yunting\.example\.cn/api/served/([A-Za-z0-9_-]+)")
 
 
 async def test_the_signed_agreement_is_served_on_the_consenting_party(world: World) -> None:
-    scene = await make_scene(world)
+    scene = await make_mediation(world.services)
     outbox = Outbox(world.uow, documents=world.documents)
     world.bus.subscribe(MediationChanged, serve_signed_agreements(outbox))
     clerk = Actor.staff(scene.clerk)

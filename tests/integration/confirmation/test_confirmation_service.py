@@ -15,18 +15,18 @@ from hearings.domain.errors import Conflict, IllegalTransition, InvalidInput, Pe
 from hearings.domain.participants import Role
 from hearings.domain.states import DocumentState, MediationState, ParticipantState
 from hearings.services.notifications import Backoff, Notification, Outbox
+from tests.factories import make_mediation
 from tests.integration.confirmation.conftest import (
     CAPTURE,
     TERMS,
     World,
-    make_scene,
     open_room,
     signed,
 )
 
 
 async def test_the_whole_flow_records_every_timing_and_delivery(world: World) -> None:
-    scene = await make_scene(world)
+    scene = await make_mediation(world.services)
     await open_room(world, scene)
     await signed(world, scene)
     app = await world.confirmations.apply(scene.mediator_actor, scene.hearing.id)
@@ -65,7 +65,7 @@ async def test_the_whole_flow_records_every_timing_and_delivery(world: World) ->
 
 
 async def test_a_party_refuses_to_sign(world: World) -> None:
-    scene = await make_scene(world)
+    scene = await make_mediation(world.services)
     hid = scene.hearing.id
     await world.mediations.draft(scene.mediator_actor, hid, "事实", TERMS)  # type: ignore[arg-type]
     await world.mediations.start_signing(scene.mediator_actor, hid)
@@ -89,7 +89,7 @@ async def test_a_party_refuses_to_sign(world: World) -> None:
 
 
 async def test_signing_out_of_order_is_a_conflict(world: World) -> None:
-    scene = await make_scene(world)
+    scene = await make_mediation(world.services)
     hid = scene.hearing.id
     await world.mediations.draft(scene.mediator_actor, hid, "事实", TERMS)  # type: ignore[arg-type]
     await world.mediations.start_signing(scene.mediator_actor, hid)
@@ -100,7 +100,7 @@ async def test_signing_out_of_order_is_a_conflict(world: World) -> None:
 
 
 async def test_the_application_is_withdrawn(world: World) -> None:
-    scene = await make_scene(world)
+    scene = await make_mediation(world.services)
     await signed(world, scene)
     app = await world.confirmations.apply(scene.mediator_actor, scene.hearing.id)
     await world.confirmations.take(scene.judge(0), app.id)
@@ -117,7 +117,7 @@ async def test_the_application_is_withdrawn(world: World) -> None:
 
 
 async def test_the_judge_disconnects_mid_review_and_rejoins(world: World) -> None:
-    scene = await make_scene(world)
+    scene = await make_mediation(world.services)
     await open_room(world, scene)
     await signed(world, scene)
     app = await world.confirmations.apply(scene.mediator_actor, scene.hearing.id)
@@ -147,7 +147,7 @@ async def test_the_judge_disconnects_mid_review_and_rejoins(world: World) -> Non
 
 
 async def test_several_applications_at_once(world: World) -> None:
-    scenes = [await make_scene(world) for _ in range(3)]
+    scenes = [await make_mediation(world.services) for _ in range(3)]
     # Three mediations of one court file at the same moment: three distinct 民特 numbers.
     court_scene = scenes[0]
     for scene in scenes[1:]:
@@ -183,7 +183,7 @@ async def test_several_applications_at_once(world: World) -> None:
 async def test_one_decision_is_two_units_of_work_and_one_stored_pdf(world: World) -> None:
     """Read, then the ruling made whole by one port call (drafted, sealed, signed by the
     judge, finished) and stored once, then decided and delivered in one commit."""
-    scene = await make_scene(world)
+    scene = await make_mediation(world.services)
     await open_room(world, scene)
     await signed(world, scene)
     app = await world.confirmations.apply(scene.mediator_actor, scene.hearing.id)
@@ -201,7 +201,7 @@ async def test_one_decision_is_two_units_of_work_and_one_stored_pdf(world: World
 
 
 async def test_the_room_closes_before_delivery(world: World) -> None:
-    scene = await make_scene(world)
+    scene = await make_mediation(world.services)
     await open_room(world, scene, present=(1,))  # the clinic's party never connected
     await signed(world, scene)
     app = await world.confirmations.apply(scene.mediator_actor, scene.hearing.id)
@@ -225,7 +225,7 @@ async def test_the_room_closes_before_delivery(world: World) -> None:
 
 
 async def test_two_judges_take_at_the_same_moment(world: World) -> None:
-    scene = await make_scene(world)
+    scene = await make_mediation(world.services)
     await signed(world, scene)
     app = await world.confirmations.apply(scene.mediator_actor, scene.hearing.id)
     results = await asyncio.gather(
@@ -242,8 +242,8 @@ async def test_two_judges_take_at_the_same_moment(world: World) -> None:
 
 
 async def test_only_a_duty_judge_of_the_court_takes(world: World) -> None:
-    scene = await make_scene(world)
-    other = await make_scene(world)
+    scene = await make_mediation(world.services)
+    other = await make_mediation(world.services)
     await signed(world, scene)
     app = await world.confirmations.apply(scene.mediator_actor, scene.hearing.id)
     with pytest.raises(PermissionDenied):
@@ -266,7 +266,7 @@ class FlakySms:
 
 
 async def test_the_outbox_is_sent_through_a_pluggable_notifier(world: World) -> None:
-    scene = await make_scene(world)
+    scene = await make_mediation(world.services)
     await signed(world, scene)  # nobody connected: both parties are notified
     app = await world.confirmations.apply(scene.mediator_actor, scene.hearing.id)
     await world.confirmations.take(scene.judge(0), app.id)
@@ -283,7 +283,7 @@ async def test_the_outbox_is_sent_through_a_pluggable_notifier(world: World) -> 
 
 
 async def test_staff_of_another_court_do_not_see_the_mediation(world: World) -> None:
-    scene, other = await make_scene(world), await make_scene(world)
+    scene, other = await make_mediation(world.services), await make_mediation(world.services)
     with pytest.raises(PermissionDenied):
         await world.mediations.view(other.judge(0), scene.hearing.id)
     assert (await world.mediations.view(scene.judge(0), scene.hearing.id)).state.value == "open"

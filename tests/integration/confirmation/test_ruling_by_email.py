@@ -15,7 +15,8 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from hearings.domain.actors import Actor
 from hearings.services.notifications import Notification, Outbox
-from tests.integration.confirmation.conftest import World, make_scene, signed
+from tests.factories import make_mediation
+from tests.integration.confirmation.conftest import World, signed
 from web.bridges.mail import SmtpNotifier
 from web.bridges.notifiers import ChannelNotifier
 
@@ -57,7 +58,7 @@ async def relay() -> AsyncIterator[tuple[Relay, int]]:
 
 async def test_the_ruling_reaches_the_consenting_party_by_email(
         world: World, relay: tuple[Relay, int]) -> None:
-    scene = await make_scene(world)
+    scene = await make_mediation(world.services)
     clerk = Actor.staff(scene.clerk)
     first, second = scene.parties[0], scene.parties[1]
     contacts = Outbox(world.uow)

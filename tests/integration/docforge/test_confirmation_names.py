@@ -7,26 +7,15 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hearings.adapters.database import Database
-from hearings.domain.actors import SYSTEM
-from hearings.domain.commands import (
-    CreateCourt,
-    CreateSite,
-    CreateStaffUser,
-    InviteParticipant,
-    OpenCase,
-    ScheduleHearing,
-)
 from hearings.domain.participants import Role
 from tests.conftest import AUDIT_KEY
-from tests.integration.confirmation import flow as flow_module
-from tests.integration.confirmation.conftest import Scene
+from tests.factories import Seat
 from tests.integration.confirmation.flow import Flow
 from tests.integration.signaling.conftest import ORIGIN
 from web.app.application import create_app
@@ -37,54 +26,20 @@ NAMES = {
     "18 CJK and Extension C": ("王" * 18, "王𪜀"),
     "longest names": ("王" * 200, "𪜀" * 150),  # 200 characters; 600 UTF-8 bytes
 }
-_n = 0
-
-
-async def _named_scene(world: Any, names: tuple[str, str]) -> Scene:
-    """tests/integration/confirmation's scene, with the parties named ``names``."""
-    global _n
-    _n += 1
-    n = 9000 + _n
-    sch = world.scheduling
-    court = await sch.create_court(SYSTEM, CreateCourt(f"渝北区人民法院{n}", f"渝{n:04d}"))
-
-    async def staff(name: str, display: str, role: str) -> Any:
-        return await world.access.create_staff_user(SYSTEM, CreateStaffUser(
-            f"{name}{n}", display, role, f"{name}-password-1", court.id))
-
-    mediator = await staff("mediator", "人民调解员周建国", "mediator")
-    clerk = await staff("clerk", "书记员王芳", "clerk")
-    judge = await staff("duty0_", "值班法官0", "judge")
-    await world.duty.add_shift(SYSTEM, court.id, judge.id,
-                               datetime.now(UTC) - timedelta(hours=1), None)
-    site = await sch.create_site(SYSTEM, CreateSite(court.id, "双龙湖派出所人民调解室",
-                                                    "mediation_room"))  # type: ignore[arg-type]
-    case = await sch.open_case(SYSTEM, OpenCase(court.id, "mediation", "邻里纠纷",  # type: ignore[arg-type]
-                                                number=f"(2026)渝{n:04d}民诉前调{n}号"))
-    hearing = await sch.schedule_hearing(SYSTEM, ScheduleHearing(
-        case.id, "mediation", "邻里纠纷视频调解", datetime.now(UTC), mediator.id))  # type: ignore[arg-type]
-    seat = await sch.invite(SYSTEM, InviteParticipant(hearing.id, "人民调解员周建国",
-                                                      Role.MEDIATOR, site.id, mediator.id))
-    parties = [await sch.invite(SYSTEM, InviteParticipant(hearing.id, name, Role.PARTY, site.id))
-               for name in names]
-    return Scene(hearing, mediator, [judge], clerk, parties, seat)
 
 
 @pytest.fixture(params=list(NAMES.values()), ids=list(NAMES))
 async def flow(request: pytest.FixtureRequest, database: Database, tmp_path: Path,
-               aiohttp_server: Any, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Flow]:
+               aiohttp_server: Any) -> AsyncIterator[Flow]:
     names: tuple[str, str] = request.param
-
-    async def scene(world: Any, *, judges: int = 1) -> Scene:
-        return await _named_scene(world, names)
-
-    monkeypatch.setattr(flow_module, "make_scene", scene)
+    # both in the mediation room, named `names`
+    seats = [Seat(f"party{i}", name, Role.PARTY, "room") for i, name in enumerate(names, 1)]
     settings = Settings(data_dir=tmp_path, audit_key=Secret(AUDIT_KEY.decode()),
                         allowed_origins=(ORIGIN,), media_enabled=False)
     app = create_app(settings, database=database)
     server = await aiohttp_server(app, host="127.0.0.1")
     await app[FORGE].awarm_up()
-    flow = Flow(f"http://127.0.0.1:{server.port}", app[SERVICES])
+    flow = Flow(f"http://127.0.0.1:{server.port}", app[SERVICES], party_seats=seats)
     await flow.setup()
     yield flow
     await flow.close()
