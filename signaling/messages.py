@@ -1,20 +1,37 @@
-"""Wire messages a client sends: one frozen dataclass per event, parsed and serialised here.
+"""Wire messages a client sends: one pydantic model per event, parsed and serialised here.
 
 Pure: no I/O, no socket.io. `parse(event, payload)` returns the typed message or
 raises `MessageInvalid` with an exact message naming the field; `serialise(msg)`
-gives back the payload, so that `parse(e, serialise(m)) == m`.
+gives back the payload, so that `parse(e, serialise(m)) == m`; `json_schema(event)`
+writes the event's JSON Schema from the same model.
+
+Each field's type carries a `Rule`: the check pydantic runs (in Rust, but for the
+domain's text rule) and the refusal in the protocol's words, which `parse` gives the
+client instead of pydantic's own ("Input should be a valid string"). A model declares
+its fields in the order they are checked, so the first refusal is the one it gets.
 """
 
 from __future__ import annotations
 
 import json
-import math
-import re
-from dataclasses import dataclass, fields
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, get_args
 
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, ErrorDetails, PydanticCustomError, core_schema
+
+from hearings.domain import values
 from hearings.domain.errors import InvalidInput
-from hearings.domain.values import long_text, text
 from signaling.errors import MessageInvalid, UnknownEvent
 
 __all__ = [
@@ -40,6 +57,7 @@ __all__ = [
     "RtcSdp",
     "SelfMute",
     "SessionResolve",
+    "json_schema",
     "measure",
     "parse",
     "serialise",
@@ -50,59 +68,18 @@ MEDIA_PEER = "media"
 HEARING_ACTIONS = ("open_doors", "start", "pause", "suspend", "resume", "close")
 # The judge's own switch on the recording; the rest of its states follow the hearing.
 RECORDING_ACTIONS = ("pause", "resume")
-_ID = re.compile(r"^[A-Za-z0-9_:.-]{1,80}\Z")
+# pydantic's regex engine (Rust) anchors `$` at the end of the text only, as Python's `\Z`:
+# Python's `$` would let an id end in a line feed.
+ID_PATTERN = r"^[A-Za-z0-9_:.-]{1,80}$"
 MAX_TEXT = 2000
 MAX_CANDIDATE = 1024
+# The error type of a refusal already in the protocol's words (a rule across fields, the
+# domain's text rule): `parse` passes its message through.
+_REFUSED = "refused"
 
 
-def _object(payload: object) -> dict[str, Any]:
-    if payload is None:
-        return {}
-    if not isinstance(payload, dict):
-        raise MessageInvalid(f"payload must be an object (got {type(payload).__name__})")
-    return payload
-
-
-def _ident(data: dict[str, Any], name: str, *, required: bool = True) -> str | None:
-    value = data.get(name)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not _ID.match(value):
-        raise MessageInvalid(f"'{name}' must be an id of 1-80 letters, digits or _:.- "
-                             f"(got {_show(value)})")
-    return value
-
-
-def _text(data: dict[str, Any], name: str, max_length: int, *, required: bool = True,
-          lines: bool = False) -> str | None:
-    """A text field under the domain's one rule for text (hearings/domain/values.py): one line,
-    or with `lines` several (chat)."""
-    value = data.get(name)
-    if value is None and not required:
-        return None
-    try:
-        if lines:
-            return long_text(value, name, max_length=max_length)
-        return text(value, name, max_length=max_length)
-    except InvalidInput as exc:
-        raise MessageInvalid(exc.message) from None
-
-
-def _flag(data: dict[str, Any], name: str, default: bool) -> bool:
-    value = data.get(name, default)
-    if not isinstance(value, bool):
-        raise MessageInvalid(f"'{name}' must be true or false (got {_show(value)})")
-    return value
-
-
-def _number(data: dict[str, Any], name: str, low: float, high: float) -> float:
-    value = data.get(name)
-    # bool is an int in Python; a JSON true is not a measurement.
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise MessageInvalid(f"'{name}' must be a number (got {_show(value)})")
-    if not low <= value <= high:
-        raise MessageInvalid(f"'{name}' must be between {low:g} and {high:g} (got {value:g})")
-    return float(value)
+def _refused(message: str) -> PydanticCustomError:
+    return PydanticCustomError(_REFUSED, "{message}", {"message": message})
 
 
 def _show(value: object) -> str:
@@ -124,216 +101,281 @@ def measure(payload: object) -> int:
         raise MessageInvalid("payload nests too deep: an event takes one flat object") from None
 
 
-class Message:
-    """Base of every client message; subclasses list their fields as dataclass fields."""
+# -- field rules ------------------------------------------------------------------------
+class Rule:
+    """A kind of field: the core schema pydantic validates it with, and `refusal`, the
+    message the client gets when pydantic refuses it, from pydantic's error type and the
+    value sent (None when the field is missing)."""
 
-    event: ClassVar[str] = ""
-
-    @classmethod
-    def from_payload(cls, data: dict[str, Any]) -> Message:
+    def schema(self) -> CoreSchema:
         raise NotImplementedError
 
+    def refusal(self, field: str, kind: str, value: object) -> str:
+        raise NotImplementedError
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler
+                                     ) -> CoreSchema:
+        return self.schema()
+
+
+class _Id(Rule):
+    def schema(self) -> CoreSchema:
+        return core_schema.str_schema(pattern=ID_PATTERN, strict=True)
+
+    def refusal(self, field: str, kind: str, value: object) -> str:
+        return f"'{field}' must be an id of 1-80 letters, digits or _:.- (got {_show(value)})"
+
+
+class _Flag(Rule):
+    def schema(self) -> CoreSchema:
+        return core_schema.bool_schema(strict=True)
+
+    def refusal(self, field: str, kind: str, value: object) -> str:
+        if kind == "missing":
+            return f"'{field}' is required"
+        return f"'{field}' must be true or false (got {_show(value)})"
+
 
 @dataclass(frozen=True)
+class Number(Rule):
+    """A measurement: an int or a float, finite (no NaN, no infinity), never a JSON true."""
+
+    low: float
+    high: float
+
+    def schema(self) -> CoreSchema:
+        return core_schema.float_schema(ge=self.low, le=self.high, allow_inf_nan=False,
+                                        strict=True)
+
+    def refusal(self, field: str, kind: str, value: object) -> str:
+        if kind in ("greater_than_equal", "less_than_equal"):
+            return (f"'{field}' must be between {self.low:g} and {self.high:g} "
+                    f"(got {value:g})")
+        return f"'{field}' must be a number (got {_show(value)})"
+
+
+@dataclass(frozen=True)
+class OneOf(Rule):
+    choices: tuple[str, ...]
+
+    def schema(self) -> CoreSchema:
+        return core_schema.literal_schema(list(self.choices))
+
+    def refusal(self, field: str, kind: str, value: object) -> str:
+        return f"'{field}' must be in {list(self.choices)} (got {_show(value)})"
+
+
+@dataclass(frozen=True)
+class Text(Rule):
+    """A text field under the domain's one rule for text (hearings/domain/values.py): one
+    line, or with `lines` several (chat). The domain words its refusals itself."""
+
+    max_length: int
+    lines: bool = False
+
+    def schema(self) -> CoreSchema:
+        return core_schema.with_info_after_validator_function(
+            self._validate, core_schema.str_schema(strict=True))
+
+    def refusal(self, field: str, kind: str, value: object) -> str:
+        try:
+            self._check(value, field)
+        except InvalidInput as exc:
+            return exc.message
+        return f"'{field}' must be text ({kind})"  # pydantic refuses no str the domain takes
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler
+                                     ) -> JsonSchemaValue:
+        shape = "several lines" if self.lines else "one line"
+        return {**handler(schema), "maxLength": self.max_length,
+                "description": f"{shape} under the domain's text rule: valid Unicode, no "
+                               "control or bidirectional characters, not blank"}
+
+    def _validate(self, value: str, info: ValidationInfo) -> str:
+        try:
+            return self._check(value, str(info.field_name))
+        except InvalidInput as exc:
+            raise _refused(exc.message) from None
+
+    def _check(self, value: object, field: str) -> str:
+        if self.lines:
+            return values.long_text(value, field, max_length=self.max_length)
+        return values.text(value, field, max_length=self.max_length)
+
+
+def _lone_surrogate(field: str, value: object) -> str | None:
+    """Today's sdp and candidate checks took any str; pydantic refuses a lone surrogate in one
+    first (so does `measure`, before `parse`)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return (f"'{field}' must be valid Unicode: lone surrogate "
+                    f"U+{ord(value[exc.start]):04X} at character {exc.start}")
+    return None
+
+
+class _Sdp(Rule):
+    def schema(self) -> CoreSchema:
+        return core_schema.str_schema(pattern=r"^v=0", strict=True)
+
+    def refusal(self, field: str, kind: str, value: object) -> str:
+        return (_lone_surrogate(field, value)
+                or f"'{field}' must be an SDP string starting with v=0 (got {_show(value)})")
+
+
+class _Candidate(Rule):
+    """"" marks the end of candidates, as in the browser's API."""
+
+    def schema(self) -> CoreSchema:
+        return core_schema.str_schema(max_length=MAX_CANDIDATE, strict=True,
+                                      pattern=r"^(?:(?:a=)?candidate:|$)")
+
+    def refusal(self, field: str, kind: str, value: object) -> str:
+        if kind == "string_pattern_mismatch":
+            return f"'{field}' must start with 'candidate:' (got {_show(value)})"
+        return (_lone_surrogate(field, value)
+                or f"'{field}' must be a string of at most {MAX_CANDIDATE} characters "
+                   f"(got {_show(value)})")
+
+
+class _MLineIndex(Rule):
+    def schema(self) -> CoreSchema:
+        return core_schema.int_schema(ge=0, lt=64, strict=True)
+
+    def refusal(self, field: str, kind: str, value: object) -> str:
+        return f"'{field}' must be an integer from 0 to 63 (got {_show(value)})"
+
+
+Id = Annotated[str, _Id()]
+Flag = Annotated[bool, _Flag()]
+_REASON = Text(500)
+
+
+# -- messages ---------------------------------------------------------------------------
+class Message(BaseModel):
+    """Base of every client message: frozen (hashable), strict (no "1" for 1, no true for
+    1), closed (an unknown field is refused)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    # field → its rule, for the refusal's wording; filled in for every subclass.
+    rules: ClassVar[dict[str, Rule]] = {}
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls.rules = {name: rule for name, info in cls.model_fields.items()
+                     if (rule := _rule_of([info.annotation, *info.metadata])) is not None}
+
+
+def _rule_of(annotations: list[Any]) -> Rule | None:
+    """The Rule in a field's annotation, inside `Annotated[...]` and `... | None` alike."""
+    for annotation in annotations:
+        if isinstance(annotation, Rule):
+            return annotation
+        if (rule := _rule_of(list(get_args(annotation)))) is not None:
+            return rule
+    return None
+
+
 class Empty(Message):
-    @classmethod
-    def from_payload(cls, data: dict[str, Any]) -> Empty:
-        return cls()
+    pass
 
 
-@dataclass(frozen=True)
 class HearingControl(Message):
-    action: str
-    reason: str | None = None
+    action: Annotated[str, OneOf(HEARING_ACTIONS)]
+    # Required for a suspension, which the parties see; checked when absent too.
+    reason: Annotated[str, _REASON] | None = Field(default=None, validate_default=True)
 
+    @field_validator("reason")
     @classmethod
-    def from_payload(cls, data: dict[str, Any]) -> HearingControl:
-        action = data.get("action")
-        if action not in HEARING_ACTIONS:
-            raise MessageInvalid(f"'action' must be in {list(HEARING_ACTIONS)} "
-                                 f"(got {_show(action)})")
-        reason = _text(data, "reason", 500, required=action == "suspend")
-        return cls(action, reason)
+    def _suspend_needs_reason(cls, reason: str | None, info: ValidationInfo) -> str | None:
+        if reason is None and info.data.get("action") == "suspend":
+            raise _refused(_REASON.refusal("reason", "missing", None))
+        return reason
 
 
-@dataclass(frozen=True)
 class RecordingControl(Message):
-    action: str
-
-    @classmethod
-    def from_payload(cls, data: dict[str, Any]) -> RecordingControl:
-        action = data.get("action")
-        if action not in RECORDING_ACTIONS:
-            raise MessageInvalid(f"'action' must be in {list(RECORDING_ACTIONS)} "
-                                 f"(got {_show(action)})")
-        return cls(action)
+    action: Annotated[str, OneOf(RECORDING_ACTIONS)]
 
 
-@dataclass(frozen=True)
 class ParticipantCommand(Message):
-    participant_id: str
-
-    @classmethod
-    def from_payload(cls, data: dict[str, Any]) -> ParticipantCommand:
-        return cls(str(_ident(data, "participant_id")))
+    participant_id: Id
 
 
-@dataclass(frozen=True)
 class MuteCommand(Message):
-    participant_id: str
-    muted: bool = True
-    locked: bool = False
+    muted: Flag = True
+    locked: Flag = False
+    participant_id: Id
 
+    @field_validator("locked")
     @classmethod
-    def from_payload(cls, data: dict[str, Any]) -> MuteCommand:
-        muted = _flag(data, "muted", True)
-        locked = _flag(data, "locked", False)
-        if locked and not muted:
-            raise MessageInvalid("'locked' needs 'muted': a microphone is locked muted")
-        return cls(str(_ident(data, "participant_id")), muted, locked)
+    def _locked_is_muted(cls, locked: bool, info: ValidationInfo) -> bool:
+        if locked and info.data.get("muted") is False:
+            raise _refused("'locked' needs 'muted': a microphone is locked muted")
+        return locked
 
 
-@dataclass(frozen=True)
 class SelfMute(Message):
-    muted: bool
-
-    @classmethod
-    def from_payload(cls, data: dict[str, Any]) -> SelfMute:
-        if "muted" not in data:
-            raise MessageInvalid("'muted' is required")
-        return cls(_flag(data, "muted", True))
+    muted: Flag
 
 
-@dataclass(frozen=True)
 class MediaAudioOnly(Message):
-    on: bool
-
-    @classmethod
-    def from_payload(cls, data: dict[str, Any]) -> MediaAudioOnly:
-        if "on" not in data:
-            raise MessageInvalid("'on' is required")
-        return cls(_flag(data, "on", True))
+    on: Flag
 
 
-@dataclass(frozen=True)
 class ConsultationRequest(Message):
-    participant_id: str
-
-    @classmethod
-    def from_payload(cls, data: dict[str, Any]) -> ConsultationRequest:
-        return cls(str(_ident(data, "participant_id")))
+    participant_id: Id
 
 
-@dataclass(frozen=True)
 class ConsultationAnswer(Message):
-    request_id: str
-
-    @classmethod
-    def from_payload(cls, data: dict[str, Any]) -> ConsultationAnswer:
-        return cls(str(_ident(data, "request_id")))
+    request_id: Id
 
 
-@dataclass(frozen=True)
 class HandClear(Message):
-    participant_id: str
-
-    @classmethod
-    def from_payload(cls, data: dict[str, Any]) -> HandClear:
-        return cls(str(_ident(data, "participant_id")))
+    participant_id: Id
 
 
-@dataclass(frozen=True)
 class ChatSend(Message):
-    text: str
-
-    @classmethod
-    def from_payload(cls, data: dict[str, Any]) -> ChatSend:
-        return cls(str(_text(data, "text", MAX_TEXT, lines=True)))
+    text: Annotated[str, Text(MAX_TEXT, lines=True)]
 
 
-@dataclass(frozen=True)
 class ChatReply(Message):
-    to: str
-    text: str
-
-    @classmethod
-    def from_payload(cls, data: dict[str, Any]) -> ChatReply:
-        return cls(str(_ident(data, "to")), str(_text(data, "text", MAX_TEXT, lines=True)))
+    to: Id
+    text: Annotated[str, Text(MAX_TEXT, lines=True)]
 
 
-@dataclass(frozen=True)
 class HelpRequest(Message):
-    text: str | None = None
-
-    @classmethod
-    def from_payload(cls, data: dict[str, Any]) -> HelpRequest:
-        return cls(_text(data, "text", 500, required=False, lines=True))
+    text: Annotated[str, Text(500, lines=True)] | None = None
 
 
-@dataclass(frozen=True)
 class Heartbeat(Message):
-    loss_pct: float
-    rtt_ms: float
-    bitrate_kbps: float
-
-    @classmethod
-    def from_payload(cls, data: dict[str, Any]) -> Heartbeat:
-        return cls(_number(data, "loss_pct", 0, 100), _number(data, "rtt_ms", 0, 60_000),
-                   _number(data, "bitrate_kbps", 0, 1_000_000))
+    loss_pct: Annotated[float, Number(0, 100)]
+    rtt_ms: Annotated[float, Number(0, 60_000)]
+    bitrate_kbps: Annotated[float, Number(0, 1_000_000)]
 
 
-@dataclass(frozen=True)
 class RtcSdp(Message):
     """An offer or an answer; `to` is a participant id or "media" (the server's peer)."""
 
-    to: str
-    sdp: str
-    ice_restart: bool = False
-
-    @classmethod
-    def from_payload(cls, data: dict[str, Any]) -> RtcSdp:
-        sdp = data.get("sdp")
-        if not isinstance(sdp, str) or not sdp.startswith("v=0"):
-            raise MessageInvalid(f"'sdp' must be an SDP string starting with v=0 "
-                                 f"(got {_show(sdp)})")
-        return cls(str(_ident(data, "to")), sdp, _flag(data, "ice_restart", False))
+    sdp: Annotated[str, _Sdp()]
+    to: Id
+    ice_restart: Flag = False
 
 
-@dataclass(frozen=True)
 class RtcCandidate(Message):
-    to: str
-    candidate: str  # "" marks the end of candidates, as in the browser's API
-    sdp_mid: str | None = None
-    sdp_mline_index: int | None = None
-
-    @classmethod
-    def from_payload(cls, data: dict[str, Any]) -> RtcCandidate:
-        candidate = data.get("candidate")
-        if not isinstance(candidate, str) or len(candidate) > MAX_CANDIDATE:
-            raise MessageInvalid(f"'candidate' must be a string of at most {MAX_CANDIDATE} "
-                                 f"characters (got {_show(candidate)})")
-        if candidate and not candidate.startswith(("candidate:", "a=candidate:")):
-            raise MessageInvalid(f"'candidate' must start with 'candidate:' "
-                                 f"(got {_show(candidate)})")
-        mid = _text(data, "sdp_mid", 64, required=False)
-        index = data.get("sdp_mline_index")
-        if index is not None and (isinstance(index, bool) or not isinstance(index, int)
-                                  or not 0 <= index < 64):
-            raise MessageInvalid(f"'sdp_mline_index' must be an integer from 0 to 63 "
-                                 f"(got {_show(index)})")
-        return cls(str(_ident(data, "to")), candidate, mid, index)
+    candidate: Annotated[str, _Candidate()]
+    sdp_mid: Annotated[str, Text(64)] | None = None
+    sdp_mline_index: Annotated[int, _MLineIndex()] | None = None
+    to: Id
 
 
-@dataclass(frozen=True)
 class SessionResolve(Message):
     """The judge decides which of several connections of one identity stays."""
 
-    identity: str
-    keep: str  # the sid that stays; the others are disconnected
-
-    @classmethod
-    def from_payload(cls, data: dict[str, Any]) -> SessionResolve:
-        return cls(str(_ident(data, "identity")), str(_ident(data, "keep")))
+    identity: Id
+    keep: Id  # the sid that stays; the others are disconnected
 
 
 # Every client → server event and its message type. The authorization table in
@@ -372,15 +414,34 @@ EVENTS: dict[str, type[Message]] = {
 def parse(event: object, payload: object) -> Message:
     if not isinstance(event, str) or event not in EVENTS:
         raise UnknownEvent(f"unknown event {_show(event)}")
+    if payload is None:
+        payload = {}
+    if not isinstance(payload, dict):
+        raise MessageInvalid(f"payload must be an object (got {type(payload).__name__})")
     kind = EVENTS[event]
-    data = _object(payload)
-    known = {f.name for f in fields(kind)}  # type: ignore[arg-type]
-    unknown = sorted(str(k) for k in data if k not in known)
+    try:
+        return kind.model_validate(payload)
+    except ValidationError as exc:
+        raise MessageInvalid(_refusal(kind, event, exc.errors(include_url=False))) from None
+
+
+def _refusal(kind: type[Message], event: str, errors: list[ErrorDetails]) -> str:
+    """The one message the client gets: an unknown field first, else the first refusal."""
+    unknown = sorted(str(e["loc"][0]) for e in errors if e["type"] == "extra_forbidden")
     if unknown:
-        raise MessageInvalid(f"unknown field {unknown[0]!r} in {event}")
-    return kind.from_payload(data)
+        return f"unknown field {unknown[0]!r} in {event}"
+    first = errors[0]
+    if first["type"] == _REFUSED:
+        return str(first.get("ctx", {})["message"])
+    field = str(first["loc"][0])
+    value = None if first["type"] == "missing" else first["input"]
+    return kind.rules[field].refusal(field, first["type"], value)
 
 
 def serialise(message: Message) -> dict[str, Any]:
-    return {f.name: getattr(message, f.name) for f in fields(message)  # type: ignore[arg-type]
-            if getattr(message, f.name) is not None}
+    return message.model_dump(exclude_none=True)
+
+
+def json_schema(event: str) -> dict[str, Any]:
+    """The JSON Schema of an event's payload, written from the model that validates it."""
+    return EVENTS[event].model_json_schema()

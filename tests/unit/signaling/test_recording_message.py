@@ -12,7 +12,7 @@ from signaling.errors import MessageInvalid, NotAllowed
 @pytest.mark.parametrize("action", ["pause", "resume"])
 def test_round_trip(action: str) -> None:
     msg = m.parse("recording.control", {"action": action})
-    assert msg == m.RecordingControl(action)
+    assert msg == m.RecordingControl(action=action)
     assert m.serialise(msg) == {"action": action}
 
 
