@@ -1,47 +1,39 @@
-"""Message validation on the socket hot path: today's parser vs pydantic v2 vs msgspec.
+"""Message validation on the socket hot path: the product's parser (pydantic v2) vs msgspec.
 
     .venv/bin/python bench/messages.py [--iterations 20000] [--batch 50] [--max-seconds 25]
 
-(msgspec is not a project dependency: `.venv/bin/pip install msgspec` for this bench only.)
+`signaling.messages.parse` validates each client message with one pydantic model per event
+and words pydantic's refusals as the protocol's messages (issue 14, item 5). This measures
+what that costs on the four hot-path messages against:
+- `model_validate`: the same pydantic models called bare, without `parse`'s payload check
+  and refusal wording: what the exact messages cost;
+- msgspec (`msgspec.convert(dict, Struct)`, Structs defined here with the same rules):
+  what the fastest library would save;
+- the hand-written parser the models replaced, loaded from git (`HAND_PARSER_COMMIT`), when
+  the checkout has that commit: the before of the change. Without it the column is left out.
+All get the dict python-socketio has already decoded from JSON, after the event is looked
+up in a table, as `namespace._gate` does; `measure()` (the size check before `parse`) is the
+same for all and is timed once beside them for scale.
 
-Issue 14 asks for one schema library for the messages; this measures what validating the
-four hot-path messages costs with (a) today's hand-written `signaling.messages.parse`,
-(b) pydantic v2 (`Model.model_validate(dict)`), (c) msgspec (`msgspec.convert(dict, Struct)`).
-All three get the dict python-socketio has already decoded from JSON, after the event is
-looked up in a table, as `namespace._gate` does; `measure()` (the size check before
-`parse`) is the same for all and is timed once beside them for scale.
+Messages (event → class): `rtc.offer` → RtcSdp with a ~4 KB Chrome-like offer (audio +
+video m-lines), `rtc.candidate` → RtcCandidate, `heartbeat` → Heartbeat, `chat.send` →
+ChatSend with a two-line Chinese chat text. One invalid payload each, to time the error
+path and to print each variant's error next to the product's exact message.
 
-Messages (event → today's class): `rtc.offer` → RtcSdp with a ~4 KB Chrome-like offer
-(audio + video m-lines), `rtc.candidate` → RtcCandidate, `heartbeat` → Heartbeat,
-`chat.send` → ChatSend with a two-line Chinese chat text. One invalid payload each, to time
-the error path and to print each library's error next to today's exact message.
-
-Method: for every (message, valid/invalid, library) the call runs in batches of --batch
-calls timed with time.perf_counter_ns; batches of the three libraries are interleaved so
-that the machine's drift hits them alike; the figure is the median batch / batch size in
-ns per message, and the ratio is to today's parser in the same run. The loop and the
+Method: for every (message, valid/invalid, variant) the call runs in batches of --batch
+calls timed with time.perf_counter_ns; batches of the variants are interleaved so that
+the machine's drift hits them alike; the figure is the median batch / batch size in ns per
+message, and the ratio is to the product's `parse` in the same run. The loop and the
 dispatch (a dict lookup and a function call, ~50-100 ns) are in every figure alike.
-Before timing, every model must give today's values for the valid payloads and refuse
-the invalid ones; a few edge probes print where the libraries' rules differ from today's.
+Before timing, every variant must give the product's values for the valid payloads and
+refuse the invalid ones; a few edge probes print where the variants' rules differ.
 
-What the libraries could NOT express as `signaling/messages.py` does:
-- the domain's text rule (hearings/domain/values.py: NFC + strip for one line, CR LF → LF
-  for chat, no control/bidi characters, non-empty after strip, a UTF-8 byte bound, lone
-  surrogates refused) needs a custom validator in both: pydantic `AfterValidator` calling
-  the domain's `long_text`/`text`; msgspec has no field validators, so `__post_init__`
-  calls them and writes the normalised value back with `msgspec.structs.force_setattr`
-  (the Struct is frozen). Its error then carries no field path (msgspec puts none on
-  `__post_init__` errors; the domain message names the field itself);
-- "'' or starts with candidate:/a=candidate:" and "starts with v=0" become regex patterns
-  (pydantic: Rust regex, `$` = end of text; msgspec: Python `re.search`, where `$` also
-  matches before a final line feed, so the candidate pattern ends in `\\Z` there);
-- the id pattern keeps today's `$`: with Python's `re` (today, msgspec) "peer\\n" passes as
-  an id, pydantic's Rust regex refuses it;
-- `MessageInvalid` messages are the project's own; both libraries give theirs (pydantic:
-  "Input should be ...", field in `loc`; msgspec: "Expected `int | null`, got `str` - at
-  `$.sdp_mline_index`"), so a mapping to today's wording would be extra code;
-- pydantic in strict mode refuses a str with a lone surrogate before any validator runs
-  (its own message), msgspec passes it to `__post_init__`, where the domain refuses it.
+msgspec cannot express everything the models do: it has no field validators, so the
+domain's text rule (hearings/domain/values.py) runs in `__post_init__`, writing the
+normalised value back with `msgspec.structs.force_setattr` (the Struct is frozen), and its
+error carries no field path; its patterns are Python `re` (`\\Z` where the models' Rust
+regex has `$`); its messages are its own ("Expected `int | null`, got `str` - at
+`$.sdp_mline_index`"), so the protocol's wording would be a mapping on top, as in `parse`.
 """
 
 from __future__ import annotations
@@ -50,21 +42,16 @@ import argparse
 import json
 import random
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated, Any
 
 import msgspec
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-)
+from pydantic import BaseModel, ValidationError
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -75,61 +62,35 @@ from signaling import messages  # noqa: E402
 from signaling.errors import MessageInvalid  # noqa: E402
 from signaling.messages import MAX_CANDIDATE, MAX_TEXT  # noqa: E402
 
-ID_PATTERN = r"^[A-Za-z0-9_:.-]{1,80}$"  # = signaling/messages.py's _ID
+# The last commit whose signaling/messages.py parsed by hand (frozen dataclasses).
+HAND_PARSER_COMMIT = "4de2420"
 
 
-# -- pydantic v2 models (strict: no "1" → 1, no true → 1; unknown fields refused) --------
-def _chat_text(value: str) -> str:
-    return _domain(lambda v: long_text(v, "text", max_length=MAX_TEXT), value)
+def hand_parser() -> ModuleType | None:
+    """The hand-written parser as it was, from git; None when the checkout lacks it."""
+    try:
+        source = subprocess.run(
+            ["git", "-C", str(ROOT), "show", f"{HAND_PARSER_COMMIT}:signaling/messages.py"],
+            capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    module = ModuleType("hand_messages")
+    sys.modules[module.__name__] = module  # dataclasses look their module up
+    exec(compile(source, f"{HAND_PARSER_COMMIT}:signaling/messages.py", "exec"), module.__dict__)
+    return module
 
 
-def _sdp_mid(value: str) -> str:
-    return _domain(lambda v: text(v, "sdp_mid", max_length=64), value)
-
-
+# -- msgspec Structs (convert is strict by default: no bool for numbers, no str for int) --
 def _domain(check: Callable[[str], str], value: str) -> str:
-    # The domain raises InvalidInput; both libraries turn only ValueError (or, msgspec,
-    # TypeError) from a validator / __post_init__ into their ValidationError.
+    # The domain raises InvalidInput; msgspec turns only ValueError or TypeError from
+    # __post_init__ into its ValidationError.
     try:
         return check(value)
     except InvalidInput as exc:
         raise ValueError(exc.message) from None
 
 
-_Config = ConfigDict(strict=True, extra="forbid", frozen=True)
-PId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
-
-
-class PRtcSdp(BaseModel):
-    model_config = _Config
-    to: PId
-    sdp: Annotated[str, StringConstraints(pattern=r"^v=0")]
-    ice_restart: bool = False
-
-
-class PRtcCandidate(BaseModel):
-    model_config = _Config
-    to: PId
-    candidate: Annotated[str, StringConstraints(max_length=MAX_CANDIDATE,
-                                                pattern=r"^(?:(?:a=)?candidate:|$)")]
-    sdp_mid: Annotated[str, AfterValidator(_sdp_mid)] | None = None
-    sdp_mline_index: Annotated[int, Field(ge=0, lt=64)] | None = None
-
-
-class PHeartbeat(BaseModel):
-    model_config = _Config
-    loss_pct: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
-    rtt_ms: Annotated[float, Field(ge=0, le=60_000, allow_inf_nan=False)]
-    bitrate_kbps: Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)]
-
-
-class PChatSend(BaseModel):
-    model_config = _Config
-    text: Annotated[str, AfterValidator(_chat_text)]
-
-
-# -- msgspec Structs (convert is strict by default: no bool for numbers, no str for int) --
-MId = Annotated[str, msgspec.Meta(pattern=ID_PATTERN)]
+MId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_:.-]{1,80}\Z")]
 
 
 class MRtcSdp(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -147,11 +108,12 @@ class MRtcCandidate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     def __post_init__(self) -> None:
         if self.sdp_mid is not None:
-            msgspec.structs.force_setattr(self, "sdp_mid", _sdp_mid(self.sdp_mid))
+            msgspec.structs.force_setattr(self, "sdp_mid", _domain(
+                lambda v: text(v, "sdp_mid", max_length=64), self.sdp_mid))
 
 
 class MHeartbeat(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    # NaN fails ge/le and ±inf fails the bounds, as today's isfinite check refuses them.
+    # NaN fails ge/le and ±inf fails the bounds, as the models' allow_inf_nan=False.
     loss_pct: Annotated[float, msgspec.Meta(ge=0, le=100)]
     rtt_ms: Annotated[float, msgspec.Meta(ge=0, le=60_000)]
     bitrate_kbps: Annotated[float, msgspec.Meta(ge=0, le=1_000_000)]
@@ -161,32 +123,35 @@ class MChatSend(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     text: str
 
     def __post_init__(self) -> None:
-        msgspec.structs.force_setattr(self, "text", _chat_text(self.text))
+        msgspec.structs.force_setattr(self, "text", _domain(
+            lambda v: long_text(v, "text", max_length=MAX_TEXT), self.text))
 
 
-PYDANTIC: dict[str, type[BaseModel]] = {"rtc.offer": PRtcSdp, "rtc.candidate": PRtcCandidate,
-                                        "heartbeat": PHeartbeat, "chat.send": PChatSend}
 MSGSPEC: dict[str, type[msgspec.Struct]] = {"rtc.offer": MRtcSdp, "rtc.candidate": MRtcCandidate,
                                             "heartbeat": MHeartbeat, "chat.send": MChatSend}
-
-
-def parse_today(event: str, payload: dict[str, Any]) -> object:
-    return messages.parse(event, payload)
-
-
-def parse_pydantic(event: str, payload: dict[str, Any]) -> object:
-    return PYDANTIC[event].model_validate(payload)
 
 
 def parse_msgspec(event: str, payload: dict[str, Any]) -> object:
     return msgspec.convert(payload, MSGSPEC[event])
 
 
-LIBS: dict[str, tuple[Callable[[str, dict[str, Any]], object], type[Exception]]] = {
-    "today": (parse_today, MessageInvalid),
-    "pydantic": (parse_pydantic, ValidationError),
-    "msgspec": (parse_msgspec, msgspec.ValidationError),
-}
+def model_validate(event: str, payload: dict[str, Any]) -> object:
+    return messages.EVENTS[event].model_validate(payload)
+
+
+Variant = tuple[Callable[[str, dict[str, Any]], object], type[Exception]]
+
+
+def variants() -> dict[str, Variant]:
+    found: dict[str, Variant] = {
+        "parse": (messages.parse, MessageInvalid),
+        "model_validate": (model_validate, ValidationError),
+        "msgspec": (parse_msgspec, msgspec.ValidationError),
+    }
+    hand = hand_parser()
+    if hand is not None:
+        found["hand"] = (hand.parse, MessageInvalid)
+    return found
 
 
 # -- payloads -------------------------------------------------------------------------
@@ -271,7 +236,7 @@ def cases() -> dict[str, tuple[str, dict[str, Any], dict[str, Any]]]:
     }
 
 
-# Edge payloads where the rules could part: (event, payload).
+# Edge payloads where the rules could part: (label, event, payload).
 PROBES: list[tuple[str, str, dict[str, Any]]] = [
     ("id with a final line feed", "rtc.candidate", {"to": "peer\n", "candidate": ""}),
     ("candidate '\\n'", "rtc.candidate", {"to": "media", "candidate": "\n"}),
@@ -286,16 +251,20 @@ PROBES: list[tuple[str, str, dict[str, Any]]] = [
     ("chat CR LF → LF", "chat.send", {"text": "一\r\n二"}),
     ("chat lone surrogate", "chat.send", {"text": "证据\udc80"}),
     ("chat blank", "chat.send", {"text": "  \n "}),
+    ("sdp lone surrogate", "rtc.offer", {"to": "media", "sdp": "v=0\r\n\udc80"}),
+    ("heartbeat 10**400", "heartbeat", {"loss_pct": 10**400, "rtt_ms": 1, "bitrate_kbps": 1}),
 ]
 
 
 def values(obj: object) -> dict[str, Any]:
+    """The message's fields by name, whatever the variant made (the orders differ)."""
     if isinstance(obj, BaseModel):
-        return obj.model_dump()
-    if isinstance(obj, msgspec.Struct):
-        return msgspec.structs.asdict(obj)
-    return messages.serialise(obj) | {k: None for k in getattr(obj, "__dataclass_fields__", {})
-                                      if getattr(obj, k) is None}
+        found = obj.model_dump()
+    elif isinstance(obj, msgspec.Struct):
+        found = msgspec.structs.asdict(obj)
+    else:  # the hand parser's dataclass
+        found = {k: getattr(obj, k) for k in getattr(obj, "__dataclass_fields__", {})}
+    return dict(sorted(found.items()))
 
 
 def error_text(exc: Exception) -> str:
@@ -308,21 +277,24 @@ def error_text(exc: Exception) -> str:
     return str(exc)
 
 
-def outcome(lib: str, event: str, payload: dict[str, Any]) -> str:
-    fn, error = LIBS[lib]
+def outcome(variant: Variant, event: str, payload: dict[str, Any]) -> str:
+    fn, error = variant
     try:
         return f"ok {values(fn(event, payload))}"
     except error as exc:
         return f"refused: {error_text(exc)}"
+    except Exception as exc:  # the hand parser let a few through
+        return f"crashed: {type(exc).__name__}: {exc}"
 
 
-def check(table: dict[str, tuple[str, dict[str, Any], dict[str, Any]]]) -> dict[str, dict[str, str]]:
-    """Every library gives today's values for the valid payloads and refuses the invalid."""
+def check(table: dict[str, tuple[str, dict[str, Any], dict[str, Any]]],
+          libs: dict[str, Variant]) -> dict[str, dict[str, str]]:
+    """Every variant gives the product's values for the valid payloads and refuses the invalid."""
     errors: dict[str, dict[str, str]] = {}
     for name, (event, valid, invalid) in table.items():
-        expected = values(parse_today(event, valid))
+        expected = values(messages.parse(event, valid))
         errors[name] = {}
-        for lib, (fn, error) in LIBS.items():
+        for lib, (fn, error) in libs.items():
             got = values(fn(event, valid))
             assert got == expected, (name, lib, got, expected)
             try:
@@ -351,23 +323,29 @@ def timed(fn: Callable[[str, dict[str, Any]], object], error: type[Exception], e
     return clock() - start
 
 
+
+
 def main(iterations: int, batch: int, max_seconds: float) -> dict[str, Any]:
     table = cases()
+    libs = variants()
     print(f"SDP offer: {len(table['rtc_sdp'][1]['sdp'])} characters; "
-          f"{iterations} calls per (message, case, library) in batches of {batch}")
-    errors = check(table)
-    print("\nEdge probes (where the rules part from today's):")
+          f"{iterations} calls per (message, case, variant) in batches of {batch}")
+    if "hand" not in libs:
+        print(f"(the hand parser of {HAND_PARSER_COMMIT} is not in this checkout: left out)")
+    errors = check(table, libs)
+    print("\nEdge probes (where the variants' rules part from the product's):")
     for label, event, payload in PROBES:
-        got = {lib: outcome(lib, event, payload) for lib in LIBS}
-        same = all(v.split(" ", 1)[0] == got["today"].split(" ", 1)[0]
-                   and (not v.startswith("ok") or v == got["today"]) for v in got.values())
+        got = {lib: outcome(variant, event, payload) for lib, variant in libs.items()}
+        product = got["parse"]
+        same = all(v.split(" ", 1)[0] == product.split(" ", 1)[0]
+                   and (not v.startswith("ok") or v == product) for v in got.values())
         print(f"  {label:<28} {'same' if same else 'DIFFERS'}")
         if not same:
             for lib, v in got.items():
-                print(f"      {lib:<8} {v[:110]}")
+                print(f"      {lib:<15} {v[:110]}")
     for _ in range(200):  # warm every path once
         for event, valid, invalid in table.values():
-            for fn, error in LIBS.values():
+            for fn, error in libs.values():
                 timed(fn, error, event, valid, 1, False)
                 timed(fn, error, event, invalid, 1, True)
     samples: dict[str, list[int]] = {}
@@ -379,7 +357,7 @@ def main(iterations: int, batch: int, max_seconds: float) -> dict[str, Any]:
             break
         for name, (event, valid, invalid) in table.items():
             for kind, payload in (("", valid), ("_invalid", invalid)):
-                for lib, (fn, error) in LIBS.items():
+                for lib, (fn, error) in libs.items():
                     samples.setdefault(f"{name}{kind}_{lib}", []).append(
                         timed(fn, error, event, payload, batch, bool(kind)))
             samples.setdefault(f"{name}_measure", []).append(
@@ -388,21 +366,23 @@ def main(iterations: int, batch: int, max_seconds: float) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for name in table:
         for kind in ("", "_invalid"):
-            base = statistics.median(samples[f"{name}{kind}_today"]) / batch
-            for lib in LIBS:
+            base = statistics.median(samples[f"{name}{kind}_parse"]) / batch
+            for lib in libs:
                 ns = statistics.median(samples[f"{name}{kind}_{lib}"]) / batch
                 result[f"{name}{kind}_{lib}_ns"] = round(ns)
-                if lib != "today":
+                if lib != "parse":
                     result[f"{name}{kind}_{lib}_ratio"] = round(ns / base, 2)
         result[f"{name}_measure_ns"] = round(statistics.median(samples[f"{name}_measure"]) / batch)
     result["calls_per_figure"] = done * batch
-    print(f"\nMedian ns per message ({done * batch} calls each; ratio to today, same run):")
-    print(f"  {'message':<22}{'today':>9}{'pydantic':>17}{'msgspec':>17}{'measure()':>11}")
+    others = [lib for lib in libs if lib != "parse"]
+    print(f"\nMedian ns per message ({done * batch} calls each; ratio to parse, same run):")
+    print(f"  {'message':<22}{'parse':>9}" + "".join(f"{lib:>22}" for lib in others)
+          + f"{'measure()':>11}")
     for name in table:
         for kind in ("", "_invalid"):
-            row = f"  {name + kind:<22}{result[f'{name}{kind}_today_ns']:>9}"
-            for lib in ("pydantic", "msgspec"):
-                row += (f"{result[f'{name}{kind}_{lib}_ns']:>9} "
+            row = f"  {name + kind:<22}{result[f'{name}{kind}_parse_ns']:>9}"
+            for lib in others:
+                row += (f"{result[f'{name}{kind}_{lib}_ns']:>14} "
                         f"({result[f'{name}{kind}_{lib}_ratio']:.2f}×)")
             if not kind:
                 row += f"{result[f'{name}_measure_ns']:>11}"
@@ -411,7 +391,7 @@ def main(iterations: int, batch: int, max_seconds: float) -> dict[str, Any]:
     for name, by_lib in errors.items():
         print(f"  {name}")
         for lib, message in by_lib.items():
-            print(f"      {lib:<8} {message}")
+            print(f"      {lib:<15} {message}")
     return result
 
 
@@ -425,7 +405,7 @@ def _timed_measure(payload: dict[str, Any], batch: int) -> int:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--iterations", type=int, default=20_000,
-                        help="calls per (message, case, library)")
+                        help="calls per (message, case, variant)")
     parser.add_argument("--batch", type=int, default=50, help="calls per timed batch")
     parser.add_argument("--max-seconds", type=float, default=25.0,
                         help="stop the timed rounds after this long")
