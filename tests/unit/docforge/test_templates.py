@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from docforge.pdf import render_pdf
 from docforge.render import render_html
 from docforge.samples import sample
 from docforge.schema import from_json, json_schema
-from docforge.viewmodels import KINDS, signing_order
+from docforge.viewmodels import KINDS, MediationAgreement, Transcript, signing_order
 from tests.unit.docforge.conftest import WEASYPRINT_FILTERS
 
 pytestmark = WEASYPRINT_FILTERS
@@ -90,6 +91,21 @@ def test_chinese_dates() -> None:
         (lambda d: d["terms"][0].update(amount_yuan="-1"), "terms[0]: 'amount_yuan' must not be negative (got -1)"),
         (lambda d: d["parties"][0].update(name=" "), "parties[0]: 'name' must not be empty"),
         (lambda d: d.update(colour="red"), ": unknown field(s) ['colour']"),
+        (lambda d: d.update(court=None), "court: must not be null"),
+        (lambda d: d.update(court=[]), "court: expected an object (got list)"),
+        (lambda d: d.update(parties=5), "parties: expected a list (got int)"),
+        (lambda d: d.update(judge=5), "judge: expected a string (got 5)"),
+        (lambda d: d["terms"][0].update(amount_yuan=True), "terms[0].amount_yuan: expected a decimal amount (got True)"),
+        (lambda d: d.update(case_number=" "), "ConfirmationRuling: 'case_number' must not be empty"),
+        # a date is an ISO string, never a Unix time (pydantic would take one, even strict)
+        (lambda d: d.update(date="0"), "date: expected an ISO date (got '0')"),
+        (lambda d: d.update(date=1700000000), "date: expected an ISO date (got 1700000000)"),
+        (lambda d: d.update(date="2026-11-22T00:00:00"), "date: expected an ISO date (got '2026-11-22T00:00:00')"),
+        # the first error in field order; an object's unknown fields before anything in it
+        (lambda d: (d.pop("judge"), d.update(date="x")), "date: expected an ISO date (got 'x')"),
+        (lambda d: (d.update(date="x", b=1, a=2)), ": unknown field(s) ['a', 'b']"),
+        (lambda d: (d["parties"][0].update(name=5, x=1), d["court"].update(name=None)), "court.name: must not be null"),
+        (lambda d: (d["parties"][1].update(x=1), d["parties"][1].pop("role")), "parties[1]: unknown field(s) ['x']"),
     ],
 )
 def test_json_loader_errors(mutate, message: str) -> None:  # type: ignore[no-untyped-def]
@@ -98,6 +114,38 @@ def test_json_loader_errors(mutate, message: str) -> None:  # type: ignore[no-un
     with pytest.raises(TemplateDataError) as err:
         from_json("confirmation_ruling", data)
     assert str(err.value) == message
+
+
+@pytest.mark.parametrize(
+    ("start", "message"),
+    [
+        ("2026-11-22T09:30:00+08:00", None),
+        ("2026-11-22 09:30", None),
+        ("1700000000", "start: expected an ISO datetime (got '1700000000')"),
+        (0, "start: expected an ISO datetime (got 0)"),
+        ("2026-11-22", "start: expected an ISO datetime (got '2026-11-22')"),
+    ],
+)
+def test_json_loader_datetimes(start: object, message: str | None) -> None:
+    data = sample("hearing_record") | {"start": start}
+    if message is None:
+        document = from_json("hearing_record", data)
+        assert isinstance(document, Transcript)
+        assert document.start.isoformat().startswith("2026-11-22T09:30")
+        return
+    with pytest.raises(TemplateDataError) as err:
+        from_json("hearing_record", data)
+    assert str(err.value) == message
+
+
+def test_json_loader_amounts_as_strings_or_numbers() -> None:
+    data = sample("mediation_agreement")
+    data["terms"][0]["amount_yuan"] = 50000.5
+    data["terms"][1]["amount_yuan"] = "12.30"
+    document = from_json("mediation_agreement", data)
+    assert isinstance(document, MediationAgreement)
+    terms = document.terms
+    assert (terms[0].amount_yuan, terms[1].amount_yuan) == (Decimal("50000.5"), Decimal("12.30"))
 
 
 def test_unknown_kind() -> None:
@@ -111,3 +159,14 @@ def test_json_schema_describes_sample(kind: str) -> None:
     json.dumps(schema, ensure_ascii=False)
     assert set(schema["required"]) <= set(sample(kind))
     assert set(sample(kind)) <= set(schema["properties"])
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["title"] == f"{KINDS[kind].title} ({kind})"
+    for obj in [schema, *schema.get("$defs", {}).values()]:  # every view model is closed
+        assert obj["type"] == "object" and obj["additionalProperties"] is False, obj
+
+
+def test_json_schema_takes_an_amount_as_a_string_or_a_number() -> None:
+    term = json_schema("mediation_agreement")["$defs"]["AgreementTerm"]
+    assert term["required"] == ["obligor", "obligee", "obligation"]
+    kinds = {branch.get("type") for branch in term["properties"]["amount_yuan"]["anyOf"]}
+    assert kinds == {"string", "number", "null"}
