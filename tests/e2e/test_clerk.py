@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.e2e.conftest import Server
-from tests.e2e.test_trial import _participant_id, self_test, stage, until
+from tests.e2e.pages import HearingRoom, JudgeConsole, until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -40,19 +40,14 @@ def test_schedule_invite_and_recordings_archive(server: Server, page_for: Callab
     hearing_id = links["judge"]["hearing_id"]
 
     # A real recording: the judge and the defendant, a few seconds in session, closed.
-    judge = staff_page("judge", f"/hearings/{hearing_id}/console")
-    judge.get_by_test_id("connection-state").and_(
-        judge.locator("[data-state=connected]")).wait_for()
-    defendant = page_for("defendant")
-    self_test(defendant)
-    judge.get_by_test_id("control-open-doors").click()
-    pid = _participant_id(judge, links["defendant"]["name"])
-    judge.locator(f"[data-testid=lobby-entry][data-participant-id='{pid}'] "
-                  "[data-testid=lobby-admit]").click()
-    judge.get_by_test_id("control-start").click()
-    until(lambda: stage(defendant) == "hearing", 15, "defendant inside")
-    until(lambda: judge.get_by_test_id("recording-indicator").get_attribute("data-state")
-          == "recording", 15, "recording")
+    console = JudgeConsole.open(staff_page, hearing_id)
+    defendant = HearingRoom.join(page_for, "defendant")
+    defendant.self_test()
+    console.open_doors()
+    console.admit(console.participant_id(links["defendant"]["name"]))
+    console.start()
+    defendant.wait_for_stage("hearing", 15, "defendant inside")
+    console.wait_for_recording(15)
 
     # Meanwhile the clerk schedules another hearing and invites a party.
     clerk = staff_page("clerk", "/clerk")
@@ -116,10 +111,8 @@ def test_schedule_invite_and_recordings_archive(server: Server, page_for: Callab
     party.close()
 
     # Close the trial: the recording is sealed.
-    judge.wait_for_timeout(2500)
-    judge.get_by_test_id("control-close").click()
-    judge.get_by_test_id("close-confirm").click()
-    judge.get_by_test_id("hearing-ended").wait_for()
+    console.page.wait_for_timeout(2500)
+    console.close()
     api = clerk.context.request
 
     def available() -> bool:
@@ -170,7 +163,7 @@ def test_schedule_invite_and_recordings_archive(server: Server, page_for: Callab
     assert checked.returncode == 0 and report["ok"], checked.stdout + checked.stderr
     assert report["hearing_id"] == hearing_id and report["signature"] == "valid"
     screenshot(clerk, "clerk-recordings")
-    for page in (judge, defendant, clerk):
+    for page in (console.page, defendant.page, clerk):
         assert not [e for e in page.errors if "favicon" not in e], page.errors
 
 

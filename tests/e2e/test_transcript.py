@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Server
-from tests.e2e.test_trial import _participant_id, self_test, stage, until
+from tests.e2e.pages import ClerkTranscript, HearingRoom, JudgeConsole, until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -59,7 +59,7 @@ def _sign_on_pad(page: Any, seed: int, panel: Any = None) -> None:
 
 
 def _turn(page: Any) -> str:
-    return str(page.get_by_test_id("record-status").get_attribute("data-turn"))
+    return HearingRoom(page).turn
 
 
 def _signed(page: Any, field: str) -> bool:
@@ -72,49 +72,39 @@ def test_record_typed_live_signed_on_pads_and_recording_plays(
         screenshot: Callable[[Any, str], Any], tmp_path: Path) -> None:
     links = server.links
     hid = links["judge"]["hearing_id"]
-    judge = staff_page("judge", f"/hearings/{hid}/console")
-    judge.get_by_test_id("connection-state").and_(
-        judge.locator("[data-state=connected]")).wait_for()
-    defendant = page_for("defendant")
-    witness = page_for("witness", kiosk=True)
-    self_test(defendant)
-    self_test(witness)
-    judge.get_by_test_id("control-open-doors").click()
-    ids = {key: _participant_id(judge, links[key]["name"]) for key in ("defendant", "witness")}
-    judge.locator(f"[data-testid=lobby-entry][data-participant-id='{ids['defendant']}'] "
-                  "[data-testid=lobby-admit]").click()
-    judge.get_by_test_id("control-start").click()
-    judge.locator(f"[data-testid=lobby-entry][data-participant-id='{ids['witness']}'] "
-                  "[data-testid=witness-call]").click()
-    until(lambda: stage(defendant) == "hearing" and stage(witness) == "hearing", 20,
+    console = JudgeConsole.open(staff_page, hid)
+    judge = console.page
+    defendant_room = HearingRoom.join(page_for, "defendant")
+    witness_room = HearingRoom.join(page_for, "witness", kiosk=True)
+    defendant, witness = defendant_room.page, witness_room.page
+    defendant_room.self_test()
+    witness_room.self_test()
+    console.open_doors()
+    ids = {key: console.participant_id(links[key]["name"]) for key in ("defendant", "witness")}
+    console.admit(ids["defendant"])
+    console.start()
+    console.call_in(ids["witness"])
+    until(lambda: defendant_room.stage == "hearing" and witness_room.stage == "hearing", 20,
           "both inside")
-    until(lambda: judge.get_by_test_id("recording-indicator").get_attribute("data-state")
-          == "recording", 15, "recording")
+    console.wait_for_recording(15)
     assert judge.get_by_test_id("console-record").get_attribute("href") == \
         f"/clerk/hearings/{hid}/transcript"
 
     # The clerk types the transcript live; it saves itself, version by version.
-    clerk = staff_page("clerk", f"/clerk/hearings/{hid}/transcript")
-    body = clerk.get_by_test_id("record-body")
-    # read-only until the saved text is in: nothing typed before it is lost or saved over it
-    until(lambda: not body.evaluate("(t) => t.readOnly"), 15, "the editor open")
-    body.click()
-    for line in LINES[:2]:
-        clerk.keyboard.type(line + "\n", delay=5)
-    until(lambda: clerk.get_by_test_id("record-save-state").get_attribute("data-state")
-          == "saved" and int(clerk.get_by_test_id("record-version").inner_text()) >= 1, 10,
-          "autosaved")
+    record = ClerkTranscript.open(staff_page, hid)
+    clerk = record.page
+    record.begin()
+    record.write(*LINES[:2])
+    record.wait_saved()
     # The judge's record page follows what the clerk writes.
     judge_record = judge.context.new_page()
     judge_record.errors = []
     judge_record.on("pageerror", lambda e: judge_record.errors.append(f"pageerror: {e}"))
     judge_record.goto(f"/clerk/hearings/{hid}/transcript")
-    for line in LINES[2:]:
-        clerk.keyboard.type(line + "\n", delay=5)
-    until(lambda: LINES[3] in judge_record.get_by_test_id("record-body").input_value(), 15,
-          "the judge sees the clerk's lines")
-    version = int(clerk.get_by_test_id("record-version").inner_text())
-    assert version >= 2
+    judges_record = ClerkTranscript(judge_record)
+    record.write(*LINES[2:])
+    until(lambda: LINES[3] in judges_record.text, 15, "the judge sees the clerk's lines")
+    assert record.version >= 2
     api = clerk.context.request
     stale = api.put(f"/api/hearings/{hid}/transcript", data={"body": "审：旧稿", "version": 0},
                     headers={"X-CSRF-Token": _csrf(api)})
@@ -130,25 +120,22 @@ def test_record_typed_live_signed_on_pads_and_recording_plays(
         judge_api)}, data={"body": current["body"] + "审：补充一句。\n", "version":
                            current["version"]})
     assert fixed.ok, fixed.text()
-    until(lambda: clerk.get_by_test_id("record-save-state").get_attribute("data-state")
-          == "conflict", 10, "the clerk's stale save refused")
+    until(lambda: record.save_state == "conflict", 10, "the clerk's stale save refused")
     assert clerk.get_by_test_id("record-mine").is_visible()
     assert "稍后补记" in clerk.get_by_test_id("record-mine-text").input_value()
-    until(lambda: "补充一句" in clerk.get_by_test_id("record-body").input_value(), 10,
-          "the judge's correction shown to the clerk")
+    until(lambda: "补充一句" in record.text, 10, "the judge's correction shown to the clerk")
     screenshot(clerk, "record-clerk-conflict")
 
     # The judge closes: the transcript is frozen and the signing order opens.
-    judge.get_by_test_id("control-close").click()
-    judge.get_by_test_id("close-confirm").click()
-    until(lambda: stage(defendant) == "ended" and stage(witness) == "ended", 15, "ended")
+    console.close()
+    until(lambda: defendant_room.stage == "ended" and witness_room.stage == "ended", 15,
+          "ended")
     until(lambda: _turn(defendant) == "mine", 30, "the defendant's turn to sign")
     until(lambda: _turn(witness) == "waiting", 10, "the villager waits for the defendant")
     text = defendant.get_by_test_id("record-signing").inner_text()
     assert "张某" in text and "村民刘大山" in text and "书记员王芳" in text and "审判员李明" in text
-    until(lambda: clerk.get_by_test_id("record-state").get_attribute("data-state")
-          == "signing", 10, "the clerk's page shows signing")
-    assert clerk.get_by_test_id("record-body").evaluate("(t) => t.readOnly")
+    until(lambda: record.state == "signing", 10, "the clerk's page shows signing")
+    assert not record.editable
     defendant.get_by_test_id("sign-document").wait_for()
     screenshot(defendant, "record-defendant-pad")
     _sign_on_pad(defendant, 0)
@@ -164,13 +151,9 @@ def test_record_typed_live_signed_on_pads_and_recording_plays(
           f"{witness.errors})")
 
     # The clerk, then the judge, sign by the court's key.
-    until(lambda: clerk.get_by_test_id("record-sign").is_visible(), 10, "the clerk's turn")
-    clerk.get_by_test_id("record-sign").click()
-    until(lambda: judge_record.get_by_test_id("record-sign").is_visible(), 10,
-          "the judge's turn")
-    judge_record.get_by_test_id("record-sign").click()
-    until(lambda: judge_record.get_by_test_id("record-state").get_attribute("data-state")
-          == "signed", 20, "sealed")
+    record.sign()
+    judges_record.sign()
+    until(lambda: judges_record.state == "signed", 20, "sealed")
     for page in (defendant, witness, clerk):
         until(lambda p=page: p.get_by_test_id("record-document").get_attribute("data-loaded")
               == "1", 20, f"the sealed record shown on {page.url}")
@@ -197,7 +180,7 @@ def test_record_typed_live_signed_on_pads_and_recording_plays(
     until(lambda: again.get_by_test_id("record-panel").get_attribute("data-state") == "signed"
           and again.get_by_test_id("record-document").get_attribute("data-loaded") == "1", 20,
           "the reopened link shows the sealed record")
-    assert stage(again) == "ended"
+    assert HearingRoom(again).stage == "ended"
     screenshot(clerk, "record-clerk-signed")
 
     # The sealed PDF validates: poppler and `yunting verify`.
