@@ -5,31 +5,48 @@ close for reading, signing and downloading, as for the transcript (web/http/api/
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
+from pydantic import Field
 
 from hearings.domain.errors import NotFound
 from web.http.api.documents import READ_REASON, signed_pdf
-from web.http.api.mediations import REFUSAL, SIGNATURE
+from web.http.api.mediations import CAPTURE
 from web.http.auth import actor_for
-from web.http.payloads import Body, read_body
+from web.http.payloads import Payload, read_payload
 from web.http.routing import ApiRoutes
-from web.keys import SERVICES, SETTINGS
+from web.keys import SERVICES
 
 routes = ApiRoutes()
 
-_TEXT = {"type": "string"}
-DRAFT = {"type": "object",
-         "required": ["charges", "facts", "sentencing_proposal", "procedure"], "properties": {
-             "charges": {**_TEXT, "example": "盗窃罪", "description": "the offence(s) charged"},
-             "facts": {**_TEXT, "description": "the facts the detainee acknowledges"},
-             "sentencing_proposal": {**_TEXT, "example": "有期徒刑六个月，缓刑一年",
-                                     "description": "the procuratorate's sentencing proposal"},
-             "procedure": {**_TEXT, "example": "速裁程序",
-                           "description": "the procedure agreed to (速裁/简易/普通程序)"}}}
+
+class PleaDraft(Payload):
+    """The terms are checked by the plea statement itself (PleaTerms.parse)."""
+
+    charges: Any = Field(None, json_schema_extra={
+        "type": "string", "examples": ["盗窃罪"], "description": "the offence(s) charged"})
+    facts: Any = Field(None, json_schema_extra={
+        "type": "string", "description": "the facts the detainee acknowledges"})
+    sentencing_proposal: Any = Field(None, json_schema_extra={
+        "type": "string", "examples": ["有期徒刑六个月，缓刑一年"],
+        "description": "the procuratorate's sentencing proposal"})
+    procedure: Any = Field(None, json_schema_extra={
+        "type": "string", "examples": ["速裁程序"],
+        "description": "the procedure agreed to (速裁/简易/普通程序)"})
 
 
-async def _body(request: web.Request) -> Body:
-    return await read_body(request, request.app[SETTINGS].max_request_bytes)
+class PleaSignature(Payload):
+    """Checked where it is signed: the field's turn and the capture (required: by hand)."""
+
+    field: Any = Field(None, json_schema_extra={"type": "string", "examples": ["party1"]})
+    capture: Any = Field(None, json_schema_extra=CAPTURE)
+
+
+class PleaRefusal(Payload):
+    """The plea statement checks the reason."""
+
+    reason: Any = Field(None, json_schema_extra={"type": "string"})
 
 
 @routes.route("GET", "/api/hearings/{hearing_id}/plea", summary="An interrogation's plea "
@@ -45,37 +62,35 @@ async def get_plea(request: web.Request) -> web.Response:
 @routes.route("POST", "/api/hearings/{hearing_id}/plea", summary="Draft the plea statement "
               "(the interrogation's prosecutor, or the court's staff, while it is in session): "
               "rendered and out for signature; a draft not yet signed is superseded",
-              tag="records", auth="staff_or_token", body=DRAFT)
+              tag="records", auth="staff_or_token", body=PleaDraft)
 async def draft_plea(request: web.Request) -> web.Response:
     hid = request.match_info["hearing_id"]
     actor = await actor_for(request, hid)
-    body = await _body(request)
+    body = await read_payload(request, PleaDraft)
     view = await request.app[SERVICES].pleas.draft(
-        actor, hid, body.raw("charges"), body.raw("facts"), body.raw("sentencing_proposal"),
-        body.raw("procedure"))
+        actor, hid, body.charges, body.facts, body.sentencing_proposal, body.procedure)
     return web.json_response(view.as_json())
 
 
 @routes.route("POST", "/api/hearings/{hearing_id}/plea/signatures", summary="Sign the plea "
               "statement's next field by hand: the detainee (party1), then the lawyer",
-              tag="records", auth="staff_or_token", body=SIGNATURE)
+              tag="records", auth="staff_or_token", body=PleaSignature)
 async def sign_plea(request: web.Request) -> web.Response:
     hid = request.match_info["hearing_id"]
     actor = await actor_for(request, hid, allow_closed=True)
-    body = await _body(request)
-    view = await request.app[SERVICES].pleas.sign(actor, hid, body.raw("field"),
-                                                  body.raw("capture"))
+    body = await read_payload(request, PleaSignature)
+    view = await request.app[SERVICES].pleas.sign(actor, hid, body.field, body.capture)
     return web.json_response(view.as_json())
 
 
 @routes.route("POST", "/api/hearings/{hearing_id}/plea/refusal", summary="The detainee or "
               "the lawyer refuses to sign, with a reason: the copy is abandoned, the reason "
-              "kept", tag="records", auth="staff_or_token", body=REFUSAL)
+              "kept", tag="records", auth="staff_or_token", body=PleaRefusal)
 async def refuse_plea(request: web.Request) -> web.Response:
     hid = request.match_info["hearing_id"]
     actor = await actor_for(request, hid, allow_closed=True)
-    body = await _body(request)
-    view = await request.app[SERVICES].pleas.refuse(actor, hid, body.raw("reason"))
+    body = await read_payload(request, PleaRefusal)
+    view = await request.app[SERVICES].pleas.refuse(actor, hid, body.reason)
     return web.json_response(view.as_json())
 
 

@@ -5,34 +5,48 @@ which keeps working after the hearing closes for these routes (they sign after t
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from aiohttp import web
+from pydantic import Field
 
 from web.http.api.documents import READ_REASON, signed_pdf
-from web.http.api.mediations import REFUSAL, SIGNATURE
+from web.http.api.mediations import CAPTURE
 from web.http.auth import actor_for
-from web.http.payloads import Body, read_body
+from web.http.payloads import Payload, read_payload
 from web.http.routing import ApiRoutes
-from web.keys import SERVICES, SETTINGS
+from web.keys import SERVICES
 
 routes = ApiRoutes()
 
-SAVE = {"type": "object", "required": ["body", "version"], "properties": {
-    "body": {"type": "string", "description": "the whole text; one line per utterance, "
-             "'speaker：text' (a line without a speaker continues the one before)"},
-    "version": {"type": "integer", "description": "the version this edit was made on; "
-                "a stale one is refused with 409 conflict"}}}
+
+class TranscriptSave(Payload):
+    """Checked by the transcript itself (its text rule, and the version against the stored
+    one)."""
+
+    body: Any = Field(None, json_schema_extra={
+        "type": "string", "description": "the whole text; one line per utterance, "
+        "'speaker：text' (a line without a speaker continues the one before)"})
+    version: Any = Field(None, json_schema_extra={
+        "type": "integer", "description": "the version this edit was made on; a stale one is "
+        "refused with 409 conflict"})
 
 
-SIGN = {**SIGNATURE, "properties": {**cast(dict[str, Any], SIGNATURE["properties"]), "statement": {
-    "type": "string", "example": "以上笔录我看过，和我说的相符", "description":
-    "an interrogation's detainee only, and required of them: the statement chosen on the pad's "
-    "page before signing"}}}
+class TranscriptSignature(Payload):
+    """Checked where it is signed: the field's turn, the capture, the detainee's statement."""
+
+    field: Any = Field(None, json_schema_extra={"type": "string", "examples": ["party1"]})
+    capture: Any = Field(None, json_schema_extra=CAPTURE)
+    statement: Any = Field(None, json_schema_extra={
+        "type": "string", "examples": ["以上笔录我看过，和我说的相符"], "description":
+        "an interrogation's detainee only, and required of them: the statement chosen on the "
+        "pad's page before signing"})
 
 
-async def _body(request: web.Request) -> Body:
-    return await read_body(request, request.app[SETTINGS].max_request_bytes)
+class TranscriptReopening(Payload):
+    """A correction asked for or a refusal to sign; the transcript checks the reason."""
+
+    reason: Any = Field(None, json_schema_extra={"type": "string"})
 
 
 @routes.route("GET", "/api/hearings/{hearing_id}/transcript", summary="The transcript: text "
@@ -48,14 +62,13 @@ async def get_transcript(request: web.Request) -> web.Response:
 
 @routes.route("PUT", "/api/hearings/{hearing_id}/transcript", summary="Save the transcript's text "
               "(clerk or presiding judge; 409 if the version is stale)", tag="transcripts",
-              body=SAVE,
+              body=TranscriptSave,
               formerly="/api/hearings/{hearing_id}/record")
 async def save_transcript(request: web.Request) -> web.Response:
     hid = request.match_info["hearing_id"]
     actor = await actor_for(request, hid)
-    body = await _body(request)
-    view = await request.app[SERVICES].transcripts.save(actor, hid, body.raw("body"),
-                                                    body.raw("version"))
+    body = await read_payload(request, TranscriptSave)
+    view = await request.app[SERVICES].transcripts.save(actor, hid, body.body, body.version)
     return web.json_response(view.as_json())
 
 
@@ -72,14 +85,14 @@ async def send_for_signature(request: web.Request) -> web.Response:
 
 @routes.route("POST", "/api/hearings/{hearing_id}/transcript/signatures", summary="Sign the next "
               "field: the persons recorded by hand, then the clerk, then the judge",
-              tag="transcripts", auth="staff_or_token", body=SIGN,
+              tag="transcripts", auth="staff_or_token", body=TranscriptSignature,
               formerly="/api/hearings/{hearing_id}/record/signatures")
 async def sign_transcript(request: web.Request) -> web.Response:
     hid = request.match_info["hearing_id"]
     actor = await actor_for(request, hid, allow_closed=True)
-    body = await _body(request)
-    view = await request.app[SERVICES].transcripts.sign(actor, hid, body.raw("field"),
-                                                    body.raw("capture"), body.raw("statement"))
+    body = await read_payload(request, TranscriptSignature)
+    view = await request.app[SERVICES].transcripts.sign(actor, hid, body.field, body.capture,
+                                                        body.statement)
     return web.json_response(view.as_json())
 
 
@@ -96,7 +109,7 @@ async def acknowledge_rights(request: web.Request) -> web.Response:
 
 @routes.route("POST", "/api/hearings/{hearing_id}/transcript/corrections", summary="A signer asks "
               "for a correction: the frozen copy is abandoned, back to drafting",
-              tag="transcripts", auth="staff_or_token", body=REFUSAL,
+              tag="transcripts", auth="staff_or_token", body=TranscriptReopening,
               formerly="/api/hearings/{hearing_id}/record/corrections")
 async def request_correction(request: web.Request) -> web.Response:
     return await _reopen(request, refused=False)
@@ -104,7 +117,7 @@ async def request_correction(request: web.Request) -> web.Response:
 
 @routes.route("POST", "/api/hearings/{hearing_id}/transcript/refusal", summary="A signer refuses "
               "to sign, with a reason: the frozen copy is abandoned, back to drafting",
-              tag="transcripts", auth="staff_or_token", body=REFUSAL,
+              tag="transcripts", auth="staff_or_token", body=TranscriptReopening,
               formerly="/api/hearings/{hearing_id}/record/refusal")
 async def refuse_transcript(request: web.Request) -> web.Response:
     return await _reopen(request, refused=True)
@@ -113,9 +126,9 @@ async def refuse_transcript(request: web.Request) -> web.Response:
 async def _reopen(request: web.Request, *, refused: bool) -> web.Response:
     hid = request.match_info["hearing_id"]
     actor = await actor_for(request, hid)
-    body = await _body(request)
-    view = await request.app[SERVICES].transcripts.reopen(actor, hid, body.raw("reason"),
-                                                      refused=refused)
+    body = await read_payload(request, TranscriptReopening)
+    view = await request.app[SERVICES].transcripts.reopen(actor, hid, body.reason,
+                                                          refused=refused)
     return web.json_response(view.as_json())
 
 
