@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from aiohttp import web
+from pydantic import Field
 
 from hearings.domain.actors import Actor
 from web.http.auth import actor_for
-from web.http.payloads import read_body
+from web.http.payloads import Payload, read_payload
 from web.http.routing import ApiRoutes
-from web.keys import SERVICES, SETTINGS
+from web.keys import SERVICES
 
 routes = ApiRoutes()
 
-RECEIPT = {"type": "object", "required": ["how"], "properties": {
-    "how": {"enum": ["screen", "print", "download"]}}}
+
+class DocumentReceipt(Payload):
+    """How the recipient took the document; the document service checks it."""
+
+    how: str = Field(json_schema_extra={"enum": ["screen", "print", "download"]})
 
 
 # The query of every route that hands out a document's PDF.
@@ -52,12 +56,12 @@ async def verification(request: web.Request) -> web.Response:
 
 @routes.route("POST", "/api/documents/{document_id}/receipts", summary="Record a receipt "
               "(proof of service; idempotent per recipient and how)", tag="documents",
-              auth="staff_or_token", body=RECEIPT, ok=201, result="Receipt")
+              auth="staff_or_token", body=DocumentReceipt, ok=201, result="Receipt")
 async def receipt(request: web.Request) -> web.Response:
     actor = await actor_for(request, allow_closed=True)
-    body = await read_body(request, request.app[SETTINGS].max_request_bytes)
+    body = await read_payload(request, DocumentReceipt)
     delivery = await request.app[SERVICES].document_service.receipt(
-        actor, request.match_info["document_id"], body.text("how"))
+        actor, request.match_info["document_id"], body.how)
     return web.json_response({"id": delivery.id, "document_id": delivery.document_id,
                               "recipient": delivery.recipient, "how": delivery.how.value,
                               "sha256": delivery.sha256, "at": delivery.at.isoformat()},

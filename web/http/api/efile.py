@@ -13,9 +13,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
+from pydantic import Field
 
 from hearings.services.access import CALLER
 from hearings.services.efiles import PDF_MAGIC, StagedUpload
@@ -24,7 +26,7 @@ from web.bridges.jobs_efile import EfileJobs
 from web.http.auth import staff_for
 from web.http.errors import ApiError
 from web.http.openapi import SCHEMAS
-from web.http.payloads import read_body
+from web.http.payloads import Payload, read_payload
 from web.http.routing import ApiRoutes
 from web.keys import SETTINGS
 
@@ -32,10 +34,6 @@ routes = ApiRoutes()
 
 EFILE_JOBS = web.AppKey("efile_jobs", EfileJobs)
 CHUNK = 1 << 16
-COMPILE = {"type": "object", "properties": {
-    "items": {"type": "array", "maxItems": 500, "items": {"type": "string", "maxLength": 64},
-              "description": "document and upload ids in bundle order; none: everything "
-                             "of the case, oldest first"}}}
 SCHEMAS.setdefault("EfileJob", {
     "type": "object", "description": "a case e-file being built (poll it until done)",
     "properties": {
@@ -48,6 +46,15 @@ SCHEMAS.setdefault("EfileJob", {
         "error": {"type": ["string", "null"]},
         "created_at": {"type": "string"}, "updated_at": {"type": "string"},
         "download": {"type": "string", "description": "the PDF's path, once done"}}})
+
+
+class EfileCompilation(Payload):
+    """What goes into the e-file; the e-file jobs check the ids."""
+
+    items: Any = Field(None, json_schema_extra={
+        "type": "array", "maxItems": 500, "items": {"type": "string", "maxLength": 64},
+        "description": "document and upload ids in bundle order; none: everything of the "
+                       "case, oldest first"})
 
 
 def _jobs(request: web.Request) -> EfileJobs:
@@ -134,12 +141,11 @@ async def contents(request: web.Request) -> web.Response:
 @routes.route("POST", "/api/cases/{case_id}/efile", summary="Compile the case's e-file: the "
               "listed documents and uploads (or all, oldest first) with contents, bookmarks, "
               "page numbers, the court seal and a timestamp, as a job: 202 with the job to "
-              "poll; audited (case.efile) once built", tag="efile", body=COMPILE, ok=202,
+              "poll; audited (case.efile) once built", tag="efile", body=EfileCompilation, ok=202,
               result="EfileJob")
 async def compile_efile(request: web.Request) -> web.Response:
     actor = await staff_for(request)
-    body = await read_body(request, request.app[SETTINGS].max_request_bytes)
-    items = body.raw("items")
+    items = (await read_payload(request, EfileCompilation)).items
     if items is None:
         items = []
     if not isinstance(items, list) or not all(isinstance(i, str) for i in items):

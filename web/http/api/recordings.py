@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
+from pydantic import Field
 
 from hearings.domain.actors import Actor
 from hearings.domain.hearing import Hearing
@@ -32,7 +33,7 @@ from web.bridges.jobs_package import PACKAGE_JOBS
 from web.bridges.recording import interruptions
 from web.http.auth import actor_for, staff_for
 from web.http.errors import ApiError
-from web.http.payloads import read_body
+from web.http.payloads import Payload, read_payload
 from web.http.representations import hearing_json
 from web.http.routing import ApiRoutes
 from web.keys import FORGE, SERVICES, SETTINGS
@@ -50,11 +51,15 @@ SEARCH = (
      "description": "part of a participant's name"},
     _REASON,
 )
-PACKAGE = {"type": "object", "required": ["reason"], "properties": {
-    "reason": {"type": "string", "maxLength": MAX_REASON,
-               "description": "why the package is made (audited)"}}}
 _LIVE = (RecordingState.RECORDING, RecordingState.PAUSED, RecordingState.PROCESSING)
 _CHUNK = 1 << 20
+
+
+class EvidencePackage(Payload):
+    """The reason is required, as for every access to a recording, and audited."""
+
+    reason: str | None = Field(None, description="why the package is made (audited)",
+                               json_schema_extra={"maxLength": MAX_REASON})
 
 
 def _archive(request: web.Request) -> RecordingArchive:
@@ -181,11 +186,11 @@ async def failing(request: web.Request) -> web.Response:
 
 @routes.route("POST", "/api/recordings/{hearing_id}/package",
               summary="Download an evidence package (ZIP, verifiable offline)", tag="recordings",
-              body=PACKAGE, produces="application/zip")
+              body=EvidencePackage, produces="application/zip")
 async def package(request: web.Request) -> web.StreamResponse:
     actor = await staff_for(request)
-    body = await read_body(request, request.app[SETTINGS].max_request_bytes)
-    reason = _reason(body.opt_text("reason"), required=True)
+    body = await read_payload(request, EvidencePackage)
+    reason = _reason(body.reason, required=True)
     hearing = await _hearing(request, actor)
     if hearing.recording_state in _LIVE:
         raise ApiError(409, "conflict", "the recording is still being made "
