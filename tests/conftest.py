@@ -12,9 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from hearings.adapters.database import Database
+from tests.contract import check_answers, take_problems
 from tests.wiring import AUDIT_KEY as AUDIT_KEY  # tests import the key from here
 from tests.wiring import settle, wire
 from web.app import runtime
+from web.app.application import MIDDLEWARES
 from web.app.bootstrap import Services
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -23,6 +25,20 @@ POSTGRES_ADMIN_URL = os.environ.get(
 REDIS_URL = os.environ.get("YUNTING_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 runtime.install()  # as `yunting` does: no cancellation lost in asyncio.wait_for
+
+# Every answer of the API held to its OpenAPI document (tests/contract.py).
+CHECK_ANSWERS = os.environ.get("YUNTING_TEST_CHECK_ANSWERS", "0") == "1"
+if CHECK_ANSWERS:
+    MIDDLEWARES.insert(0, check_answers)
+
+
+@pytest.fixture(autouse=True)
+def answers_as_documented() -> Iterator[None]:
+    take_problems()
+    yield
+    problems = take_problems()
+    assert not problems, "answers the OpenAPI document does not describe:\n" + "\n".join(
+        dict.fromkeys(problems))
 
 
 def unavailable(what: str, why: str) -> None:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, cast
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from docforge.forge import DocumentForge
 from hearings.adapters.database import Database
@@ -61,7 +62,11 @@ from web.pages.inquiry import INQUIRY_PAGES
 from web.pages.mediation import MEDIATION_PAGES
 from web.settings import Settings
 
-__all__ = ["create_app"]
+__all__ = ["MIDDLEWARES", "create_app"]
+
+# Outermost first. The tests put their check of every answer against the OpenAPI document in
+# front (tests/contract.py).
+MIDDLEWARES: list[Middleware] = [security_headers, error_middleware, password_change_gate]
 
 log = logging.getLogger("yunting")
 
@@ -73,7 +78,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> web.A
     opened from settings when the app starts and closed when it stops.
     """
     app = web.Application(
-        middlewares=[security_headers, error_middleware, password_change_gate],
+        middlewares=[*MIDDLEWARES],
         client_max_size=settings.max_request_bytes,
     )
     app[SETTINGS] = settings

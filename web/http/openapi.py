@@ -67,6 +67,11 @@ SCHEMAS: dict[str, Any] = {
         "name": {"type": "string"}, "participant_id": {"type": "string"},
         "created_at": {"type": "string", "format": "date-time"},
         "mediation_hearing_id": {"type": ["string", "null"]}}},
+    "KioskDay": {"type": "object", "required": ["site", "slots"], "description": "the free "
+                 "slots of a day at the kiosk's clinic", "properties": {
+        "site": {"type": "object", "properties": {"id": {"type": "string"},
+                                                  "name": {"type": "string"}}},
+        "slots": {"type": "array", "items": {"$ref": "#/components/schemas/Slot"}}}},
     "DaySlot": {"type": "object", "description": "a Slot and its booking (or null)",
                 "properties": {"id": {"type": "string"},
                                "starts_at": {"type": "string", "format": "date-time"},
@@ -257,10 +262,7 @@ def _operation(op: Operation) -> dict[str, Any]:
         spec["parameters"] = parameters
     if op.deprecated:
         spec["deprecated"] = True
-    if isinstance(op.body, dict):  # TRANSITIONAL (issue 14)
-        spec["requestBody"] = {"required": True,
-                               "content": {"application/json": {"schema": op.body}}}
-    elif op.body:
+    if op.body:
         spec["requestBody"] = {"required": True, "content": {"application/json": {
             "schema": {"$ref": f"#/components/schemas/{op.body.__name__}"}}}}
     ok: dict[str, Any] = {"description": "ok"}
@@ -290,8 +292,7 @@ def _body_schemas(ops: list[Operation]) -> dict[str, Any]:
     schemas: dict[str, Any] = {}
     models: dict[str, type] = {}
     for op in ops:
-        if (op.body is None or isinstance(op.body, dict)  # TRANSITIONAL (issue 14)
-                or models.get(op.body.__name__) is op.body):
+        if op.body is None or models.get(op.body.__name__) is op.body:
             continue
         name = op.body.__name__
         if name in models or name in SCHEMAS:

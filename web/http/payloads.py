@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from functools import partial
 from itertools import chain, compress
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar
 
 from aiohttp import web
 from pydantic import (
@@ -41,10 +41,7 @@ from hearings.domain.values import member
 from web.http.errors import ApiError
 from web.keys import SETTINGS
 
-__all__ = ["MAX_DEPTH", "Body", "OneOf", "Payload", "Time", "read_body", "read_json",
-           "read_payload"]
-
-T = TypeVar("T")
+__all__ = ["MAX_DEPTH", "OneOf", "Payload", "Time", "read_json", "read_payload"]
 
 P = TypeVar("P", bound="Payload")
 
@@ -66,7 +63,10 @@ class Payload(BaseModel):
     further where its rule lives there (texts, term lists, capture records)."""
 
     model_config = ConfigDict(strict=True, frozen=True, extra="ignore",
-                              json_schema_extra=lambda schema, _: _tidy(schema))
+                              json_schema_extra=lambda schema, model: _tidy(schema, model))
+    # Fields the body must carry but whose refusal, missing or wrong, is the domain's own
+    # (a term list, a capture record): typed Any here, marked required in the document.
+    checked_by_domain: ClassVar[tuple[str, ...]] = ()
 
     @model_validator(mode="before")
     @classmethod
@@ -76,13 +76,16 @@ class Payload(BaseModel):
         return data
 
 
-def _tidy(schema: dict[str, Any]) -> None:
+def _tidy(schema: dict[str, Any], model: Any) -> None:
     """Properties without pydantic's titles, and without a null default: a null is a field
-    left out, not a value."""
+    left out, not a value. The fields the domain checks are required all the same."""
     for prop in schema.get("properties", {}).values():
         prop.pop("title", None)
         if "default" in prop and prop["default"] is None:
             del prop["default"]
+    required = [*schema.get("required", []), *getattr(model, "checked_by_domain", ())]
+    if required:
+        schema["required"] = list(dict.fromkeys(required))
 
 
 def _refused(message: str) -> PydanticCustomError:
@@ -174,68 +177,6 @@ def _wording(exc: ValidationError) -> str:
     if kind == "refused":
         return str(error["ctx"]["message"])
     return f"{name!r}: {error['msg']}"
-
-
-class Body:
-    """TRANSITIONAL (issue 14): the hand reader, until every route has its model."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self._data = data
-
-    def _get(self, name: str, kind: type[T], required: bool) -> T | None:
-        if name not in self._data or self._data[name] is None:
-            if required:
-                raise ApiError(400, "invalid_input", f"{name!r} is required")
-            return None
-        value = self._data[name]
-        if kind is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise ApiError(400, "invalid_input",
-                           f"{name!r} must be of type {kind.__name__} (got {type(value).__name__})")
-        return value
-
-    def text(self, name: str) -> str:
-        value = self._get(name, str, True)
-        assert value is not None
-        return value
-
-    def raw(self, name: str) -> Any:
-        """The field as sent (or None), for the domain to check: term lists, capture records."""
-        return self._data.get(name)
-
-    def opt_text(self, name: str) -> str | None:
-        return self._get(name, str, False)
-
-    def opt_int(self, name: str) -> int | None:
-        return self._get(name, int, False)
-
-    def flag(self, name: str, default: bool = False) -> bool:
-        value = self._get(name, bool, False)
-        return default if value is None else value
-
-    def time(self, name: str) -> datetime:
-        raw = self.text(name)
-        try:
-            value = datetime.fromisoformat(raw)
-        except ValueError:
-            raise ApiError(400, "invalid_input",
-                           f"{name!r} must be an ISO 8601 time (got {raw!r})") from None
-        if value.tzinfo is None:
-            raise ApiError(400, "invalid_input",
-                           f"{name!r} must carry a time zone, e.g. 2026-11-23T09:00:00+08:00")
-        try:  # one every zone can show: year 10000 in UTC overflows wherever it is stored
-            year = value.astimezone(UTC).year
-        except OverflowError:
-            year = 0
-        if not 1 < year < 9999:
-            raise ApiError(400, "invalid_input", f"{name!r} is out of range (got {raw!r})")
-        return value
-
-
-async def read_body(request: web.Request, max_bytes: int) -> Body:
-    """TRANSITIONAL (issue 14): the body for the hand reader."""
-    return Body(await read_json(request, max_bytes))
 
 
 async def read_json(request: web.Request, max_bytes: int) -> dict[str, Any]:

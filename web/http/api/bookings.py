@@ -34,6 +34,7 @@ SERVICES_ENUM = [s.value for s in Service]
 # The minutes and the services are the domain's to check, in its own words
 # (hearings/services/bookings.py).
 class NewSlot(Payload):
+    checked_by_domain = ("minutes", "services")
     starts_at: Time
     minutes: Any = Field(None, json_schema_extra={"type": "integer", "minimum": 1,
                                                   "maximum": 240, "examples": [30]})
@@ -47,6 +48,7 @@ class NewSlot(Payload):
 # The service, the name and the e-mail are the domain's to check, once the slot is found
 # (hearings/services/bookings.py). Fields in the order they were always checked in.
 class _Villager(Payload):
+    checked_by_domain = ("service", "name")
     slot_id: str
     service: Any = Field(None, json_schema_extra={"enum": [*SERVICES_ENUM]})
     name: Any = Field(None, json_schema_extra={"type": "string", "maxLength": 200,
@@ -151,7 +153,7 @@ async def book(request: web.Request) -> web.Response:
 
 @routes.route("GET", "/api/kiosk/slots", summary="The free slots of a day for the clinic's "
               "enrolled kiosk (its device cookie)", tag="bookings", auth="none",
-              result="Slot[]", query=DAY, answers=(403,))
+              result="KioskDay", query=DAY, answers=(403,))
 async def kiosk_slots(request: web.Request) -> web.Response:
     _, site, entries = await bookings_service(request.app).free_at_kiosk(
         request.cookies.get(KIOSK_COOKIE), _day(request))

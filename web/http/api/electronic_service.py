@@ -26,6 +26,7 @@ routes = ApiRoutes()
 # The e-mail, the mobile number and the consent are the participant's to check, in its own
 # words (hearings/domain/participants.py).
 class PartyContact(Payload):
+    checked_by_domain = ("consent_electronic_service",)
     email: Any = Field(None, json_schema_extra={
         "type": ["string", "null"], "maxLength": 254, "examples": ["zhang@example.cn"],
         "description": "null or empty: none"})

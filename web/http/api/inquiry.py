@@ -61,6 +61,7 @@ class InquiryQuery(Payload):
     """Checked by the inquiry itself (hearings/services/inquiries.py): a wrong code and wrong
     digits are refused alike."""
 
+    checked_by_domain = ("code", "digits")
     code: Any = Field(None, json_schema_extra={"type": "string",
                                                "examples": ["7KQ2-M9XD-4HFT"]})
     digits: Any = Field(None, json_schema_extra={

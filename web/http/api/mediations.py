@@ -38,6 +38,7 @@ CAPTURE: JsonDict = {
 class MediationAgreement(Payload):
     """The terms are checked by the agreement itself (AgreementTerm.from_json), one by one."""
 
+    checked_by_domain = ("terms",)
     facts: str
     terms: Any = Field(None, json_schema_extra={"type": "array", "items": _TERM})
 

@@ -24,6 +24,7 @@ routes = ApiRoutes()
 class PleaDraft(Payload):
     """The terms are checked by the plea statement itself (PleaTerms.parse)."""
 
+    checked_by_domain = ("charges", "facts", "sentencing_proposal", "procedure")
     charges: Any = Field(None, json_schema_extra={
         "type": "string", "examples": ["盗窃罪"], "description": "the offence(s) charged"})
     facts: Any = Field(None, json_schema_extra={
@@ -39,6 +40,7 @@ class PleaDraft(Payload):
 class PleaSignature(Payload):
     """Checked where it is signed: the field's turn and the capture (required: by hand)."""
 
+    checked_by_domain = ("field",)
     field: Any = Field(None, json_schema_extra={"type": "string", "examples": ["party1"]})
     capture: Any = Field(None, json_schema_extra=CAPTURE)
 
@@ -46,6 +48,7 @@ class PleaSignature(Payload):
 class PleaRefusal(Payload):
     """The plea statement checks the reason."""
 
+    checked_by_domain = ("reason",)
     reason: Any = Field(None, json_schema_extra={"type": "string"})
 
 

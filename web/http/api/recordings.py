@@ -58,6 +58,7 @@ _CHUNK = 1 << 20
 class EvidencePackage(Payload):
     """The reason is required, as for every access to a recording, and audited."""
 
+    checked_by_domain = ("reason",)
     reason: str | None = Field(None, description="why the package is made (audited)",
                                json_schema_extra={"maxLength": MAX_REASON})
 

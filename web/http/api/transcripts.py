@@ -24,6 +24,7 @@ class TranscriptSave(Payload):
     """Checked by the transcript itself (its text rule, and the version against the stored
     one)."""
 
+    checked_by_domain = ("body", "version")
     body: Any = Field(None, json_schema_extra={
         "type": "string", "description": "the whole text; one line per utterance, "
         "'speaker：text' (a line without a speaker continues the one before)"})
@@ -35,6 +36,7 @@ class TranscriptSave(Payload):
 class TranscriptSignature(Payload):
     """Checked where it is signed: the field's turn, the capture, the detainee's statement."""
 
+    checked_by_domain = ("field",)
     field: Any = Field(None, json_schema_extra={"type": "string", "examples": ["party1"]})
     capture: Any = Field(None, json_schema_extra=CAPTURE)
     statement: Any = Field(None, json_schema_extra={
@@ -46,6 +48,7 @@ class TranscriptSignature(Payload):
 class TranscriptReopening(Payload):
     """A correction asked for or a refusal to sign; the transcript checks the reason."""
 
+    checked_by_domain = ("reason",)
     reason: Any = Field(None, json_schema_extra={"type": "string"})
 
 
