@@ -15,12 +15,15 @@ from web.settings import Settings
 if TYPE_CHECKING:  # the wiring's own types: web.app imports this module, not the reverse
     from web.app.bootstrap import Services
     from web.bridges.archive import RecordingArchive
+    from web.bridges.efile_store import FileUploadStore
+    from web.bridges.jobs_efile import EfileJobs
+    from web.bridges.jobs_package import PackageJobs
     from web.bridges.recording import RecordingDriver
     from web.bridges.turn import IceServers
     from web.http.throttle import LoginFailures
 
-__all__ = ["ARCHIVE", "DATABASE", "FORGE", "ICE_SERVERS", "LOGIN_FAILURES", "MEDIA", "RECORDING",
-           "SERVICES", "SETTINGS", "SIGNALING"]
+__all__ = ["ARCHIVE", "DATABASE", "EFILE_JOBS", "FORGE", "ICE_SERVERS", "LOGIN_FAILURES", "MEDIA",
+           "PACKAGE_JOBS", "RECORDING", "SERVICES", "SETTINGS", "SIGNALING", "UPLOADS"]
 
 SETTINGS = web.AppKey("settings", Settings)
 DATABASE = web.AppKey("database", Database)
@@ -33,3 +36,6 @@ LOGIN_FAILURES: web.AppKey[LoginFailures] = web.AppKey("login_failures")
 # Bridges the pages and the API use, held here so that only web.app imports web.bridges.
 ARCHIVE: web.AppKey[RecordingArchive] = web.AppKey("archive")
 ICE_SERVERS: web.AppKey[IceServers] = web.AppKey("ice_servers")
+UPLOADS: web.AppKey[FileUploadStore] = web.AppKey("uploads")
+EFILE_JOBS: web.AppKey[EfileJobs] = web.AppKey("efile_jobs")
+PACKAGE_JOBS: web.AppKey[PackageJobs] = web.AppKey("package_jobs")

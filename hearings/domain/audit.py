@@ -18,7 +18,7 @@ from typing import Any
 
 from hearings.domain.identity import utcnow
 
-__all__ = ["GENESIS", "AuditEntry", "AuditVerdict", "chain", "verify_chain"]
+__all__ = ["GENESIS", "AuditEntry", "AuditVerdict", "chain", "interruptions", "verify_chain"]
 
 GENESIS = "0" * 64
 
@@ -98,3 +98,26 @@ def verify_chain(entries: list[AuditEntry], key: bytes) -> AuditVerdict:
             return AuditVerdict(False, checked, entry.seq, problem)
         expected_seq, prev = entry.seq + 1, entry.hash
     return AuditVerdict(True, len(entries))
+
+
+def interruptions(entries: list[AuditEntry]) -> list[dict[str, Any]]:
+    """Each time a participant's recording stopped while it should not have (connection
+    lost, no media, disk) and when it was back — from the audit log's `recording.gap` and
+    `recording.resumed`, however short (the manifest's `gaps` count only holes > 1 s in
+    the files); `to` is None for one that never ended."""
+    found: list[dict[str, Any]] = []
+    open_: dict[str, dict[str, Any]] = {}
+    for e in sorted(entries, key=lambda e: e.seq):
+        pid = e.payload.get("participant_id")
+        if not isinstance(pid, str):
+            continue
+        if e.action == "recording.gap" and pid not in open_:
+            open_[pid] = {"participant_id": pid, "reason": e.payload.get("reason"),
+                          "from": e.payload.get("at"), "to": None, "seconds": None,
+                          "because": None}
+            found.append(open_[pid])
+        elif e.action == "recording.resumed" and pid in open_:
+            item = open_.pop(pid)
+            item.update(to=e.payload.get("at"), seconds=e.payload.get("gap_seconds"),
+                        because=e.payload.get("because"))
+    return found

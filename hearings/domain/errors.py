@@ -9,6 +9,7 @@
      ├── Unauthenticated     nobody is logged in / bad credentials         (unauthenticated)
      ├── TokenRefused        a join token was refused; code is the reason  (token_expired,
      │                       wrong_hearing, revoked, hearing_closed, unknown_token)
+     ├── TooLarge            a file (an upload) past its size limit        (body_too_large)
      └── Conflict            collides with existing data                   (conflict)
           └── ConcurrentChange   someone else changed it meanwhile: read it   (conflict)
                                  again and retry (a system caller may do so itself)
@@ -25,6 +26,7 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "TokenRefused",
+    "TooLarge",
     "Unauthenticated",
 ]
 
@@ -76,6 +78,10 @@ class TokenRefused(HearingsError):
             raise ValueError(f"'reason' must be in {list(TOKEN_REFUSALS)} (got {reason!r})")
         super().__init__(f"join token refused: {reason}")
         self.code = reason
+
+
+class TooLarge(HearingsError):
+    code = "body_too_large"
 
 
 class Conflict(HearingsError):

@@ -25,17 +25,17 @@ from web.app.bootstrap import Services, bootstrap
 from web.app.wiring import docforge_config, media_settings, signaling_config
 from web.bridges.archive import RecordingArchive
 from web.bridges.documents import ForgeDocuments
+from web.bridges.efile_store import FileUploadStore
 from web.bridges.event_relay import relay_ctx
 from web.bridges.jobs import InProcessJobs, Jobs, QueueJobs, make_broker
 from web.bridges.jobs_efile import EfileJobs, status_store
-from web.bridges.jobs_package import PACKAGE_JOBS, PackageJobs
+from web.bridges.jobs_package import PackageJobs
 from web.bridges.media_audience import MediaAudience
 from web.bridges.media_remote import RemoteMedia
 from web.bridges.notifiers import notifier_from_settings, outbox_ctx
 from web.bridges.recording import RecordingDriver, media_id
 from web.bridges.turn import IceServers
 from web.http.api import ROUTES
-from web.http.api.efile import EFILE_JOBS
 from web.http.api.inquiry import inquiry_ctx
 from web.http.errors import error_middleware
 from web.http.security import security_headers
@@ -44,14 +44,17 @@ from web.i18n import DEFAULT_LOCALE, translations
 from web.keys import (
     ARCHIVE,
     DATABASE,
+    EFILE_JOBS,
     FORGE,
     ICE_SERVERS,
     LOGIN_FAILURES,
     MEDIA,
+    PACKAGE_JOBS,
     RECORDING,
     SERVICES,
     SETTINGS,
     SIGNALING,
+    UPLOADS,
 )
 from web.labels import ROLES
 from web.pages.access_log import ACCESS_LOG_PAGES
@@ -86,6 +89,7 @@ def create_app(settings: Settings, *, database: Database | None = None) -> web.A
     app[LOGIN_FAILURES] = _login_failures(settings)
     app[ARCHIVE] = RecordingArchive(settings.archive_dir)
     app[ICE_SERVERS] = IceServers(settings)
+    app[UPLOADS] = FileUploadStore(settings.archive_dir / "documents" / "uploads")
     bus = Bus()  # domain events after commit; every subscriber is registered here
     driver = RecordingDriver(settings.archive_dir)
     app[RECORDING] = driver

@@ -20,16 +20,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from hearings.domain.errors import NotFound
+from hearings.domain.errors import NotFound, TooLarge
 from hearings.services.efiles import StagedUpload, Upload
 
-__all__ = ["FileUploadStore", "TooLarge"]
+__all__ = ["FileUploadStore"]
 
 HEAD = 16  # bytes kept for the magic check
-
-
-class TooLarge(Exception):
-    """The upload passed the limit: what was received is gone."""
 
 
 class FileUploadStore:
@@ -55,7 +51,7 @@ class FileUploadStore:
                 async for chunk in chunks:
                     size += len(chunk)
                     if size > limit:
-                        raise TooLarge(f"the upload exceeds {limit} bytes")
+                        raise TooLarge(f"an upload is at most {limit} bytes")
                     if len(head) < HEAD:
                         head += chunk[:HEAD - len(head)]
                     digest.update(chunk)

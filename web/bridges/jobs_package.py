@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
-
 from docforge.detached import sign_detached
 from hearings.domain.errors import Conflict, HearingsError, NotFound
 from media.errors import PackageError
@@ -33,7 +31,7 @@ if TYPE_CHECKING:
     from docforge.forge import DocumentForge
     from web.app.bootstrap import Services
 
-__all__ = ["PACKAGE_JOBS", "PackageBuilt", "PackageJobs"]
+__all__ = ["PackageBuilt", "PackageJobs"]
 
 WAIT_S = 30 * 60.0  # a request waits this long for its package (hours of recording zip)
 POLL_S = 0.2
@@ -120,4 +118,3 @@ class PackageJobs:
 
 
 
-PACKAGE_JOBS = web.AppKey("package_jobs", PackageJobs)

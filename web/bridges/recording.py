@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from hearings.domain.actors import SYSTEM
-from hearings.domain.audit import AuditEntry
+from hearings.domain.audit import AuditEntry, interruptions
 from hearings.domain.commands import ChangeRecording
 from hearings.domain.errors import HearingsError, NotFound
 from hearings.domain.events import RecordingChanged
@@ -41,7 +41,7 @@ from media.recovery import recover_hearing
 from web.bridges.archive import is_hearing_directory
 from web.bridges.jobs import Jobs
 
-__all__ = ["HEARING_MANIFEST", "HEARING_TOKEN", "RecordingDriver", "RecordingLog", "interruptions",
+__all__ = ["HEARING_MANIFEST", "HEARING_TOKEN", "RecordingDriver", "RecordingLog",
            "media_id", "recording_intervals", "recording_truth"]
 
 log = logging.getLogger("yunting.recording")
@@ -520,29 +520,6 @@ def recording_intervals(entries: list[AuditEntry]) -> tuple[list[Span], bool]:
             opened = None
         state = new
     return spans, failed_at_stop
-
-
-def interruptions(entries: list[AuditEntry]) -> list[dict[str, Any]]:
-    """Each time a participant's recording stopped while it should not have (connection
-    lost, no media, disk) and when it was back — from the audit log's `recording.gap` and
-    `recording.resumed`, however short (the manifest's `gaps` count only holes > 1 s in
-    the files); `to` is None for one that never ended."""
-    found: list[dict[str, Any]] = []
-    open_: dict[str, dict[str, Any]] = {}
-    for e in sorted(entries, key=lambda e: e.seq):
-        pid = e.payload.get("participant_id")
-        if not isinstance(pid, str):
-            continue
-        if e.action == "recording.gap" and pid not in open_:
-            open_[pid] = {"participant_id": pid, "reason": e.payload.get("reason"),
-                          "from": e.payload.get("at"), "to": None, "seconds": None,
-                          "because": None}
-            found.append(open_[pid])
-        elif e.action == "recording.resumed" and pid in open_:
-            item = open_.pop(pid)
-            item.update(to=e.payload.get("at"), seconds=e.payload.get("gap_seconds"),
-                        because=e.payload.get("because"))
-    return found
 
 
 def _recording_state_after(entry: AuditEntry) -> str | None:

@@ -19,6 +19,7 @@ from hearings.domain.errors import (
     NotFound,
     PermissionDenied,
     TokenRefused,
+    TooLarge,
     Unauthenticated,
 )
 from hearings.services.access import TooManyAttempts
@@ -33,6 +34,7 @@ STATUS: list[tuple[type[HearingsError], int]] = [
     (PermissionDenied, 403),
     (TokenRefused, 403),
     (NotFound, 404),
+    (TooLarge, 413),
     (IllegalTransition, 409),
     (Conflict, 409),
     (TooManyAttempts, 429),

@@ -21,18 +21,15 @@ from pydantic import Field
 
 from hearings.services.access import CALLER
 from hearings.services.efiles import PDF_MAGIC, StagedUpload
-from web.bridges.efile_store import FileUploadStore, TooLarge
-from web.bridges.jobs_efile import EfileJobs
 from web.http.auth import staff_for
 from web.http.errors import ApiError
 from web.http.openapi import SCHEMAS
 from web.http.payloads import Payload, read_payload
 from web.http.routing import ApiRoutes
-from web.keys import SETTINGS
+from web.keys import EFILE_JOBS, SETTINGS, UPLOADS
 
 routes = ApiRoutes()
 
-EFILE_JOBS = web.AppKey("efile_jobs", EfileJobs)
 CHUNK = 1 << 16
 SCHEMAS.setdefault("EfileJob", {
     "type": "object", "description": "a case e-file being built (poll it until done)",
@@ -55,14 +52,6 @@ class EfileCompilation(Payload):
         "type": "array", "maxItems": 500, "items": {"type": "string", "maxLength": 64},
         "description": "document and upload ids in bundle order; none: everything of the "
                        "case, oldest first"})
-
-
-def _jobs(request: web.Request) -> EfileJobs:
-    return request.app[EFILE_JOBS]
-
-
-def _store(request: web.Request) -> FileUploadStore:
-    return FileUploadStore(request.app[SETTINGS].archive_dir / "documents" / "uploads")
 
 
 def _readable_pdf(path: Path) -> bool:
@@ -112,14 +101,11 @@ async def upload(request: web.Request) -> web.Response:
         filename, source = await _file_part(request)
     else:
         filename, source = request.query.get("filename", ""), request  # type: ignore[assignment]
-    store = _store(request)
-    try:
-        async with store.receive(_chunks(source), limit) as staged:
-            await _check_pdf(staged)
-            done = await _jobs(request).efiles.upload(
-                actor, request.match_info["case_id"], filename, staged)
-    except TooLarge:
-        raise ApiError(413, "body_too_large", f"an upload is at most {limit} bytes") from None
+    # past the limit the store raises TooLarge: a 413 (web/http/errors.py)
+    async with request.app[UPLOADS].receive(_chunks(source), limit) as staged:
+        await _check_pdf(staged)
+        done = await request.app[EFILE_JOBS].efiles.upload(
+            actor, request.match_info["case_id"], filename, staged)
     return web.json_response(done.as_json(), status=201)
 
 
@@ -134,7 +120,7 @@ async def _check_pdf(staged: StagedUpload) -> None:
               result="EfileContents[]")
 async def contents(request: web.Request) -> web.Response:
     actor = await staff_for(request)
-    rows = await _jobs(request).efiles.contents(actor, request.match_info["case_id"])
+    rows = await request.app[EFILE_JOBS].efiles.contents(actor, request.match_info["case_id"])
     return web.json_response(rows)
 
 
@@ -151,7 +137,7 @@ async def compile_efile(request: web.Request) -> web.Response:
     if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
         raise ApiError(400, "invalid_input", "'items' must be a list of ids")
     caller = CALLER.get()
-    job = await _jobs(request).start(actor, request.match_info["case_id"], items,
+    job = await request.app[EFILE_JOBS].start(actor, request.match_info["case_id"], items,
                                      caller.address if caller else None)
     return web.json_response(job, status=202)
 
@@ -161,7 +147,7 @@ async def compile_efile(request: web.Request) -> web.Response:
               result="EfileJob")
 async def job_status(request: web.Request) -> web.Response:
     actor = await staff_for(request)
-    job = await _jobs(request).status(actor, request.match_info["case_id"],
+    job = await request.app[EFILE_JOBS].status(actor, request.match_info["case_id"],
                                       request.match_info["job_id"])
     return web.json_response(job, headers={"Cache-Control": "no-store"})
 
@@ -172,7 +158,7 @@ async def job_status(request: web.Request) -> web.Response:
               answers=(409,))
 async def download(request: web.Request) -> web.StreamResponse:
     actor = await staff_for(request)
-    jobs = _jobs(request)
+    jobs = request.app[EFILE_JOBS]
     case_id = request.match_info["case_id"]
     job = await jobs.status(actor, case_id, request.match_info["job_id"])
     if job["state"] != "done":

@@ -17,26 +17,27 @@ import shutil
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from aiohttp import web
 from pydantic import Field
 
 from hearings.domain.actors import Actor
+from hearings.domain.audit import interruptions
 from hearings.domain.hearing import Hearing
 from hearings.domain.policy import recording_action
 from hearings.domain.states import RecordingState
 from hearings.domain.values import text
-from web.bridges.archive import RecordingArchive
-from web.bridges.jobs_package import PACKAGE_JOBS
-from web.bridges.recording import interruptions
 from web.http.auth import actor_for, staff_for
 from web.http.errors import ApiError
 from web.http.payloads import Payload, read_payload
 from web.http.representations import hearing_json
 from web.http.routing import ApiRoutes
-from web.keys import FORGE, SERVICES, SETTINGS
+from web.keys import ARCHIVE, FORGE, PACKAGE_JOBS, SERVICES
+
+if TYPE_CHECKING:
+    from web.bridges.archive import RecordingArchive
 
 routes = ApiRoutes()
 
@@ -61,11 +62,6 @@ class EvidencePackage(Payload):
     checked_by_domain = ("reason",)
     reason: str | None = Field(None, description="why the package is made (audited)",
                                json_schema_extra={"maxLength": MAX_REASON})
-
-
-def _archive(request: web.Request) -> RecordingArchive:
-    settings = request.app[SETTINGS]
-    return RecordingArchive(settings.archive_dir)
 
 
 def _reason(raw: str | None, *, required: bool) -> str | None:
@@ -129,7 +125,7 @@ async def search(request: web.Request) -> web.Response:
     # Search terms follow the text rule too: stored names are NFC, and a NUL or a bidi
     # control must not reach the database or the audit log.
     case_number, party = (_term(query.get(name), name) for name in ("case_number", "party"))
-    archive = _archive(request)
+    archive = request.app[ARCHIVE]
     archived = await asyncio.to_thread(list, archive.hearing_ids())
     found = await request.app[SERVICES].recordings.search(
         actor, case_number=case_number, day=day, party=party, archived=archived)
@@ -148,7 +144,7 @@ async def stream(request: web.Request) -> web.StreamResponse:
     reason = _reason(request.query.get("reason"), required=True)
     hearing = await _hearing(request, actor)
     name = request.match_info["name"]
-    path = await asyncio.to_thread(_archive(request).file, hearing.id, name)
+    path = await asyncio.to_thread(request.app[ARCHIVE].file, hearing.id, name)
     await _audit(request, actor, "recording.streamed", hearing.id, {
         "file": name, "reason": reason, "range": request.headers.get("Range")})
     return web.FileResponse(path, headers={"Cache-Control": "private, no-store"})
@@ -161,7 +157,7 @@ async def verification(request: web.Request) -> web.Response:
     actor = await staff_for(request)
     reason = _reason(request.query.get("reason"), required=False)
     hearing = await _hearing(request, actor)
-    report = await _archive(request).verify(hearing.id, request.app[FORGE].averify_timestamp)
+    report = await request.app[ARCHIVE].verify(hearing.id, request.app[FORGE].averify_timestamp)
     await _audit(request, actor, "recording.verified", hearing.id, {
         "ok": report.ok, "reason": reason})
     body = asdict(report) | {"ok": report.ok}
