@@ -26,8 +26,8 @@ REDIS_URL = os.environ.get("YUNTING_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 runtime.install()  # as `yunting` does: no cancellation lost in asyncio.wait_for
 
-# Every answer of the API held to its OpenAPI document (tests/contract.py).
-CHECK_ANSWERS = os.environ.get("YUNTING_TEST_CHECK_ANSWERS", "0") == "1"
+# Every answer of the API held to its OpenAPI document (tests/contract.py); 0 turns it off.
+CHECK_ANSWERS = os.environ.get("YUNTING_TEST_CHECK_ANSWERS", "1") == "1"
 if CHECK_ANSWERS:
     MIDDLEWARES.insert(0, check_answers)
 
