@@ -3,7 +3,7 @@ page does it (issue 17: "a 200-page e-file from the app < 10 s").
 
 bench/docforge.py times docforge's compile alone; this times the app's path: from the
 `POST /api/cases/{id}/efile` (body `{}`: everything of the case, oldest first, as
-web/static/js/efile.js sends) until the sealed PDF is downloaded — the job record, the
+web/static/js/pages/efile.js sends) until the sealed PDF is downloaded — the job record, the
 in-process job reading the documents and uploads from disk, the compile in a thread
 (contents, page numbers, court seal, timestamp), the result written and audited, the
 page's poll of `/efile/jobs/{job}` every 0.5 s, and the download.
@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 EFILE_PAGES = 200
-POLL_S = 0.5  # web/static/js/efile.js: sleep(500) between polls
+POLL_S = 0.5  # web/static/js/pages/efile.js: sleep(500) between polls
 SCAN_DPI = 150
 SCAN_KINDS = ("proof_of_service", "mediation_agreement", "confirmation_application",
               "confirmation_ruling")

@@ -231,8 +231,8 @@ async def test_the_record_page_offers_the_efile_to_the_clerk_only(scene: dict[st
     assert r.status == 200, await r.text()
     html = await r.text()
     assert 'data-testid="efile-panel"' in html and f'data-case-id="{a.case.id}"' in html
-    assert "/static/js/efile.js" in html and "电子卷宗" in html
+    assert "/static/js/pages/efile.js" in html and "电子卷宗" in html
     r = await client.get(page, headers=headers["judge_a"])
     assert r.status == 200 and 'data-testid="efile-panel"' not in await r.text()
-    r = await client.get("/static/js/efile.js")
+    r = await client.get("/static/js/pages/efile.js")
     assert r.status == 200

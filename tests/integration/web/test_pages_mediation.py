@@ -27,8 +27,8 @@ SCRIPTS = ROOT / "web" / "static" / "js"
 OWN_TEMPLATES = sorted(
     p for pattern in ("mediation_*.html", "duty_*.html", "clerk_*.html", "sign_*.html")
     for p in TEMPLATES.glob(pattern))
-OWN_SCRIPTS = [SCRIPTS / n for n in ("mediation.js", "duty.js", "clerk.js", "documents.js",
-                                     "signature.js")]
+OWN_SCRIPTS = [SCRIPTS / n for n in ("pages/mediation.js", "pages/duty.js", "pages/clerk.js",
+                                     "lib/documents.js", "lib/signature.js")]
 
 
 @pytest.fixture

@@ -109,7 +109,7 @@ async def test_every_page_works_under_the_strict_csp(site: tuple[Client, Trial])
         await _clean_page(client, path)
     # Not only pages: JSON and static files carry the headers too.
     _check_headers(await client.get("/api/session"))
-    _check_headers(await client.get("/static/js/ui.js"))
+    _check_headers(await client.get("/static/js/lib/ui.js"))
 
 
 @pytest.mark.parametrize(("public_url", "secure"), [

@@ -18,7 +18,7 @@ def test_every_role_has_a_label() -> None:
 
 
 def test_every_role_has_a_label_in_the_pages() -> None:
-    source = (WEB / "static/js/labels.js").read_text(encoding="utf-8")
+    source = (WEB / "static/js/lib/labels.js").read_text(encoding="utf-8")
     table = source.split("export const ROLES = {", 1)[1].split("};", 1)[0]
     keys = set(re.findall(r"(\w+): \(\) =>", table))
     assert keys == {r.value for r in Role}

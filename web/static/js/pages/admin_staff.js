@@ -1,9 +1,9 @@
 // An administrator's staff accounts (GET/POST /api/staff): create one (its one-time
 // password is shown once), reset a password, disable and re-enable. The server decides
 // which accounts this administrator may see and change (their court's).
-import { Api } from "/static/js/mediation_api.js";
-import { el, flash, data } from "/static/js/ui.js";
-import { t } from "/static/js/i18n.js";
+import { Api } from "/static/js/lib/mediation_api.js";
+import { el, flash, data } from "/static/js/lib/ui.js";
+import { t } from "/static/js/lib/i18n.js";
 
 const root = document.querySelector("[data-page='admin-staff']");
 const $ = (id) => root.querySelector(`[data-testid='${id}']`);

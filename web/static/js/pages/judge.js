@@ -1,13 +1,13 @@
 // The judge's console: video, waiting room (admit / deny / call in), participants
 // (quality, mute, mute-lock, remove, send back, dismiss), hearing and recording
 // controls, the recording alert, chat and help requests, duplicate connections.
-import { t } from "/static/js/i18n.js";
-import { connect, call } from "/static/js/socket.js";
-import { Room } from "/static/js/rtc.js";
-import { byTestId, el, flash, data, localTime } from "/static/js/ui.js";
+import { t } from "/static/js/lib/i18n.js";
+import { connect, call } from "/static/js/lib/socket.js";
+import { Room } from "/static/js/lib/rtc.js";
+import { byTestId, el, flash, data, localTime } from "/static/js/lib/ui.js";
 import {
   HEARING_STATES, RECORDING_STATES, PARTICIPANT_STATES, QUALITY, ROLES, ALERTS, label, errorText,
-} from "/static/js/labels.js";
+} from "/static/js/lib/labels.js";
 
 const root = document.querySelector("[data-page='console']");
 const $ = (id) => byTestId(root, id);

@@ -20,4 +20,4 @@ export function t(message, params = {}) {
 }
 
 // Not yet imported from ui.js (the one set of helpers) by transcript.js.
-export { localTime } from "/static/js/ui.js";
+export { localTime } from "/static/js/lib/ui.js";

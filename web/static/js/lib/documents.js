@@ -7,8 +7,8 @@
 //
 // For other pages (the kiosk): showDocument(container, delivered, {token, large}).
 
-import { Api } from "/static/js/mediation_api.js";
-import { el } from "/static/js/ui.js";
+import { Api } from "/static/js/lib/mediation_api.js";
+import { el } from "/static/js/lib/ui.js";
 
 const LABELS = {
   "zh-CN": { print: "打印", download: "下载", open: "查看文件", received: "已送达" },

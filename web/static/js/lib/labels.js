@@ -1,5 +1,5 @@
 // Display texts of the protocol's values (docs/protocol.md), translated.
-import { t } from "/static/js/i18n.js";
+import { t } from "/static/js/lib/i18n.js";
 
 export const HEARING_STATES = {
   scheduled: () => t("scheduled"), waiting: () => t("waiting"), in_session: () => t("in session"),

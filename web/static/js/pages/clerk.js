@@ -2,9 +2,9 @@
 // archive (search, play with seeking over HTTP Range, evidence package,
 // verification report); confirmation statistics.
 
-import { Api } from "/static/js/mediation_api.js";
-import { el, flash, localTime, strings } from "/static/js/ui.js";
-import { HEARING_STATES, label } from "/static/js/labels.js";
+import { Api } from "/static/js/lib/mediation_api.js";
+import { el, flash, localTime, strings } from "/static/js/lib/ui.js";
+import { HEARING_STATES, label } from "/static/js/lib/labels.js";
 
 const root = document.querySelector("[data-page^='clerk-']");
 const T = strings();

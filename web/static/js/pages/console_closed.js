@@ -1,7 +1,7 @@
 // A closed hearing's summary (console_closed.html): read only. The one action is
 // downloading the evidence package, which needs a reason (audited) and the CSRF token.
-import { t } from "/static/js/i18n.js";
-import { byTestId, flash } from "/static/js/ui.js";
+import { t } from "/static/js/lib/i18n.js";
+import { byTestId, flash } from "/static/js/lib/ui.js";
 
 const root = document.querySelector("[data-page='console-closed']");
 const form = byTestId(root, "summary-package-form");

@@ -1,4 +1,4 @@
-// Video in the mediation room through the shared Room (web/static/js/rtc.js): the mesh
+// Video in the mediation room through the shared Room (web/static/js/lib/rtc.js): the mesh
 // between the people inside plus the send-only peer to the recorder. `localStream()` is
 // the live camera the signature snapshot is drawn from.
 //
@@ -9,7 +9,7 @@
 // mediator's seat) or, for a judge given a seat when taking the application, from the
 // first snapshot; the Room takes part in the mesh only once it knows.
 
-import { Room } from "/static/js/rtc.js";
+import { Room } from "/static/js/lib/rtc.js";
 
 export function attachVideo(socket, grid, { me = "", iceServers = [], stream = null } = {}) {
   const known = new Map();

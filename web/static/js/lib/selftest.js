@@ -1,8 +1,8 @@
 // Device self-test before the waiting room: camera preview, microphone level meter
 // (WebAudio), a speaker test tone, and a network check (round trips to /healthz and a
 // loopback WebRTC connection) ending in one verdict: good | poor | bad | failed.
-import { t } from "/static/js/i18n.js";
-import { byTestId } from "/static/js/ui.js";
+import { t } from "/static/js/lib/i18n.js";
+import { byTestId } from "/static/js/lib/ui.js";
 
 function mark(node, state, text) {
   node.dataset.state = state;

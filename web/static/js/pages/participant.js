@@ -1,14 +1,14 @@
 // A participant's page (join link or clinic kiosk): self-test → waiting room →
 // hearing (video, mute, hand, audio only, chat/help, consultation) → ended.
 // The stage is root[data-stage]: selftest | waiting | hearing | ended.
-import { t } from "/static/js/i18n.js";
-import { connect, call } from "/static/js/socket.js";
-import { Room } from "/static/js/rtc.js";
-import { SelfTest } from "/static/js/selftest.js";
-import { TranscriptSigning, PLEA_TEXTS } from "/static/js/transcript_sign.js";
-import { Api } from "/static/js/mediation_api.js";
-import { byTestId, el, flash, data, localTime } from "/static/js/ui.js";
-import { HEARING_STATES, RECORDING_STATES, QUALITY, ROLES, label, errorText } from "/static/js/labels.js";
+import { t } from "/static/js/lib/i18n.js";
+import { connect, call } from "/static/js/lib/socket.js";
+import { Room } from "/static/js/lib/rtc.js";
+import { SelfTest } from "/static/js/lib/selftest.js";
+import { TranscriptSigning, PLEA_TEXTS } from "/static/js/lib/transcript_sign.js";
+import { Api } from "/static/js/lib/mediation_api.js";
+import { byTestId, el, flash, data, localTime } from "/static/js/lib/ui.js";
+import { HEARING_STATES, RECORDING_STATES, QUALITY, ROLES, label, errorText } from "/static/js/lib/labels.js";
 
 const root = document.querySelector("[data-page='participant']");
 const $ = (id) => byTestId(root, id);

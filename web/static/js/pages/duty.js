@@ -3,11 +3,11 @@
 // room by video, the signed agreement, its signatures' verification, the decision.
 
 import { io } from "/static/vendor/socket.io.esm.min.js";
-import { Api } from "/static/js/mediation_api.js";
-import { el, flash, format, iceServers, localTime, strings } from "/static/js/ui.js";
-import { DocumentView } from "/static/js/documents.js";
-import { attachVideo } from "/static/js/mediation_video.js";
-import { toLogin } from "/static/js/socket.js";
+import { Api } from "/static/js/lib/mediation_api.js";
+import { el, flash, format, iceServers, localTime, strings } from "/static/js/lib/ui.js";
+import { DocumentView } from "/static/js/lib/documents.js";
+import { attachVideo } from "/static/js/lib/mediation_video.js";
+import { toLogin } from "/static/js/lib/socket.js";
 
 const root = document.querySelector("[data-page^='duty-']");
 const T = strings();

@@ -1,7 +1,7 @@
 // Change one's own password: POST /api/session/password, then on to where we were going.
 // A one-time password (an administrator's reset) opens only this page until it is changed.
-import { Api } from "/static/js/mediation_api.js";
-import { t } from "/static/js/i18n.js";
+import { Api } from "/static/js/lib/mediation_api.js";
+import { t } from "/static/js/lib/i18n.js";
 
 const form = document.querySelector("[data-testid='password-form']");
 const error = form.querySelector("[data-testid='password-error']");

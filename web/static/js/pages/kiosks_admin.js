@@ -1,8 +1,8 @@
 // The court's clinic kiosks (GET/POST /api/sites/{id}/kiosks, POST /api/kiosks/{id}/revoke):
 // enroll one per site (its setup link is shown once, to open on the kiosk), revoke one.
-import { Api } from "/static/js/mediation_api.js";
-import { el, flash } from "/static/js/ui.js";
-import { t, LOCALE } from "/static/js/i18n.js";
+import { Api } from "/static/js/lib/mediation_api.js";
+import { el, flash } from "/static/js/lib/ui.js";
+import { t, LOCALE } from "/static/js/lib/i18n.js";
 
 const root = document.querySelector("[data-page='kiosks-admin']");
 const api = new Api();

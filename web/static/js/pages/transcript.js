@@ -4,11 +4,11 @@
 // aside, never lost. While nothing is being typed the page follows the saved record
 // (the judge sees the clerk's text appear). After the freeze it shows the signing order
 // and, when it is the clerk's or the judge's turn, a button to sign by the court's key.
-import { Api, ApiError, WAITING_FOR_CAMERA, signOnCamera } from "/static/js/mediation_api.js";
-import { t } from "/static/js/i18n.js";
-import { el, flash, localTime } from "/static/js/ui.js";
-import { DocumentView } from "/static/js/documents.js";
-import { HEARING_STATES, label } from "/static/js/labels.js";
+import { Api, ApiError, WAITING_FOR_CAMERA, signOnCamera } from "/static/js/lib/mediation_api.js";
+import { t } from "/static/js/lib/i18n.js";
+import { el, flash, localTime } from "/static/js/lib/ui.js";
+import { DocumentView } from "/static/js/lib/documents.js";
+import { HEARING_STATES, label } from "/static/js/lib/labels.js";
 
 const root = document.querySelector("[data-page='clerk-transcript']");
 const $ = (id) => root.querySelector(`[data-testid='${id}']`);

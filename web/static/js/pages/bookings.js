@@ -1,9 +1,9 @@
 // A judge's or mediator's day of e+ clinic bookings (GET /api/bookings?day=…): each slot,
 // who booked which service, the consultation's console; a mediation-guidance booking turns
 // into a mediation (POST /api/bookings/{id}/mediation); the form publishes a slot.
-import { Api } from "/static/js/mediation_api.js";
-import { el, flash } from "/static/js/ui.js";
-import { t, LOCALE } from "/static/js/i18n.js";
+import { Api } from "/static/js/lib/mediation_api.js";
+import { el, flash } from "/static/js/lib/ui.js";
+import { t, LOCALE } from "/static/js/lib/i18n.js";
 
 const root = document.querySelector("[data-page='bookings']");
 const $ = (id) => root.querySelector(`[data-testid='${id}']`);

@@ -1,5 +1,5 @@
 // Staff login: POST /api/session (JSON), then on to the page that sent us here.
-import { t } from "/static/js/i18n.js";
+import { t } from "/static/js/lib/i18n.js";
 
 const form = document.querySelector("[data-testid='login-form']");
 const error = form.querySelector("[data-testid='login-error']");

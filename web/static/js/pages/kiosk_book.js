@@ -1,8 +1,8 @@
 // Booking at the clinic's enrolled kiosk (the device cookie is the credential): the day's
 // free slots (GET /api/kiosk/slots), then POST /api/kiosk/bookings; the 8-digit kiosk code
 // is shown once, large, to write down (the summons' code works the same way).
-import { el } from "/static/js/ui.js";
-import { t, LOCALE } from "/static/js/i18n.js";
+import { el } from "/static/js/lib/ui.js";
+import { t, LOCALE } from "/static/js/lib/i18n.js";
 
 const root = document.querySelector("[data-page='kiosk-book']");
 const $ = (id) => root.querySelector(`[data-testid='${id}']`);

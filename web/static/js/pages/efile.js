@@ -2,9 +2,9 @@
 // then compile every document of the case past its draft and every upload, oldest first,
 // into one PDF sealed by the court and timestamped (POST /api/cases/{id}/efile). The build
 // is a job: the page shows its progress (percent and stage) while it runs, then links the PDF.
-import { Api, ApiError } from "/static/js/mediation_api.js";
-import { t } from "/static/js/i18n.js";
-import { flash } from "/static/js/ui.js";
+import { Api, ApiError } from "/static/js/lib/mediation_api.js";
+import { t } from "/static/js/lib/i18n.js";
+import { flash } from "/static/js/lib/ui.js";
 
 const root = document.querySelector("[data-testid='efile-panel']");
 if (root) {

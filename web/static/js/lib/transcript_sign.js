@@ -9,11 +9,11 @@
 // "以上笔录我看过，和我说的相符" before the pad opens, or asks for a correction, or refuses.
 // The same panel signs an interrogation's plea statement (认罪认罚具结书, GET/POST
 // /api/hearings/{id}/plea): a second instance over the plea's own panel, with its texts.
-import { Api, WAITING_FOR_CAMERA, signOnCamera } from "/static/js/mediation_api.js";
-import { t } from "/static/js/i18n.js";
-import { el, flash } from "/static/js/ui.js";
-import { SignatureCapture } from "/static/js/signature.js";
-import { DocumentView } from "/static/js/documents.js";
+import { Api, WAITING_FOR_CAMERA, signOnCamera } from "/static/js/lib/mediation_api.js";
+import { t } from "/static/js/lib/i18n.js";
+import { el, flash } from "/static/js/lib/ui.js";
+import { SignatureCapture } from "/static/js/lib/signature.js";
+import { DocumentView } from "/static/js/lib/documents.js";
 
 const POLL_MS = 2000;
 const STAYS = 0; // a signer's message stays until the next one (ui.js flash)

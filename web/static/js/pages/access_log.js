@@ -1,9 +1,9 @@
 // The access log of a court (GET /api/courts/{id}/access-log, paged; .csv for the export):
 // who read which recording or document, when, from where and why. The server decides who
 // may read it (the court's clerks and administrators) and records each reading.
-import { Api } from "/static/js/mediation_api.js";
-import { el, flash } from "/static/js/ui.js";
-import { t, LOCALE } from "/static/js/i18n.js";
+import { Api } from "/static/js/lib/mediation_api.js";
+import { el, flash } from "/static/js/lib/ui.js";
+import { t, LOCALE } from "/static/js/lib/i18n.js";
 
 const root = document.querySelector("[data-page='access-log']");
 const $ = (id) => root.querySelector(`[data-testid='${id}']`);

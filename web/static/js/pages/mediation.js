@@ -3,13 +3,13 @@
 // `mediation.state` / `document.delivered` events of the /hearing namespace.
 
 import { io } from "/static/vendor/socket.io.esm.min.js";
-import { Api } from "/static/js/mediation_api.js";
-import { el, flash, format, iceServers, localTime, strings } from "/static/js/ui.js";
-import { SignatureCapture } from "/static/js/signature.js";
-import { DocumentView } from "/static/js/documents.js";
-import { attachVideo } from "/static/js/mediation_video.js";
-import { SelfTest } from "/static/js/selftest.js";
-import { toLogin } from "/static/js/socket.js";
+import { Api } from "/static/js/lib/mediation_api.js";
+import { el, flash, format, iceServers, localTime, strings } from "/static/js/lib/ui.js";
+import { SignatureCapture } from "/static/js/lib/signature.js";
+import { DocumentView } from "/static/js/lib/documents.js";
+import { attachVideo } from "/static/js/lib/mediation_video.js";
+import { SelfTest } from "/static/js/lib/selftest.js";
+import { toLogin } from "/static/js/lib/socket.js";
 
 const root = document.querySelector("[data-page^='mediation-']");
 const T = strings();
