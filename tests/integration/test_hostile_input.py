@@ -41,7 +41,7 @@ async def login(client: Client, username: str, password: str) -> dict[str, str]:
     return {"X-CSRF-Token": str((await r.json())["csrf_token"])}
 
 
-# One-line fields: a lone surrogate is not I-JSON (RFC 7493), so read_body refuses the
+# One-line fields: a lone surrogate is not I-JSON (RFC 7493), so read_json refuses the
 # body; the rest is the domain's text rule.
 ONE_LINE = [
     ("\udfff", "invalid_json", "lone surrogate"),

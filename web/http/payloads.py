@@ -4,7 +4,7 @@ the body's schema in the OpenAPI document (web/http/openapi.py).
 A route names its model (`ApiRoutes.route(body=Model)`) and its handler reads it with
 `read_payload(request, Model)`; reading a model the route does not declare is a programming
 error, so the document cannot drift from what is checked. Before any model sees it, the body
-is held to the limits every body shares (`read_body`): size, depth, items per list or
+is held to the limits every body shares (`read_json`): size, depth, items per list or
 object, and strings that can be stored.
 
 Refusals keep one wording, whoever raises them: "'field' is required", "'field' must be of
@@ -152,7 +152,7 @@ class OneOf:
 
 
 async def read_payload(request: web.Request, model: type[P]) -> P:
-    """The body as `model`, within the limits of `read_body`; a refusal is a 400 naming
+    """The body as `model`, within the limits of `read_json`; a refusal is a 400 naming
     the first field at fault."""
     declared = request.get(DECLARED)
     if declared is not model:
