@@ -115,6 +115,3 @@ class PackageJobs:
     async def _save(self, record: dict[str, Any], **changes: Any) -> None:
         record.update(changes)
         await self._status.put(record["job_id"], record)
-
-
-

@@ -58,6 +58,6 @@ async def _ping_redis(url: str) -> None:
 @routes.route("GET", "/api/openapi.json", summary="This API, as OpenAPI 3", tag="system",
               auth="none")
 async def openapi(request: web.Request) -> web.Response:
-    from web.http.openapi import document
+    from web.http.openapi import document_json
 
-    return web.json_response(document())
+    return web.Response(body=document_json(), content_type="application/json")
