@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import errno
 import hashlib
 import ipaddress
 import os
+import random
 import re
 import shutil
 import signal
@@ -35,18 +37,31 @@ DEPLOY = ROOT / "deploy"
 STREAM_MODULE = Path("/usr/lib/nginx/modules/ngx_stream_module.so")
 
 
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port(kind: int = socket.SOCK_STREAM, host: str = "127.0.0.1") -> int:
-    """A port free for both TCP and UDP on `host`."""
+    """A port free for both TCP and UDP on `host`, below the kernel's ephemeral range: a
+    port `bind(0)` hands out can be taken by any outgoing connection on this busy machine
+    before a server that starts seconds later binds it (ci: an app process refused with
+    "address already in use")."""
+    pick = random.SystemRandom()
     while True:
-        with socket.socket(socket.AF_INET, kind) as s:
-            s.bind((host, 0))
-            port = int(s.getsockname()[1])
+        port = pick.randrange(10_000, _ephemeral_low())
         other = socket.SOCK_DGRAM if kind == socket.SOCK_STREAM else socket.SOCK_STREAM
-        with socket.socket(socket.AF_INET, other) as s:
-            try:
-                s.bind((host, port))
-            except OSError:
-                continue
+        try:
+            with socket.socket(socket.AF_INET, kind) as first, \
+                    socket.socket(socket.AF_INET, other) as second:
+                first.bind((host, port))
+                second.bind((host, port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            continue
         return port
 
 
